@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Install everything the build, the demo and the tests need on Debian 12.
-# Idempotent and quick when all is present: apt-get runs only for what is
-# missing. Needs root (or sudo).
+# Install what the build (`deps.sh build`) or the build plus every test
+# (`deps.sh test`, the default) needs on Debian 12. Idempotent and quick when
+# all is present: apt-get runs only for what is missing. Needs root or sudo.
 set -euo pipefail
 
-PACKAGES=(
-	# build
-	build-essential cmake ninja-build pkg-config clang llvm libclang-rt-14-dev
-	clang-format
-	# libraries
+BUILD=(
+	build-essential cmake ninja-build pkg-config
 	libcriterion-dev libhugetlbfs-dev libnuma-dev
+)
+TEST=(
+	# sanitizer and fuzzing builds
+	clang llvm libclang-rt-14-dev
 	# kernel module tests: Debian's kernel under QEMU with a busybox initramfs
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod
-	# scripts
-	bats shellcheck
+	# scripts and style
+	bats shellcheck clang-format
 )
+
+case "${1:-test}" in
+build) PACKAGES=("${BUILD[@]}") ;;
+test) PACKAGES=("${BUILD[@]}" "${TEST[@]}") ;;
+*)
+	echo "usage: deps.sh [build|test]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

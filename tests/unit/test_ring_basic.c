@@ -162,7 +162,7 @@ Test(ring_rw, argument_checks)
 	struct ring_fix f;
 	struct uvmbus_ring_span s;
 	struct vmbus_pkt_desc d;
-	uint8_t b[8] = {0};
+	uint8_t b[24] = {0};
 
 	cr_assert_eq(ring_fix_init(&f, 256, 0), 0);
 	cr_expect_eq(uvmbus_ring_reserve(f.prod, 15, &s), -EINVAL, "shorter than a descriptor");
