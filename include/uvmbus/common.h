@@ -49,7 +49,7 @@ typedef void (*uvmbus_log_fn)(void *arg, enum uvmbus_log_level level, const char
 struct uvmbus_log {
 	uvmbus_log_fn fn; /* NULL: discard messages */
 	void *arg;
-	enum uvmbus_log_level max_level; /* messages above it are not formatted */
+	enum uvmbus_log_level max_level; /* messages above it are dropped; 0 = INFO */
 };
 
 /* Library version as "major.minor.patch". */

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# kstub_qemu: build uvmbus_kstub against Debian's headers, pack it with the
+# static guest program and busybox into an initramfs, boot the matching
+# Debian kernel under QEMU (TCG) and take the result from isa-debug-exit.
+#
+# Usage: run_qemu.sh REPO_ROOT GUEST_PROGRAM WORK_DIR
+# Env:   UVMBUS_KVER (kernel version), KSTUB_QEMU_TIMEOUT (s, default 600)
+#
+# Pass only if QEMU exits with 1 (the guest wrote 0: (0 << 1) | 1) AND the
+# console shows the guest's final "failures=0". A hang is killed by timeout,
+# a panic makes QEMU exit 0 (-no-reboot): both fail, loudly.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+repo=$1 guest=$2 work=$3
+here=$(cd "$(dirname "$0")" && pwd)
+limit=${KSTUB_QEMU_TIMEOUT:-600}
+
+ensure_deps "$repo" qemu-system-x86_64 cpio gzip make /bin/busybox
+ver=$(find_kernel_or_install "$repo") || die "no kernel with both headers and /boot/vmlinuz: install linux-image-amd64 linux-headers-amd64"
+kernel=/boot/vmlinuz-$ver
+[ -r "$kernel" ] || die "$kernel not readable"
+[ -x "$guest" ] || die "guest program $guest missing"
+ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is dynamic: install busybox-static"
+echo "kstub_qemu: kernel $ver"
+
+# 1. Module, built out of the source tree.
+build_module "$repo" "$work/module" "$(kernel_dir "$ver")" >/dev/null ||
+	{ cat "$work/module/build.log" >&2; die "module build failed"; }
+
+# 2. Initramfs: busybox (applets linked at boot by init), init, module, test.
+root=$work/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/init.sh" "$root/init"
+cp "$work/module/src/uvmbus_kstub.ko" "$root/"
+cp "$guest" "$root/kstub_guest"
+chmod 0755 "$root/init" "$root/kstub_guest" "$root/bin/busybox"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+# 3. Boot. The guest's console is streamed here and kept in console.log.
+log=$work/console.log
+echo "kstub_qemu: booting (timeout ${limit}s)"
+set +e
+timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -smp 2 -m 1G \
+	-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
+	-kernel "$kernel" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 hugepages=16 panic=-1 oops=panic panic_on_warn=1 loglevel=4" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>&1 | tr -d '\r' | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# 4. Verdict.
+echo "----"
+echo "kstub_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
+grep '^FAIL:' "$log" || true
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
+fi
+if [ "$rc" -eq 0 ]; then
+	die "FAIL: the guest never reached isa-debug-exit (kernel panic or init died); console in $log"
+fi
+if [ "$rc" -ne 1 ]; then
+	die "FAIL: the guest reported $(((rc - 1) / 2)) failed steps (QEMU status $rc)"
+fi
+grep -q 'kstub-init: done, failures=0' "$log" || die "FAIL: QEMU exited 1 but the guest summary is missing"
+grep -q '^FAIL:' "$log" && die "FAIL: FAIL lines on the console"
+echo "kstub_qemu: PASS (kernel $ver)"
