@@ -7,5 +7,7 @@
 #include <uvmbus/wire.h>
 #include <uvmbus/ring.h>
 #include <uvmbus/packet.h>
+#include <uvmbus/mem.h>
+#include <uvmbus/kstub.h>
 
 #endif /* UVMBUS_H */

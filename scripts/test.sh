@@ -10,9 +10,21 @@ root=$PWD
 
 scripts/deps.sh test || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 
+# Style: user space follows .clang-format (kstub/ and include/uapi/ follow
+# kernel style, checked by checkpatch in the kstub tests).
+mapfile -t sources < <(git ls-files '*.c' '*.h' | grep -v -E '^(kstub/|include/uapi/)')
+if ! clang-format --dry-run --Werror "${sources[@]}"; then
+	echo "test.sh: style: run clang-format -i on the files above" >&2
+	style_failed=1
+else
+	echo "=== style: ${#sources[@]} files match .clang-format"
+	style_failed=0
+fi
+
 configs=${CONFIGS:-default asan tsan}
 jobs=$(nproc)
 passed=0 failed=0 status=0
+if [ "$style_failed" -ne 0 ]; then failed=1 status=1; fi
 
 cfg_args() {
 	case $1 in

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 		test_memlock();
 		test_concurrency();
 		test_library();
+		test_mem_kstub();
 		test_quarantine();
 	} else if (strcmp(phase, "post") == 0) {
 		test_post_unload();

@@ -1,0 +1,158 @@
+/* GPA ranges: property tests of the base-pfn arithmetic against a slow
+ * reference that walks a flat per-page table page by page. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mem_internal.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A fake region at `va` (no memory behind it: pfns are arithmetic) whose
+ * pages have the pfns in `flat` (copied). */
+static void fake_region(struct uvmbus_region *r, uintptr_t va, size_t len, const uint64_t *flat,
+			size_t n)
+{
+	uint64_t *copy = malloc(n * sizeof(*copy));
+
+	memcpy(copy, flat, n * sizeof(*copy));
+	memset(r, 0, sizeof(*r));
+	r->addr = (uint8_t *)va;
+	r->len = len;
+	pfn_table_from_flat(&r->pfns, va, copy, n);
+}
+
+/* Flat table of n pages: hugepage runs (contiguous 512) or scattered. */
+static uint64_t *make_flat(size_t n, bool huge_runs)
+{
+	uint64_t *f = malloc(n * sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		if (huge_runs)
+			f[i] = (i % 512 == 0) ? (rnd() % (1ull << 30)) * 512 : f[i - 1] + 1;
+		else
+			f[i] = rnd() % (1ull << 40);
+	}
+	return f;
+}
+
+static void check_random_ranges(bool huge_runs, uintptr_t va, size_t n_pages, int iters)
+{
+	uint64_t *flat = make_flat(n_pages, huge_runs);
+	size_t len = n_pages * 4096 - (va & 4095);
+	struct uvmbus_region r;
+	static uint64_t got[8192 + 2];
+
+	fake_region(&r, va, len, flat, n_pages);
+	if (huge_runs && !(va & ((1u << 21) - 1)))
+		cr_assert_eq(r.pfns.shift, 21u, "hugepage runs compress to 2 MiB granules");
+	else if (!huge_runs)
+		cr_assert_eq(r.pfns.shift, 12u, "scattered pages keep a flat table");
+
+	for (int it = 0; it < iters; it++) {
+		size_t maxlen = len < 8192u * 4096u ? len : 8192u * 4096u;
+		size_t rl = 1 + rnd() % maxlen;
+		size_t off = rnd() % (len - rl + 1);
+
+		if (it % 8 == 0)
+			rl = 1 + rnd() % 64, off = (rnd() % (len / 4096)) * 4096 + 4090;
+		if (off + rl > len)
+			off = len - rl;
+		uint32_t pg_off, n = uvmbus_region_npfn(&r, off, rl);
+
+		cr_assert_leq(n, 8193u);
+		cr_assert_eq(uvmbus_region_pfns(&r, off, rl, got, &pg_off), 0);
+		/* Slow reference: page by page through the flat table. */
+		uintptr_t a = va + off;
+		size_t first = (a >> 12) - (va >> 12);
+
+		cr_assert_eq(pg_off, a & 4095);
+		cr_assert_eq(n, ((a + rl - 1) >> 12) - (a >> 12) + 1);
+		for (uint32_t i = 0; i < n; i++)
+			cr_assert_eq(got[i], flat[first + i], "off %zu len %zu page %u", off, rl,
+				     i);
+	}
+	pfn_table_free(&r.pfns);
+	free(flat);
+}
+
+Test(mem_pfn, hugepage_runs_random_ranges)
+{
+	/* 40 MiB of 2 MiB pages: ranges up to the 8192-page maximum. */
+	check_random_ranges(true, 0x7f0000000000ull, 20 * 512, 3000);
+}
+
+Test(mem_pfn, flat_table_random_ranges)
+{
+	check_random_ranges(false, 0x7f0000001000ull, 9000, 3000);
+}
+
+Test(mem_pfn, unaligned_start_keeps_flat)
+{
+	/* Contiguous runs but not 2 MiB-aligned in VA: cannot compress. */
+	check_random_ranges(true, 0x7f0000003000ull, 2048, 500);
+}
+
+Test(mem_pfn, max_request_from_16_bases)
+{
+	uint64_t *flat = make_flat(16 * 512, true);
+	struct uvmbus_region r;
+	static uint64_t got[8192];
+
+	fake_region(&r, 0x7e0000000000ull, 32u << 20, flat, 16 * 512);
+	cr_assert_eq(r.pfns.nbase, 16u, "32 MiB is described by 16 bases");
+	cr_assert_eq(uvmbus_region_npfn(&r, 0, 32u << 20), 8192u);
+	cr_assert_eq(uvmbus_region_pfns(&r, 0, 32u << 20, got, NULL), 0);
+	cr_assert_arr_eq(got, flat, sizeof(got));
+	pfn_table_free(&r.pfns);
+	free(flat);
+}
+
+Test(mem_pfn, bounds)
+{
+	uint64_t flat[4] = {10, 11, 12, 13}, out[8];
+	struct uvmbus_region r;
+
+	fake_region(&r, 0x10000, 4 * 4096, flat, 4);
+	cr_expect_eq(uvmbus_region_pfns(&r, 0, 0, out, NULL), -EINVAL, "empty");
+	cr_expect_eq(uvmbus_region_pfns(&r, 1, 4 * 4096, out, NULL), -EINVAL, "past the end");
+	cr_expect_eq(uvmbus_region_pfns(&r, SIZE_MAX, 2, out, NULL), -EINVAL, "overflow");
+	cr_expect_eq(uvmbus_region_npfn(&r, 4 * 4096, 1), 0u);
+	cr_expect_eq(uvmbus_region_pfns(&r, 4095, 2, out, NULL), 0, "straddles two pages");
+	cr_expect_eq(out[0], 11u - 1u);
+	cr_expect_eq(out[1], 11u);
+	pfn_table_free(&r.pfns);
+}
+
+Test(mem_pfn, into_a_wrapping_ring_span)
+{
+	uint64_t *flat = make_flat(1024, true);
+	struct uvmbus_region r;
+	uint8_t a[40], b[200];
+	struct uvmbus_ring_span s = {.p = {a, b}, .n = {40, 200}, .len = 240};
+	uint64_t want[20];
+
+	fake_region(&r, 0x7d0000000000ull, 4u << 20, flat, 1024);
+	/* 20 pages starting 3 pages before a 2 MiB boundary, written at span
+	 * offset 16: pfns 0-2 before the wrap, the rest after. */
+	size_t off = (512 - 3) * 4096 + 100;
+
+	cr_assert_eq(uvmbus_region_npfn(&r, off, 19 * 4096), 20u);
+	cr_assert_eq(uvmbus_region_pfns_to_span(&r, off, 19 * 4096, &s, 16), 0);
+	cr_assert_eq(uvmbus_region_pfns(&r, off, 19 * 4096, want, NULL), 0);
+	cr_expect_arr_eq(a + 16, want, 24);
+	cr_expect_arr_eq(b, (uint8_t *)want + 24, 17 * 8);
+	cr_expect_eq(want[3], flat[512], "crosses into the next hugepage's base");
+	cr_expect_eq(uvmbus_region_pfns_to_span(&r, off, 19 * 4096, &s, 88), -EINVAL,
+		     "does not fit the span");
+	pfn_table_free(&r.pfns);
+	free(flat);
+}
