@@ -9,5 +9,6 @@
 #include <uvmbus/packet.h>
 #include <uvmbus/mem.h>
 #include <uvmbus/kstub.h>
+#include <uvmbus/dev.h>
 
 #endif /* UVMBUS_H */

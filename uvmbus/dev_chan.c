@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Channels: ring mapping, host signalling, interrupts, rescind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uvmbus/wire.h>
+
+#include "dev_internal.h"
+
+#define INT_PAGE_SEND_OFF 2048u /* guest-to-host half of the interrupt page */
+#define MONITOR_TRIG_OFF  8u    /* trigger groups: {u32 pending, u32 armed} */
+
+void dev_mark_dead(struct uvmbus_dev *d, const char *why, int err)
+{
+	if (d->dead)
+		return;
+	d->dead = true;
+	LOG_ERR(&d->opts.log,
+		"dev: %s was removed by the host (%s on %s: %s): the channel is closed, every "
+		"call now fails with ENODEV",
+		d->info.guid, why, d->uio_path, strerror(err));
+}
+
+/* Wait (bounded) for <dev>/channels/<relid>/ring: it can appear after the
+ * device is bound. sysfs sends no inotify events, so poll for it. */
+static int wait_ring(struct uvmbus_dev *d, const char *path)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+
+	for (unsigned waited = 0; access(path, F_OK); waited += 10) {
+		if (waited >= d->opts.ring_wait_ms) {
+			LOG_ERR(&d->opts.log, "dev: %s did not appear within %u ms", path,
+				d->opts.ring_wait_ms);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	size_t half;
+	long v;
+	int fd, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->dev = d;
+	c->relid = relid;
+	snprintf(path, sizeof(path), "%s/channels/%u/monitor_id", d->dev_dir, relid);
+	if (sysfs_read_long(path, &v) == 0)
+		c->monitor_id = v >= 0 && v < MONITOR_IDS ? (int)v : -1;
+	else
+		c->monitor_id = relid == d->info.relid ? d->info.monitor_id : -1;
+
+	snprintf(path, sizeof(path), "%s/channels/%u/ring", d->dev_dir, relid);
+	rc = wait_ring(d, path);
+	if (rc)
+		return rc;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = -errno;
+		LOG_ERR(&d->opts.log, "dev: open %s: %s", path, strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	/* TX ring then RX ring, equal halves, each a header page + data. */
+	half = (size_t)st.st_size / 2;
+	if (st.st_size <= 0 || (size_t)st.st_size != 2 * half || half % d->page ||
+	    half <= d->page) {
+		LOG_ERR(&d->opts.log, "dev: %s: size %lld is not two rings of whole pages", path,
+			(long long)st.st_size);
+		close(fd);
+		return -EPROTO;
+	}
+	c->ring_map = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (c->ring_map == MAP_FAILED) {
+		rc = -errno;
+		c->ring_map = NULL;
+		LOG_ERR(&d->opts.log, "dev: mmap %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	c->ring_len = 2 * half;
+	rc = uvmbus_ring_attach(&c->tx, c->ring_map, half, d->page, UVMBUS_RING_PRODUCER);
+	if (!rc)
+		rc = uvmbus_ring_attach(&c->rx, (uint8_t *)c->ring_map + half, half, d->page,
+					UVMBUS_RING_CONSUMER);
+	if (rc) {
+		LOG_ERR(&d->opts.log, "dev: %s: ring header rejected (%s)", path, strerror(-rc));
+		chan_unmap(c);
+		return rc;
+	}
+	c->polling = true;
+	uvmbus_ring_set_interrupt_mask(c->rx, true);
+	return 0;
+}
+
+void chan_unmap(struct uvmbus_chan *c)
+{
+	uvmbus_ring_detach(c->tx);
+	uvmbus_ring_detach(c->rx);
+	if (c->ring_map)
+		munmap(c->ring_map, c->ring_len);
+	c->tx = c->rx = NULL;
+	c->ring_map = NULL;
+}
+
+struct uvmbus_ring *uvmbus_chan_tx(struct uvmbus_chan *c)
+{
+	return c->dev->dead ? NULL : c->tx;
+}
+
+struct uvmbus_ring *uvmbus_chan_rx(struct uvmbus_chan *c)
+{
+	return c->dev->dead ? NULL : c->rx;
+}
+
+uint32_t uvmbus_chan_relid(const struct uvmbus_chan *c)
+{
+	return c->relid;
+}
+
+uint32_t uvmbus_chan_max_packet(const struct uvmbus_chan *c)
+{
+	return uvmbus_ring_max_packet(c->tx);
+}
+
+uint32_t uvmbus_chan_max_gpa_pfns(const struct uvmbus_chan *c, uint32_t payload_len)
+{
+	uint32_t max = uvmbus_chan_max_packet(c);
+	uint32_t fixed = (uint32_t)sizeof(struct vmbus_gpa_direct_hdr) + ((payload_len + 7u) & ~7u);
+
+	return max > fixed ? (max - fixed) / 8u : 0;
+}
+
+/* 4-byte write of 1 to the event fd (unmask, and signal when there is no
+ * monitor). Returns 0 or -ENODEV after marking the device dead. */
+static int event_write(struct uvmbus_dev *d)
+{
+	uint32_t one = 1;
+
+	for (;;) {
+		ssize_t n = write(d->event_fd, &one, sizeof(one));
+
+		if (n == (ssize_t)sizeof(one))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		dev_mark_dead(d, "write", n < 0 ? errno : EIO);
+		return -ENODEV;
+	}
+}
+
+int uvmbus_chan_signal(struct uvmbus_chan *c)
+{
+	struct uvmbus_dev *d = c->dev;
+	_Atomic uint32_t *word;
+	int rc = 0;
+
+	if (d->dead)
+		return -ENODEV;
+	if (c->monitor_id >= 0) {
+		/* The host scans the monitor page: a bit per monitor id. The
+		 * ring publish (release + fence) is ordered before this RMW. */
+		word = (_Atomic uint32_t *)(d->monitor_page + MONITOR_TRIG_OFF +
+					    (size_t)(c->monitor_id / 32) * 8u);
+		atomic_fetch_or(word, 1u << (c->monitor_id % 32));
+	} else {
+		/* Relid bit in the send half of the interrupt page, then the
+		 * kernel makes the hypercall on our 4-byte write. */
+		word = (_Atomic uint32_t *)(d->int_page + INT_PAGE_SEND_OFF +
+					    (size_t)(c->relid / 32) * 4u);
+		atomic_fetch_or(word, 1u << (c->relid % 32));
+		rc = event_write(d);
+		/* Side effect of the write: RX interrupts unmasked. */
+		if (!rc && c->polling)
+			uvmbus_ring_set_interrupt_mask(c->rx, true);
+	}
+	if (!rc)
+		c->st.signals++;
+	return rc;
+}
+
+void uvmbus_chan_set_polling(struct uvmbus_chan *c, bool polling)
+{
+	c->polling = polling;
+	if (!c->dev->dead)
+		uvmbus_ring_set_interrupt_mask(c->rx, polling);
+}
+
+int uvmbus_chan_fd(const struct uvmbus_chan *c)
+{
+	return c->dev->event_fd;
+}
+
+bool uvmbus_chan_dead(const struct uvmbus_chan *c)
+{
+	return c->dev->dead;
+}
+
+int uvmbus_chan_wait(struct uvmbus_chan *c, int timeout_ms)
+{
+	struct uvmbus_dev *d = c->dev;
+	struct pollfd p = {.fd = d->event_fd, .events = POLLIN};
+	uint32_t count;
+	ssize_t n;
+	int rc = 1, r;
+
+	if (d->dead)
+		return -ENODEV;
+	/* Unmask (the kernel clears the RX mask on this write), then re-check
+	 * the ring: data that arrived while masked raised no interrupt. */
+	if (event_write(d))
+		return -ENODEV;
+	if (uvmbus_ring_set_interrupt_mask(c->rx, false))
+		goto out;
+	c->st.waits++;
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0) {
+		rc = errno == EINTR ? -EINTR : -errno;
+		goto out;
+	}
+	if (r == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		dev_mark_dead(d, "poll", EIO);
+		return -ENODEV;
+	}
+	n = read(d->event_fd, &count, sizeof(count));
+	if (n == (ssize_t)sizeof(count)) {
+		c->st.interrupts += count;
+	} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		dev_mark_dead(d, "read", n < 0 ? errno : EIO);
+		return -ENODEV;
+	}
+out:
+	if (c->polling && !d->dead)
+		uvmbus_ring_set_interrupt_mask(c->rx, true);
+	return rc;
+}
+
+void uvmbus_chan_get_stats(const struct uvmbus_chan *c, struct uvmbus_chan_stats *st)
+{
+	*st = c->st;
+}
