@@ -59,13 +59,14 @@ void test_mem_kstub(void)
 		struct uvmbus_buf *b = uvmbus_pool_get(pool);
 
 		err = uvmbus_region_pfns(b->region, b->region_off, b->len, pfn, NULL);
-		check(err == 0 && pfns_match(b->addr, pfn, 1), "mem: pool buffer pfn equals pagemap");
+		check(err == 0 && pfns_match(b->addr, pfn, 1),
+		      "mem: pool buffer pfn equals pagemap");
 		check(uvmbus_pool_put(pool, b) == 0, "mem: pool put");
 		check(uvmbus_pool_destroy(pool) == 0, "mem: pool destroy");
 	}
 	uvmbus_mem_get_stats(m, &st);
-	check(st.bytes_node[0] >= (4u << 20) && st.fallbacks == 0, "mem: stats %llu bytes on node 0",
-	      (unsigned long long)st.bytes_node[0]);
+	check(st.bytes_node[0] >= (4u << 20) && st.fallbacks == 0,
+	      "mem: stats %llu bytes on node 0", (unsigned long long)st.bytes_node[0]);
 	check(uvmbus_region_release(r) == 0, "mem: release region");
 	check(uvmbus_mem_close(m) == 0, "mem: close");
 	check(pins_outstanding() == pins0, "mem: every pin released (%ld)", pins_outstanding());
