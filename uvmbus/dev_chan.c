@@ -16,7 +16,7 @@
 #include "dev_internal.h"
 
 #define INT_PAGE_SEND_OFF 2048u /* guest-to-host half of the interrupt page */
-#define MONITOR_TRIG_OFF  8u    /* trigger groups: {u32 pending, u32 armed} */
+#define MONITOR_TRIG_OFF  8u	/* trigger groups: {u32 pending, u32 armed} */
 
 void dev_mark_dead(struct uvmbus_dev *d, const char *why, int err)
 {

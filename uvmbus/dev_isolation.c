@@ -81,7 +81,6 @@ int dev_check_isolation(const struct dev_roots *r, const struct uvmbus_log *log)
 		"dev: this is an isolated (confidential) VM (%s%s): the host cannot reach private "
 		"guest memory through GPA-direct ranges, so the user-space fast path is refused; "
 		"use the REST API or a non-isolated VM size",
-		t ? "Hyper-V isolation " : "cpu flag ",
-		t ? types[t > 0 && t < 4 ? t : 0] : flag);
+		t ? "Hyper-V isolation " : "cpu flag ", t ? types[t > 0 && t < 4 ? t : 0] : flag);
 	return -EPERM;
 }

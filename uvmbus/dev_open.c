@@ -56,8 +56,8 @@ static int open_uio(struct uvmbus_dev *d)
 		rc = -errno;
 		LOG_ERR(&d->opts.log, "dev: open %s: %s%s", d->uio_path, strerror(-rc),
 			rc == -EACCES || rc == -EPERM
-				? " (grant access: scripts/bind_uio.sh permissions --group GROUP)"
-				: "");
+			    ? " (grant access: scripts/bind_uio.sh permissions --group GROUP)"
+			    : "");
 		return rc;
 	}
 	d->int_page = map_uio_page(d, 1);

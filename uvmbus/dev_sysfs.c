@@ -163,7 +163,8 @@ int dev_read_info(const struct dev_roots *r, const char *guid, struct uvmbus_dev
 	snprintf(path, sizeof(path), "%s/numa_node", dir);
 	info->numa_node = sysfs_read_long(path, &v) == 0 && v >= 0 ? (int)v : -1;
 	snprintf(path, sizeof(path), "%s/monitor_id", dir);
-	info->monitor_id = sysfs_read_long(path, &v) == 0 && v >= 0 && v < MONITOR_IDS ? (int)v : -1;
+	info->monitor_id =
+	    sysfs_read_long(path, &v) == 0 && v >= 0 && v < MONITOR_IDS ? (int)v : -1;
 	snprintf(path, sizeof(path), "%s/driver", dir);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 

@@ -32,8 +32,8 @@ struct uvmbus_chan;
 
 struct uvmbus_dev_opts {
 	const char *sysfs_root; /* NULL: $UVMBUS_SYSFS_ROOT, else "/sys" */
-	const char *dev_root;   /* NULL: $UVMBUS_DEV_ROOT, else "/dev" */
-	const char *proc_root;  /* NULL: $UVMBUS_PROC_ROOT, else "/proc" */
+	const char *dev_root;	/* NULL: $UVMBUS_DEV_ROOT, else "/dev" */
+	const char *proc_root;	/* NULL: $UVMBUS_PROC_ROOT, else "/proc" */
 	/* How long to wait for a channel's `ring` file to appear (0: 2000 ms). */
 	unsigned ring_wait_ms;
 	/* Smallest packet the TX ring must carry (0: 96 bytes, a one-page
@@ -49,14 +49,14 @@ struct uvmbus_dev_opts {
 };
 
 struct uvmbus_dev_info {
-	char guid[UVMBUS_GUID_STR_LEN + 1];       /* device instance, lower case */
+	char guid[UVMBUS_GUID_STR_LEN + 1];	  /* device instance, lower case */
 	char class_guid[UVMBUS_GUID_STR_LEN + 1]; /* device class */
-	uint32_t relid;                           /* primary channel */
-	int numa_node;                            /* -1: unknown */
-	int monitor_id;                           /* -1: no monitor */
-	char driver[64];                          /* "" when unbound */
-	int uio;                                  /* N of /dev/uioN, -1 if none */
-	uint32_t nchannels;                       /* primary + subchannels in sysfs */
+	uint32_t relid;				  /* primary channel */
+	int numa_node;				  /* -1: unknown */
+	int monitor_id;				  /* -1: no monitor */
+	char driver[64];			  /* "" when unbound */
+	int uio;				  /* N of /dev/uioN, -1 if none */
+	uint32_t nchannels;			  /* primary + subchannels in sysfs */
 };
 
 UVMBUS_API void uvmbus_dev_opts_init(struct uvmbus_dev_opts *o);
@@ -136,7 +136,7 @@ UVMBUS_API bool uvmbus_chan_dead(const struct uvmbus_chan *c);
 struct uvmbus_chan_stats {
 	uint64_t signals;    /* host signals sent */
 	uint64_t interrupts; /* events counted from the fd */
-	uint64_t waits;      /* calls that blocked */
+	uint64_t waits;	     /* calls that blocked */
 };
 UVMBUS_API void uvmbus_chan_get_stats(const struct uvmbus_chan *c, struct uvmbus_chan_stats *st);
 

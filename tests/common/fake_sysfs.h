@@ -88,7 +88,7 @@ struct fake_dev_spec {
 	const char *guid, *class_guid, *driver;
 	uint32_t relid;
 	int numa, monitor_id, uio; /* monitor 255 or -1: none; uio -1: none */
-	size_t ring_bytes;         /* each ring (header page + data); 0: no ring file */
+	size_t ring_bytes;	   /* each ring (header page + data); 0: no ring file */
 	const char *map_names[3];  /* NULL: the real ones */
 };
 

@@ -49,9 +49,14 @@ static struct uvmbus_dev_opts opts(void)
 
 static void add_azblob(int monitor, size_t ring)
 {
-	struct fake_dev_spec s = {.guid = DEV_GUID, .class_guid = AZBLOB_CLASS,
-				  .driver = "uio_hv_generic", .relid = 14, .numa = 0,
-				  .monitor_id = monitor, .uio = 0, .ring_bytes = ring};
+	struct fake_dev_spec s = {.guid = DEV_GUID,
+				  .class_guid = AZBLOB_CLASS,
+				  .driver = "uio_hv_generic",
+				  .relid = 14,
+				  .numa = 0,
+				  .monitor_id = monitor,
+				  .uio = 0,
+				  .ring_bytes = ring};
 
 	fake_add_device(&tree, &s);
 }
@@ -73,11 +78,18 @@ TestSuite(dev, .init = setup, .fini = teardown);
 
 Test(dev, discovery)
 {
-	struct fake_dev_spec net = {.guid = NET_GUID, .class_guid = NETVSC_CLASS,
-				    .driver = "hv_netvsc", .relid = 2, .numa = 1,
-				    .monitor_id = 3, .uio = -1};
+	struct fake_dev_spec net = {.guid = NET_GUID,
+				    .class_guid = NETVSC_CLASS,
+				    .driver = "hv_netvsc",
+				    .relid = 2,
+				    .numa = 1,
+				    .monitor_id = 3,
+				    .uio = -1};
 	struct fake_dev_spec broken = {.guid = "77777777-1111-4222-8333-444444444444",
-				       .relid = 9, .numa = 0, .monitor_id = -1, .uio = -1};
+				       .relid = 9,
+				       .numa = 0,
+				       .monitor_id = -1,
+				       .uio = -1};
 	struct uvmbus_dev_opts o;
 	struct uvmbus_dev_info list[8], info;
 	size_t n;
@@ -147,7 +159,8 @@ Test(dev, open_maps_rings_and_reports_limits)
 	cr_assert_eq(len, 2u * RING);
 	cr_expect_eq(((struct vmbus_ring_hdr *)(ring + RING))->interrupt_mask, 1u,
 		     "polling: RX interrupts masked at open");
-	cr_assert_eq(uvmbus_ring_attach(&host_tx, ring + RING, RING, 4096, UVMBUS_RING_PRODUCER), 0);
+	cr_assert_eq(uvmbus_ring_attach(&host_tx, ring + RING, RING, 4096, UVMBUS_RING_PRODUCER),
+		     0);
 	cr_assert_eq(uvmbus_pkt_write_completion(host_tx, 5, "ok", 2, NULL), 0);
 	uint8_t buf[64];
 
@@ -165,12 +178,21 @@ Test(dev, refuses_unbound_and_bad_layouts)
 {
 	struct uvmbus_dev_opts o = opts();
 	struct uvmbus_dev *d;
-	struct fake_dev_spec net = {.guid = NET_GUID, .class_guid = NETVSC_CLASS,
-				    .driver = "hv_netvsc", .relid = 2, .numa = 0,
-				    .monitor_id = -1, .uio = -1};
-	struct fake_dev_spec bad = {.guid = DEV_GUID, .class_guid = AZBLOB_CLASS,
-				    .driver = "uio_hv_generic", .relid = 14, .numa = 0,
-				    .monitor_id = -1, .uio = 0, .ring_bytes = RING,
+	struct fake_dev_spec net = {.guid = NET_GUID,
+				    .class_guid = NETVSC_CLASS,
+				    .driver = "hv_netvsc",
+				    .relid = 2,
+				    .numa = 0,
+				    .monitor_id = -1,
+				    .uio = -1};
+	struct fake_dev_spec bad = {.guid = DEV_GUID,
+				    .class_guid = AZBLOB_CLASS,
+				    .driver = "uio_hv_generic",
+				    .relid = 14,
+				    .numa = 0,
+				    .monitor_id = -1,
+				    .uio = 0,
+				    .ring_bytes = RING,
 				    .map_names = {NULL, "bogus", NULL}};
 
 	fake_add_device(&tree, &net);
@@ -327,7 +349,8 @@ Test(dev, wait_rechecks_then_blocks)
 	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/channels/14/ring", tree.sys);
 	uint8_t *ring = fake_map(p, &len);
 
-	cr_assert_eq(uvmbus_ring_attach(&host_tx, ring + RING, RING, 4096, UVMBUS_RING_PRODUCER), 0);
+	cr_assert_eq(uvmbus_ring_attach(&host_tx, ring + RING, RING, 4096, UVMBUS_RING_PRODUCER),
+		     0);
 	cr_assert_eq(uvmbus_pkt_write_completion(host_tx, 1, "a", 1, NULL), 0);
 	uvmbus_chan_get_stats(c, &st);
 	uint64_t waits = st.waits;
