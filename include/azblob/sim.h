@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * azblob-sim: plays the Hyper-V host and the Azure Blob VSP for one device.
+ *
+ * It owns the guest RAM (a memfd, hugetlb when available), the channel's
+ * two rings, and a device tree with the real sysfs names under `root`
+ * (root/sys/bus/vmbus/devices/<guid>/..., root/dev/uio0, root/proc), so the
+ * guest opens it through the normal device layer with only the roots and
+ * the event fd changed. The event fd is a connection to root/vspd.sock
+ * with the semantics of /dev/uioN (4-byte event counts one way, 4-byte
+ * writes of 1 the other, hang-up at rescind).
+ *
+ * The sim serves from one thread: azblob_sim_start() starts it (in-process
+ * mode, for tests and the demo) or azblob_sim_run() serves in the caller's
+ * thread (the azblob-vspd daemon). Every guest packet is validated
+ * strictly; violations complete with an error status and are counted.
+ */
+#ifndef AZBLOB_SIM_H
+#define AZBLOB_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <azblob/api.h>
+#include <uvmbus/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct azblob_sim;
+struct azblob_sim_req;
+
+/* Completion status values (NTSTATUS, as a Windows host would answer). */
+#define AZBLOB_SIM_STATUS_OK		    0x00000000u
+#define AZBLOB_SIM_STATUS_INVALID_PARAMETER 0xC000000Du
+#define AZBLOB_SIM_STATUS_IO_TIMEOUT	    0xC00000B5u
+#define AZBLOB_SIM_STATUS_NOT_SUPPORTED	    0xC00000BBu
+#define AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL  0xC0000023u
+#define AZBLOB_SIM_STATUS_INTERNAL_ERROR    0xC00000E5u
+
+/* Validation rules; each violation is counted under its rule. */
+enum azblob_sim_violation {
+	AZBLOB_SIM_V_NOT_GPA_DIRECT, /* packet type is not 9 */
+	AZBLOB_SIM_V_NO_COMPLETION,  /* completion not requested */
+	AZBLOB_SIM_V_ZERO_TRANS_ID,
+	AZBLOB_SIM_V_RANGECOUNT,      /* rangecount != 1 */
+	AZBLOB_SIM_V_RANGE,	      /* offset != 0 or len != pages * 4096 */
+	AZBLOB_SIM_V_PFN_OUTSIDE_RAM, /* a pfn beyond guest RAM */
+	AZBLOB_SIM_V_SHORT_PAYLOAD,   /* in-band request shorter than 56 bytes */
+	AZBLOB_SIM_V_VERSION,	      /* version != 0 */
+	AZBLOB_SIM_V_OPERATION,	      /* unknown or unsupported operation */
+	AZBLOB_SIM_V_LENGTHS,	      /* zero request/response, data_valid > data_len, too big */
+	AZBLOB_SIM_V_LAYOUT,	 /* buffers not inside the range in data/request/response order */
+	AZBLOB_SIM_V_DESCRIPTOR, /* malformed descriptor or ring: the channel is broken */
+	AZBLOB_SIM_V_COUNT
+};
+
+/* Fault injection knobs (all off when zero). Settable at any time. */
+struct azblob_sim_faults {
+	uint32_t delay_us;	    /* every completion waits this long ... */
+	uint32_t jitter_us;	    /* ... plus a random 0..jitter_us */
+	uint32_t drop;		    /* drop the next N completions */
+	uint32_t duplicate;	    /* send the next N completions twice */
+	uint32_t unknown_tid;	    /* send N completions with a trans_id nobody used */
+	uint32_t oversize_response; /* next N: response_len larger than the buffer */
+	uint32_t corrupt;	    /* next N: a corrupt descriptor into RX */
+	bool stop_draining;	    /* stop reading the guest's TX ring (it fills) */
+	uint32_t pause_ms;	    /* stop reading TX for this long, once */
+	uint32_t monitor_scan_us;   /* how often the monitor page is scanned */
+};
+
+struct azblob_sim_stats {
+	uint64_t requests;    /* valid requests received */
+	uint64_t completions; /* completions written */
+	uint64_t errors;      /* completions with a non-zero status */
+	uint64_t timeouts;    /* requests completed at their timeout_ms */
+	uint64_t violations[AZBLOB_SIM_V_COUNT];
+	uint64_t violations_total;
+	uint64_t signals;    /* guest-to-host signals seen (monitor bits, writes) */
+	uint64_t interrupts; /* host-to-guest interrupts sent */
+	uint64_t rx_full;    /* times the guest's RX ring had no room */
+	uint64_t faults;     /* fault injections performed */
+	uint64_t bytes_in;   /* data bytes the guest sent (data_valid) */
+	uint64_t bytes_out;  /* data bytes written back */
+};
+
+/* A request as a backend sees it: buffers are host views of guest memory. */
+struct azblob_sim_req {
+	uint64_t trans_id;
+	uint8_t guid[16];
+	uint32_t timeout_ms;
+	const uint8_t *request; /* request_len bytes */
+	uint32_t request_len;
+	uint8_t *response; /* response_cap bytes */
+	uint32_t response_cap;
+	uint8_t *data; /* data_len bytes, data_valid of them valid on entry */
+	uint32_t data_len;
+	uint32_t data_valid;
+};
+
+/*
+ * Storage backend. handle() answers a request: fill the response (and the
+ * data buffer for reads), set *response_len, return a completion status.
+ * Called from the sim thread only.
+ */
+struct azblob_sim_backend {
+	const char *name;
+	int (*open)(void **state, const char *arg, const struct uvmbus_log *log);
+	uint32_t (*handle)(void *state, struct azblob_sim_req *r, uint32_t *response_len,
+			   uint32_t *data_out);
+	void (*close)(void *state);
+};
+
+/* Built-in backends: "memory" (default) and "dir" (arg: the directory). */
+AZBLOB_API const struct azblob_sim_backend *azblob_sim_backend_find(const char *name);
+
+struct azblob_sim_opts {
+	const char *root;    /* tree directory (created; must not exist) or NULL: a new temp dir */
+	uint64_t ram_bytes;  /* guest RAM (default 256 MiB; a multiple of 2 MiB) */
+	bool no_hugetlb;     /* plain shared memory even if hugepages are free */
+	uint32_t ring_bytes; /* each ring, header page included (default 4 KiB + 2 MiB) */
+	int monitor_id; /* 0..127: the guest signals through the monitor page; -1: int_page + write
+			 */
+	const char *guid;    /* device GUID (default: a fixed one) */
+	uint32_t relid;	     /* default 14 */
+	int numa_node;	     /* published numa_node (default 0) */
+	int cpu;	     /* pin the serving thread (-1: no pinning) */
+	bool poll;	     /* busy-poll the rings (else sleep on the doorbell) */
+	const char *backend; /* "memory" (default) or "dir" */
+	const char *backend_arg;
+	uint64_t seed; /* for jitter (default 1) */
+	struct azblob_sim_faults faults;
+	struct uvmbus_log log;
+};
+
+AZBLOB_API void azblob_sim_opts_init(struct azblob_sim_opts *o);
+
+/* Create guest RAM, rings, tree and socket. Nothing is served yet. */
+AZBLOB_API int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o);
+/* Serve from a new thread (in-process mode). */
+AZBLOB_API int azblob_sim_start(struct azblob_sim *s);
+/* Serve in the calling thread until azblob_sim_stop() (from a signal
+ * handler too: it only sets a flag and writes to a pipe). */
+AZBLOB_API int azblob_sim_run(struct azblob_sim *s);
+AZBLOB_API void azblob_sim_stop(struct azblob_sim *s);
+/* Stop (joining the thread), remove the tree, free everything. */
+AZBLOB_API void azblob_sim_destroy(struct azblob_sim *s);
+
+AZBLOB_API const char *azblob_sim_root(const struct azblob_sim *s);
+AZBLOB_API const char *azblob_sim_guid(const struct azblob_sim *s);
+
+/* Rescind the device now: the guest's event fd hangs up. */
+AZBLOB_API void azblob_sim_rescind(struct azblob_sim *s);
+AZBLOB_API void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults *f);
+AZBLOB_API void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st);
+AZBLOB_API const char *azblob_sim_violation_name(enum azblob_sim_violation v);
+/* Statistics as text (for the daemon and logs). */
+AZBLOB_API int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap);
+
+/* ---- guest side: connecting to a sim published under `root` ---- */
+
+struct azblob_sim_guest {
+	int event_fd; /* the uio fd stand-in */
+	int ram_fd;   /* guest RAM memfd */
+	uint64_t ram_bytes;
+	char sysfs_root[512]; /* root/sys */
+	char dev_root[512];   /* root/dev */
+	char proc_root[512];  /* root/proc */
+};
+
+/* Connect (one guest at a time): gets the event fd and the RAM memfd. */
+AZBLOB_API int azblob_sim_connect(const char *root, struct azblob_sim_guest *g);
+AZBLOB_API void azblob_sim_disconnect(struct azblob_sim_guest *g);
+/* For uvmbus_dev_opts.open_event_fd with event_arg = the guest: a dup of
+ * its event fd. */
+AZBLOB_API int azblob_sim_event_fd(void *guest, const char *uio_path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AZBLOB_SIM_H */

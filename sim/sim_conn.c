@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The guest's event fd: a SOCK_SEQPACKET connection to root/vspd.sock with
+ * the semantics of /dev/uioN under uio_hv_generic:
+ *  - the guest writes a u32 1: "irqcontrol on" = clear the RX interrupt
+ *    mask and, when the channel has no monitor, signal the host;
+ *  - the host sends a u32 event count for each interrupt, after which the
+ *    RX mask is set again (as the kernel's channel callback does);
+ *  - rescind: the host hangs up.
+ * On connect the host sends a hello and the guest-RAM memfd (SCM_RIGHTS).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sim_internal.h"
+
+#define INT_PAGE_SEND_OFF 2048u
+
+int sim_conn_listen(struct azblob_sim *s)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(s->sock_path, sizeof(s->sock_path), "%s/vspd.sock", s->root);
+	if (strlen(s->sock_path) >= sizeof(a.sun_path)) {
+		sim_log(s, UVMBUS_LOG_ERR, "socket path too long: %s", s->sock_path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", s->sock_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		sim_log(s, UVMBUS_LOG_ERR, "listen on %s: %s", s->sock_path, strerror(err));
+		return -err;
+	}
+	s->listen_fd = fd;
+	return 0;
+}
+
+/* The guest closed its fd: like the last close of /dev/uioN, the channel
+ * closes, and the next open starts from zeroed rings. */
+static void guest_gone(struct azblob_sim *s)
+{
+	close(s->conn_fd);
+	s->conn_fd = -1;
+	memset(s->rings, 0, s->rings_len);
+	*s->tx.features = 1;
+	*s->rx.features = 1;
+	*s->rx.mask = 1;
+	s->tx_read = 0;
+	s->nheld = 0;
+	s->rx_waiting = false;
+	sim_log(s, UVMBUS_LOG_INFO, "guest disconnected: channel closed");
+}
+
+void sim_conn_accept(struct azblob_sim *s)
+{
+	struct sim_hello h = {
+	    .magic = SIM_HELLO_MAGIC, .version = 1, .ram_bytes = s->opts.ram_bytes};
+	char ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int fd;
+
+	if (s->listen_fd < 0)
+		return;
+	fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->conn_fd >= 0 || atomic_load(&s->rescind)) {
+		sim_log(s, UVMBUS_LOG_WARN, "second guest refused: the device is in use");
+		close(fd);
+		return;
+	}
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &s->ram_fd, sizeof(int));
+	if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(h)) {
+		sim_log(s, UVMBUS_LOG_WARN, "hello to the guest: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	s->conn_fd = fd;
+	sim_log(s, UVMBUS_LOG_INFO, "guest connected");
+}
+
+int sim_conn_drain(struct azblob_sim *s)
+{
+	int n = 0;
+
+	while (s->conn_fd >= 0) {
+		uint32_t v;
+		ssize_t r = recv(s->conn_fd, &v, sizeof(v), MSG_DONTWAIT);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (r <= 0) {
+			guest_gone(s);
+			break;
+		}
+		if (r != sizeof(v) || v != 1)
+			continue; /* uio ignores anything but a 4-byte 1 */
+		/* irqcontrol(1): RX interrupts on; without a monitor, a signal
+		 * (the bit in the interrupt page says which channel). */
+		__atomic_store_n(s->rx.mask, 0, __ATOMIC_SEQ_CST);
+		if (s->opts.monitor_id < 0) {
+			uint32_t *word = (uint32_t *)(s->uio_pages + SIM_PAGE + INT_PAGE_SEND_OFF +
+						      (s->opts.relid / 32) * 4);
+
+			__atomic_fetch_and(word, ~(1u << (s->opts.relid % 32)), __ATOMIC_SEQ_CST);
+			n++;
+		}
+	}
+	return n;
+}
+
+void sim_conn_interrupt(struct azblob_sim *s)
+{
+	uint32_t one = 1;
+
+	if (s->conn_fd < 0)
+		return;
+	if (send(s->conn_fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(one))
+		__atomic_fetch_add(&s->st.interrupts, 1, __ATOMIC_RELAXED);
+	/* The kernel masks RX again after each interrupt it delivers. */
+	__atomic_store_n(s->rx.mask, 1, __ATOMIC_SEQ_CST);
+}
+
+void sim_conn_close(struct azblob_sim *s)
+{
+	if (s->conn_fd >= 0) {
+		shutdown(s->conn_fd, SHUT_RDWR);
+		close(s->conn_fd);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->sock_path);
+	}
+	s->conn_fd = s->listen_fd = -1;
+}
+
+/* ---- guest side ---- */
+
+int azblob_sim_connect(const char *root, struct azblob_sim_guest *g)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct sim_hello h;
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c;
+	int fd, err;
+
+	memset(g, 0, sizeof(*g));
+	g->event_fd = g->ram_fd = -1;
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s/vspd.sock", root) >=
+	    (int)sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		goto fail;
+	if (recvmsg(fd, &m, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(h)) {
+		errno = errno ? errno : ECONNREFUSED;
+		goto fail;
+	}
+	c = CMSG_FIRSTHDR(&m);
+	if (h.magic != SIM_HELLO_MAGIC || !c || c->cmsg_type != SCM_RIGHTS) {
+		errno = EPROTO;
+		goto fail;
+	}
+	memcpy(&g->ram_fd, CMSG_DATA(c), sizeof(int));
+	g->event_fd = fd;
+	g->ram_bytes = h.ram_bytes;
+	snprintf(g->sysfs_root, sizeof(g->sysfs_root), "%s/sys", root);
+	snprintf(g->dev_root, sizeof(g->dev_root), "%s/dev", root);
+	snprintf(g->proc_root, sizeof(g->proc_root), "%s/proc", root);
+	return 0;
+fail:
+	err = errno;
+	close(fd);
+	return -err;
+}
+
+void azblob_sim_disconnect(struct azblob_sim_guest *g)
+{
+	if (g->event_fd >= 0)
+		close(g->event_fd);
+	if (g->ram_fd >= 0)
+		close(g->ram_fd);
+	g->event_fd = g->ram_fd = -1;
+}
+
+int azblob_sim_event_fd(void *guest, const char *uio_path)
+{
+	struct azblob_sim_guest *g = guest;
+	int fd;
+
+	(void)uio_path;
+	fd = fcntl(g->event_fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* azblob-sim internals. */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <azblob/sim.h>
+
+#include "sim_ring.h"
+
+#define SIM_PAGE     4096u
+#define SIM_MAX_REQS 4096 /* requests held (delayed) at once */
+
+/* Hello message sent with the RAM memfd when a guest connects. */
+struct sim_hello {
+	uint32_t magic; /* SIM_HELLO_MAGIC */
+	uint32_t version;
+	uint64_t ram_bytes;
+};
+#define SIM_HELLO_MAGIC 0x4d495356u /* "VSIM" */
+
+/* A request held until its completion is due. */
+struct sim_pending {
+	uint64_t trans_id;
+	uint64_t due_ns;
+	uint32_t status;
+	uint32_t response_len;
+};
+
+struct azblob_sim {
+	struct azblob_sim_opts opts;
+	char root[512]; /* short: it prefixes every path below */
+	char guid[40];
+	char sock_path[PATH_MAX];
+	char ring_path[PATH_MAX];
+	char uio_path[PATH_MAX];
+	bool tree_made;
+
+	/* guest RAM */
+	int ram_fd;
+	uint8_t *ram;
+	uint64_t ram_pages;
+	bool ram_huge;
+
+	/* the channel: rings file mapping, uio pages */
+	uint8_t *rings;
+	size_t rings_len;
+	struct hring tx, rx; /* guest's TX (we consume), guest's RX (we produce) */
+	uint32_t tx_read;    /* our private read position in TX */
+	uint8_t *uio_pages;  /* 3 pages: [1] int_page, [2] monitor page */
+
+	/* connection */
+	int listen_fd, conn_fd;
+	int wake[2]; /* self-pipe: stop, fault changes */
+
+	/* serving */
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	atomic_bool rescind;
+	pthread_mutex_t lock; /* faults and stats, shared with other threads */
+	struct azblob_sim_faults faults;
+	struct azblob_sim_stats st;
+	uint64_t rng;
+	uint64_t pause_until_ns;
+	uint64_t last_scan_ns;
+	bool rx_waiting; /* RX full: waiting for the guest's signal */
+
+	struct sim_pending *held;
+	unsigned nheld;
+
+	const struct azblob_sim_backend *be;
+	void *be_state;
+	uint8_t *pkt;	 /* one packet copied out of TX */
+	uint8_t *bounce; /* request/response/data when not contiguous in RAM */
+	size_t bounce_len;
+};
+
+/* sim_ram.c */
+int sim_ram_create(struct azblob_sim *s);
+void sim_ram_destroy(struct azblob_sim *s);
+
+/* sim_tree.c */
+int sim_tree_create(struct azblob_sim *s);
+void sim_tree_remove(struct azblob_sim *s);
+
+/* sim_conn.c */
+int sim_conn_listen(struct azblob_sim *s);
+void sim_conn_accept(struct azblob_sim *s);
+/* Read the guest's 4-byte writes: returns how many arrived (each is an
+ * unmask and, without a monitor, a signal). */
+int sim_conn_drain(struct azblob_sim *s);
+void sim_conn_interrupt(struct azblob_sim *s);
+void sim_conn_close(struct azblob_sim *s);
+
+/* sim_validate.c: checks a GPA-direct request packet. Returns 0 and fills
+ * `r` (buffers into guest RAM, bounced when not contiguous), or the
+ * violation + 1 (and *status for the completion, 0 = send none). */
+int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct azblob_sim_req *r,
+		 uint32_t *status, uint64_t *trans_id);
+/* Copy the response/data bounces back into guest RAM after handling. */
+void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
+
+/* sim_vsp.c */
+void sim_log(struct azblob_sim *s, enum uvmbus_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t sim_now_ns(void);
+
+#endif

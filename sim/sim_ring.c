@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Host side of a ring (see sim_ring.h for why it is separate). */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "sim_ring.h"
+
+/* The other side's index: acquire (its bytes before its index). */
+static uint32_t load_acq(volatile uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Our index: release (our bytes before our index). */
+static void store_rel(volatile uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+void hring_init(struct hring *h, void *base, size_t total, size_t header)
+{
+	uint8_t *b = base;
+
+	h->w = (volatile uint32_t *)(b + 0);
+	h->r = (volatile uint32_t *)(b + 4);
+	h->mask = (volatile uint32_t *)(b + 8);
+	h->pending = (volatile uint32_t *)(b + 12);
+	h->features = (volatile uint32_t *)(b + 64);
+	h->data = b + header;
+	h->size = (uint32_t)(total - header);
+}
+
+uint32_t hring_used(const struct hring *h)
+{
+	uint32_t w = load_acq(h->w), r = load_acq(h->r);
+
+	if (w >= h->size || r >= h->size)
+		return 0;
+	return w >= r ? w - r : h->size - r + w;
+}
+
+static void copy_out(const struct hring *h, uint32_t at, void *dst, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		((uint8_t *)dst)[i] = h->data[(at + i) % h->size];
+}
+
+static void copy_in(struct hring *h, uint32_t at, const void *src, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h->data[(at + i) % h->size] = ((const uint8_t *)src)[i];
+}
+
+int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint32_t *len)
+{
+	uint32_t w = load_acq(h->w), avail;
+	uint16_t hdr[4];
+
+	if (w >= h->size || (w & 7) || at >= h->size || (at & 7))
+		return -1;
+	avail = w >= at ? w - at : h->size - at + w;
+	if (avail == 0)
+		return 0;
+	if (avail < 24)
+		return -1;
+	copy_out(h, at, hdr, 8); /* type, offset8, len8, flags */
+	if (hdr[1] < 2 || hdr[1] > hdr[2] || (uint32_t)hdr[2] * 8 + 8 > avail)
+		return -1;
+	*len = (uint32_t)hdr[2] * 8;
+	if (*len > cap)
+		return -2;
+	memcpy(buf, hdr, 8); /* the bytes we checked, not a second read */
+	copy_out(h, (at + 8) % h->size, (uint8_t *)buf + 8, *len - 8);
+	return 1;
+}
+
+bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes)
+{
+	uint32_t pending, w, free_now;
+
+	store_rel(h->r, to);
+	atomic_thread_fence(memory_order_seq_cst);
+	pending = *h->pending;
+	if (!pending)
+		return false;
+	w = load_acq(h->w);
+	free_now = w >= to ? h->size - (w - to) : to - w;
+	return free_now > pending && (uint64_t)free_now <= (uint64_t)pending + read_bytes;
+}
+
+int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty)
+{
+	uint32_t w = load_acq(h->w), r = load_acq(h->r), room;
+	uint64_t trailer = (uint64_t)w << 32;
+
+	if (w >= h->size || r >= h->size || (w & 7) || (r & 7))
+		return -1;
+	room = w >= r ? h->size - (w - r) : r - w;
+	if (room <= n + 8) /* never full: w == r means empty */
+		return -1;
+	copy_in(h, w, pkt, n);
+	copy_in(h, (w + n) % h->size, &trailer, 8);
+	store_rel(h->w, (w + n + 8) % h->size);
+	atomic_thread_fence(memory_order_seq_cst);
+	*was_empty = load_acq(h->r) == w;
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The host's side of a VMbus ring, written from WIRE.md section 1 and
+ * independently of uvmbus/ring.c, so that one misunderstanding cannot pass
+ * both sides. Deliberately plain: no caching, every index re-read.
+ */
+#ifndef SIM_RING_H
+#define SIM_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hring {
+	volatile uint32_t *w, *r, *mask, *pending, *features; /* header fields */
+	uint8_t *data;
+	uint32_t size; /* data area bytes */
+};
+
+void hring_init(struct hring *h, void *base, size_t total, size_t header);
+/* Bytes between the indices: readable by the consumer. */
+uint32_t hring_used(const struct hring *h);
+
+/* Consumer (the guest's TX). Copy the next packet (descriptor..padding)
+ * into buf: 1 = got one, 0 = empty, -1 = corrupt ring, -2 = buf too small
+ * (*len = needed). Does not publish; hring_consume() does. */
+int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint32_t *len);
+/* Publish the read index to `to`; returns true when the producer waited
+ * for room and now has it (the pending_send_sz rule). */
+bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes);
+
+/* Producer (the guest's RX). Write one packet of n bytes (multiple of 8)
+ * plus trailer: 0, or -1 when there is no room. *was_empty reports
+ * whether the consumer had caught up before this packet. */
+int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty);
+
+#endif

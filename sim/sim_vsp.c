@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The host loop: drain the guest's TX ring, validate, serve from the
+ * backend, hold completions until due (delay faults, timeouts), write them
+ * into the guest's RX ring, interrupt the guest when the rules say so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <azblob/vsp_wire.h>
+
+#include "sim_internal.h"
+
+#define DEFAULT_GUID "3a8e5c52-8d1f-4b7e-9c55-0f2a6b1d9e01"
+#define MAX_PKT	     (VMBUS_PKT_MAX_LEN + 64)
+#define MONITOR_OFF  8u /* trigger groups {u32 pending, u32 armed} */
+
+uint64_t sim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sim_log(struct azblob_sim *s, enum uvmbus_log_level lvl, const char *fmt, ...)
+{
+	const struct uvmbus_log *l = &s->opts.log;
+	char msg[768];
+	va_list ap;
+
+	if (!l->fn || lvl > (l->max_level ? l->max_level : UVMBUS_LOG_INFO))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->fn(l->arg, lvl, msg);
+}
+
+static const char *const vnames[AZBLOB_SIM_V_COUNT] = {
+    "not_gpa_direct", "no_completion", "zero_trans_id", "rangecount", "range",	"pfn_outside_ram",
+    "short_payload",  "version",       "operation",	"lengths",    "layout", "descriptor",
+};
+
+const char *azblob_sim_violation_name(enum azblob_sim_violation v)
+{
+	return (unsigned)v < AZBLOB_SIM_V_COUNT ? vnames[v] : "unknown";
+}
+
+void azblob_sim_opts_init(struct azblob_sim_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ram_bytes = 256ull << 20;
+	o->ring_bytes = SIM_PAGE + (2u << 20);
+	o->monitor_id = -1;
+	o->relid = 14;
+	o->cpu = -1;
+	o->seed = 1;
+	o->faults.monitor_scan_us = 50;
+}
+
+/* Statistics are written by the sim thread and read by others. */
+#define STAT_ADD(s, field, n) __atomic_fetch_add(&(s)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+static uint64_t rnd(struct azblob_sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* ---- completions ---- */
+
+static bool write_completion(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen)
+{
+	uint8_t pkt[32] = {0};
+	struct vmbus_pkt_desc d = {
+	    .type = VMBUS_PKT_COMPLETION, .offset8 = 2, .len8 = 4, .trans_id = tid};
+	struct azblob_vsp_response rsp = {
+	    .length = sizeof(rsp), .error = status, .response_len = rlen};
+	bool was_empty;
+
+	memcpy(pkt, &d, sizeof(d));
+	memcpy(pkt + 16, &rsp, sizeof(rsp));
+	if (hring_write(&s->rx, pkt, sizeof(pkt), &was_empty)) {
+		/* No room: ask the guest to signal once a packet fits. */
+		__atomic_store_n(s->rx.pending, 40u, __ATOMIC_SEQ_CST);
+		if (!s->rx_waiting)
+			STAT_ADD(s, rx_full, 1);
+		s->rx_waiting = true;
+		return false;
+	}
+	if (s->rx_waiting) {
+		s->rx_waiting = false;
+		__atomic_store_n(s->rx.pending, 0u, __ATOMIC_SEQ_CST);
+	}
+	STAT_ADD(s, completions, 1);
+	if (status)
+		STAT_ADD(s, errors, 1);
+	if (was_empty && !__atomic_load_n(s->rx.mask, __ATOMIC_SEQ_CST))
+		sim_conn_interrupt(s);
+	return true;
+}
+
+static void corrupt_descriptor(struct azblob_sim *s)
+{
+	uint8_t pkt[32] = {0};
+	struct vmbus_pkt_desc d = {
+	    .type = VMBUS_PKT_COMPLETION, .offset8 = 1, .len8 = 4, .trans_id = 1};
+	bool was_empty;
+
+	memcpy(pkt, &d, sizeof(d));
+	if (hring_write(&s->rx, pkt, sizeof(pkt), &was_empty) == 0 && was_empty &&
+	    !__atomic_load_n(s->rx.mask, __ATOMIC_SEQ_CST))
+		sim_conn_interrupt(s);
+}
+
+/* Emit one due completion with the faults that apply to it. Returns false
+ * when RX is full (the completion stays held). */
+static bool emit(struct azblob_sim *s, struct sim_pending *p)
+{
+	struct azblob_sim_faults *f = &s->faults;
+
+	pthread_mutex_lock(&s->lock);
+	if (f->corrupt) {
+		f->corrupt--;
+		STAT_ADD(s, faults, 1);
+		pthread_mutex_unlock(&s->lock);
+		corrupt_descriptor(s);
+		return true;
+	}
+	if (f->drop) {
+		f->drop--;
+		STAT_ADD(s, faults, 1);
+		pthread_mutex_unlock(&s->lock);
+		return true;
+	}
+	bool dup = f->duplicate && f->duplicate--;
+	bool unknown = f->unknown_tid && f->unknown_tid--;
+
+	if (f->oversize_response && !p->status) {
+		f->oversize_response--;
+		p->response_len = UINT32_MAX / 2;
+		STAT_ADD(s, faults, 1);
+	}
+	STAT_ADD(s, faults, dup + unknown);
+	pthread_mutex_unlock(&s->lock);
+
+	if (unknown && !write_completion(s, 0x7fff000000000000ull | (rnd(s) & 0xffffffff), 0, 0))
+		return false;
+	if (!write_completion(s, p->trans_id, p->status, p->response_len))
+		return false;
+	if (dup)
+		write_completion(s, p->trans_id, p->status, p->response_len);
+	return true;
+}
+
+static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
+		 uint32_t timeout_ms)
+{
+	uint64_t now = sim_now_ns(), delay;
+	struct sim_pending *p;
+
+	pthread_mutex_lock(&s->lock);
+	delay = (uint64_t)s->faults.delay_us * 1000;
+	if (s->faults.jitter_us)
+		delay += (rnd(s) % ((uint64_t)s->faults.jitter_us + 1)) * 1000;
+	pthread_mutex_unlock(&s->lock);
+	/* A request the host cannot answer within its timeout completes at
+	 * the deadline with a timeout status, as the VSP does. */
+	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
+		delay = (uint64_t)timeout_ms * 1000000;
+		status = AZBLOB_SIM_STATUS_IO_TIMEOUT;
+		rlen = 0;
+		STAT_ADD(s, timeouts, 1);
+	}
+	if (s->nheld == SIM_MAX_REQS) { /* more in flight than any guest queue */
+		status = AZBLOB_SIM_STATUS_INTERNAL_ERROR;
+		delay = 0;
+		s->nheld--; /* overwrite the newest; the guest broke its queue depth */
+	}
+	p = &s->held[s->nheld++];
+	*p = (struct sim_pending){tid, now + delay, status, rlen};
+}
+
+static void emit_due(struct azblob_sim *s)
+{
+	uint64_t now = sim_now_ns();
+	unsigned i = 0;
+
+	/* Oldest first: held[] is in arrival order and delays are equal or
+	 * jittered; emit every due one, keep order among the rest. */
+	while (i < s->nheld) {
+		if (s->held[i].due_ns > now) {
+			i++;
+			continue;
+		}
+		if (!emit(s, &s->held[i]))
+			return; /* RX full: wait for the guest */
+		memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(s->held[0]));
+		s->nheld--;
+	}
+}
+
+/* ---- requests ---- */
+
+static void serve_packet(struct azblob_sim *s, uint32_t len)
+{
+	struct azblob_sim_req r;
+	uint32_t status, rlen = 0, dout = 0;
+	uint64_t tid;
+	int v = sim_validate(s, s->pkt, len, &r, &status, &tid);
+
+	if (v) {
+		STAT_ADD(s, violations[v - 1], 1);
+		STAT_ADD(s, violations_total, 1);
+		sim_log(s, UVMBUS_LOG_WARN, "request %#llx rejected: %s", (unsigned long long)tid,
+			vnames[v - 1]);
+		if (status)
+			hold(s, tid, status, 0, 0);
+		return;
+	}
+	STAT_ADD(s, requests, 1);
+	STAT_ADD(s, bytes_in, r.data_valid);
+	status = s->be->handle(s->be_state, &r, &rlen, &dout);
+	if (rlen > r.response_cap)
+		rlen = r.response_cap;
+	STAT_ADD(s, bytes_out, dout);
+	sim_unbounce(s, s->pkt, &r);
+	hold(s, tid, status, rlen, r.timeout_ms);
+}
+
+/* Read what the guest queued in TX. Returns packets handled, -1 when the
+ * ring is corrupt (the channel is then left alone, as a host would). */
+static int drain_tx(struct azblob_sim *s)
+{
+	uint32_t start = s->tx_read, len;
+	int n = 0;
+
+	while (n < 64) {
+		int rc = hring_peek(&s->tx, s->tx_read, s->pkt, MAX_PKT, &len);
+
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			STAT_ADD(s, violations[AZBLOB_SIM_V_DESCRIPTOR], 1);
+			STAT_ADD(s, violations_total, 1);
+			sim_log(s, UVMBUS_LOG_ERR, "guest TX ring is corrupt at %u: channel broken",
+				s->tx_read);
+			pthread_mutex_lock(&s->lock);
+			s->faults.stop_draining = true;
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		s->tx_read = (s->tx_read + len + 8) % s->tx.size;
+		serve_packet(s, len);
+		n++;
+	}
+	if (n) {
+		uint32_t bytes =
+		    s->tx_read >= start ? s->tx_read - start : s->tx.size - start + s->tx_read;
+
+		if (hring_consume(&s->tx, s->tx_read, bytes))
+			sim_conn_interrupt(s); /* the guest waited for TX room */
+	}
+	return n;
+}
+
+static bool scan_monitor(struct azblob_sim *s, uint64_t now, uint32_t scan_us)
+{
+	int id = s->opts.monitor_id;
+	uint32_t *pending, bit;
+
+	if (id < 0 || now - s->last_scan_ns < (uint64_t)scan_us * 1000)
+		return false;
+	s->last_scan_ns = now;
+	pending = (uint32_t *)(s->uio_pages + 2 * SIM_PAGE + MONITOR_OFF + (size_t)(id / 32) * 8);
+	bit = 1u << (id % 32);
+	return __atomic_fetch_and(pending, ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+static void do_rescind(struct azblob_sim *s)
+{
+	sim_log(s, UVMBUS_LOG_INFO, "rescinding the device");
+	sim_conn_close(s);
+	s->nheld = 0;
+}
+
+/* Sleep until something can happen: a doorbell write, a connection, a
+ * held completion coming due, the next monitor scan, the end of a pause. */
+static void idle_wait(struct azblob_sim *s, const struct azblob_sim_faults *f, bool rescinded,
+		      uint64_t now)
+{
+	uint64_t wait_ns = 100 * 1000000ull;
+	struct pollfd p[3] = {
+	    {s->wake[0], POLLIN, 0}, {s->listen_fd, POLLIN, 0}, {s->conn_fd, POLLIN, 0}};
+
+	if (!rescinded && s->conn_fd >= 0 && !f->stop_draining && now >= s->pause_until_ns) {
+		/* Unmask TX, then re-check it (store->load: full fence): a
+		 * packet written while we were masked raised no signal. */
+		__atomic_store_n(s->tx.mask, 0u, __ATOMIC_SEQ_CST);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (__atomic_load_n(s->tx.w, __ATOMIC_ACQUIRE) != s->tx_read)
+			return;
+	}
+	if (s->nheld && !s->rx_waiting) {
+		uint64_t due = s->held[0].due_ns;
+
+		for (unsigned i = 1; i < s->nheld; i++)
+			due = s->held[i].due_ns < due ? s->held[i].due_ns : due;
+		wait_ns = due <= now ? 0 : due - now < wait_ns ? due - now : wait_ns;
+	}
+	if (s->opts.monitor_id >= 0 && !rescinded && wait_ns > f->monitor_scan_us * 1000ull)
+		wait_ns = f->monitor_scan_us * 1000ull;
+	if (s->pause_until_ns > now && s->pause_until_ns - now < wait_ns)
+		wait_ns = s->pause_until_ns - now;
+	struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+
+	if (ppoll(p, 3, &ts, NULL) > 0 && (p[0].revents & POLLIN)) {
+		char buf[64];
+
+		while (read(s->wake[0], buf, sizeof(buf)) > 0)
+			;
+	}
+}
+
+static void serve(struct azblob_sim *s)
+{
+	bool rescinded = false;
+
+	if (s->opts.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(s->opts.cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			sim_log(s, UVMBUS_LOG_WARN, "cannot pin to CPU %d", s->opts.cpu);
+	}
+	while (!atomic_load(&s->stop)) {
+		uint64_t now = sim_now_ns();
+		struct azblob_sim_faults f;
+		int signals, work = 0;
+
+		if (atomic_load(&s->rescind) && !rescinded) {
+			do_rescind(s);
+			rescinded = true;
+		}
+		pthread_mutex_lock(&s->lock);
+		f = s->faults;
+		pthread_mutex_unlock(&s->lock);
+
+		if (!rescinded) {
+			sim_conn_accept(s);
+			signals = sim_conn_drain(s);
+			signals += scan_monitor(s, now, f.monitor_scan_us);
+			STAT_ADD(s, signals, signals);
+			if (f.pause_ms) {
+				s->pause_until_ns = now + (uint64_t)f.pause_ms * 1000000;
+				pthread_mutex_lock(&s->lock);
+				s->faults.pause_ms = 0;
+				STAT_ADD(s, faults, 1);
+				pthread_mutex_unlock(&s->lock);
+			}
+			if (s->conn_fd >= 0 && !f.stop_draining && now >= s->pause_until_ns) {
+				__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST); /* draining */
+				work += drain_tx(s) > 0;
+			}
+			if (s->nheld && (!s->rx_waiting || signals))
+				emit_due(s);
+		}
+		if (work)
+			continue;
+		if (s->opts.poll && !rescinded) {
+			sched_yield();
+			continue;
+		}
+		idle_wait(s, &f, rescinded, now);
+	}
+}
+
+static void *serve_thread(void *arg)
+{
+	serve(arg);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
+{
+	struct azblob_sim *s;
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (o)
+		s->opts = *o;
+	else
+		azblob_sim_opts_init(&s->opts);
+	s->ram_fd = s->listen_fd = s->conn_fd = s->wake[0] = s->wake[1] = -1;
+	s->faults = s->opts.faults;
+	if (!s->faults.monitor_scan_us)
+		s->faults.monitor_scan_us = 50;
+	s->rng = s->opts.seed ? s->opts.seed : 1;
+	pthread_mutex_init(&s->lock, NULL);
+	snprintf(s->guid, sizeof(s->guid), "%s", s->opts.guid ? s->opts.guid : DEFAULT_GUID);
+	s->opts.root = s->opts.guid = s->opts.backend = s->opts.backend_arg = NULL;
+
+	rc = -EINVAL;
+	if (!s->opts.ram_bytes || s->opts.ram_bytes % (2u << 20) || s->opts.ring_bytes % SIM_PAGE ||
+	    s->opts.ring_bytes < 2 * SIM_PAGE || s->opts.monitor_id >= 128) {
+		sim_log(s, UVMBUS_LOG_ERR,
+			"bad options: RAM a multiple of 2 MiB, ring a multiple of "
+			"4 KiB (>= 8 KiB), monitor id < 128");
+		goto fail;
+	}
+	s->be = azblob_sim_backend_find(o && o->backend ? o->backend : "memory");
+	if (!s->be) {
+		sim_log(s, UVMBUS_LOG_ERR, "unknown backend '%s' (memory, dir)", o->backend);
+		goto fail;
+	}
+	rc = s->be->open(&s->be_state, o ? o->backend_arg : NULL, &s->opts.log);
+	if (rc) {
+		s->be = NULL;
+		goto fail;
+	}
+	rc = -ENOMEM;
+	s->held = calloc(SIM_MAX_REQS, sizeof(*s->held));
+	s->pkt = malloc(MAX_PKT);
+	if (!s->held || !s->pkt || pipe2(s->wake, O_NONBLOCK | O_CLOEXEC))
+		goto fail;
+	rc = sim_ram_create(s);
+	if (!rc) {
+		s->opts.root = o ? o->root : NULL;
+		rc = sim_tree_create(s);
+		s->opts.root = NULL;
+	}
+	if (!rc)
+		rc = sim_conn_listen(s);
+	if (rc)
+		goto fail;
+	sim_log(
+	    s, UVMBUS_LOG_INFO,
+	    "device %s published under %s: %llu MiB guest RAM%s, rings %u bytes, %s, backend %s",
+	    s->guid, s->root, (unsigned long long)(s->opts.ram_bytes >> 20),
+	    s->ram_huge ? " (hugepages)" : "", s->opts.ring_bytes,
+	    s->opts.monitor_id >= 0 ? "monitor page" : "interrupt page", s->be->name);
+	*out = s;
+	return 0;
+fail:
+	azblob_sim_destroy(s);
+	return rc;
+}
+
+int azblob_sim_start(struct azblob_sim *s)
+{
+	int rc = pthread_create(&s->thread, NULL, serve_thread, s);
+
+	if (rc)
+		return -rc;
+	s->thread_started = true;
+	return 0;
+}
+
+int azblob_sim_run(struct azblob_sim *s)
+{
+	serve(s);
+	return 0;
+}
+
+void azblob_sim_stop(struct azblob_sim *s)
+{
+	atomic_store(&s->stop, true);
+	if (s->wake[1] >= 0 && write(s->wake[1], "s", 1) < 0) {
+		/* the pipe is full: the loop is awake anyway */
+	}
+}
+
+void azblob_sim_destroy(struct azblob_sim *s)
+{
+	if (!s)
+		return;
+	azblob_sim_stop(s);
+	if (s->thread_started)
+		pthread_join(s->thread, NULL);
+	sim_conn_close(s);
+	sim_tree_remove(s);
+	sim_ram_destroy(s);
+	if (s->be)
+		s->be->close(s->be_state);
+	if (s->wake[0] >= 0) {
+		close(s->wake[0]);
+		close(s->wake[1]);
+	}
+	pthread_mutex_destroy(&s->lock);
+	free(s->held);
+	free(s->pkt);
+	free(s->bounce);
+	free(s);
+}
+
+const char *azblob_sim_root(const struct azblob_sim *s)
+{
+	return s->root;
+}
+
+const char *azblob_sim_guid(const struct azblob_sim *s)
+{
+	return s->guid;
+}
+
+void azblob_sim_rescind(struct azblob_sim *s)
+{
+	atomic_store(&s->rescind, true);
+	if (write(s->wake[1], "r", 1) < 0) {
+		/* full pipe: already awake */
+	}
+}
+
+void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults *f)
+{
+	pthread_mutex_lock(&s->lock);
+	s->faults = *f;
+	if (!s->faults.monitor_scan_us)
+		s->faults.monitor_scan_us = 50;
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->wake[1], "f", 1) < 0) {
+		/* full pipe: already awake */
+	}
+}
+
+void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&s->st;
+	uint64_t *dst = (uint64_t *)st;
+
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "stats are u64s");
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap)
+{
+	struct azblob_sim_stats st;
+	size_t n;
+
+	azblob_sim_get_stats(s, &st);
+	n = (size_t)snprintf(buf, cap,
+			     "requests=%llu completions=%llu errors=%llu timeouts=%llu "
+			     "signals=%llu interrupts=%llu rx_full=%llu faults=%llu "
+			     "bytes_in=%llu bytes_out=%llu violations=%llu",
+			     (unsigned long long)st.requests, (unsigned long long)st.completions,
+			     (unsigned long long)st.errors, (unsigned long long)st.timeouts,
+			     (unsigned long long)st.signals, (unsigned long long)st.interrupts,
+			     (unsigned long long)st.rx_full, (unsigned long long)st.faults,
+			     (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+			     (unsigned long long)st.violations_total);
+	for (int v = 0; v < AZBLOB_SIM_V_COUNT && n < cap; v++)
+		if (st.violations[v])
+			n += (size_t)snprintf(buf + n, cap - n, " %s=%llu", vnames[v],
+					      (unsigned long long)st.violations[v]);
+	return (int)n;
+}
