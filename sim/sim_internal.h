@@ -8,19 +8,13 @@
 #include <stdatomic.h>
 
 #include <azblob/sim.h>
+#include <azblob/sim_proto.h>
 
 #include "sim_ring.h"
 
 #define SIM_PAGE     4096u
 #define SIM_MAX_REQS 4096 /* requests held (delayed) at once */
 
-/* Hello message sent with the RAM memfd when a guest connects. */
-struct sim_hello {
-	uint32_t magic; /* SIM_HELLO_MAGIC */
-	uint32_t version;
-	uint64_t ram_bytes;
-};
-#define SIM_HELLO_MAGIC 0x4d495356u /* "VSIM" */
 
 /* A request held until its completion is due. */
 struct sim_pending {

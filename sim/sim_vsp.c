@@ -515,6 +515,13 @@ const char *azblob_sim_root(const struct azblob_sim *s)
 	return s->root;
 }
 
+uint8_t *azblob_sim_ram(struct azblob_sim *s, uint64_t *bytes)
+{
+	if (bytes)
+		*bytes = s->opts.ram_bytes;
+	return s->ram;
+}
+
 const char *azblob_sim_guid(const struct azblob_sim *s)
 {
 	return s->guid;

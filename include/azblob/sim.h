@@ -150,6 +150,9 @@ AZBLOB_API void azblob_sim_destroy(struct azblob_sim *s);
 
 AZBLOB_API const char *azblob_sim_root(const struct azblob_sim *s);
 AZBLOB_API const char *azblob_sim_guid(const struct azblob_sim *s);
+/* The host's view of guest RAM (pfn p is at ram + p * 4096): for tests and
+ * debugging tools that check what the guest sent. */
+AZBLOB_API uint8_t *azblob_sim_ram(struct azblob_sim *s, uint64_t *bytes);
 
 /* Rescind the device now: the guest's event fd hangs up. */
 AZBLOB_API void azblob_sim_rescind(struct azblob_sim *s);

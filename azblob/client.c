@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Client life cycle: device, memory and slots; close in the safe order. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "internal.h"
+
+#define DEFAULT_QD	   128u
+#define DEFAULT_TIMEOUT_MS 30000u
+#define DEFAULT_POOL_BUF   (64u * 1024u)
+
+void az_log(struct azblob_client *c, enum uvmbus_log_level lvl, const char *fmt, ...)
+{
+	const struct uvmbus_log *l = &c->opts.log;
+	char msg[768];
+	va_list ap;
+
+	if (!l->fn || lvl > (l->max_level ? l->max_level : UVMBUS_LOG_INFO))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->fn(l->arg, lvl, msg);
+}
+
+void azblob_opts_init(struct azblob_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->queue_depth = DEFAULT_QD;
+	o->default_timeout_ms = DEFAULT_TIMEOUT_MS;
+	o->pool_buf_size = DEFAULT_POOL_BUF;
+	o->numa_node = -2;
+	o->pin_backend = UVMBUS_PIN_AUTO;
+}
+
+static int open_device(struct azblob_client *c, const struct azblob_opts *o)
+{
+	struct uvmbus_dev_opts d;
+	struct uvmbus_dev_info info;
+	int rc;
+
+	uvmbus_dev_opts_init(&d);
+	d.log = o->log;
+	d.sysfs_root = o->sysfs_root;
+	d.dev_root = o->dev_root;
+	if (o->sim_root) {
+		rc = azblob_sim_connect(o->sim_root, &c->sim);
+		if (rc) {
+			az_log(c, UVMBUS_LOG_ERR, "azblob: no simulator at %s: %s", o->sim_root,
+			       strerror(-rc));
+			return rc;
+		}
+		c->sim_connected = true;
+		d.sysfs_root = c->sim.sysfs_root;
+		d.dev_root = c->sim.dev_root;
+		d.proc_root = c->sim.proc_root;
+		d.open_event_fd = azblob_sim_event_fd;
+		d.event_arg = &c->sim;
+	}
+	if (o->device_guid) {
+		rc = uvmbus_dev_open(&c->dev, o->device_guid, &d);
+	} else {
+		rc = uvmbus_dev_find_class(&d, AZBLOB_CLASS_GUID_STR, &info);
+		if (rc) {
+			az_log(c, UVMBUS_LOG_ERR,
+			       "azblob: no Azure Blob device (class %s) found%s%s",
+			       AZBLOB_CLASS_GUID_STR, rc == -ENOENT ? "" : ": ",
+			       rc == -ENOENT ? "" : strerror(-rc));
+			return rc == -ENOENT ? -ENODEV : rc;
+		}
+		rc = uvmbus_dev_open(&c->dev, info.guid, &d);
+	}
+	if (rc)
+		return rc;
+	c->ch = uvmbus_dev_channel(c->dev, 0);
+	c->tx = uvmbus_chan_tx(c->ch);
+	c->rx = uvmbus_chan_rx(c->ch);
+	c->max_pages = uvmbus_chan_max_gpa_pfns(c->ch, sizeof(struct azblob_vsp_request));
+	if (c->max_pages > AZBLOB_MAX_PAGES)
+		c->max_pages = AZBLOB_MAX_PAGES;
+	uvmbus_chan_set_polling(c->ch, !o->interrupt_mode);
+	return 0;
+}
+
+static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
+{
+	struct uvmbus_mem_opts m;
+	int rc;
+
+	uvmbus_mem_opts_init(&m);
+	m.log = o->log;
+	m.backend = o->pin_backend;
+	m.allow_small_pages = o->allow_small_pages;
+	m.numa_node = o->numa_node == -2 ? uvmbus_dev_get_info(c->dev)->numa_node : o->numa_node;
+	if (c->sim_connected) {
+		m.backend = UVMBUS_PIN_SIM;
+		m.sim_fd = c->sim.ram_fd;
+		m.sim_size = c->sim.ram_bytes;
+		m.numa_node = -1;
+	}
+	rc = uvmbus_mem_open(&c->mem, &m);
+	if (rc)
+		return rc;
+	rc = uvmbus_pool_create(c->mem, c->opts.pool_buf_size, c->opts.pool_bufs, &c->pool);
+	if (rc)
+		return rc;
+	struct uvmbus_buf *b = uvmbus_pool_get(c->pool);
+
+	/* The pool's layout, for mapping azblob_alloc() pointers back. */
+	c->pool_base = (uint8_t *)b->addr - b->region_off;
+	c->pool_region = b->region;
+	c->pool_stride = ((size_t)c->opts.pool_buf_size + 63) & ~(size_t)63;
+	uvmbus_pool_put(c->pool, b);
+	c->alloc_map = calloc(c->opts.pool_bufs, sizeof(*c->alloc_map));
+	return c->alloc_map ? 0 : -ENOMEM;
+}
+
+int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
+{
+	struct azblob_opts dflt;
+	struct azblob_client *c;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!o) {
+		azblob_opts_init(&dflt);
+		o = &dflt;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->opts = *o;
+	c->opts.device_guid = c->opts.sysfs_root = c->opts.dev_root = c->opts.sim_root = NULL;
+	c->sim.event_fd = c->sim.ram_fd = -1;
+	if (!c->opts.queue_depth)
+		c->opts.queue_depth = DEFAULT_QD;
+	if (!c->opts.default_timeout_ms)
+		c->opts.default_timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (!c->opts.pool_buf_size)
+		c->opts.pool_buf_size = DEFAULT_POOL_BUF;
+	if (!c->opts.pool_bufs)
+		c->opts.pool_bufs = 2 * c->opts.queue_depth;
+	if (c->opts.queue_depth > AZBLOB_QUEUE_DEPTH ||
+	    c->opts.default_timeout_ms > AZBLOB_MAX_TIMEOUT_MS) {
+		az_log(c, UVMBUS_LOG_ERR,
+		       "azblob: queue depth %u (max %u) or timeout %u ms (max %u)",
+		       c->opts.queue_depth, AZBLOB_QUEUE_DEPTH, c->opts.default_timeout_ms,
+		       AZBLOB_MAX_TIMEOUT_MS);
+		free(c);
+		return -EINVAL;
+	}
+	c->qd = c->opts.queue_depth;
+	c->slots = calloc(c->qd, sizeof(*c->slots));
+	c->free_slots = calloc(c->qd, sizeof(*c->free_slots));
+	rc = c->slots && c->free_slots ? 0 : -ENOMEM;
+	for (uint32_t i = 0; !rc && i < c->qd; i++) {
+		c->free_slots[i] = c->qd - 1 - i;
+		c->slots[i].gen = 1;
+	}
+	c->nfree = c->qd;
+	if (getrandom(&c->guid_salt, sizeof(c->guid_salt), 0) != sizeof(c->guid_salt))
+		c->guid_salt = (uint64_t)(uintptr_t)c ^ az_now_ns();
+	if (!rc)
+		rc = open_device(c, o);
+	if (!rc)
+		rc = open_memory(c, o);
+	if (rc) {
+		azblob_close(c);
+		return rc;
+	}
+	c->last_activity_ns = c->last_fd_check_ns = az_now_ns();
+	*out = c;
+	return 0;
+}
+
+int azblob_close(struct azblob_client *c)
+{
+	if (!c)
+		return 0;
+	/* 1. Everything in flight is answered now, with ECANCELED. */
+	if (c->slots)
+		az_fail_all(c, -ECANCELED);
+	/* 2. Close the channel: from here on the host touches no guest
+	 *    memory (uio: the last close closes the channel). */
+	uvmbus_dev_close(c->dev);
+	c->dev = NULL;
+	azblob_sim_disconnect(&c->sim);
+	/* 3. Only now release what the host could have been writing. */
+	for (uint32_t i = 0; c->slots && i < c->qd; i++)
+		if (c->slots[i].state != SLOT_FREE)
+			az_slot_release(c, i);
+	if (c->pool) {
+		for (uint32_t i = 0; c->alloc_map && i < c->opts.pool_bufs; i++)
+			if (c->alloc_map[i])
+				uvmbus_pool_put(c->pool, c->alloc_map[i]);
+		uvmbus_pool_destroy(c->pool);
+	}
+	for (unsigned i = 0; i < c->nreg; i++)
+		uvmbus_region_release(c->reg[i]);
+	if (c->mem) {
+		if (uvmbus_mem_close(c->mem))
+			az_log(c, UVMBUS_LOG_WARN, "azblob: memory still in use at close");
+	}
+	free(c->alloc_map);
+	free(c->slots);
+	free(c->free_slots);
+	free(c);
+	return 0;
+}
+
+/* ---- memory ---- */
+
+void *azblob_alloc(struct azblob_client *c, size_t len)
+{
+	struct uvmbus_buf *b;
+
+	if (len > c->opts.pool_buf_size)
+		return NULL;
+	b = uvmbus_pool_get(c->pool);
+	if (!b)
+		return NULL;
+	c->alloc_map[b->index] = b;
+	return b->addr;
+}
+
+void azblob_free(struct azblob_client *c, void *buf)
+{
+	size_t off;
+
+	if (!buf)
+		return;
+	off = (size_t)((uint8_t *)buf - c->pool_base);
+	if ((uint8_t *)buf < c->pool_base || off % c->pool_stride ||
+	    off / c->pool_stride >= c->opts.pool_bufs || !c->alloc_map[off / c->pool_stride]) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: free of %p: not from azblob_alloc", buf);
+		return;
+	}
+	uvmbus_pool_put(c->pool, c->alloc_map[off / c->pool_stride]);
+	c->alloc_map[off / c->pool_stride] = NULL;
+}
+
+int azblob_register(struct azblob_client *c, void *addr, size_t len)
+{
+	int rc;
+
+	if (c->nreg == sizeof(c->reg) / sizeof(c->reg[0])) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: register: at most %zu registered ranges",
+		       sizeof(c->reg) / sizeof(c->reg[0]));
+		return -ENOSPC;
+	}
+	rc = uvmbus_mem_register(c->mem, addr, len, &c->reg[c->nreg]);
+	if (!rc)
+		c->nreg++;
+	return rc;
+}
+
+int azblob_unregister(struct azblob_client *c, void *addr)
+{
+	for (unsigned i = 0; i < c->nreg; i++) {
+		if (uvmbus_region_addr(c->reg[i]) != addr)
+			continue;
+		int rc = uvmbus_region_release(c->reg[i]);
+
+		if (!rc)
+			c->reg[i] = c->reg[--c->nreg];
+		return rc;
+	}
+	az_log(c, UVMBUS_LOG_ERR, "azblob: unregister %p: not a registered start address", addr);
+	return -EINVAL;
+}
+
+int azblob_fd(const struct azblob_client *c)
+{
+	return uvmbus_chan_fd(c->ch);
+}
+
+unsigned azblob_inflight(const struct azblob_client *c)
+{
+	return c->inflight;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Completions: reap the RX ring, match trans_ids to slots (slot index +
+ * generation: stale, duplicated or unknown answers are counted and
+ * dropped), run callbacks, publish the read index once per batch, deliver
+ * timeouts, notice rescind. The host's packets are untrusted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Give the slot and its buffers back (the host is done with them). */
+void az_slot_release(struct azblob_client *c, uint32_t i)
+{
+	struct slot *s = &c->slots[i];
+
+	for (int k = 0; k < 3; k++)
+		if (s->region[k])
+			uvmbus_region_put(s->region[k]);
+	if (s->bounce)
+		uvmbus_pool_put(c->pool, s->bounce);
+	memset(s->region, 0, sizeof(s->region));
+	s->bounce = NULL;
+	s->state = SLOT_FREE;
+	s->gen++;
+	if (!s->gen)
+		s->gen = 1;
+	c->free_slots[c->nfree++] = i;
+}
+
+static void latency(struct azblob_client *c, const struct slot *s, uint64_t now)
+{
+	uint64_t d = now > s->start_ns ? now - s->start_ns : 1;
+	int b = 63 - __builtin_clzll(d);
+
+	c->st.latency_hist[b < 40 ? b : 39]++;
+}
+
+/* Answer the caller now without freeing what the host may still write. */
+static void quarantine(struct azblob_client *c, uint32_t i, int err)
+{
+	struct slot *s = &c->slots[i];
+
+	s->state = SLOT_QUARANTINED;
+	c->inflight--;
+	s->done(s->user, err, 0, 0);
+}
+
+void az_fail_all(struct azblob_client *c, int err)
+{
+	for (uint32_t i = 0; i < c->qd; i++) {
+		if (c->slots[i].state != SLOT_INFLIGHT)
+			continue;
+		if (err == -ECANCELED)
+			c->st.cancelled++;
+		quarantine(c, i, err);
+	}
+}
+
+static void mark_dead(struct azblob_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->st.rescinded++;
+	az_log(c, UVMBUS_LOG_ERR, "azblob: device rescinded: %u request(s) fail with ENODEV",
+	       c->inflight);
+	az_fail_all(c, -ENODEV);
+}
+
+static void handle(struct azblob_client *c, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct azblob_vsp_response rsp;
+	struct uvmbus_pkt p;
+	uint32_t i;
+	struct slot *s;
+
+	if (uvmbus_pkt_parse(pkt, len, &p) || p.type != VMBUS_PKT_COMPLETION ||
+	    p.payload_len < sizeof(rsp)) {
+		c->st.bad_packets++;
+		return;
+	}
+	memcpy(&rsp, p.payload, sizeof(rsp));
+	i = TID_SLOT(p.trans_id);
+	if (i >= c->qd) {
+		c->st.unknown++;
+		return;
+	}
+	if (c->slots[i].state == SLOT_FREE) {
+		/* Answered already (the previous generation), or never sent. */
+		if (c->slots[i].gen == TID_GEN(p.trans_id) + 1)
+			c->st.duplicates++;
+		else
+			c->st.unknown++;
+		return;
+	}
+	s = &c->slots[i];
+	if (s->gen != TID_GEN(p.trans_id)) {
+		c->st.duplicates++; /* an answer for a previous use of the slot */
+		return;
+	}
+	if (s->state == SLOT_QUARANTINED) {
+		/* The caller already had its -ETIMEDOUT: absorb, free at last. */
+		c->st.late++;
+		az_slot_release(c, i);
+		return;
+	}
+	latency(c, s, now);
+	c->inflight--;
+	c->st.completed++;
+	int err = 0;
+
+	if (rsp.response_len > s->resp_cap) {
+		c->st.oversize++;
+		err = -EPROTO;
+		rsp.response_len = 0;
+	} else if (rsp.error) {
+		c->st.errors++;
+	}
+	if (s->bounce) {
+		uint8_t *b = s->bounce->addr;
+
+		if (s->user_resp)
+			memcpy(s->user_resp, b + s->bounce_resp, rsp.response_len);
+		if (s->user_data)
+			memcpy(s->user_data, b + s->bounce_data, s->data_len);
+	}
+	azblob_done_fn done = s->done;
+	void *user = s->user;
+
+	/* Free first: the callback may submit again. */
+	az_slot_release(c, i);
+	done(user, err, rsp.error, rsp.response_len);
+}
+
+static void check_timeouts(struct azblob_client *c, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (uint32_t i = 0; i < c->qd; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (s->state != SLOT_INFLIGHT)
+			continue;
+		if (s->deadline_ns <= now) {
+			c->st.timeouts++;
+			az_log(c, UVMBUS_LOG_WARN,
+			       "azblob: request in slot %u timed out; its buffers stay held until "
+			       "the host answers",
+			       i);
+			quarantine(c, i, -ETIMEDOUT);
+		} else if (s->deadline_ns < next) {
+			next = s->deadline_ns;
+		}
+	}
+	c->next_deadline_ns = next;
+}
+
+/* Idle with requests out: look at the fd (one system call, at most once
+ * per millisecond) so that a rescinded device is noticed. */
+static void check_fd(struct azblob_client *c, uint64_t now)
+{
+	struct pollfd p = {.fd = uvmbus_chan_fd(c->ch), .events = POLLIN};
+	uint32_t count;
+
+	c->last_fd_check_ns = now;
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		mark_dead(c);
+		return;
+	}
+	if (p.revents & POLLIN) {
+		ssize_t n = read(p.fd, &count, sizeof(count));
+
+		if (n == 0 || (n < 0 && errno == EIO))
+			mark_dead(c);
+	}
+}
+
+int azblob_poll(struct azblob_client *c, unsigned max)
+{
+	uint8_t pkt[64];
+	unsigned n = 0;
+	uint64_t now;
+	bool sig;
+	int rc = 0;
+
+	if (c->dead)
+		return -ENODEV;
+	if (c->broken)
+		return -EIO;
+	while (!max || n < max) {
+		size_t len;
+
+		rc = uvmbus_ring_read(c->rx, pkt, sizeof(pkt), &len);
+		if (rc == -EAGAIN)
+			break;
+		if (rc == -EMSGSIZE) { /* no completion is that long */
+			c->st.bad_packets++;
+			uvmbus_ring_skip(c->rx);
+			continue;
+		}
+		if (rc) {
+			c->broken = true;
+			az_log(
+			    c, UVMBUS_LOG_ERR,
+			    "azblob: the host corrupted the RX ring: channel broken, %u request(s) "
+			    "fail with EIO",
+			    c->inflight);
+			az_fail_all(c, -EIO);
+			return -EIO;
+		}
+		now = az_now_ns();
+		handle(c, pkt, len, now);
+		n++;
+	}
+	now = az_now_ns();
+	if (n) {
+		c->last_activity_ns = now;
+		/* Once per batch: the host may wait for room (pending_send_sz). */
+		uvmbus_ring_read_commit(c->rx, &sig);
+		if (sig && uvmbus_chan_signal(c->ch) == 0)
+			c->st.signals++;
+	}
+	if (c->inflight && now >= c->next_deadline_ns)
+		check_timeouts(c, now);
+	if (!n && c->inflight && now - c->last_activity_ns > 1000000 &&
+	    now - c->last_fd_check_ns > 1000000)
+		check_fd(c, now);
+	if (uvmbus_chan_dead(c->ch))
+		mark_dead(c);
+	return c->dead ? -ENODEV : (int)n;
+}
+
+int azblob_wait(struct azblob_client *c, int timeout_ms)
+{
+	int rc;
+
+	if (c->dead)
+		return -ENODEV;
+	if (uvmbus_ring_readable(c->rx))
+		return 1;
+	/* Never sleep past the nearest deadline: timeouts are delivered by poll. */
+	if (c->inflight) {
+		uint64_t now = az_now_ns();
+		int until = c->next_deadline_ns > now
+				? (int)((c->next_deadline_ns - now) / 1000000) + 1
+				: 0;
+
+		if (timeout_ms < 0 || until < timeout_ms)
+			timeout_ms = until;
+	}
+	rc = uvmbus_chan_wait(c->ch, timeout_ms);
+	if (rc == -ENODEV)
+		mark_dead(c);
+	return rc;
+}
+
+void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
+{
+	*st = c->st;
+}
+
+int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
+{
+	uint64_t now = az_now_ns();
+	size_t n = 0;
+
+	if (cap)
+		buf[0] = 0;
+	for (uint32_t i = 0; i < c->qd; i++) {
+		const struct slot *s = &c->slots[i];
+		const uint8_t *g = s->guid;
+		char line[200];
+		int k;
+
+		if (s->state == SLOT_FREE)
+			continue;
+		k = snprintf(line, sizeof(line),
+			     "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x "
+			     "request %u response %u data %u age %" PRIu64 " ms %s\n",
+			     g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10],
+			     g[11], g[12], g[13], g[14], g[15], s->req_len, s->resp_cap,
+			     s->data_len, (now - s->start_ns) / 1000000,
+			     s->state == SLOT_INFLIGHT ? "in flight" : "timed out, held");
+		if (n < cap)
+			snprintf(buf + n, cap - n, "%s", line);
+		n += (size_t)k;
+	}
+	return (int)n;
+}
+
+/* ---- the original driver's synchronous call ---- */
+
+struct sync_result {
+	bool done;
+	int err;
+	uint32_t status, len;
+};
+
+static void sync_done(void *user, int err, uint32_t status, uint32_t len)
+{
+	struct sync_result *r = user;
+
+	r->done = true;
+	r->err = err;
+	r->status = status;
+	r->len = len;
+}
+
+int azblob_request_sync(struct azblob_client *c, struct azblob_request_sync_abi *a)
+{
+	struct sync_result res = {0};
+	struct azblob_request r = {
+	    .request = (const void *)(uintptr_t)a->request_buffer,
+	    .request_len = a->request_len,
+	    .response = (void *)(uintptr_t)a->response_buffer,
+	    .response_len = a->response_len,
+	    .data = (void *)(uintptr_t)a->data_buffer,
+	    .data_len = a->data_len,
+	    .data_valid = a->data_valid,
+	    .timeout_ms = a->timeout,
+	    .guid = a->guid,
+	    .done = sync_done,
+	    .user = &res,
+	};
+	int rc;
+
+	if (a->reserved) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: request_sync: the padding field must be 0");
+		return -EINVAL;
+	}
+	if (!a->data_len)
+		r.data = NULL;
+	do {
+		rc = azblob_submit(c, &r);
+		if (rc == -EAGAIN) {
+			/* full: make room the way an ioctl caller would wait */
+			azblob_flush(c);
+			if (azblob_poll(c, 0) == 0)
+				azblob_wait(c, 10);
+		}
+	} while (rc == -EAGAIN);
+	if (rc)
+		return rc;
+	rc = azblob_flush(c);
+	while (!res.done) {
+		rc = azblob_poll(c, 0);
+		if (rc < 0 && !res.done)
+			return rc;
+		if (!res.done && !c->opts.interrupt_mode)
+			continue; /* busy-poll: the fast path */
+		if (!res.done)
+			azblob_wait(c, -1);
+	}
+	a->response.status = res.status;
+	a->response.response_len = res.len;
+	return res.err;
+}

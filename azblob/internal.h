@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* libazblob internals. */
+#ifndef AZBLOB_INTERNAL_H
+#define AZBLOB_INTERNAL_H
+
+#include <time.h>
+
+#include <azblob.h>
+#include <azblob/sim.h>
+#include <uvmbus.h>
+
+enum slot_state {
+	SLOT_FREE = 0,
+	SLOT_INFLIGHT,	  /* the host owns the buffers */
+	SLOT_QUARANTINED, /* the caller was answered (timeout, rescind, broken);
+			   * the host may still write: buffers held until it
+			   * answers or the channel closes */
+};
+
+struct slot {
+	uint32_t gen; /* bumped at every reuse: stale answers are recognised */
+	uint8_t state;
+	azblob_done_fn done;
+	void *user;
+	uint64_t start_ns, deadline_ns;
+	uint32_t req_len, resp_cap, data_len;
+	uint8_t guid[16];
+	struct uvmbus_region *region[3]; /* references held while in flight */
+	/* slow path: plain memory copied through a pool buffer */
+	struct uvmbus_buf *bounce;
+	void *user_resp, *user_data;
+	uint32_t bounce_resp, bounce_data; /* offsets in the bounce buffer */
+};
+
+struct azblob_client {
+	struct azblob_opts opts;
+	struct azblob_sim_guest sim;
+	bool sim_connected;
+	struct uvmbus_dev *dev;
+	struct uvmbus_chan *ch;
+	struct uvmbus_ring *tx, *rx;
+	struct uvmbus_mem *mem;
+	struct uvmbus_pool *pool;
+	struct uvmbus_buf **alloc_map; /* pool index -> buffer handed out by azblob_alloc */
+	size_t pool_stride;
+	uint8_t *pool_base;
+	struct uvmbus_region *pool_region;
+	struct uvmbus_region *reg[64]; /* azblob_register()ed memory */
+	unsigned nreg;
+
+	struct slot *slots;
+	uint32_t *free_slots;
+	uint32_t nfree, qd, inflight;
+	uint32_t max_pages;
+	uint32_t gen_seed;
+	bool dead, broken;
+
+	uint64_t next_deadline_ns;
+	uint64_t last_activity_ns, last_fd_check_ns;
+	uint64_t guid_seq, guid_salt;
+	struct azblob_stats st;
+};
+
+#define TID_SLOT(tid) ((uint32_t)((tid)&0xffffffffu) - 1u)
+#define TID_GEN(tid)  ((uint32_t)((tid) >> 32))
+
+static inline uint64_t az_now_ns(void)
+{
+	struct timespec ts;
+
+	/* vDSO on Linux: no system call. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void az_log(struct azblob_client *c, enum uvmbus_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* complete.c */
+void az_slot_release(struct azblob_client *c, uint32_t i);
+void az_fail_all(struct azblob_client *c, int err);
+
+#endif

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Submit: validate, take a slot, resolve the buffers to regions (or copy
+ * plain memory through a pool buffer), and write one GPA-direct packet
+ * straight into the TX ring: header, pfns generated from the regions'
+ * base tables, the 56-byte VSP request. Staged, not published: flush
+ * publishes the batch. No allocation, lock or system call.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct res {
+	struct uvmbus_region *region;
+	size_t off;
+	uint32_t len;
+	uint32_t npfn;
+};
+
+/* The region holding [p, p + len): registered memory, then the pool. */
+static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size_t len, size_t *off)
+{
+	const uint8_t *a = p;
+
+	for (unsigned i = 0; i < c->nreg; i++) {
+		const uint8_t *b = uvmbus_region_addr(c->reg[i]);
+
+		if (a >= b && (size_t)(a - b) + len <= uvmbus_region_len(c->reg[i])) {
+			*off = (size_t)(a - b);
+			return c->reg[i];
+		}
+	}
+	if (a >= c->pool_base &&
+	    (size_t)(a - c->pool_base) + len <= uvmbus_region_len(c->pool_region)) {
+		*off = (size_t)(a - c->pool_base);
+		return c->pool_region;
+	}
+	return NULL;
+}
+
+static int bad(struct azblob_client *c, const char *why)
+{
+	az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %s", why);
+	return -EINVAL;
+}
+
+static int check(struct azblob_client *c, const struct azblob_request *r)
+{
+	if (!r || !r->done)
+		return bad(c, "no request or no callback");
+	if (!r->request || !r->request_len)
+		return bad(c, "request buffer and length must be non-zero");
+	if (!r->response || !r->response_len)
+		return bad(c, "response buffer and length must be non-zero");
+	if (r->data_len && !r->data)
+		return bad(c, "data_len without a data buffer");
+	if (r->data_valid > r->data_len)
+		return bad(c, "data_valid is larger than data_len");
+	if (r->timeout_ms > AZBLOB_MAX_TIMEOUT_MS)
+		return bad(c, "timeout_ms above AZBLOB_MAX_TIMEOUT_MS");
+	return 0;
+}
+
+/* Plain memory: one pool buffer holds request, data and response copies. */
+static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_request *r,
+		  struct res *rq, struct res *rs, struct res *d)
+{
+	size_t need = (rq->region ? 0 : r->request_len) + (d->region ? 0 : r->data_len) +
+		      (rs->region ? 0 : r->response_len);
+	size_t at = 0;
+	uint8_t *b;
+
+	if (need > c->opts.pool_buf_size) {
+		az_log(c, UVMBUS_LOG_ERR,
+		       "azblob: submit: %zu bytes of plain memory do not fit a %u-byte pool "
+		       "buffer: use azblob_alloc() or azblob_register()",
+		       need, c->opts.pool_buf_size);
+		return -EINVAL;
+	}
+	s->bounce = uvmbus_pool_get(c->pool);
+	if (!s->bounce)
+		return -ENOMEM;
+	b = s->bounce->addr;
+	if (!rq->region) {
+		memcpy(b + at, r->request, r->request_len);
+		rq->region = c->pool_region;
+		rq->off = s->bounce->region_off + at;
+		at += r->request_len;
+	}
+	if (r->data_len && !d->region) {
+		memcpy(b + at, r->data, r->data_valid);
+		s->user_data = r->data;
+		s->bounce_data = (uint32_t)at;
+		d->region = c->pool_region;
+		d->off = s->bounce->region_off + at;
+		at += r->data_len;
+	}
+	if (!rs->region) {
+		s->user_resp = r->response;
+		s->bounce_resp = (uint32_t)at;
+		rs->region = c->pool_region;
+		rs->off = s->bounce->region_off + at;
+	}
+	c->st.copied++;
+	return 0;
+}
+
+int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
+{
+	struct res rq = {0}, rs = {0}, d = {0};
+	struct uvmbus_ring_span span;
+	struct vmbus_gpa_direct_hdr h;
+	struct azblob_vsp_request v;
+	struct slot *s;
+	uint32_t i, n;
+	uint64_t tid;
+	int rc;
+
+	if (c->dead)
+		return -ENODEV;
+	if (c->broken)
+		return -EIO;
+	rc = check(c, r);
+	if (rc)
+		return rc;
+	if (!c->nfree) {
+		c->st.queue_full++;
+		return -EAGAIN;
+	}
+	i = c->free_slots[c->nfree - 1];
+	s = &c->slots[i];
+
+	rq.region = lookup(c, r->request, r->request_len, &rq.off);
+	rs.region = lookup(c, r->response, r->response_len, &rs.off);
+	if (r->data_len)
+		d.region = lookup(c, r->data, r->data_len, &d.off);
+	s->bounce = NULL;
+	s->user_resp = s->user_data = NULL;
+	/* Page limit before any copy (plain buffers counted at their best). */
+	n = (rq.region ? uvmbus_region_npfn(rq.region, rq.off, r->request_len)
+		       : (r->request_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE) +
+	    (rs.region ? uvmbus_region_npfn(rs.region, rs.off, r->response_len)
+		       : (r->response_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE) +
+	    (!r->data_len ? 0
+	     : d.region	  ? uvmbus_region_npfn(d.region, d.off, r->data_len)
+			  : (r->data_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE);
+	if (n > c->max_pages) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %u pages, over the %u-page limit", n,
+		       c->max_pages);
+		return -EINVAL;
+	}
+	if (!rq.region || !rs.region || (r->data_len && !d.region)) {
+		rc = bounce(c, s, r, &rq, &rs, &d);
+		if (rc)
+			return rc;
+	}
+	rq.npfn = uvmbus_region_npfn(rq.region, rq.off, r->request_len);
+	rs.npfn = uvmbus_region_npfn(rs.region, rs.off, r->response_len);
+	d.npfn = r->data_len ? uvmbus_region_npfn(d.region, d.off, r->data_len) : 0;
+	n = rq.npfn + rs.npfn + d.npfn;
+	if (n > c->max_pages) {
+		if (s->bounce)
+			uvmbus_pool_put(c->pool, s->bounce);
+		az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %u pages, over the %u-page limit", n,
+		       c->max_pages);
+		return -EINVAL;
+	}
+
+	rc = uvmbus_ring_reserve(c->tx, uvmbus_gpa_pkt_len(n, sizeof(v)), &span);
+	if (rc) {
+		if (s->bounce)
+			uvmbus_pool_put(c->pool, s->bounce);
+		if (rc == -EAGAIN)
+			c->st.ring_full++;
+		if (rc == -EIO)
+			c->broken = true;
+		return rc;
+	}
+	c->nfree--;
+	tid = (uint64_t)s->gen << 32 | (i + 1);
+
+	/* Header, then pfns in the VSP's order: data, request, response. */
+	uvmbus_pkt_gpa_hdr(&h, tid, 0, n * VMBUS_PAGE_SIZE, n, sizeof(v));
+	uvmbus_ring_span_write(&span, 0, &h, sizeof(h));
+	memset(&v, 0, sizeof(v));
+	size_t at = sizeof(h);
+	uint32_t page_base = 0;
+
+	if (d.npfn) {
+		uvmbus_region_pfns_to_span(d.region, d.off, r->data_len, &span, at);
+		v.data_buffer_offset =
+		    (uint32_t)(((uintptr_t)uvmbus_region_addr(d.region) + d.off) &
+			       (VMBUS_PAGE_SIZE - 1));
+		v.data_buffer_length = r->data_len;
+		v.data_buffer_valid = r->data_valid;
+		at += 8u * d.npfn;
+		page_base = d.npfn;
+	}
+	uvmbus_region_pfns_to_span(rq.region, rq.off, r->request_len, &span, at);
+	v.request_buffer_offset =
+	    page_base * VMBUS_PAGE_SIZE +
+	    (uint32_t)(((uintptr_t)uvmbus_region_addr(rq.region) + rq.off) & (VMBUS_PAGE_SIZE - 1));
+	v.request_buffer_length = r->request_len;
+	at += 8u * rq.npfn;
+	page_base += rq.npfn;
+	uvmbus_region_pfns_to_span(rs.region, rs.off, r->response_len, &span, at);
+	v.response_buffer_offset =
+	    page_base * VMBUS_PAGE_SIZE +
+	    (uint32_t)(((uintptr_t)uvmbus_region_addr(rs.region) + rs.off) & (VMBUS_PAGE_SIZE - 1));
+	v.response_buffer_length = r->response_len;
+	at += 8u * rs.npfn;
+	v.version = 0;
+	v.timeout_ms = r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms;
+	v.operation_type = AZBLOB_VSP_OP_USER_REQUEST;
+	if (r->guid) {
+		memcpy(v.transaction_id, r->guid, 16);
+	} else {
+		/* A v4-style GUID: a per-client random salt and a counter. */
+		uint64_t a = c->guid_salt, b = ++c->guid_seq;
+
+		memcpy(v.transaction_id, &a, 8);
+		memcpy(v.transaction_id + 8, &b, 8);
+		v.transaction_id[7] = (uint8_t)((v.transaction_id[7] & 0x0f) | 0x40);
+		v.transaction_id[8] = (uint8_t)((v.transaction_id[8] & 0x3f) | 0x80);
+	}
+	uvmbus_ring_span_write(&span, at, &v, sizeof(v));
+	uvmbus_ring_stage(c->tx, &span);
+
+	/* The slot owns the buffers until the host answers. */
+	s->state = SLOT_INFLIGHT;
+	s->done = r->done;
+	s->user = r->user;
+	s->start_ns = az_now_ns();
+	s->deadline_ns = s->start_ns + (uint64_t)v.timeout_ms * 1000000u;
+	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
+		c->next_deadline_ns = s->deadline_ns;
+	s->req_len = r->request_len;
+	s->resp_cap = r->response_len;
+	s->data_len = r->data_len;
+	memcpy(s->guid, v.transaction_id, 16);
+	s->region[0] = rq.region;
+	s->region[1] = rs.region;
+	s->region[2] = d.npfn ? d.region : NULL;
+	for (int k = 0; k < 3; k++)
+		if (s->region[k])
+			uvmbus_region_get(s->region[k]);
+	c->inflight++;
+	c->st.submitted++;
+	if (c->opts.auto_flush)
+		return azblob_flush(c);
+	return 0;
+}
+
+int azblob_flush(struct azblob_client *c)
+{
+	bool sig = false;
+	int rc;
+
+	if (c->dead)
+		return -ENODEV;
+	uvmbus_ring_publish(c->tx, &sig);
+	if (!sig)
+		return 0;
+	rc = uvmbus_chan_signal(c->ch);
+	if (rc == -ENODEV) {
+		c->dead = true;
+		c->st.rescinded++;
+		az_fail_all(c, -ENODEV);
+		return rc;
+	}
+	c->st.signals++;
+	return rc;
+}

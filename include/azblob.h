@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * libazblob: asynchronous requests to the Azure Blob VSP over the
+ * user-space VMbus fast path.
+ *
+ * Model (SPDK qpair / io_uring style): no threads, no global state.
+ * Progress happens only inside the caller's calls:
+ *   azblob_submit()  writes one GPA-direct packet straight into the ring
+ *   azblob_flush()   makes the batch visible and signals the host (at most once)
+ *   azblob_poll()    reaps completions and runs their callbacks
+ *   azblob_wait()    sleeps on the interrupt fd until something may be ready
+ * After azblob_open() the submit/poll path allocates nothing, takes no lock
+ * and makes no system call (signalling a sleeping host is the exception,
+ * and never happens while the host polls).
+ *
+ * ONE CLIENT PER THREAD: a client and its buffers must be used by one
+ * thread at a time; open one client per thread (each on its own channel
+ * when the device offers subchannels).
+ *
+ * Errors are negative errno values; every -EINVAL comes with a message
+ * through the log callback.
+ */
+#ifndef AZBLOB_H
+#define AZBLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <azblob/api.h>
+#include <azblob/vsp_wire.h>
+#include <uvmbus/common.h>
+#include <uvmbus/mem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct azblob_client;
+
+#define AZBLOB_MAX_TIMEOUT_MS 300000u /* the longest timeout a request may ask for */
+
+struct azblob_opts {
+	const char *device_guid; /* NULL: the first Azure Blob device */
+	/* Roots of the device tree (NULL: $UVMBUS_SYSFS_ROOT / "/sys", ...). */
+	const char *sysfs_root;
+	const char *dev_root;
+	/* Connect to a simulator published under this directory instead of a
+	 * real device (roots, interrupt fd and guest RAM all come from it). */
+	const char *sim_root;
+	uint32_t queue_depth;	     /* requests in flight, 1..1024 (default 128) */
+	uint32_t default_timeout_ms; /* for requests that give 0 (default 30000) */
+	bool interrupt_mode;	     /* unmask RX interrupts (default: polling) */
+	bool auto_flush;	     /* flush after every submit (default: caller flushes) */
+	/* Memory: buffers for azblob_alloc() and for copying plain memory. */
+	uint32_t pool_buf_size;		     /* default 64 KiB */
+	uint32_t pool_bufs;		     /* default 2 * queue_depth */
+	int numa_node;			     /* -2 (default): the device's; -1: no placement */
+	enum uvmbus_pin_backend pin_backend; /* AUTO (default); forced to SIM for sim_root */
+	bool allow_small_pages;
+	struct uvmbus_log log;
+};
+
+AZBLOB_API void azblob_opts_init(struct azblob_opts *o);
+
+/* Open a client: find and open the device, set up memory and slots.
+ * Errors come with a message (device not found, not bound, no hugepages,
+ * no pinning backend, ...). */
+AZBLOB_API int azblob_open(struct azblob_client **out, const struct azblob_opts *o);
+
+/*
+ * Close: every request still in flight completes with -ECANCELED (its
+ * callback runs here), then the channel is closed, and only then is any
+ * memory the host could still write released. Returns 0.
+ */
+AZBLOB_API int azblob_close(struct azblob_client *c);
+
+/* Completion callback: err is 0 when the host answered (vsp_status is its
+ * status, 0 = success; response_len bytes were written), or a negative
+ * errno: -ETIMEDOUT (past the deadline; the buffers stay quarantined until
+ * the host answers or the channel closes), -ENODEV (device rescinded),
+ * -ECANCELED (client closed), -EIO (channel broken), -EPROTO (the host
+ * claimed more response bytes than the buffer holds). */
+typedef void (*azblob_done_fn)(void *user, int err, uint32_t vsp_status, uint32_t response_len);
+
+/*
+ * A request. Buffers may be
+ *  - from azblob_alloc() (the fast path),
+ *  - inside memory registered with azblob_register() (the fast path),
+ *  - plain memory (the slow path: copied through a pool buffer at submit
+ *    and back at completion; it must fit one pool buffer).
+ * data may be NULL (data_len 0). data_valid bytes of data are sent; the
+ * host may write up to data_len bytes back.
+ */
+struct azblob_request {
+	const void *request;
+	uint32_t request_len;
+	void *response;
+	uint32_t response_len;
+	void *data;
+	uint32_t data_len;
+	uint32_t data_valid;
+	uint32_t timeout_ms; /* 0: the client's default; at most AZBLOB_MAX_TIMEOUT_MS */
+	const uint8_t *guid; /* 16 bytes, or NULL: generated */
+	azblob_done_fn done;
+	void *user;
+};
+
+/*
+ * Queue one request (non-blocking). 0, -EAGAIN (queue or ring full: poll
+ * and retry), -EINVAL (bad argument, with a message), -ENOMEM (plain
+ * memory and no free pool buffer), -ENODEV (rescinded), -EIO (broken).
+ */
+AZBLOB_API int azblob_submit(struct azblob_client *c, const struct azblob_request *r);
+
+/* Make queued requests visible to the host; signal it once if needed. */
+AZBLOB_API int azblob_flush(struct azblob_client *c);
+
+/* Reap up to max completions (0: all available), running callbacks.
+ * Returns the number of callbacks run, or -ENODEV / -EIO. */
+AZBLOB_API int azblob_poll(struct azblob_client *c, unsigned max);
+
+/* Sleep until a completion may be ready or timeout_ms (-1: forever):
+ * 1 ready, 0 timeout, -ENODEV, -EINTR. Never loses a wake-up. */
+AZBLOB_API int azblob_wait(struct azblob_client *c, int timeout_ms);
+
+/* The fd to put in the caller's epoll set (EPOLLIN: call azblob_poll). */
+AZBLOB_API int azblob_fd(const struct azblob_client *c);
+
+/* Requests submitted and not yet completed to the caller. */
+AZBLOB_API unsigned azblob_inflight(const struct azblob_client *c);
+
+/* ---- memory ---- */
+
+/* A buffer of up to pool_buf_size bytes from the client's pool (pinned,
+ * hugepage-backed): NULL when exhausted. */
+AZBLOB_API void *azblob_alloc(struct azblob_client *c, size_t len);
+AZBLOB_API void azblob_free(struct azblob_client *c, void *buf);
+/* Pin caller memory once for use in requests (io_uring registered
+ * buffers). Unregister: -EBUSY while a request uses it. */
+AZBLOB_API int azblob_register(struct azblob_client *c, void *addr, size_t len);
+AZBLOB_API int azblob_unregister(struct azblob_client *c, void *addr);
+
+/* ---- the original driver's synchronous call ---- */
+
+/*
+ * One request, waited for: the fields of the original az_blob_request_sync
+ * (struct azblob_request_sync_abi, padding explicit and required to be 0).
+ * Buffers are plain memory (copied) or registered. Fills r->response.
+ * Returns 0 (see r->response.status) or a negative errno.
+ */
+AZBLOB_API int azblob_request_sync(struct azblob_client *c, struct azblob_request_sync_abi *r);
+
+/* ---- introspection ---- */
+
+struct azblob_stats {
+	uint64_t submitted, completed;
+	uint64_t errors;      /* completions with a non-zero VSP status */
+	uint64_t timeouts;    /* -ETIMEDOUT delivered */
+	uint64_t late;	      /* host answers after a timeout, absorbed */
+	uint64_t unknown;     /* completions matching nothing in flight, dropped */
+	uint64_t duplicates;  /* stale generation: an answer already delivered */
+	uint64_t bad_packets; /* not a completion, too short */
+	uint64_t oversize;    /* response_len beyond the buffer */
+	uint64_t signals;     /* host signals sent */
+	uint64_t ring_full;   /* submits refused for ring room */
+	uint64_t queue_full;  /* submits refused for slots */
+	uint64_t copied;      /* slow-path requests (plain memory) */
+	uint64_t cancelled, rescinded;
+	/* completion latency, log2 buckets: hist[i] counts [2^i, 2^(i+1)) ns */
+	uint64_t latency_hist[40];
+};
+
+AZBLOB_API void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st);
+
+/* Pending requests, one line each (GUID, lengths, age, state), like the
+ * original driver's debugfs file. Returns the length snprintf would give. */
+AZBLOB_API int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AZBLOB_H */
