@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * azblob-vspd: the simulated Azure Blob VSP as a daemon. It serves one
+ * device with libazblobsim (see docs/SIM.md and docs/VSPD.md).
+ *
+ * Threads and signals: the main thread serves with azblob_sim_run(). Every
+ * signal the daemon handles is blocked in all threads from the start, and
+ * a second thread takes them with sigwaitinfo(): SIGTERM, SIGINT and
+ * SIGHUP call azblob_sim_stop() (azblob_sim_run() then returns and the main
+ * thread cleans up), SIGUSR1 prints the statistics, SIGUSR2 calls
+ * azblob_sim_rescind(). No signal handler ever runs, so nothing here has to
+ * be async-signal-safe.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <azblob/sim.h>
+
+#define PROG "azblob-vspd"
+
+#define EXIT_USAGE   2
+#define EXIT_RUNTIME 1
+
+struct vspd {
+	struct azblob_sim_opts o;
+	char root[PATH_MAX]; /* --root made absolute */
+	char backend_arg[PATH_MAX];
+	char guid[40];
+	const char *ready_file;
+	const char *pid_file;
+	bool pid_written, ready_written;
+	enum uvmbus_log_level level;
+	pthread_mutex_t log_lock;
+	struct azblob_sim *sim;
+	pthread_t sig_thread;
+	sigset_t sigs;
+	atomic_bool stopping;
+};
+
+static const char usage_text[] =
+    "NAME\n"
+    "    azblob-vspd - simulated Hyper-V host serving one Azure Blob VMbus device\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    azblob-vspd [--root DIR] [--ram SIZE] [--ring SIZE] [--monitor ID]\n"
+    "                [--cpu N] [--poll] [--backend memory|dir=PATH]\n"
+    "                [--fault NAME=VALUE]... [--guid GUID] [--relid N]\n"
+    "                [--numa-node N] [--seed N] [--no-hugetlb]\n"
+    "                [--log-level err|warn|info|debug]\n"
+    "                [--ready-file PATH] [--pid-file PATH]\n"
+    "    azblob-vspd --help | --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Plays the Hyper-V host and the Azure Blob VSP for one device, for\n"
+    "    machines that do not run on Hyper-V. It publishes a device tree with\n"
+    "    the real sysfs names under DIR (sys/, dev/uio0, proc/cpuinfo) and a\n"
+    "    doorbell socket DIR/vspd.sock; a guest built on libuvmbus opens the\n"
+    "    device through its normal device layer with only the roots and the\n"
+    "    event fd changed (azblob_sim_connect()). One guest at a time; when it\n"
+    "    disconnects the channel closes and the next guest starts afresh.\n"
+    "    Requests are answered from a storage backend; every guest packet is\n"
+    "    validated and violations are counted in the statistics.\n"
+    "\n"
+    "    The main thread serves (azblob_sim_run()); a second thread takes the\n"
+    "    signals (sigwaitinfo()). Logs go to standard error, one line each:\n"
+    "    a UTC timestamp, the level, the message. Once the tree is published\n"
+    "    the root directory is printed on standard output, one line.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --root DIR        Publish the tree in DIR, which must not exist (it is\n"
+    "                      created, and removed with everything in it at exit).\n"
+    "                      Default: a new /dev/shm/azblob-sim-XXXXXX (or /tmp).\n"
+    "    --ram SIZE        Guest RAM, a multiple of 2 MiB (default 256M). SIZE is\n"
+    "                      a number of bytes with an optional K, M, G or T suffix\n"
+    "                      (powers of 1024; KiB, MB... are accepted too).\n"
+    "    --ring SIZE       Each ring, header page included: a multiple of 4 KiB,\n"
+    "                      at least 8K (default 2052K = 4 KiB + 2 MiB).\n"
+    "    --monitor ID      The guest signals by setting bit ID (0..127) in the\n"
+    "                      monitor page, scanned every monitor_scan_us. Default:\n"
+    "                      no monitor, the guest signals through the interrupt\n"
+    "                      page and a write to its event fd.\n"
+    "    --cpu N           Pin the serving thread to CPU N (a warning if it\n"
+    "                      cannot be). Default: not pinned.\n"
+    "    --poll            Busy-poll the rings (one CPU at 100%). Default: sleep\n"
+    "                      on the doorbell.\n"
+    "    --backend memory  Blobs in memory, lost at exit (the default).\n"
+    "    --backend dir=PATH\n"
+    "                      Blobs as files under PATH (created if missing and kept\n"
+    "                      at exit): containers are subdirectories.\n"
+    "    --fault NAME=VALUE\n"
+    "                      Set a fault injection knob (see FAULTS); repeatable.\n"
+    "    --guid GUID       Device instance GUID, xxxxxxxx-xxxx-xxxx-xxxx-\n"
+    "                      xxxxxxxxxxxx (default: a fixed one).\n"
+    "    --relid N         Channel relid, 1..16383 (default 14).\n"
+    "    --numa-node N     Published numa_node, -1..1023 (default 0).\n"
+    "    --seed N          Seed of the jitter generator (default 1).\n"
+    "    --no-hugetlb      Guest RAM in plain shared memory even when enough\n"
+    "                      hugepages are free.\n"
+    "    --log-level LEVEL err, warn, info (default) or debug.\n"
+    "    --ready-file PATH Once the tree is published, write the root directory\n"
+    "                      (and a newline) to PATH, atomically (written aside and\n"
+    "                      renamed): wait for PATH to exist instead of sleeping.\n"
+    "                      A stale PATH is removed at start; PATH is removed at\n"
+    "                      exit.\n"
+    "    --pid-file PATH   Write the daemon's pid to PATH at start; removed at\n"
+    "                      exit.\n"
+    "    -h, --help        Print this text and exit 0.\n"
+    "    -V, --version     Print the version and exit 0.\n"
+    "\n"
+    "FAULTS\n"
+    "    Each knob of struct azblob_sim_faults, off when 0 (NAME may be spelled\n"
+    "    with '-' for '_'); VALUE is a decimal number, or for stop_draining one\n"
+    "    of 0, 1, false, true, no, yes, off, on.\n"
+    "    delay_us=N           every completion waits N microseconds ...\n"
+    "    jitter_us=N          ... plus a random 0..N microseconds; a request\n"
+    "                         whose delay passes its timeout_ms completes at the\n"
+    "                         deadline with STATUS_IO_TIMEOUT\n"
+    "    drop=N               drop the next N completions\n"
+    "    duplicate=N          send the next N completions twice\n"
+    "    unknown_tid=N        send N completions with a trans_id nobody used\n"
+    "    oversize_response=N  next N completions: response_len beyond the buffer\n"
+    "    corrupt=N            next N completions: a corrupt descriptor into RX\n"
+    "    stop_draining=BOOL   stop reading the guest's TX ring (it fills)\n"
+    "    pause_ms=N           stop reading TX for N milliseconds, once\n"
+    "    monitor_scan_us=N    monitor page scan interval (default 50; 0 = 50)\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT, SIGHUP\n"
+    "           Stop serving, print the statistics, remove the tree, the ready\n"
+    "           file and the pid file, exit 0.\n"
+    "    SIGUSR1\n"
+    "           Print the statistics (one \"stats: ...\" line on standard error,\n"
+    "           whatever the log level).\n"
+    "    SIGUSR2\n"
+    "           Rescind the device now: the guest's event fd hangs up, the\n"
+    "           socket is removed and no guest can connect any more. The daemon\n"
+    "           keeps running until stopped.\n"
+    "\n"
+    "FILES\n"
+    "    DIR/sys/bus/vmbus/devices/GUID/...   the device, as sysfs shows it\n"
+    "    DIR/sys/bus/vmbus/drivers/uio_hv_generic/\n"
+    "    DIR/dev/uio0                         interrupt and monitor pages\n"
+    "    DIR/proc/cpuinfo\n"
+    "    DIR/vspd.sock                        the doorbell socket (SOCK_SEQPACKET)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  stopped by SIGTERM, SIGINT or SIGHUP (or --help, --version)\n"
+    "    1  runtime failure: the tree, guest RAM, the backend, the ready or\n"
+    "       pid file could not be made\n"
+    "    2  bad arguments\n"
+    "\n"
+    "EXAMPLES\n"
+    "    azblob-vspd --root /tmp/vsp --ready-file /tmp/vsp.ready &\n"
+    "    while [ ! -e /tmp/vsp.ready ]; do sleep 0.01; done\n"
+    "        Start in the background and wait until a guest can connect.\n"
+    "    azblob-vspd --ram 1G --cpu 1 --poll --monitor 3\n"
+    "        Benchmark set-up: pinned, polling, signals through the monitor page.\n"
+    "    azblob-vspd --backend dir=/var/tmp/blobs --fault delay_us=500 \\\n"
+    "                --fault jitter_us=200 --log-level debug\n"
+    "        Persistent blobs, slow completions.\n"
+    "    kill -USR1 $(cat vspd.pid)   statistics now\n"
+    "    kill -USR2 $(cat vspd.pid)   rescind the device\n"
+    "\n"
+    "SEE ALSO\n"
+    "    docs/VSPD.md, docs/SIM.md, include/azblob/sim.h\n";
+
+/* ---- logging ---- */
+
+static const char *level_name(enum uvmbus_log_level l)
+{
+	switch (l) {
+	case UVMBUS_LOG_ERR:
+		return "err";
+	case UVMBUS_LOG_WARN:
+		return "warn";
+	case UVMBUS_LOG_INFO:
+		return "info";
+	case UVMBUS_LOG_DEBUG:
+		return "debug";
+	}
+	return "?";
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* One line on stderr: "2024-05-01T12:34:56.789Z info: msg", written whole. */
+static void emit(struct vspd *d, enum uvmbus_log_level l, const char *msg)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int k;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	k = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s: %s\n", ts.tv_nsec / 1000000L,
+		     level_name(l), msg);
+	n = k < 0 ? n : n + (size_t)k;
+	if (n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	pthread_mutex_lock(&d->log_lock);
+	write_all(STDERR_FILENO, line, n);
+	pthread_mutex_unlock(&d->log_lock);
+}
+
+/* The library's log callback (uvmbus_log.fn). */
+static void log_cb(void *arg, enum uvmbus_log_level l, const char *msg)
+{
+	struct vspd *d = arg;
+
+	if (l <= d->level)
+		emit(d, l, msg);
+}
+
+static void logf_(struct vspd *d, enum uvmbus_log_level l, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void logf_(struct vspd *d, enum uvmbus_log_level l, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_cb(d, l, msg);
+}
+
+/* Statistics are printed whatever the log level: they were asked for. */
+static void print_stats(struct vspd *d, const char *what)
+{
+	char st[1024], msg[1536];
+
+	azblob_sim_format_stats(d->sim, st, sizeof(st));
+	snprintf(msg, sizeof(msg), "%s: %s", what, st);
+	emit(d, UVMBUS_LOG_INFO, msg);
+}
+
+/* ---- arguments ---- */
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* A decimal number without sign; false when malformed or above max. */
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "4096", "64K", "256M", "1G", "1GiB", "2MB", "1t": powers of 1024. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmgt";
+	unsigned shift = 0;
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+
+		if (!u)
+			return false;
+		shift = 10u * (unsigned)(u - units + 1);
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "b"))
+			end += strlen(end);
+		if (*end)
+			return false;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static bool valid_guid(const char *g)
+{
+	if (strlen(g) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? g[i] != '-' : !isxdigit((unsigned char)g[i]))
+			return false;
+	}
+	return true;
+}
+
+struct knob {
+	const char *name;
+	size_t off;
+	bool is_bool;
+};
+
+#define KNOB(f, b)                                                                                 \
+	{                                                                                          \
+#f, offsetof(struct azblob_sim_faults, f), b                                       \
+	}
+static const struct knob knobs[] = {
+    KNOB(delay_us, false),	  KNOB(jitter_us, false),    KNOB(drop, false),
+    KNOB(duplicate, false),	  KNOB(unknown_tid, false),  KNOB(oversize_response, false),
+    KNOB(corrupt, false),	  KNOB(stop_draining, true), KNOB(pause_ms, false),
+    KNOB(monitor_scan_us, false),
+};
+
+static void parse_fault(struct azblob_sim_faults *f, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64];
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+
+	if (!eq || !n || n >= sizeof(name))
+		usage_error("--fault wants NAME=VALUE, not '%s'", arg);
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	for (char *p = name; *p; p++)
+		*p = *p == '-' ? '_' : *p;
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		const struct knob *k = &knobs[i];
+		const char *v = eq + 1;
+		uint64_t x;
+
+		if (strcmp(name, k->name))
+			continue;
+		if (k->is_bool) {
+			bool on;
+
+			if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+			    !strcasecmp(v, "on"))
+				on = true;
+			else if (!strcmp(v, "0") || !strcasecmp(v, "false") ||
+				 !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+				on = false;
+			else
+				usage_error("--fault %s: '%s' is not a boolean", name, v);
+			*(bool *)((char *)f + k->off) = on;
+			return;
+		}
+		if (!parse_u64(v, UINT32_MAX, &x))
+			usage_error("--fault %s: '%s' is not a number (0..%" PRIu32 ")", name, v,
+				    UINT32_MAX);
+		*(uint32_t *)((char *)f + k->off) = (uint32_t)x;
+		return;
+	}
+	usage_error("--fault: unknown knob '%s' (see FAULTS in --help)", name);
+}
+
+enum {
+	OPT_ROOT = 256,
+	OPT_RAM,
+	OPT_RING,
+	OPT_MONITOR,
+	OPT_CPU,
+	OPT_POLL,
+	OPT_BACKEND,
+	OPT_FAULT,
+	OPT_GUID,
+	OPT_RELID,
+	OPT_NUMA,
+	OPT_SEED,
+	OPT_NO_HUGETLB,
+	OPT_LOG_LEVEL,
+	OPT_READY,
+	OPT_PID,
+};
+
+static const struct option long_opts[] = {
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"ram", required_argument, NULL, OPT_RAM},
+    {"ring", required_argument, NULL, OPT_RING},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"cpu", required_argument, NULL, OPT_CPU},
+    {"poll", no_argument, NULL, OPT_POLL},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"fault", required_argument, NULL, OPT_FAULT},
+    {"guid", required_argument, NULL, OPT_GUID},
+    {"relid", required_argument, NULL, OPT_RELID},
+    {"numa-node", required_argument, NULL, OPT_NUMA},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"no-hugetlb", no_argument, NULL, OPT_NO_HUGETLB},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"ready-file", required_argument, NULL, OPT_READY},
+    {"pid-file", required_argument, NULL, OPT_PID},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void parse_args(struct vspd *d, int argc, char **argv)
+{
+	struct azblob_sim_opts *o = &d->o;
+	uint64_t u;
+	long l;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			if (!optarg[0])
+				usage_error("--root: empty path");
+			if (optarg[0] == '/') {
+				if (snprintf(d->root, sizeof(d->root), "%s", optarg) >=
+				    (int)sizeof(d->root))
+					usage_error("--root: path too long");
+			} else {
+				char cwd[PATH_MAX];
+
+				if (!getcwd(cwd, sizeof(cwd)) ||
+				    snprintf(d->root, sizeof(d->root), "%s/%s", cwd, optarg) >=
+					(int)sizeof(d->root))
+					usage_error("--root: cannot make '%s' absolute", optarg);
+			}
+			o->root = d->root;
+			break;
+		case OPT_RAM:
+			if (!parse_size(optarg, &u) || !u || u % (2u << 20))
+				usage_error("--ram: '%s' is not a size that is a non-zero "
+					    "multiple of 2 MiB",
+					    optarg);
+			o->ram_bytes = u;
+			break;
+		case OPT_RING:
+			if (!parse_size(optarg, &u) || u < 8192 || u % 4096 || u > UINT32_MAX)
+				usage_error("--ring: '%s' is not a multiple of 4 KiB between 8K "
+					    "and 4G",
+					    optarg);
+			o->ring_bytes = (uint32_t)u;
+			break;
+		case OPT_MONITOR:
+			if (!parse_int(optarg, 0, 127, &l))
+				usage_error("--monitor: '%s' is not a monitor id (0..127)", optarg);
+			o->monitor_id = (int)l;
+			break;
+		case OPT_CPU:
+			if (!parse_int(optarg, 0, CPU_SETSIZE - 1, &l))
+				usage_error("--cpu: '%s' is not a CPU number (0..%d)", optarg,
+					    CPU_SETSIZE - 1);
+			o->cpu = (int)l;
+			break;
+		case OPT_POLL:
+			o->poll = true;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "memory")) {
+				o->backend = "memory";
+				o->backend_arg = NULL;
+			} else if (!strncmp(optarg, "dir=", 4) && optarg[4]) {
+				if (snprintf(d->backend_arg, sizeof(d->backend_arg), "%s",
+					     optarg + 4) >= (int)sizeof(d->backend_arg))
+					usage_error("--backend: path too long");
+				o->backend = "dir";
+				o->backend_arg = d->backend_arg;
+			} else {
+				usage_error("--backend: '%s': use memory or dir=PATH", optarg);
+			}
+			break;
+		case OPT_FAULT:
+			parse_fault(&o->faults, optarg);
+			break;
+		case OPT_GUID:
+			if (!valid_guid(optarg))
+				usage_error("--guid: '%s' is not a GUID "
+					    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+					    optarg);
+			for (int i = 0; i < 36; i++)
+				d->guid[i] = (char)tolower((unsigned char)optarg[i]);
+			d->guid[36] = '\0';
+			o->guid = d->guid;
+			break;
+		case OPT_RELID:
+			if (!parse_int(optarg, 1, 16383, &l))
+				usage_error("--relid: '%s' is not a relid (1..16383)", optarg);
+			o->relid = (uint32_t)l;
+			break;
+		case OPT_NUMA:
+			if (!parse_int(optarg, -1, 1023, &l))
+				usage_error("--numa-node: '%s' is not a node (-1..1023)", optarg);
+			o->numa_node = (int)l;
+			break;
+		case OPT_SEED:
+			if (!parse_u64(optarg, UINT64_MAX, &u))
+				usage_error("--seed: '%s' is not a number", optarg);
+			o->seed = u;
+			break;
+		case OPT_NO_HUGETLB:
+			o->no_hugetlb = true;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!strcmp(optarg, "err") || !strcmp(optarg, "error"))
+				d->level = UVMBUS_LOG_ERR;
+			else if (!strcmp(optarg, "warn") || !strcmp(optarg, "warning"))
+				d->level = UVMBUS_LOG_WARN;
+			else if (!strcmp(optarg, "info"))
+				d->level = UVMBUS_LOG_INFO;
+			else if (!strcmp(optarg, "debug"))
+				d->level = UVMBUS_LOG_DEBUG;
+			else
+				usage_error("--log-level: '%s': use err, warn, info or debug",
+					    optarg);
+			break;
+		case OPT_READY:
+			if (!optarg[0])
+				usage_error("--ready-file: empty path");
+			d->ready_file = optarg;
+			break;
+		case OPT_PID:
+			if (!optarg[0])
+				usage_error("--pid-file: empty path");
+			d->pid_file = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(fflush(stdout) ? EXIT_RUNTIME : 0);
+		case 'V':
+			printf(PROG " %s\n", uvmbus_version());
+			exit(fflush(stdout) ? EXIT_RUNTIME : 0);
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 128 && isalnum(optopt))
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown or malformed option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* ---- files ---- */
+
+/* Write `text` to `path` atomically: a temporary file beside it, renamed. */
+static int write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	if (fputs(text, f) == EOF)
+		err = errno ? errno : EIO;
+	if (fclose(f) && !err)
+		err = errno ? errno : EIO;
+	if (!err && rename(tmp, path))
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		return -err;
+	}
+	return 0;
+}
+
+static void remove_ready_file(struct vspd *d)
+{
+	if (d->ready_written && unlink(d->ready_file) && errno != ENOENT)
+		logf_(d, UVMBUS_LOG_WARN, "removing %s: %s", d->ready_file, strerror(errno));
+	d->ready_written = false;
+}
+
+static void remove_pid_file(struct vspd *d)
+{
+	if (d->pid_written && unlink(d->pid_file) && errno != ENOENT)
+		logf_(d, UVMBUS_LOG_WARN, "removing %s: %s", d->pid_file, strerror(errno));
+	d->pid_written = false;
+}
+
+/* ---- signals ---- */
+
+static const char *sig_name(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGINT:
+		return "SIGINT";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGUSR1:
+		return "SIGUSR1";
+	case SIGUSR2:
+		return "SIGUSR2";
+	}
+	return "signal";
+}
+
+static void *signal_thread(void *arg)
+{
+	struct vspd *d = arg;
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&d->sigs, &si);
+
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			logf_(d, UVMBUS_LOG_ERR, "sigwaitinfo: %s: stopping", strerror(errno));
+			sig = SIGTERM;
+			si.si_pid = 0;
+		}
+		switch (sig) {
+		case SIGUSR1:
+			print_stats(d, "stats");
+			break;
+		case SIGUSR2:
+			logf_(d, UVMBUS_LOG_INFO, "SIGUSR2 from pid %ld: rescinding the device",
+			      (long)si.si_pid);
+			azblob_sim_rescind(d->sim);
+			break;
+		default:
+			if (!atomic_load(&d->stopping))
+				logf_(d, UVMBUS_LOG_INFO, "%s from pid %ld: shutting down",
+				      sig_name(sig), (long)si.si_pid);
+			atomic_store(&d->stopping, true);
+			azblob_sim_stop(d->sim);
+			return NULL;
+		}
+	}
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+	static struct vspd d; /* static: zeroed, and large */
+	char text[PATH_MAX + 2];
+	int rc, status = EXIT_RUNTIME;
+
+	azblob_sim_opts_init(&d.o);
+	d.level = UVMBUS_LOG_INFO;
+	pthread_mutex_init(&d.log_lock, NULL);
+	parse_args(&d, argc, argv);
+	d.o.log = (struct uvmbus_log){.fn = log_cb, .arg = &d, .max_level = d.level};
+
+	/* Block the signals we handle before any thread exists, so that every
+	 * thread inherits the mask and only sigwaitinfo() takes them. */
+	sigemptyset(&d.sigs);
+	sigaddset(&d.sigs, SIGTERM);
+	sigaddset(&d.sigs, SIGINT);
+	sigaddset(&d.sigs, SIGHUP);
+	sigaddset(&d.sigs, SIGUSR1);
+	sigaddset(&d.sigs, SIGUSR2);
+	rc = pthread_sigmask(SIG_BLOCK, &d.sigs, NULL);
+	if (rc) {
+		logf_(&d, UVMBUS_LOG_ERR, "blocking signals: %s", strerror(rc));
+		return EXIT_RUNTIME;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	logf_(&d, UVMBUS_LOG_INFO, PROG " %s starting, pid %ld", uvmbus_version(), (long)getpid());
+	if (d.ready_file && unlink(d.ready_file) == 0)
+		logf_(&d, UVMBUS_LOG_WARN, "removed a stale ready file %s", d.ready_file);
+	if (d.pid_file) {
+		snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+		rc = write_file(d.pid_file, text);
+		if (rc) {
+			logf_(&d, UVMBUS_LOG_ERR, "pid file %s: %s", d.pid_file, strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+		d.pid_written = true;
+	}
+
+	rc = azblob_sim_create(&d.sim, &d.o);
+	if (rc) {
+		logf_(&d, UVMBUS_LOG_ERR, "cannot create the simulated device: %s", strerror(-rc));
+		goto out;
+	}
+	rc = pthread_create(&d.sig_thread, NULL, signal_thread, &d);
+	if (rc) {
+		logf_(&d, UVMBUS_LOG_ERR, "signal thread: %s", strerror(rc));
+		goto out;
+	}
+
+	/* Published: tell the user and the scripts. */
+	printf("%s\n", azblob_sim_root(d.sim));
+	fflush(stdout);
+	if (d.ready_file) {
+		snprintf(text, sizeof(text), "%s\n", azblob_sim_root(d.sim));
+		rc = write_file(d.ready_file, text);
+		if (rc) {
+			logf_(&d, UVMBUS_LOG_ERR, "ready file %s: %s", d.ready_file, strerror(-rc));
+			atomic_store(&d.stopping, true);
+			pthread_kill(d.sig_thread, SIGTERM);
+			pthread_join(d.sig_thread, NULL);
+			goto out;
+		}
+		d.ready_written = true;
+	}
+	logf_(&d, UVMBUS_LOG_INFO, "serving device %s under %s (%s)", azblob_sim_guid(d.sim),
+	      azblob_sim_root(d.sim), d.o.poll ? "polling" : "sleeping on the doorbell");
+
+	azblob_sim_run(d.sim); /* until azblob_sim_stop() */
+
+	if (!atomic_load(&d.stopping)) {
+		/* Not stopped by a signal: release the signal thread. */
+		atomic_store(&d.stopping, true);
+		pthread_kill(d.sig_thread, SIGTERM);
+	}
+	pthread_join(d.sig_thread, NULL);
+	print_stats(&d, "stats at exit");
+	status = 0;
+out:
+	remove_ready_file(&d);
+	azblob_sim_destroy(d.sim);
+	remove_pid_file(&d);
+	if (!status)
+		logf_(&d, UVMBUS_LOG_INFO, "stopped");
+	pthread_mutex_destroy(&d.log_lock);
+	return status;
+}
