@@ -15,7 +15,6 @@
 #define SIM_PAGE     4096u
 #define SIM_MAX_REQS 4096 /* requests held (delayed) at once */
 
-
 /* A request held until its completion is due. */
 struct sim_pending {
 	uint64_t trans_id;
