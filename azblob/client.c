@@ -116,7 +116,9 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 	c->pool_stride = ((size_t)c->opts.pool_buf_size + 63) & ~(size_t)63;
 	uvmbus_pool_put(c->pool, b);
 	c->alloc_map = calloc(c->opts.pool_bufs, sizeof(*c->alloc_map));
-	return c->alloc_map ? 0 : -ENOMEM;
+	c->pool_busy = calloc(c->opts.pool_bufs, sizeof(*c->pool_busy));
+	c->pool_free_pending = calloc(c->opts.pool_bufs, 1);
+	return c->alloc_map && c->pool_busy && c->pool_free_pending ? 0 : -ENOMEM;
 }
 
 int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
@@ -162,6 +164,8 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	for (uint32_t i = 0; !rc && i < c->qd; i++) {
 		c->free_slots[i] = c->qd - 1 - i;
 		c->slots[i].gen = 1;
+		for (int k = 0; k < 3; k++)
+			c->slots[i].pool_idx[k] = -1;
 	}
 	c->nfree = c->qd;
 	if (getrandom(&c->guid_salt, sizeof(c->guid_salt), 0) != sizeof(c->guid_salt))
@@ -208,6 +212,8 @@ int azblob_close(struct azblob_client *c)
 			az_log(c, UVMBUS_LOG_WARN, "azblob: memory still in use at close");
 	}
 	free(c->alloc_map);
+	free(c->pool_busy);
+	free(c->pool_free_pending);
 	free(c->slots);
 	free(c->free_slots);
 	free(c);
@@ -241,8 +247,16 @@ void azblob_free(struct azblob_client *c, void *buf)
 		az_log(c, UVMBUS_LOG_ERR, "azblob: free of %p: not from azblob_alloc", buf);
 		return;
 	}
-	uvmbus_pool_put(c->pool, c->alloc_map[off / c->pool_stride]);
-	c->alloc_map[off / c->pool_stride] = NULL;
+	size_t i = off / c->pool_stride;
+
+	if (c->pool_busy[i]) {
+		/* A request (maybe timed out) still lets the host write it: hand
+		 * it back to the pool only when that request is over. */
+		c->pool_free_pending[i] = 1;
+		return;
+	}
+	uvmbus_pool_put(c->pool, c->alloc_map[i]);
+	c->alloc_map[i] = NULL;
 }
 
 int azblob_register(struct azblob_client *c, void *addr, size_t len)

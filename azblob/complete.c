@@ -21,9 +21,18 @@ void az_slot_release(struct azblob_client *c, uint32_t i)
 {
 	struct slot *s = &c->slots[i];
 
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 3; k++) {
+		int32_t p = s->pool_idx[k];
+
 		if (s->region[k])
 			uvmbus_region_put(s->region[k]);
+		if (p >= 0 && !--c->pool_busy[p] && c->pool_free_pending[p]) {
+			c->pool_free_pending[p] = 0;
+			uvmbus_pool_put(c->pool, c->alloc_map[p]);
+			c->alloc_map[p] = NULL;
+		}
+		s->pool_idx[k] = -1;
+	}
 	if (s->bounce)
 		uvmbus_pool_put(c->pool, s->bounce);
 	memset(s->region, 0, sizeof(s->region));

@@ -26,6 +26,7 @@ struct slot {
 	uint32_t req_len, resp_cap, data_len;
 	uint8_t guid[16];
 	struct uvmbus_region *region[3]; /* references held while in flight */
+	int32_t pool_idx[3];		 /* azblob_alloc() buffers used, -1: none */
 	/* slow path: plain memory copied through a pool buffer */
 	struct uvmbus_buf *bounce;
 	void *user_resp, *user_data;
@@ -42,6 +43,8 @@ struct azblob_client {
 	struct uvmbus_mem *mem;
 	struct uvmbus_pool *pool;
 	struct uvmbus_buf **alloc_map; /* pool index -> buffer handed out by azblob_alloc */
+	uint16_t *pool_busy;	       /* requests (in flight or held) using the buffer */
+	uint8_t *pool_free_pending;    /* azblob_free()d while busy: put when idle */
 	size_t pool_stride;
 	uint8_t *pool_base;
 	struct uvmbus_region *pool_region;

@@ -39,6 +39,21 @@ static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size
 	return NULL;
 }
 
+static void mark_pool(struct azblob_client *c, struct slot *s, int k, const void *p)
+{
+	const uint8_t *a = p;
+	size_t i;
+
+	s->pool_idx[k] = -1;
+	if (!a || a < c->pool_base || a >= c->pool_base + uvmbus_region_len(c->pool_region))
+		return;
+	i = (size_t)(a - c->pool_base) / c->pool_stride;
+	if (!c->alloc_map[i])
+		return; /* a bounce buffer, not the caller's */
+	s->pool_idx[k] = (int32_t)i;
+	c->pool_busy[i]++;
+}
+
 static int bad(struct azblob_client *c, const char *why)
 {
 	az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %s", why);
@@ -245,6 +260,10 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	for (int k = 0; k < 3; k++)
 		if (s->region[k])
 			uvmbus_region_get(s->region[k]);
+	/* azblob_alloc() buffers in use: azblob_free() defers until we are done. */
+	mark_pool(c, s, 0, r->request);
+	mark_pool(c, s, 1, r->response);
+	mark_pool(c, s, 2, r->data_len ? r->data : NULL);
 	c->inflight++;
 	c->st.submitted++;
 	if (c->opts.auto_flush)

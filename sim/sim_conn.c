@@ -57,6 +57,8 @@ static void guest_gone(struct azblob_sim *s)
 	*s->rx.mask = 1;
 	s->tx_read = 0;
 	s->nheld = 0;
+	/* the channel is closed: nothing the host held can be written now */
+	memset(s->owned, 0, s->ram_pages * sizeof(*s->owned));
 	s->rx_waiting = false;
 	sim_log(s, UVMBUS_LOG_INFO, "guest disconnected: channel closed");
 }

@@ -16,11 +16,21 @@
 #define SIM_MAX_REQS 4096 /* requests held (delayed) at once */
 
 /* A request held until its completion is due. */
+/* Pages the host may write for a request: up to SIM_RUNS runs of pfns. */
+#define SIM_RUNS 4
+struct sim_run {
+	uint64_t pfn;
+	uint32_t n;
+};
+
 struct sim_pending {
 	uint64_t trans_id;
 	uint64_t due_ns;
 	uint32_t status;
 	uint32_t response_len;
+	struct sim_run runs[SIM_RUNS]; /* owned until the answer is written */
+	uint8_t nruns;
+	bool dropped;
 };
 
 struct azblob_sim {
@@ -64,6 +74,7 @@ struct azblob_sim {
 
 	struct sim_pending *held;
 	unsigned nheld;
+	uint16_t *owned; /* per guest page: unanswered requests that may write it */
 
 	const struct azblob_sim_backend *be;
 	void *be_state;
@@ -94,6 +105,9 @@ void sim_conn_close(struct azblob_sim *s);
  * violation + 1 (and *status for the completion, 0 = send none). */
 int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct azblob_sim_req *r,
 		 uint32_t *status, uint64_t *trans_id);
+/* The runs of pfns the host may write (response, data) for a validated
+ * packet: returns the count, or -1 when there are more than SIM_RUNS. */
+int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs);
 /* Copy the response/data bounces back into guest RAM after handling. */
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
 

@@ -209,6 +209,38 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	return 0;
 }
 
+static int add_runs(const uint8_t *pkt, const struct span *sp, struct sim_run *runs, int n)
+{
+	for (uint32_t i = 0; i < sp->pages; i++) {
+		uint64_t p = pfn_at(pkt, sp->first_page + i);
+
+		if (n && runs[n - 1].pfn + runs[n - 1].n == p) {
+			runs[n - 1].n++;
+			continue;
+		}
+		if (n == SIM_RUNS)
+			return -1;
+		runs[n++] = (struct sim_run){p, 1};
+	}
+	return n;
+}
+
+int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs)
+{
+	struct azblob_vsp_request q;
+	struct span sp[3];
+	uint16_t off8;
+	int n;
+
+	memcpy(&off8, pkt + 2, 2);
+	memcpy(&q, pkt + (uint32_t)off8 * 8, sizeof(q));
+	spans(&q, sp);
+	n = add_runs(pkt, &sp[2], runs, 0);
+	if (n >= 0 && q.data_buffer_length)
+		n = add_runs(pkt, &sp[0], runs, n);
+	return n;
+}
+
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r)
 {
 	struct azblob_vsp_request q;

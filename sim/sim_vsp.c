@@ -78,6 +78,29 @@ static uint64_t rnd(struct azblob_sim *s)
 	return s->rng;
 }
 
+/* ---- buffer ownership: a page the host may write belongs to one
+ * unanswered request at a time ---- */
+
+static void own(struct azblob_sim *s, struct sim_pending *p, int delta)
+{
+	for (unsigned r = 0; r < p->nruns; r++)
+		for (uint32_t i = 0; i < p->runs[r].n; i++) {
+			uint64_t pfn = p->runs[r].pfn + i;
+
+			if (pfn < s->ram_pages)
+				s->owned[pfn] = (uint16_t)(s->owned[pfn] + delta);
+		}
+}
+
+static bool overlaps(struct azblob_sim *s, const struct sim_run *runs, int n)
+{
+	for (int r = 0; r < n; r++)
+		for (uint32_t i = 0; i < runs[r].n; i++)
+			if (runs[r].pfn + i < s->ram_pages && s->owned[runs[r].pfn + i])
+				return true;
+	return false;
+}
+
 /* ---- completions ---- */
 
 static bool write_completion(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen)
@@ -142,6 +165,7 @@ static bool emit(struct azblob_sim *s, struct sim_pending *p)
 		f->drop--;
 		STAT_ADD(s, faults, 1);
 		pthread_mutex_unlock(&s->lock);
+		p->dropped = true;
 		return true;
 	}
 	bool dup = f->duplicate && f->duplicate--;
@@ -165,7 +189,7 @@ static bool emit(struct azblob_sim *s, struct sim_pending *p)
 }
 
 static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
-		 uint32_t timeout_ms)
+		 uint32_t timeout_ms, const struct sim_run *runs, int nruns)
 {
 	uint64_t now = sim_now_ns(), delay;
 	struct sim_pending *p;
@@ -187,9 +211,16 @@ static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t r
 		status = AZBLOB_SIM_STATUS_INTERNAL_ERROR;
 		delay = 0;
 		s->nheld--; /* overwrite the newest; the guest broke its queue depth */
+		own(s, &s->held[s->nheld], -1);
 	}
 	p = &s->held[s->nheld++];
-	*p = (struct sim_pending){tid, now + delay, status, rlen};
+	*p = (struct sim_pending){
+	    .trans_id = tid, .due_ns = now + delay, .status = status, .response_len = rlen};
+	if (nruns > 0) {
+		memcpy(p->runs, runs, (size_t)nruns * sizeof(*runs));
+		p->nruns = (uint8_t)nruns;
+		own(s, p, +1);
+	}
 }
 
 static void emit_due(struct azblob_sim *s)
@@ -206,6 +237,10 @@ static void emit_due(struct azblob_sim *s)
 		}
 		if (!emit(s, &s->held[i]))
 			return; /* RX full: wait for the guest */
+		/* Answered (or dropped: then the guest never gets it back and
+		 * must never reuse it either, so it stays owned). */
+		if (!s->held[i].dropped)
+			own(s, &s->held[i], -1);
 		memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(s->held[0]));
 		s->nheld--;
 	}
@@ -226,8 +261,17 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 		sim_log(s, UVMBUS_LOG_WARN, "request %#llx rejected: %s", (unsigned long long)tid,
 			vnames[v - 1]);
 		if (status)
-			hold(s, tid, status, 0, 0);
+			hold(s, tid, status, 0, 0, NULL, 0);
 		return;
+	}
+	struct sim_run runs[SIM_RUNS];
+	int nruns = sim_writable_runs(s->pkt, runs);
+
+	if (nruns > 0 && overlaps(s, runs, nruns)) {
+		STAT_ADD(s, reused_buffers, 1);
+		sim_log(s, UVMBUS_LOG_ERR,
+			"request %#llx: its response/data pages belong to an unanswered request",
+			(unsigned long long)tid);
 	}
 	STAT_ADD(s, requests, 1);
 	STAT_ADD(s, bytes_in, r.data_valid);
@@ -236,7 +280,7 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 		rlen = r.response_cap;
 	STAT_ADD(s, bytes_out, dout);
 	sim_unbounce(s, s->pkt, &r);
-	hold(s, tid, status, rlen, r.timeout_ms);
+	hold(s, tid, status, rlen, r.timeout_ms, runs, nruns);
 }
 
 /* Read what the guest queued in TX. Returns packets handled, -1 when the
@@ -293,6 +337,7 @@ static void do_rescind(struct azblob_sim *s)
 	sim_log(s, UVMBUS_LOG_INFO, "rescinding the device");
 	sim_conn_close(s);
 	s->nheld = 0;
+	memset(s->owned, 0, s->ram_pages * sizeof(*s->owned));
 }
 
 /* Sleep until something can happen: a doorbell write, a connection, a
@@ -441,6 +486,8 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	if (!s->held || !s->pkt || pipe2(s->wake, O_NONBLOCK | O_CLOEXEC))
 		goto fail;
 	rc = sim_ram_create(s);
+	if (!rc && !(s->owned = calloc(s->ram_pages, sizeof(*s->owned))))
+		rc = -ENOMEM;
 	if (!rc) {
 		s->opts.root = o ? o->root : NULL;
 		rc = sim_tree_create(s);
@@ -505,6 +552,7 @@ void azblob_sim_destroy(struct azblob_sim *s)
 	}
 	pthread_mutex_destroy(&s->lock);
 	free(s->held);
+	free(s->owned);
 	free(s->pkt);
 	free(s->bounce);
 	free(s);
@@ -566,12 +614,13 @@ int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap)
 	n = (size_t)snprintf(buf, cap,
 			     "requests=%llu completions=%llu errors=%llu timeouts=%llu "
 			     "signals=%llu interrupts=%llu rx_full=%llu faults=%llu "
-			     "bytes_in=%llu bytes_out=%llu violations=%llu",
+			     "bytes_in=%llu bytes_out=%llu reused_buffers=%llu violations=%llu",
 			     (unsigned long long)st.requests, (unsigned long long)st.completions,
 			     (unsigned long long)st.errors, (unsigned long long)st.timeouts,
 			     (unsigned long long)st.signals, (unsigned long long)st.interrupts,
 			     (unsigned long long)st.rx_full, (unsigned long long)st.faults,
 			     (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+			     (unsigned long long)st.reused_buffers,
 			     (unsigned long long)st.violations_total);
 	for (int v = 0; v < AZBLOB_SIM_V_COUNT && n < cap; v++)
 		if (st.violations[v])

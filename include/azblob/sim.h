@@ -84,6 +84,10 @@ struct azblob_sim_stats {
 	uint64_t faults;     /* fault injections performed */
 	uint64_t bytes_in;   /* data bytes the guest sent (data_valid) */
 	uint64_t bytes_out;  /* data bytes written back */
+	/* A request whose response or data pages belong to another request the
+	 * host has not answered yet: the guest reused a buffer the host may
+	 * still write. Must stay 0. */
+	uint64_t reused_buffers;
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */

@@ -408,7 +408,7 @@ static void serve_and_stop(void)
 	CHECK(kill(pid, SIGUSR1) == 0);
 	CHECKF(wait_for_text(err_path, "stats: requests=9 completions=9 errors=0", 5000),
 	       "no stats line after SIGUSR1");
-	CHECK(file_has(err_path, "bytes_in=10000 bytes_out=10000 violations=0"));
+	CHECK(file_has(err_path, "bytes_in=10000 bytes_out=10000 reused_buffers=0 violations=0"));
 	CHECK(file_has(err_path, "Z info: ")); /* timestamped, levelled lines */
 	detach();
 
