@@ -224,6 +224,63 @@ Test(azblob, packet_bytes_as_the_host_sees_them)
 	cr_expect_eq(sstats().violations_total, 0u);
 }
 
+/* No data buffer, and the largest request: header fields and page count. */
+static void check_header(const uint8_t *pkt, uint32_t n, uint32_t data_len, uint32_t resp_off)
+{
+	struct vmbus_gpa_direct_hdr h;
+	struct azblob_vsp_request v;
+
+	memcpy(&h, pkt, sizeof(h));
+	cr_expect_eq(h.desc.offset8, 4 + n);
+	cr_expect_eq(h.desc.len8, 11 + n);
+	cr_expect_eq(h.range.len, n * 4096u);
+	memcpy(&v, pkt + 32 + 8 * n, sizeof(v));
+	cr_expect_eq(v.data_buffer_length, data_len);
+	cr_expect_eq(v.response_buffer_offset, resp_off);
+}
+
+Test(azblob, packet_without_data_and_with_8192_pages)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	struct done d = {0}, d2 = {0};
+	char path[1024];
+	size_t flen;
+
+	start(0, 0, 33u << 20, 3, -1);
+	azblob_sim_set_faults(sim, &f);
+	char *req = azblob_alloc(cl, 4096), *resp = azblob_alloc(cl, 4096);
+	struct azblob_request r = noop(req, resp, &d);
+
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	/* data of 8190 pages: with 1 request and 1 response page, 8192 */
+	uint8_t *data = azblob_alloc(cl, 8190u * 4096u);
+
+	r.user = &d2;
+	r.data = data;
+	r.data_len = 8190u * 4096u;
+	cr_assert_eq(azblob_submit(cl, &r), 0, "%s", sink.text);
+	azblob_flush(cl);
+	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/%s/channels/14/ring",
+		 azblob_sim_root(sim), azblob_sim_guid(sim));
+	uint8_t *ring = fake_map(path, &flen);
+
+	check_header(ring + 4096, 2, 0, 4096);
+	cr_expect_eq(AZBLOB_VSP_PKT_LEN(2) + 8, 112u);
+	check_header(ring + 4096 + 112, 8192, 8190u * 4096u, 8191u * 4096u);
+	uint64_t first, last;
+
+	memcpy(&first, ring + 4096 + 112 + 32, 8);
+	memcpy(&last, ring + 4096 + 112 + 32 + 8 * 8189, 8);
+	cr_expect_eq(last, first + 8189, "a pool buffer is contiguous guest RAM in the sim");
+	munmap(ring, flen);
+	f.stop_draining = false;
+	azblob_sim_set_faults(sim, &f);
+	reap(&d);
+	reap(&d2);
+	cr_expect(d.calls == 1 && d2.calls == 1 && !d.err && !d2.err);
+	cr_expect_eq(sstats().violations_total, 0u);
+}
+
 Test(azblob, every_einval)
 {
 	struct done d = {0};
