@@ -208,6 +208,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		return -ENODEV;
 	if (c->broken)
 		return -EIO;
+	now = az_now_ns(); /* one clock read per batch: latency at batch granularity */
 	while (!max || n < max) {
 		size_t len;
 
@@ -229,11 +230,9 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 			az_fail_all(c, -EIO);
 			return -EIO;
 		}
-		now = az_now_ns();
 		handle(c, pkt, len, now);
 		n++;
 	}
-	now = az_now_ns();
 	if (n) {
 		c->last_activity_ns = now;
 		/* Once per batch: the host may wait for room (pending_send_sz). */

@@ -17,6 +17,8 @@ TEST=(
 	linux-source-6.1
 	# scripts and style
 	bats shellcheck clang-format
+	# benchmark charts
+	gnuplot-nox
 )
 
 case "${1:-test}" in

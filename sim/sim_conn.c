@@ -58,7 +58,7 @@ static void guest_gone(struct azblob_sim *s)
 	s->tx_read = 0;
 	s->nheld = 0;
 	/* the channel is closed: nothing the host held can be written now */
-	memset(s->owned, 0, s->ram_pages * sizeof(*s->owned));
+	memset(s->owned, 0, s->owned_units * sizeof(*s->owned));
 	s->rx_waiting = false;
 	sim_log(s, UVMBUS_LOG_INFO, "guest disconnected: channel closed");
 }
@@ -134,10 +134,13 @@ void sim_conn_interrupt(struct azblob_sim *s)
 
 	if (s->conn_fd < 0)
 		return;
+	/* As the kernel's channel callback does: mask RX first, then deliver
+	 * the event. Masking after the send would race with a guest that
+	 * already woke, unmasked and went back to sleep: its unmask would be
+	 * overwritten and the next answer would raise no interrupt. */
+	__atomic_store_n(s->rx.mask, 1, __ATOMIC_SEQ_CST);
 	if (send(s->conn_fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(one))
 		__atomic_fetch_add(&s->st.interrupts, 1, __ATOMIC_RELAXED);
-	/* The kernel masks RX again after each interrupt it delivers. */
-	__atomic_store_n(s->rx.mask, 1, __ATOMIC_SEQ_CST);
 }
 
 void sim_conn_close(struct azblob_sim *s)

@@ -16,11 +16,13 @@
 #define SIM_MAX_REQS 4096 /* requests held (delayed) at once */
 
 /* A request held until its completion is due. */
-/* Pages the host may write for a request: up to SIM_RUNS runs of pfns. */
+/* Guest-physical byte ranges the host may write for a request (response
+ * and data buffers), tracked in SIM_UNIT-byte units: up to SIM_RUNS. */
 #define SIM_RUNS 4
+#define SIM_UNIT 64u
 struct sim_run {
-	uint64_t pfn;
-	uint32_t n;
+	uint64_t gpa; /* first byte */
+	uint64_t len;
 };
 
 struct sim_pending {
@@ -74,7 +76,8 @@ struct azblob_sim {
 
 	struct sim_pending *held;
 	unsigned nheld;
-	uint16_t *owned; /* per guest page: unanswered requests that may write it */
+	uint16_t *owned; /* per SIM_UNIT of guest RAM: unanswered requests that may write it */
+	uint64_t owned_units;
 
 	const struct azblob_sim_backend *be;
 	void *be_state;
@@ -105,7 +108,7 @@ void sim_conn_close(struct azblob_sim *s);
  * violation + 1 (and *status for the completion, 0 = send none). */
 int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct azblob_sim_req *r,
 		 uint32_t *status, uint64_t *trans_id);
-/* The runs of pfns the host may write (response, data) for a validated
+/* The byte ranges the host may write (response, data) for a validated
  * packet: returns the count, or -1 when there are more than SIM_RUNS. */
 int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs);
 /* Copy the response/data bounces back into guest RAM after handling. */

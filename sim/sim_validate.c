@@ -209,18 +209,25 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	return 0;
 }
 
+/* Append the guest-physical byte ranges of a span (merging runs of
+ * consecutive pages). */
 static int add_runs(const uint8_t *pkt, const struct span *sp, struct sim_run *runs, int n)
 {
-	for (uint32_t i = 0; i < sp->pages; i++) {
-		uint64_t p = pfn_at(pkt, sp->first_page + i);
+	uint32_t left = sp->len;
 
-		if (n && runs[n - 1].pfn + runs[n - 1].n == p) {
-			runs[n - 1].n++;
+	for (uint32_t i = 0; i < sp->pages && left; i++) {
+		uint32_t off = i ? 0 : sp->in_page,
+			 k = SIM_PAGE - off < left ? SIM_PAGE - off : left;
+		uint64_t gpa = pfn_at(pkt, sp->first_page + i) * SIM_PAGE + off;
+
+		left -= k;
+		if (n && runs[n - 1].gpa + runs[n - 1].len == gpa) {
+			runs[n - 1].len += k;
 			continue;
 		}
 		if (n == SIM_RUNS)
 			return -1;
-		runs[n++] = (struct sim_run){p, 1};
+		runs[n++] = (struct sim_run){gpa, k};
 	}
 	return n;
 }

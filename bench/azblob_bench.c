@@ -1,0 +1,743 @@
+/*
+ * azblob-bench: request latency and throughput of the fast path against a
+ * simulated host in a separate process (azblob-vspd), next to the physical
+ * floor and to the original driver's wake-up model.
+ *
+ * Modes (--modes, comma separated, run side by side):
+ *   floor      bare shared-memory ping-pong between the two CPUs
+ *   poll       azblob, busy-polling client and host
+ *   interrupt  azblob, client sleeps on the interrupt fd for every
+ *              completion, host sleeps on its doorbell (the original
+ *              driver's wait_for_completion per ioctl)
+ *   sync       azblob_request_sync(), one request at a time
+ * The client runs pinned on CPU 0, azblob-vspd on CPU 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <azblob.h>
+
+#include "result.h"
+
+/* ---- allocation counter (the benchmark reports allocations per request) ---- */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static atomic_long n_allocs;
+
+void *malloc(size_t n)
+{
+	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+	return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+	return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+	__libc_free(p);
+}
+
+/* ---- options ---- */
+
+struct cfg {
+	char modes[128];
+	unsigned qd[32], nqd;
+	uint32_t size[16], nsize;
+	double duration;
+	long requests; /* per point, when > 0 (instead of duration) */
+	double warmup;
+	unsigned batch;
+	const char *op;
+	const char *vspd;
+	const char *plot_dir;
+	bool json;
+	int client_cpu, host_cpu;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t s;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&s);
+	CPU_SET(cpu % (n > 0 ? n : 1), &s);
+	sched_setaffinity(0, sizeof(s), &s);
+}
+
+/* ---- floor: two threads ping-pong one cache line each way ---- */
+
+struct pingpong {
+	_Alignas(64) _Atomic uint64_t ping;
+	_Alignas(64) _Atomic uint64_t pong;
+	_Alignas(64) atomic_bool stop;
+	int cpu;
+};
+
+static void *floor_echo(void *arg)
+{
+	struct pingpong *p = arg;
+	uint64_t last = 0;
+
+	pin(p->cpu);
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		uint64_t v = atomic_load_explicit(&p->ping, memory_order_acquire);
+
+		if (v != last) {
+			atomic_store_explicit(&p->pong, v, memory_order_release);
+			last = v;
+		}
+	}
+	return NULL;
+}
+
+static void run_floor(const struct cfg *cfg, struct result *res)
+{
+	static struct pingpong p;
+	pthread_t th;
+	uint64_t i = 0, t_end, t0;
+
+	memset(&p, 0, sizeof(p));
+	p.cpu = cfg->host_cpu;
+	pthread_create(&th, NULL, floor_echo, &p);
+	pin(cfg->client_cpu);
+	t0 = now_ns();
+	t_end = t0 + (uint64_t)(cfg->warmup * 1e9);
+	bool measuring = false;
+	uint64_t m0 = 0, n = 0;
+
+	for (;;) {
+		uint64_t s = now_ns();
+
+		if (!measuring && s >= t_end) {
+			measuring = true;
+			m0 = s;
+			t_end = s + (uint64_t)(cfg->duration * 1e9);
+		} else if (measuring &&
+			   (cfg->requests > 0 ? (long)n >= cfg->requests : s >= t_end)) {
+			break;
+		}
+		atomic_store_explicit(&p.ping, ++i, memory_order_release);
+		while (atomic_load_explicit(&p.pong, memory_order_acquire) != i)
+			;
+		if (measuring) {
+			hist_add(&res->h, now_ns() - s);
+			n++;
+		}
+	}
+	double secs = (double)(now_ns() - m0) / 1e9;
+
+	atomic_store(&p.stop, true);
+	pthread_join(th, NULL);
+	res->requests = n;
+	res->rps = (double)n / secs;
+	res->cpu_ns = secs * 1e9 / (double)n;
+}
+
+/* ---- the simulated host in its own process ---- */
+
+struct host {
+	pid_t pid;
+	char root[128];
+};
+
+static int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint64_t ram)
+{
+	char ready[160], cpu[16], ramarg[32];
+
+	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d-%s", (int)getpid(),
+		 poll_mode ? "poll" : "irq");
+	snprintf(ready, sizeof(ready), "%s.ready", h->root);
+	snprintf(cpu, sizeof(cpu), "%d", cfg->host_cpu);
+	snprintf(ramarg, sizeof(ramarg), "%lluM", (unsigned long long)(ram >> 20));
+	unlink(ready);
+	h->pid = fork();
+	if (h->pid == 0) {
+		const char *argv[16] = {cfg->vspd, "--root",	  h->root, "--ready-file",
+					ready,	   "--cpu",	  cpu,	   "--ram",
+					ramarg,	   "--log-level", "err"};
+		int n = 11;
+
+		if (poll_mode)
+			argv[n++] = "--poll";
+		argv[n] = NULL;
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execv(cfg->vspd, (char *const *)argv);
+		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->vspd, strerror(errno));
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+		int status;
+
+		if (stat(ready, &st) == 0)
+			return 0;
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+			fprintf(stderr, "azblob-bench: azblob-vspd exited (status %d)\n", status);
+			return -1;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "azblob-bench: azblob-vspd did not get ready\n");
+	kill(h->pid, SIGKILL);
+	return -1;
+}
+
+static void host_stop(struct host *h)
+{
+	int status;
+
+	if (h->pid <= 0)
+		return;
+	kill(h->pid, SIGTERM);
+	waitpid(h->pid, &status, 0);
+	h->pid = 0;
+}
+
+/* ---- azblob modes ---- */
+
+struct bench_req {
+	uint64_t start;
+	unsigned idx;
+};
+
+/* Completed requests, pushed by the callback (no scan over all slots). */
+static unsigned done_list[1024], ndone;
+
+static long failures;
+
+static void on_done(void *user, int err, uint32_t status, uint32_t len)
+{
+	struct bench_req *q = user;
+
+	(void)len;
+	if ((err && err != -ECANCELED) || status) { /* ECANCELED: closing after the run */
+		if (!failures)
+			fprintf(stderr, "azblob-bench: a request failed: err %d status %#x\n", err,
+				status);
+		failures++;
+	}
+	done_list[ndone++] = q->idx;
+}
+
+static const char *head_for(const char *op, uint32_t size, char *buf, size_t cap)
+{
+	if (!strcmp(op, "put"))
+		snprintf(buf, cap, "PUT /bench/b%u HTTP/1.1\r\n\r\n", size);
+	else if (!strcmp(op, "get"))
+		snprintf(buf, cap, "GET /bench/b%u HTTP/1.1\r\n\r\n", size);
+	else if (size)
+		snprintf(buf, cap, "POST /$sim/echo HTTP/1.1\r\n\r\n");
+	else
+		snprintf(buf, cap, "GET /$sim/noop HTTP/1.1\r\n\r\n");
+	return buf;
+}
+
+struct slotctx {
+	struct bench_req q;
+	unsigned buf;
+};
+
+static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint32_t size,
+		      struct result *res)
+{
+	bool interrupt = !strcmp(mode, "interrupt"), sync = !strcmp(mode, "sync");
+	unsigned nbufs = size ? qd : 1, nfly;
+	uint64_t ram = 64ull << 20;
+	struct azblob_opts o;
+	struct azblob_client *c;
+	struct host h = {0};
+	char head[128];
+
+	failures = 0;
+	ndone = 0;
+	if (size && (uint64_t)size * nbufs > (1ull << 30))
+		nbufs = (unsigned)((1ull << 30) / size); /* share data buffers beyond 1 GiB */
+	if (!nbufs)
+		nbufs = 1;
+	ram +=
+	    ((uint64_t)(size + 8192) * nbufs + (4u << 20) + (2u << 20) - 1) & ~((2ull << 20) - 1);
+	/* poll and sync: a busy-polling host; interrupt: a sleeping one */
+	if (host_start(cfg, &h, !interrupt, ram))
+		return -1;
+	azblob_opts_init(&o);
+	o.sim_root = h.root;
+	o.queue_depth = sync ? 1 : qd;
+	o.interrupt_mode = interrupt;
+	o.pool_buf_size = size > 512 * qd ? size : 512 * qd;
+	o.pool_bufs = nbufs + 4;
+	if (azblob_open(&c, &o)) {
+		host_stop(&h);
+		return -1;
+	}
+	pin(cfg->client_cpu);
+	char *req = azblob_alloc(c, 128);
+	char *resp = azblob_alloc(c, 512 * qd); /* one response buffer per request in flight */
+	uint8_t **data = __libc_calloc(nbufs, sizeof(*data));
+
+	head_for(cfg->op, size, head, sizeof(head));
+	memcpy(req, head, strlen(head));
+	for (unsigned i = 0; size && i < nbufs; i++) {
+		data[i] = azblob_alloc(c, size);
+		memset(data[i], (int)i, size);
+	}
+	struct slotctx *ctx = __libc_calloc(qd, sizeof(*ctx));
+	unsigned *free_ctx = __libc_calloc(qd, sizeof(*free_ctx)), nfree = qd;
+
+	for (unsigned i = 0; i < qd; i++)
+		free_ctx[i] = i;
+
+	uint64_t t0 = now_ns(), t_end = t0 + (uint64_t)(cfg->warmup * 1e9), m0 = 0;
+	uint64_t cpu_ns = 0, n = 0, since_flush = 0, waits = 0;
+	struct azblob_stats st0 = {0}, st1;
+	long allocs0 = 0;
+	bool measuring = false;
+
+	nfly = 0;
+	for (;;) {
+		uint64_t s = now_ns();
+
+		if (!measuring && s >= t_end) {
+			measuring = true;
+			m0 = s;
+			t_end = s + (uint64_t)(cfg->duration * 1e9);
+			azblob_get_stats(c, &st0);
+			allocs0 = atomic_load(&n_allocs);
+			n = 0;
+			cpu_ns = 0;
+		} else if (measuring &&
+			   (cfg->requests > 0 ? (long)n >= cfg->requests : s >= t_end)) {
+			break;
+		}
+		if (sync) {
+			struct azblob_request_sync_abi a = {
+			    .timeout = 30000,
+			    .request_len = (uint32_t)strlen(head),
+			    .response_len = 512,
+			    .data_len = size,
+			    .data_valid = !strcmp(cfg->op, "get") ? 0 : size,
+			    .request_buffer = (uintptr_t)req,
+			    .response_buffer = (uintptr_t)resp,
+			    .data_buffer = size ? (uintptr_t)data[0] : 0,
+			};
+			uint64_t a0 = now_ns();
+
+			if (azblob_request_sync(c, &a) || a.response.status)
+				goto fail;
+			uint64_t a1 = now_ns();
+
+			if (measuring) {
+				hist_add(&res->h, a1 - a0);
+				cpu_ns += a1 - a0;
+				n++;
+			}
+			continue;
+		}
+		/* submit up to qd, flush every `batch` requests */
+		uint64_t c0 = now_ns();
+
+		while (nfree) {
+			unsigned i = free_ctx[--nfree];
+			struct slotctx *x = &ctx[i];
+			struct azblob_request r = {
+			    .request = req,
+			    .request_len = (uint32_t)strlen(head),
+			    .response = resp + 512 * i,
+			    .response_len = 512,
+			    .data = size ? data[i % nbufs] : NULL,
+			    .data_len = size,
+			    .data_valid = !strcmp(cfg->op, "get") ? 0 : size,
+			    .done = on_done,
+			    .user = &x->q,
+			};
+
+			x->q.start = now_ns();
+			x->q.idx = i;
+			x->buf = i;
+			if (azblob_submit(c, &r)) {
+				nfree++;
+				res->ring_full++;
+				break;
+			}
+			nfly++;
+			if (++since_flush >= cfg->batch) {
+				azblob_flush(c);
+				since_flush = 0;
+			}
+		}
+		azblob_flush(c);
+		since_flush = 0;
+		uint64_t c1 = now_ns();
+		int got = azblob_poll(c, 0);
+		uint64_t c2 = now_ns();
+
+		if (got < 0)
+			goto fail;
+		if (measuring)
+			cpu_ns += (c1 - c0) + (got > 0 ? c2 - c1 : 0);
+		if (got > 0) {
+			for (unsigned k = 0; k < ndone; k++) {
+				unsigned i = done_list[k];
+
+				if (measuring) {
+					hist_add(&res->h, c2 - ctx[i].q.start);
+					n++;
+				}
+				free_ctx[nfree++] = i;
+				nfly--;
+			}
+			ndone = 0;
+		} else if (interrupt && nfly) {
+			azblob_wait(c, 100);
+			if (measuring)
+				waits++;
+		}
+	}
+	double secs = (double)(now_ns() - m0) / 1e9;
+
+	azblob_get_stats(c, &st1);
+	res->requests = n;
+	res->rps = (double)n / secs;
+	res->bps = res->rps * size;
+	res->cpu_ns = (double)cpu_ns / (double)n;
+	res->signals_per_req = (double)(st1.signals - st0.signals) / (double)n;
+	res->allocs_per_req = (double)(atomic_load(&n_allocs) - allocs0) / (double)n;
+	/* System calls of the client per request, from its own counters: a
+	 * signal is one write (no monitor page), a sleep is a write (unmask),
+	 * a poll and a read. Sync in poll mode busy-polls: no sleeps. */
+	res->syscalls_per_req = (double)(st1.signals - st0.signals + 3 * waits) / (double)n;
+	res->interrupts_per_req = (double)waits / (double)n;
+	if (failures) {
+		fprintf(stderr, "azblob-bench: %ld requests failed\n", failures);
+		goto fail;
+	}
+	azblob_close(c);
+	host_stop(&h);
+	__libc_free(ctx);
+	__libc_free(free_ctx);
+	__libc_free(data);
+	return 0;
+fail:
+	fprintf(stderr, "azblob-bench: %s qd %u size %u failed\n", mode, qd, size);
+	azblob_close(c);
+	host_stop(&h);
+	return -1;
+}
+
+/* ---- output ---- */
+
+static void print_table(const struct result *r, unsigned n)
+{
+	printf("%-10s %5s %9s %12s %10s %8s %8s %8s %8s %9s %9s %8s %7s %7s %7s %6s\n", "mode",
+	       "qd", "size", "req/s", "MB/s", "min_ns", "p50_ns", "p90_ns", "p99_ns", "p99.9_ns",
+	       "max_ns", "cpu_ns", "sig/req", "irq/req", "sys/req", "alloc");
+	for (unsigned i = 0; i < n; i++) {
+		const struct hist *h = &r[i].h;
+
+		printf(
+		    "%-10s %5u %9u %12.0f %10.1f %8llu %8llu %8llu %8llu %9llu %9llu %8.0f %7.3f "
+		    "%7.3f %7.3f %6.3f\n",
+		    r[i].mode, r[i].qd, r[i].size, r[i].rps, r[i].bps / 1e6,
+		    (unsigned long long)hist_min(h), (unsigned long long)hist_pct(h, 50),
+		    (unsigned long long)hist_pct(h, 90), (unsigned long long)hist_pct(h, 99),
+		    (unsigned long long)hist_pct(h, 99.9), (unsigned long long)hist_max(h),
+		    r[i].cpu_ns, r[i].signals_per_req, r[i].interrupts_per_req,
+		    r[i].syscalls_per_req, r[i].allocs_per_req);
+	}
+}
+
+static void print_json(const struct result *r, unsigned n, const char *cpu)
+{
+	printf("{\"cpu\":\"%s\",\"results\":[", cpu);
+	for (unsigned i = 0; i < n; i++) {
+		const struct hist *h = &r[i].h;
+
+		printf("%s{\"mode\":\"%s\",\"qd\":%u,\"size\":%u,\"requests\":%llu,\"rps\":%.0f,"
+		       "\"bytes_per_s\":%.0f,\"min_ns\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
+		       "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"cpu_ns_per_req\":%.1f,"
+		       "\"signals_per_req\":%.4f,\"interrupts_per_req\":%.4f,"
+		       "\"syscalls_per_req\":%.4f,\"allocs_per_req\":%.4f,\"ring_full\":%llu}",
+		       i ? "," : "", r[i].mode, r[i].qd, r[i].size,
+		       (unsigned long long)r[i].requests, r[i].rps, r[i].bps,
+		       (unsigned long long)hist_min(h), (unsigned long long)hist_pct(h, 50),
+		       (unsigned long long)hist_pct(h, 90), (unsigned long long)hist_pct(h, 99),
+		       (unsigned long long)hist_pct(h, 99.9), (unsigned long long)hist_max(h),
+		       r[i].cpu_ns, r[i].signals_per_req, r[i].interrupts_per_req,
+		       r[i].syscalls_per_req, r[i].allocs_per_req,
+		       (unsigned long long)r[i].ring_full);
+	}
+	printf("]}\n");
+}
+
+static void cpu_model(char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(out, cap, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && c) {
+			snprintf(out, cap, "%s", c + 2);
+			out[strcspn(out, "\n")] = 0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: azblob-bench [options]\n"
+		   "  --modes LIST     floor,poll,interrupt,sync (default: all four)\n"
+		   "  --qd LIST        queue depths, e.g. 1,32,256 (default 1,32)\n"
+		   "  --size LIST      data bytes per request, e.g. 0,4096,65536 (default 0)\n"
+		   "  --op OP          noop (echo when size > 0), put, get (default noop)\n"
+		   "  --duration S     seconds per point (default 2)\n"
+		   "  --requests N     requests per point instead of a duration\n"
+		   "  --warmup S       seconds of warm-up per point (default 0.5)\n"
+		   "  --batch N        flush after every N submits (default: once per round)\n"
+		   "  --json           one JSON object with a results array\n"
+		   "  --plot DIR       PNG charts with gnuplot (latency CDF, rps and p99 vs qd)\n"
+		   "  --vspd PATH      the azblob-vspd binary (default: next to this one)\n"
+		   "  --cpus C,H       client and host CPUs (default 0,1)\n");
+}
+
+static int parse_list(const char *s, unsigned *out, unsigned cap)
+{
+	unsigned n = 0;
+	char *copy = strdup(s), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t && n < cap; t = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(t, &end, 10);
+
+		if (*end == 'K' || *end == 'k')
+			v <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			v <<= 20, end++;
+		if (*end)
+			return -1;
+		out[n++] = (unsigned)v;
+	}
+	free(copy);
+	return (int)n;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cfg cfg = {.modes = "floor,poll,interrupt,sync",
+				 .duration = 2,
+				 .warmup = 0.5,
+				 .batch = UINT32_MAX,
+				 .op = "noop",
+				 .client_cpu = 0,
+				 .host_cpu = 1};
+	static const struct option lo[] = {{"modes", 1, 0, 'm'},    {"qd", 1, 0, 'q'},
+					   {"size", 1, 0, 's'},	    {"op", 1, 0, 'o'},
+					   {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
+					   {"warmup", 1, 0, 'w'},   {"batch", 1, 0, 'b'},
+					   {"json", 0, 0, 'j'},	    {"plot", 1, 0, 'p'},
+					   {"vspd", 1, 0, 'v'},	    {"cpus", 1, 0, 'c'},
+					   {"help", 0, 0, 'h'},	    {0, 0, 0, 0}};
+	static char vspd[4096];
+	static struct result res[256];
+	unsigned nres = 0;
+	int opt;
+
+	cfg.qd[0] = 1;
+	cfg.qd[1] = 32;
+	cfg.nqd = 2;
+	cfg.nsize = 1;
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		int k;
+
+		switch (opt) {
+		case 'm':
+			snprintf(cfg.modes, sizeof(cfg.modes), "%s", optarg);
+			break;
+		case 'q':
+			k = parse_list(optarg, cfg.qd, 32);
+			if (k <= 0)
+				goto bad;
+			cfg.nqd = (unsigned)k;
+			break;
+		case 's':
+			k = parse_list(optarg, cfg.size, 16);
+			if (k <= 0)
+				goto bad;
+			cfg.nsize = (unsigned)k;
+			break;
+		case 'o':
+			cfg.op = optarg;
+			break;
+		case 'd':
+			cfg.duration = atof(optarg);
+			break;
+		case 'n':
+			cfg.requests = atol(optarg);
+			break;
+		case 'w':
+			cfg.warmup = atof(optarg);
+			break;
+		case 'b':
+			cfg.batch = (unsigned)atoi(optarg);
+			break;
+		case 'j':
+			cfg.json = true;
+			break;
+		case 'p':
+			cfg.plot_dir = optarg;
+			break;
+		case 'v':
+			cfg.vspd = optarg;
+			break;
+		case 'c':
+			if (sscanf(optarg, "%d,%d", &cfg.client_cpu, &cfg.host_cpu) != 2)
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind < argc || cfg.duration <= 0 || !cfg.batch ||
+	    (strcmp(cfg.op, "noop") && strcmp(cfg.op, "put") && strcmp(cfg.op, "get")))
+		goto bad;
+	for (unsigned i = 0; i < cfg.nqd; i++)
+		if (!cfg.qd[i] || cfg.qd[i] > 1024)
+			goto bad;
+	for (unsigned i = 0; i < cfg.nsize; i++)
+		if (cfg.size[i] > (32u << 20))
+			goto bad;
+	if (!cfg.vspd) {
+		ssize_t k = readlink("/proc/self/exe", vspd, sizeof(vspd) - 32);
+
+		if (k > 0) {
+			vspd[k] = 0;
+			snprintf(strrchr(vspd, '/') + 1, 32, "../tools/azblob-vspd");
+		}
+		cfg.vspd = vspd;
+	}
+
+	char modes[128];
+
+	snprintf(modes, sizeof(modes), "%s", cfg.modes);
+	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m;
+	     m = strtok_r(NULL, ",", &save)) {
+		if (strcmp(m, "floor") && strcmp(m, "poll") && strcmp(m, "interrupt") &&
+		    strcmp(m, "sync")) {
+			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", m);
+			return 2;
+		}
+		for (unsigned si = 0; si < cfg.nsize; si++) {
+			for (unsigned qi = 0; qi < cfg.nqd; qi++) {
+				struct result *r = &res[nres];
+				unsigned qd = cfg.qd[qi];
+
+				if ((!strcmp(m, "floor") || !strcmp(m, "sync")) && qi > 0)
+					break; /* one request at a time by nature */
+				memset(r, 0, sizeof(*r));
+				r->mode = !strcmp(m, "floor")  ? "floor"
+					  : !strcmp(m, "poll") ? "poll"
+					  : !strcmp(m, "sync") ? "sync"
+							       : "interrupt";
+				r->qd = !strcmp(m, "floor") || !strcmp(m, "sync") ? 1 : qd;
+				r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
+				hist_init(&r->h);
+				if (!strcmp(m, "floor")) {
+					if (si > 0)
+						break;
+					run_floor(&cfg, r);
+				} else if (run_azblob(&cfg, m, r->qd, r->size, r)) {
+					return 1;
+				}
+				nres++;
+				if (!cfg.json)
+					fprintf(stderr,
+						"azblob-bench: %s qd %u size %u: %.0f req/s\n",
+						r->mode, r->qd, r->size, r->rps);
+			}
+		}
+	}
+	char cpu[128];
+
+	cpu_model(cpu, sizeof(cpu));
+	if (cfg.json) {
+		print_json(res, nres, cpu);
+	} else {
+		printf("azblob-bench: %s, client CPU %d, host CPU %d (azblob-vspd), op %s\n", cpu,
+		       cfg.client_cpu, cfg.host_cpu, cfg.op);
+		print_table(res, nres);
+		/* the headline ratios, when both sides were measured */
+		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL;
+
+		for (unsigned i = 0; i < nres; i++) {
+			if (res[i].qd != 1 || res[i].size)
+				continue;
+			if (!strcmp(res[i].mode, "floor"))
+				fl = &res[i];
+			else if (!strcmp(res[i].mode, "poll"))
+				po = &res[i];
+			else if (!strcmp(res[i].mode, "interrupt"))
+				ir = &res[i];
+			else
+				sy = &res[i];
+		}
+		if (fl && po)
+			printf("QD1 poll / floor: p50 %.2fx, p99 %.2fx\n",
+			       (double)hist_pct(&po->h, 50) / (double)hist_pct(&fl->h, 50),
+			       (double)hist_pct(&po->h, 99) / (double)hist_pct(&fl->h, 99));
+		if (po && ir)
+			printf("QD1 interrupt / poll: p50 %.1fx\n",
+			       (double)hist_pct(&ir->h, 50) / (double)hist_pct(&po->h, 50));
+		if (po && sy)
+			printf("QD1 sync / poll: p50 %.1fx\n",
+			       (double)hist_pct(&sy->h, 50) / (double)hist_pct(&po->h, 50));
+	}
+	if (cfg.plot_dir && plot(cfg.plot_dir, res, nres))
+		return 1;
+	return 0;
+bad:
+	usage(stderr);
+	return 2;
+}

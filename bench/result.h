@@ -1,0 +1,22 @@
+/* One measured point of azblob-bench. */
+#ifndef BENCH_RESULT_H
+#define BENCH_RESULT_H
+
+#include <stdint.h>
+
+#include "hist.h"
+
+struct result {
+	const char *mode;
+	unsigned qd;
+	uint32_t size;
+	double rps, bps, cpu_ns, signals_per_req, interrupts_per_req, syscalls_per_req,
+	    allocs_per_req;
+	uint64_t ring_full, requests;
+	struct hist h;
+};
+
+/* plot.c: PNG charts with gnuplot into dir. */
+int plot(const char *dir, const struct result *r, unsigned n);
+
+#endif
