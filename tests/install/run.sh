@@ -17,6 +17,7 @@ cmake -S "$src" -B "$work/cm" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="
 cmake --build "$work/cm" >/dev/null
 LD_LIBRARY_PATH="$(dirname "$(find "$prefix" -name 'libuvmbus.so.*' | head -1)")" "$work/cm/consumer_shared"
 "$work/cm/consumer_static"
+LD_LIBRARY_PATH="$(dirname "$(find "$prefix" -name 'libuvmbus.so.*' | head -1)")" "$work/cm/azblob_consumer"
 if ldd "$work/cm/consumer_static" | grep -q libuvmbus; then
 	echo "static consumer links libuvmbus.so" >&2
 	exit 1
@@ -28,4 +29,7 @@ export PKG_CONFIG_PATH=$pcdir
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Wextra -Werror -o "$work/pc" "$src/consumer.c" $(pkg-config --cflags --libs uvmbus)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir uvmbus)" "$work/pc"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/pca" "$src/azblob_consumer.c" $(pkg-config --cflags --libs azblob)
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir azblob)" "$work/pca"
 echo "install consumer: OK"
