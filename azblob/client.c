@@ -179,6 +179,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 		return rc;
 	}
 	c->last_activity_ns = c->last_fd_check_ns = az_now_ns();
+	c->fd_check_ns = (uint64_t)(o->rescind_check_ms ? o->rescind_check_ms : 20) * 1000000u;
 	*out = c;
 	return 0;
 }

@@ -14,8 +14,6 @@
 
 #include "internal.h"
 
-#define FD_CHECK_NS (20u * 1000u * 1000u) /* 20 ms */
-
 /* Give the slot and its buffers back (the host is done with them). */
 void az_slot_release(struct azblob_client *c, uint32_t i)
 {
@@ -173,7 +171,7 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 }
 
 /* The host has been silent for a while with requests out: look at the fd
- * (one system call, at most once per FD_CHECK_NS) so that a rescinded
+ * (one system call, at most once per rescind_check_ms) so that a rescinded
  * device is noticed even by a caller that only busy-polls. While answers
  * flow (the steady state) this never runs. */
 static void check_fd(struct azblob_client *c, uint64_t now)
@@ -242,8 +240,8 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	}
 	if (c->inflight && now >= c->next_deadline_ns)
 		check_timeouts(c, now);
-	if (!n && c->inflight && now - c->last_activity_ns > FD_CHECK_NS &&
-	    now - c->last_fd_check_ns > FD_CHECK_NS)
+	if (!n && c->inflight && now - c->last_activity_ns > c->fd_check_ns &&
+	    now - c->last_fd_check_ns > c->fd_check_ns)
 		check_fd(c, now);
 	if (uvmbus_chan_dead(c->ch))
 		mark_dead(c);

@@ -59,7 +59,7 @@ struct azblob_client {
 	bool dead, broken;
 
 	uint64_t next_deadline_ns;
-	uint64_t last_activity_ns, last_fd_check_ns;
+	uint64_t last_activity_ns, last_fd_check_ns, fd_check_ns;
 	uint64_t guid_seq, guid_salt;
 	struct azblob_stats st;
 };

@@ -58,6 +58,10 @@ struct azblob_opts {
 	int numa_node;			     /* -2 (default): the device's; -1: no placement */
 	enum uvmbus_pin_backend pin_backend; /* AUTO (default); forced to SIM for sim_root */
 	bool allow_small_pages;
+	/* A busy-polling client looks at the interrupt fd (one system call) when
+	 * the host has been silent this long with requests out, to notice a
+	 * rescind (0: 20 ms). */
+	uint32_t rescind_check_ms;
 	struct uvmbus_log log;
 };
 

@@ -68,6 +68,8 @@ struct azblob_sim {
 	atomic_bool rescind;
 	pthread_mutex_t lock; /* faults and stats, shared with other threads */
 	struct azblob_sim_faults faults;
+	atomic_bool oneshots;		      /* a drop/duplicate/... counter is armed */
+	uint32_t cur_delay_us, cur_jitter_us; /* sim thread's copy of the delay settings */
 	struct azblob_sim_stats st;
 	uint64_t rng;
 	uint64_t pause_until_ns;

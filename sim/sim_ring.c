@@ -39,16 +39,22 @@ uint32_t hring_used(const struct hring *h)
 	return w >= r ? w - r : h->size - r + w;
 }
 
+/* Copies in at most two pieces: up to the end of the data area, then from
+ * its start (at < size and n <= size always hold here). */
 static void copy_out(const struct hring *h, uint32_t at, void *dst, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		((uint8_t *)dst)[i] = h->data[(at + i) % h->size];
+	uint32_t first = h->size - at < n ? h->size - at : n;
+
+	memcpy(dst, h->data + at, first);
+	memcpy((uint8_t *)dst + first, h->data, n - first);
 }
 
 static void copy_in(struct hring *h, uint32_t at, const void *src, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		h->data[(at + i) % h->size] = ((const uint8_t *)src)[i];
+	uint32_t first = h->size - at < n ? h->size - at : n;
+
+	memcpy(h->data + at, src, first);
+	memcpy(h->data, (const uint8_t *)src + first, n - first);
 }
 
 int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint32_t *len)

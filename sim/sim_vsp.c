@@ -164,6 +164,9 @@ static bool emit(struct azblob_sim *s, struct sim_pending *p)
 {
 	struct azblob_sim_faults *f = &s->faults;
 
+	/* No one-shot fault armed: no lock on the common path. */
+	if (!atomic_load_explicit(&s->oneshots, memory_order_acquire))
+		return write_completion(s, p->trans_id, p->status, p->response_len);
 	pthread_mutex_lock(&s->lock);
 	if (f->corrupt) {
 		f->corrupt--;
@@ -205,11 +208,10 @@ static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t r
 	uint64_t now = sim_now_ns(), delay;
 	struct sim_pending *p;
 
-	pthread_mutex_lock(&s->lock);
-	delay = (uint64_t)s->faults.delay_us * 1000;
-	if (s->faults.jitter_us)
-		delay += (rnd(s) % ((uint64_t)s->faults.jitter_us + 1)) * 1000;
-	pthread_mutex_unlock(&s->lock);
+	/* The sim thread's copy of the settings (refreshed by housekeeping). */
+	delay = (uint64_t)s->cur_delay_us * 1000;
+	if (s->cur_jitter_us)
+		delay += (rnd(s) % ((uint64_t)s->cur_jitter_us + 1)) * 1000;
 	/* A request the host cannot answer within its timeout completes at
 	 * the deadline with a timeout status, as the VSP does. */
 	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
@@ -422,6 +424,8 @@ static void serve(struct azblob_sim *s)
 			pthread_mutex_lock(&s->lock);
 			f = s->faults;
 			pthread_mutex_unlock(&s->lock);
+			s->cur_delay_us = f.delay_us;
+			s->cur_jitter_us = f.jitter_us;
 			if (!rescinded) {
 				sim_conn_accept(s);
 				signals = sim_conn_drain(s);
@@ -481,6 +485,10 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 		azblob_sim_opts_init(&s->opts);
 	s->ram_fd = s->listen_fd = s->conn_fd = s->wake[0] = s->wake[1] = -1;
 	s->faults = s->opts.faults;
+	s->cur_delay_us = s->faults.delay_us;
+	s->cur_jitter_us = s->faults.jitter_us;
+	atomic_store(&s->oneshots, s->faults.drop || s->faults.duplicate || s->faults.unknown_tid ||
+				       s->faults.oversize_response || s->faults.corrupt);
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
 	s->rng = s->opts.seed ? s->opts.seed : 1;
@@ -614,6 +622,10 @@ void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults 
 {
 	pthread_mutex_lock(&s->lock);
 	s->faults = *f;
+	atomic_store_explicit(&s->oneshots,
+			      f->drop || f->duplicate || f->unknown_tid || f->oversize_response ||
+				  f->corrupt,
+			      memory_order_release);
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
 	pthread_mutex_unlock(&s->lock);
