@@ -31,7 +31,7 @@ int sim_conn_listen(struct azblob_sim *s)
 		sim_log(s, UVMBUS_LOG_ERR, "socket path too long: %s", s->sock_path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", s->sock_path);
+	memcpy(a.sun_path, s->sock_path, strlen(s->sock_path) + 1);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
 		int err = errno;

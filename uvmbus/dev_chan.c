@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,7 +153,11 @@ static int event_write(struct uvmbus_dev *d)
 	uint32_t one = 1;
 
 	for (;;) {
-		ssize_t n = write(d->event_fd, &one, sizeof(one));
+		/* A socket stand-in (the simulator) must not raise SIGPIPE in the
+		 * caller's process once the host hangs up: send(MSG_NOSIGNAL). */
+		ssize_t n = d->event_is_socket
+				    ? send(d->event_fd, &one, sizeof(one), MSG_NOSIGNAL)
+				    : write(d->event_fd, &one, sizeof(one));
 
 		if (n == (ssize_t)sizeof(one))
 			return 0;

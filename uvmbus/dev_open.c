@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uvmbus/wire.h>
@@ -71,6 +72,9 @@ static int open_uio(struct uvmbus_dev *d)
 				strerror(-d->event_fd));
 			return d->event_fd;
 		}
+		struct stat st;
+
+		d->event_is_socket = fstat(d->event_fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	} else {
 		d->event_fd = d->uio_fd;
 	}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# azblob_example (e2e): examples/epoll_daemon, the embedding example.
+#   test_example.sh EPOLL_DAEMON CLI_SIMHOST
+# Runs the daemon against the in-process simulator (no-ops, put/get), a
+# simulator in its own process (cli_simhost), checks its summary line (both
+# the busy-poll and the sleeping paths ran), a rescind by the daemon itself
+# (--rescind-after) and by the host process (SIGUSR2): exit 3 after
+# reporting ENODEV; SIGTERM: a clean stop, exit 0.
+set -u
+D=${1:?usage: test_example.sh EPOLL_DAEMON CLI_SIMHOST}
+HOST=${2:?usage: test_example.sh EPOLL_DAEMON CLI_SIMHOST}
+T=$(mktemp -d "${TMPDIR:-/tmp}/azblob-example-test.XXXXXX")
+HPID=
+BG=
+
+cleanup() {
+	[ -n "$BG" ] && kill -KILL "$BG" 2>/dev/null
+	if [ -n "$HPID" ]; then
+		kill -TERM "$HPID" 2>/dev/null
+		wait "$HPID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	for f in out err; do
+		[ -s "$T/$f" ] && { echo "--- std$f of the last run:"; cat "$T/$f"; }
+	done
+	exit 1
+}
+
+# run RC ARGS...
+run() {
+	local want=$1 rc
+	shift
+	timeout 120 "$D" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" -eq "$want" ] || fail "epoll_daemon $* exited $rc, expected $want"
+}
+# field NAME: its value in the summary line
+field() {
+	grep -E '^epoll_daemon: summary: ' "$T/out" | grep -oE " $1=[^ ]+" | cut -d= -f2
+}
+expect() { # NAME OP VALUE (OP: = or >)
+	local v
+	v=$(field "$1")
+	[ -n "$v" ] || fail "summary lacks $1"
+	case $2 in
+	=) [ "$v" = "$3" ] || fail "$1=$v, expected $3" ;;
+	'>') [ "$v" -gt "$3" ] || fail "$1=$v, expected more than $3" ;;
+	esac
+}
+err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
+
+# background RC ARGS... after `wait_bg`: start now, check later
+background() {
+	"$D" "$@" >"$T/out" 2>"$T/err" &
+	BG=$!
+}
+wait_bg() { # RC
+	local rc
+	wait "$BG"
+	rc=$?
+	BG=
+	[ "$rc" -eq "$1" ] || fail "epoll_daemon exited $rc, expected $1"
+}
+# wait until the background daemon has printed its first line
+started() {
+	for _ in $(seq 1000); do
+		grep -q 'requests in bursts' "$T/out" 2>/dev/null && return 0
+		sleep 0.01
+	done
+	fail "epoll_daemon did not start"
+}
+
+# ---- usage ----
+run 0 --help
+grep -q '^Usage: epoll_daemon' "$T/out" || fail "--help"
+grep -q 'Exit status' "$T/out" || fail "--help lacks the exit status"
+run 2 --qd 0
+err_has 'expected a number'
+run 2 --op bogus
+run 2 --rescind-after 5
+err_has 'needs --sim'
+run 2 --sim --sim-root /x
+
+# ---- no-ops in bursts: busy polling and sleeping both happen ----
+run 0 --sim -n 2000 --burst 200 --idle-ms 2
+expect result = "done"
+expect requests = 2000
+expect answered = 2000
+expect ok = 2000
+expect failed = 0
+expect bursts = 10
+expect polls '>' 0
+expect idle_sleeps '>' 0
+expect timer_events '>' 0
+expect exit = 0
+echo "no-op: $(grep '^epoll_daemon: summary' "$T/out")"
+
+# ---- put then get, content compared ----
+run 0 --sim -n 1000 --op putget --burst 100 --qd 16 --blob-size 3000
+expect result = "done"
+expect ok = 1000
+expect mismatches = 0
+
+# ---- rescind by the daemon (--rescind-after): exit 3 after ENODEV ----
+run 3 --sim -n 1000000 --rescind-after 1000 --idle-ms 0
+err_has 'rescinding the simulated device'
+err_has 'rescinded \(ENODEV\)'
+expect result = rescinded
+expect enodev '>' 0
+expect exit = 3
+
+# ---- SIGTERM: a clean stop ----
+background --sim -n 1000000000 --idle-ms 1
+started
+sleep 0.3
+kill -TERM "$BG"
+wait_bg 0
+expect result = stopped
+expect failed = 0
+err_has 'Terminated: stopping'
+
+# ---- a simulator in its own process ----
+"$HOST" "$T/ready" 2>"$T/host.err" &
+HPID=$!
+for _ in $(seq 1000); do
+	[ -s "$T/ready" ] && break
+	sleep 0.01
+done
+[ -s "$T/ready" ] || fail "cli_simhost not ready"
+ROOT=$(cat "$T/ready")
+run 0 --sim-root "$ROOT" -n 1500 --burst 300
+expect result = "done"
+expect ok = 1500
+# the host rescinds the device under a running daemon
+background --sim-root "$ROOT" -n 1000000000 --idle-ms 1
+started
+sleep 0.3
+kill -USR2 "$HPID"
+wait_bg 3
+expect result = rescinded
+err_has 'rescinded \(ENODEV\)'
+
+# ---- no device ----
+mkdir -p "$T/nosys"
+UVMBUS_SYSFS_ROOT=$T/nosys run 1 -n 10
+err_has 'cannot open the Azure Blob device'
+expect result = failed
+echo "azblob_example: all passed"

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* azblob devices: the VMbus devices under a sysfs root, Azure Blob marked. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uvmbus/dev.h>
+
+#include "common.h"
+
+const char devices_help[] =
+    "Usage: " PROG " devices [--azblob] [--sysfs-root DIR | --sim-root DIR | --sim]\n"
+    "\n"
+    "List the VMbus devices under the sysfs root (SYSFS/bus/vmbus/devices), one\n"
+    "line each: instance GUID, class, primary channel relid, NUMA node, bound\n"
+    "driver, uio node and channel count. Azure Blob devices (class\n" AZBLOB_CLASS_GUID_STR
+    ") are marked with '*' and are\n"
+    "usable when bound to uio_hv_generic with a uio node (scripts/bind_uio.sh).\n"
+    "\n"
+    "Options:\n"
+    "  --azblob           only the Azure Blob devices\n"
+    "  --sysfs-root DIR   the sysfs root (default $UVMBUS_SYSFS_ROOT or /sys); a\n"
+    "                     simulator's directory is accepted too (DIR/sys is used)\n"
+    "  --sim-root DIR     the devices of the simulator published in DIR\n"
+    "  --sim              start the in-process simulator and list its device\n"
+    "  --device GUID      only this device (exit 1 when it is not there)\n"
+    "\n"
+    "Exit status: 0 listed (even none), 1 no VMbus under the root or --device\n"
+    "not found, 2 usage.\n"
+    "\n" CLI_GLOBAL_OPTIONS_HELP;
+
+enum { OPT_AZBLOB = 0x200 };
+
+static const struct option devices_opts[] = {
+    {"azblob", no_argument, NULL, OPT_AZBLOB},
+    {NULL, 0, NULL, 0},
+};
+
+/* Known classes (Linux include/linux/hyperv.h HV_*_GUID). */
+static const struct {
+	const char *guid, *name;
+} classes[] = {
+    {AZBLOB_CLASS_GUID_STR, "Azure Blob"},
+    {"f8615163-df3e-46c5-913f-f2d2f965ed0e", "network (netvsc)"},
+    {"ba6163d9-04a1-4d29-b605-72e2ffb1dc7f", "SCSI (storvsc)"},
+    {"32412632-86cb-44a2-9b5c-50d1417354f5", "IDE"},
+    {"0e0b6031-5213-4934-818b-38d90ced39db", "shutdown IC"},
+    {"9527e630-d0ae-497b-adce-e80ab0175caf", "time sync IC"},
+    {"57164f39-9115-4e78-ab55-382f3bd5422d", "heartbeat IC"},
+    {"a9a0f4e7-5a45-4d96-b827-8a841e8c03e6", "KVP IC"},
+    {"35fa2e29-ea23-4236-96ae-3a6ebacba440", "VSS IC"},
+    {"34d14be3-dee4-41c8-9ae7-6b174977c192", "file copy IC"},
+    {"525074dc-8985-46e2-8057-a307dc18a502", "dynamic memory"},
+    {"cfa8b69e-5b4a-4cc0-b98b-8ba1a1f3f95a", "mouse"},
+    {"f912ad6d-2b17-48ea-bd65-f927a61c7684", "keyboard"},
+    {"da0a7802-e377-4aac-8e77-0558eb1073f8", "video"},
+    {"2f9bcc4a-0069-4af3-b76b-6fd0be528cda", "Fibre Channel"},
+    {"8c2eaf3d-32a7-4b09-ab99-bd1f1c86b501", "NetworkDirect"},
+    {"44c4f61d-4444-4400-9d52-802e27ede19f", "PCI pass-through"},
+};
+
+static const char *class_name(const char *guid)
+{
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (!strcmp(classes[i].guid, guid))
+			return classes[i].name;
+	return NULL;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* "--sysfs-root DIR" may name a simulator's directory: DIR/sys then. */
+static const char *sysfs_root(struct cli *cli, char *buf, size_t cap)
+{
+	if (cli->s || cli->sim_root) {
+		snprintf(buf, cap, "%s/sys", cli->s ? azblob_sim_root(cli->s) : cli->sim_root);
+		return buf;
+	}
+	if (!cli->sysfs_root)
+		return NULL;
+	snprintf(buf, cap, "%s/bus/vmbus", cli->sysfs_root);
+	if (!is_dir(buf)) {
+		snprintf(buf, cap, "%s/sys/bus/vmbus", cli->sysfs_root);
+		if (is_dir(buf)) {
+			snprintf(buf, cap, "%s/sys", cli->sysfs_root);
+			return buf;
+		}
+	}
+	return cli->sysfs_root;
+}
+
+static bool same_guid(const char *a, const char *b)
+{
+	if (*b == '{')
+		b++;
+	return !strncasecmp(a, b, UVMBUS_GUID_STR_LEN);
+}
+
+int cmd_devices(struct cli *cli, int argc, char **argv)
+{
+	struct uvmbus_dev_opts d;
+	struct uvmbus_dev_info *list = NULL;
+	size_t n = 0, cap = 64, shown = 0, nblob = 0;
+	bool only_azblob = false;
+	char root[1024], *arg;
+	const char *sysfs;
+	int c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, devices_opts, &arg)) != CLI_OPT_END) {
+		switch (c) {
+		case CLI_OPT_HELP:
+			fputs(devices_help, stdout);
+			return EXIT_OK;
+		case CLI_OPT_USAGE:
+			return EXIT_USAGE;
+		case OPT_AZBLOB:
+			only_azblob = true;
+			break;
+		default:
+			return cli_usage_error(cli, "unexpected option");
+		}
+	}
+	if ((rc = cli_check_args(cli, argc, argv)))
+		return rc;
+	if (cli->sim && (rc = cli_start_sim(cli, 0)))
+		return rc;
+	sysfs = sysfs_root(cli, root, sizeof(root));
+	uvmbus_dev_opts_init(&d);
+	d.sysfs_root = sysfs;
+	d.log = cli_log(cli);
+	for (;;) {
+		struct uvmbus_dev_info *nl = realloc(list, cap * sizeof(*list));
+
+		if (!nl) {
+			rc = cli_error(cli, "out of memory");
+			goto out;
+		}
+		list = nl;
+		rc = uvmbus_dev_list(&d, list, cap, &n);
+		if (rc || n <= cap)
+			break;
+		cap = n;
+	}
+	if (!sysfs)
+		sysfs = getenv("UVMBUS_SYSFS_ROOT") ? getenv("UVMBUS_SYSFS_ROOT") : "/sys";
+	if (rc) {
+		rc = cli_error(
+		    cli, "no VMbus devices under %s/bus/vmbus: %s%s", sysfs, strerror(-rc),
+		    rc == -ENOENT ? " (not a Hyper-V guest? --sim lists a simulated one)" : "");
+		goto out;
+	}
+	printf("  %-36s  %-18s %5s %4s  %-16s %-5s %s\n", "GUID", "CLASS", "RELID", "NUMA",
+	       "DRIVER", "UIO", "CHANNELS");
+	for (size_t i = 0; i < n; i++) {
+		const struct uvmbus_dev_info *v = &list[i];
+		bool blob = !strcmp(v->class_guid, AZBLOB_CLASS_GUID_STR);
+		const char *name = class_name(v->class_guid);
+		char uio[16] = "-", numa[16] = "-";
+
+		nblob += blob;
+		if ((only_azblob && !blob) || (cli->device && !same_guid(v->guid, cli->device)))
+			continue;
+		shown++;
+		if (v->uio >= 0)
+			snprintf(uio, sizeof(uio), "uio%d", v->uio);
+		if (v->numa_node >= 0)
+			snprintf(numa, sizeof(numa), "%d", v->numa_node);
+		printf("%c %-36s  %-18s %5u %4s  %-16s %-5s %u\n", blob ? '*' : ' ', v->guid,
+		       name ? name : v->class_guid, v->relid, numa,
+		       v->driver[0] ? v->driver : "(none)", uio, v->nchannels);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct uvmbus_dev_info *v = &list[i];
+
+		if (strcmp(v->class_guid, AZBLOB_CLASS_GUID_STR) ||
+		    (cli->device && !same_guid(v->guid, cli->device)))
+			continue;
+		if (strcmp(v->driver, "uio_hv_generic"))
+			printf("note: %s is %s%s%s, not bound to uio_hv_generic: "
+			       "scripts/bind_uio.sh bind %s\n",
+			       v->guid, v->driver[0] ? "bound to " : "unbound", v->driver,
+			       v->driver[0] ? "" : "", v->guid);
+		else if (v->uio < 0)
+			printf("note: %s is bound to uio_hv_generic but has no uio node yet\n",
+			       v->guid);
+	}
+	printf("%zu VMbus device%s under %s, %zu Azure Blob (*)\n", n, n == 1 ? "" : "s", sysfs,
+	       nblob);
+	if (cli->device && !shown)
+		rc = cli_error(cli, "no device %s under %s", cli->device, sysfs);
+out:
+	free(list);
+	cli_close(cli);
+	return rc ? EXIT_RUNTIME : EXIT_OK;
+}

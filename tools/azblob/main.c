@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * azblob: the command line of libazblob (docs/CLI.md). This file reads the
+ * global options, picks the command and maps help and errors to the exit
+ * codes; each command is in its own cmd_*.c.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "common.h"
+
+static const char main_help[] =
+    "Usage: " PROG " [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
+    "\n"
+    "The Azure Blob VMbus device of Hyper-V guests from user space (libazblob):\n"
+    "list devices, send requests, read counters, run the demo. Machines without\n"
+    "the device use the built-in simulator (--sim) or a running azblob-vspd\n"
+    "(--sim-root DIR).\n"
+    "\n"
+    "Commands:\n"
+    "  devices          list VMbus devices, marking the Azure Blob ones\n"
+    "  raw              send one request read from files; print the VSP status,\n"
+    "                   response_len and the response head\n"
+    "  stat             open a client; print its counters and pending requests\n"
+    "                   (and the simulator's counters with --sim)\n"
+    "  demo             a put/get round trip and a latency summary; starts the\n"
+    "                   in-process simulator when there is no Azure Blob device\n"
+    "  help [COMMAND]   this help, or a command's\n"
+    "\n" CLI_GLOBAL_OPTIONS_HELP "  --version          print the version\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  runtime failure (no device, memory, I/O, a request that failed)\n"
+    "  2  usage error (message on standard error)\n"
+    "  3  the host answered with a non-zero VSP status (raw)\n"
+    "\n"
+    "Examples:\n"
+    "  " PROG " demo\n"
+    "  " PROG " devices\n"
+    "  printf 'GET /$sim/noop HTTP/1.1\\r\\n\\r\\n' > req\n"
+    "  " PROG " raw --sim --request req\n"
+    "  " PROG " stat --sim --requests 1000\n"
+    "\n"
+    "'" PROG " COMMAND --help' describes a command; the manual is docs/CLI.md.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *help;
+} commands[] = {
+    {"devices", cmd_devices, devices_help},
+    {"raw", cmd_raw, raw_help},
+    {"stat", cmd_stat, stat_help},
+    {"demo", cmd_demo, demo_help},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+enum { OPT_VERSION = 0x200 };
+
+static const struct option main_opts[] = {
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static int find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int help(struct cli *cli, int argc, char **argv)
+{
+	int i;
+
+	if (argc > 2)
+		return cli_usage_error(cli, "help takes at most one command name");
+	if (argc < 2 || !strcmp(argv[1], "help")) {
+		fputs(main_help, stdout);
+		return EXIT_OK;
+	}
+	i = find_command(argv[1]);
+	if (i < 0)
+		return cli_usage_error(cli, "no command '%s' (commands: devices, raw, stat, demo)",
+				       argv[1]);
+	fputs(commands[i].help, stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	char *arg;
+	int c, i;
+
+	memset(&cli, 0, sizeof(cli));
+	/* The simulator's event fd is a socket: a write after a rescind must
+	 * fail with EPIPE (reported), not end the program. */
+	signal(SIGPIPE, SIG_IGN);
+	optind = 0;
+	while ((c = cli_getopt(&cli, argc, argv, main_opts, &arg)) != CLI_OPT_END) {
+		switch (c) {
+		case CLI_OPT_HELP:
+			fputs(main_help, stdout);
+			return EXIT_OK;
+		case CLI_OPT_USAGE:
+			return EXIT_USAGE;
+		case OPT_VERSION:
+			printf(PROG " %s (libuvmbus)\n", uvmbus_version());
+			return EXIT_OK;
+		default:
+			return cli_usage_error(&cli, "unexpected option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(&cli, "missing command (devices, raw, stat, demo)");
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(argv[0], "help"))
+		return help(&cli, argc, argv);
+	i = find_command(argv[0]);
+	if (i < 0)
+		return cli_usage_error(
+		    &cli, "unknown command '%s' (commands: devices, raw, stat, demo)", argv[0]);
+	cli.cmd = commands[i].name;
+	cli.help = commands[i].help;
+	cli.opts_ready = false;
+	optind = 0;
+	fflush(stdout);
+	c = commands[i].run(&cli, argc, argv);
+	fflush(stdout);
+	return c;
+}
