@@ -7,6 +7,8 @@ set -euo pipefail
 BUILD=(
 	build-essential cmake ninja-build pkg-config
 	libcriterion-dev libhugetlbfs-dev libnuma-dev
+	# the simulator's rest backend: HTTP and Shared Key signing
+	libcurl4-openssl-dev libssl-dev
 )
 TEST=(
 	# sanitizer and fuzzing builds
@@ -19,6 +21,8 @@ TEST=(
 	bats shellcheck clang-format
 	# benchmark charts
 	gnuplot-nox
+	# Azurite (npm) for the REST end-to-end test
+	nodejs
 )
 
 case "${1:-test}" in
@@ -30,20 +34,36 @@ test) PACKAGES=("${BUILD[@]}" "${TEST[@]}") ;;
 	;;
 esac
 
+mode=${1:-test}
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
+azurite() {
+	# Azurite 3.35.0 from npm (later versions need Node 22); npm ships
+	# with NodeSource's nodejs, Debian's needs its own package.
+	[ "$mode" = test ] || return 0
+	if ! command -v npm >/dev/null; then
+		$SUDO apt-get install -y -q --no-install-recommends npm
+	fi
+	"$(dirname "$0")/azurite.sh" install
+}
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || { echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
 	SUDO=sudo
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+	azurite
+	exit 0
+fi
+
+if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+	echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2
+	exit 1
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+azurite

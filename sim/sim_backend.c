@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "sim_internal.h"
+#include "sim_rest.h"
 #include "sim_store.h"
 
 #define MAX_NAME 1024
@@ -267,6 +268,7 @@ static void close_backend(void *state)
 static const struct azblob_sim_backend backends[] = {
     {"memory", open_mem, handle, close_backend},
     {"dir", open_dir, handle, close_backend},
+    {"rest", sim_rest_open, sim_rest_handle, sim_rest_close},
 };
 
 const struct azblob_sim_backend *azblob_sim_backend_find(const char *name)

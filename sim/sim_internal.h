@@ -70,6 +70,10 @@ struct azblob_sim {
 	struct azblob_sim_faults faults;
 	atomic_bool oneshots;		      /* a drop/duplicate/... counter is armed */
 	uint32_t cur_delay_us, cur_jitter_us; /* sim thread's copy of the delay settings */
+	atomic_uint faults_gen;		      /* bumped by azblob_sim_set_faults */
+	atomic_uint applied_gen;	      /* the generation the serving loop uses */
+	atomic_bool serving;
+	pthread_t serving_thread;
 	struct azblob_sim_stats st;
 	uint64_t rng;
 	uint64_t pause_until_ns;

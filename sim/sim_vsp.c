@@ -208,7 +208,7 @@ static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t r
 	uint64_t now = sim_now_ns(), delay;
 	struct sim_pending *p;
 
-	/* The sim thread's copy of the settings (refreshed by housekeeping). */
+	/* The sim thread's copy of the settings (see housekeeping). */
 	delay = (uint64_t)s->cur_delay_us * 1000;
 	if (s->cur_jitter_us)
 		delay += (rnd(s) % ((uint64_t)s->cur_jitter_us + 1)) * 1000;
@@ -408,6 +408,9 @@ static void serve(struct azblob_sim *s)
 	struct azblob_sim_faults f = {0};
 	uint64_t last_house = 0;
 
+	s->serving_thread = pthread_self();
+	atomic_store(&s->serving, true);
+
 	while (!atomic_load(&s->stop)) {
 		uint64_t now = sim_now_ns();
 		int signals = 0, work = 0;
@@ -421,11 +424,17 @@ static void serve(struct azblob_sim *s)
 		 * 20 us, not on every pass over the rings. */
 		if (!s->opts.poll || now - last_house >= 20000 || rescinded) {
 			last_house = now;
+			unsigned gen;
+
 			pthread_mutex_lock(&s->lock);
 			f = s->faults;
+			gen = atomic_load_explicit(&s->faults_gen, memory_order_relaxed);
 			pthread_mutex_unlock(&s->lock);
 			s->cur_delay_us = f.delay_us;
 			s->cur_jitter_us = f.jitter_us;
+			/* azblob_sim_set_faults() waits for this: new settings apply
+			 * to every packet read from now on. */
+			atomic_store_explicit(&s->applied_gen, gen, memory_order_release);
 			if (!rescinded) {
 				sim_conn_accept(s);
 				signals = sim_conn_drain(s);
@@ -506,7 +515,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	}
 	s->be = azblob_sim_backend_find(o && o->backend ? o->backend : "memory");
 	if (!s->be) {
-		sim_log(s, UVMBUS_LOG_ERR, "unknown backend '%s' (memory, dir)", o->backend);
+		sim_log(s, UVMBUS_LOG_ERR, "unknown backend '%s' (memory, dir, rest)", o->backend);
 		goto fail;
 	}
 	rc = s->be->open(&s->be_state, o ? o->backend_arg : NULL, &s->opts.log);
@@ -628,9 +637,22 @@ void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults 
 			      memory_order_release);
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
+	unsigned gen = atomic_fetch_add_explicit(&s->faults_gen, 1, memory_order_release) + 1;
+
 	pthread_mutex_unlock(&s->lock);
 	if (write(s->wake[1], "f", 1) < 0) {
 		/* full pipe: already awake */
+	}
+	/* From another thread than the serving one: return only once the
+	 * serving loop took the new settings (bounded: 2 s). */
+	if (atomic_load(&s->serving) && !pthread_equal(pthread_self(), s->serving_thread)) {
+		struct timespec ts = {0, 20000};
+
+		for (int i = 0;
+		     i < 100000 && !atomic_load(&s->stop) &&
+		     (int)(atomic_load_explicit(&s->applied_gen, memory_order_acquire) - gen) < 0;
+		     i++)
+			nanosleep(&ts, NULL);
 	}
 }
 

@@ -84,9 +84,9 @@ struct azblob_sim_stats {
 	uint64_t faults;     /* fault injections performed */
 	uint64_t bytes_in;   /* data bytes the guest sent (data_valid) */
 	uint64_t bytes_out;  /* data bytes written back */
-	/* A request whose response or data pages belong to another request the
-	 * host has not answered yet: the guest reused a buffer the host may
-	 * still write. Must stay 0. */
+	/* A request whose response or data bytes (in 64-byte units) belong to
+	 * another request the host has not answered yet: the guest reused a
+	 * buffer the host may still write. Must stay 0. */
 	uint64_t reused_buffers;
 };
 
@@ -117,7 +117,9 @@ struct azblob_sim_backend {
 	void (*close)(void *state);
 };
 
-/* Built-in backends: "memory" (default) and "dir" (arg: the directory). */
+/* Built-in backends: "memory" (default), "dir" (arg: the directory) and
+ * "rest" (arg: URL[;sas=TOKEN] or URL;account=NAME;key=BASE64, see
+ * docs/REST.md). */
 AZBLOB_API const struct azblob_sim_backend *azblob_sim_backend_find(const char *name);
 
 struct azblob_sim_opts {
