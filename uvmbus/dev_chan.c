@@ -155,9 +155,8 @@ static int event_write(struct uvmbus_dev *d)
 	for (;;) {
 		/* A socket stand-in (the simulator) must not raise SIGPIPE in the
 		 * caller's process once the host hangs up: send(MSG_NOSIGNAL). */
-		ssize_t n = d->event_is_socket
-				    ? send(d->event_fd, &one, sizeof(one), MSG_NOSIGNAL)
-				    : write(d->event_fd, &one, sizeof(one));
+		ssize_t n = d->event_is_socket ? send(d->event_fd, &one, sizeof(one), MSG_NOSIGNAL)
+					       : write(d->event_fd, &one, sizeof(one));
 
 		if (n == (ssize_t)sizeof(one))
 			return 0;

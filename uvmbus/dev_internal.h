@@ -39,7 +39,7 @@ struct uvmbus_dev {
 	char dev_dir[PATH_MAX]; /* <sys>/bus/vmbus/devices/<guid> */
 	char uio_path[PATH_MAX];
 	int uio_fd;
-	int event_fd; /* == uio_fd in production */
+	int event_fd;	      /* == uio_fd in production */
 	bool event_is_socket; /* a stand-in such as the simulator's connection */
 	uint8_t *int_page;
 	uint8_t *monitor_page;
