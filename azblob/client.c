@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Client life cycle: device, memory and slots; close in the safe order. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +11,6 @@
 #define DEFAULT_QD	   128u
 #define DEFAULT_TIMEOUT_MS 30000u
 #define DEFAULT_POOL_BUF   (64u * 1024u)
-
-void az_log(struct azblob_client *c, enum uvmbus_log_level lvl, const char *fmt, ...)
-{
-	const struct uvmbus_log *l = &c->opts.log;
-	char msg[768];
-	va_list ap;
-
-	if (!l->fn || lvl > (l->max_level ? l->max_level : UVMBUS_LOG_INFO))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	l->fn(l->arg, lvl, msg);
-}
 
 void azblob_opts_init(struct azblob_opts *o)
 {

@@ -76,8 +76,7 @@ static inline uint64_t az_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void az_log(struct azblob_client *c, enum uvmbus_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
 
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);

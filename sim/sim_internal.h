@@ -121,8 +121,7 @@ int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs);
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
 
 /* sim_vsp.c */
-void sim_log(struct azblob_sim *s, enum uvmbus_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)
 uint64_t sim_now_ns(void);
 
 #endif

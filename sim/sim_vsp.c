@@ -31,20 +31,6 @@ uint64_t sim_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void sim_log(struct azblob_sim *s, enum uvmbus_log_level lvl, const char *fmt, ...)
-{
-	const struct uvmbus_log *l = &s->opts.log;
-	char msg[768];
-	va_list ap;
-
-	if (!l->fn || lvl > (l->max_level ? l->max_level : UVMBUS_LOG_INFO))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	l->fn(l->arg, lvl, msg);
-}
-
 static const char *const vnames[AZBLOB_SIM_V_COUNT] = {
     "not_gpa_direct", "no_completion", "zero_trans_id", "rangecount", "range",	"pfn_outside_ram",
     "short_payload",  "version",       "operation",	"lengths",    "layout", "descriptor",

@@ -2,9 +2,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "log.h"
+#include <uvmbus/common.h>
 
-void uvmbus_logf(const struct uvmbus_log *log, enum uvmbus_log_level level, const char *fmt, ...)
+void uvmbus_log_printf(const struct uvmbus_log *log, enum uvmbus_log_level level, const char *fmt,
+		       ...)
 {
 	char msg[768];
 	va_list ap;

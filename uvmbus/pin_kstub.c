@@ -31,12 +31,12 @@ static void explain_open_error(const struct uvmbus_log *log, const char *path, i
 	struct stat st;
 
 	if (err == ENOENT || err == ENXIO || err == ENODEV) {
-		uvmbus_logf(log, UVMBUS_LOG_ERR,
+		uvmbus_log_printf(log, UVMBUS_LOG_ERR,
 			    "kstub: %s: %s: the uvmbus_kstub module is not loaded; load it with "
 			    "'modprobe uvmbus_kstub' or 'scripts/bind_uio.sh kstub'",
 			    path, strerror(err));
 	} else if ((err == EACCES || err == EPERM) && stat(path, &st) == 0) {
-		uvmbus_logf(
+		uvmbus_log_printf(
 		    log, UVMBUS_LOG_ERR,
 		    "kstub: %s: permission denied: node mode %04o, owner uid %u gid %u, "
 		    "this process uid %u gid %u; it needs read+write: run as a member of "
@@ -45,7 +45,7 @@ static void explain_open_error(const struct uvmbus_log *log, const char *path, i
 		    path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
 		    (unsigned)geteuid(), (unsigned)getegid(), (unsigned)st.st_gid);
 	} else {
-		uvmbus_logf(log, UVMBUS_LOG_ERR, "kstub: cannot open %s: %s", path, strerror(err));
+		uvmbus_log_printf(log, UVMBUS_LOG_ERR, "kstub: cannot open %s: %s", path, strerror(err));
 	}
 }
 
@@ -77,23 +77,23 @@ UVMBUS_API int uvmbus_kstub_open(struct uvmbus_kstub **out, const char *path,
 	if (ioctl(k->fd, UVMBUS_KSTUB_IOC_VERSION, &v) != 0) {
 		err = errno;
 		if (err == ENOTTY || err == EINVAL)
-			uvmbus_logf(&k->log, UVMBUS_LOG_ERR,
+			uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
 				    "kstub: %s is not a uvmbus_kstub device", path);
 		else
-			uvmbus_logf(&k->log, UVMBUS_LOG_ERR, "kstub: %s: version query failed: %s",
+			uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: %s: version query failed: %s",
 				    path, strerror(err));
 		uvmbus_kstub_close(k);
 		return err == EINVAL ? -ENOTTY : -err;
 	}
 	if (v.abi_version != UVMBUS_KSTUB_ABI_VERSION || v.pfn_shift != UVMBUS_KSTUB_PFN_SHIFT) {
-		uvmbus_logf(&k->log, UVMBUS_LOG_ERR,
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
 			    "kstub: %s speaks ABI %u (pfn shift %u), this library needs ABI %u: "
 			    "install the module built from the same source",
 			    path, v.abi_version, v.pfn_shift, UVMBUS_KSTUB_ABI_VERSION);
 		uvmbus_kstub_close(k);
 		return -EPROTO;
 	}
-	uvmbus_logf(&k->log, UVMBUS_LOG_DEBUG, "kstub: %s open, ABI %u", path, v.abi_version);
+	uvmbus_log_printf(&k->log, UVMBUS_LOG_DEBUG, "kstub: %s open, ABI %u", path, v.abi_version);
 	*out = k;
 	return 0;
 }
@@ -116,7 +116,7 @@ static void explain_enomem(struct uvmbus_kstub *k, size_t len, uint64_t need)
 	    (u.memlock_limit < u.locked_bytes || need > u.memlock_limit - u.locked_bytes)) {
 		if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
 			rl.rlim_cur = u.memlock_limit;
-		uvmbus_logf(
+		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
 		    "kstub: memlock limit too low: RLIMIT_MEMLOCK is %llu bytes, %llu already "
 		    "locked, pinning %zu bytes needs %llu more (a limit of at least %llu): "
@@ -125,7 +125,7 @@ static void explain_enomem(struct uvmbus_kstub *k, size_t len, uint64_t need)
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)u.locked_bytes, len,
 		    (unsigned long long)need, (unsigned long long)(u.locked_bytes + need));
 	} else {
-		uvmbus_logf(&k->log, UVMBUS_LOG_ERR, "kstub: out of memory pinning %zu bytes", len);
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: out of memory pinning %zu bytes", len);
 	}
 }
 
@@ -159,19 +159,19 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 	case ENOSPC:
 		if (npfn)
 			*npfn = r.npfn;
-		uvmbus_logf(&k->log, UVMBUS_LOG_ERR,
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
 			    "kstub: pfn array holds %zu entries, %llu needed", pfn_cap,
 			    (unsigned long long)r.npfn);
 		break;
 	case EFAULT:
-		uvmbus_logf(
+		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
 		    "kstub: cannot pin %p+%zu: not mapped writable, or file-backed memory the "
 		    "kernel will not pin long-term",
 		    addr, len);
 		break;
 	case EINVAL:
-		uvmbus_logf(
+		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
 		    "kstub: invalid range %p+%zu%s (empty, wrapping or larger than the module's "
 		    "max_region_pages)",
@@ -181,7 +181,7 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 			: "");
 		break;
 	default:
-		uvmbus_logf(&k->log, UVMBUS_LOG_ERR, "kstub: pinning %p+%zu failed: %s", addr, len,
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: pinning %p+%zu failed: %s", addr, len,
 			    strerror(err));
 	}
 	return -err;
@@ -211,7 +211,7 @@ UVMBUS_API int uvmbus_kstub_unregister(struct uvmbus_kstub *k, uint32_t region_i
 	if (ioctl(k->fd, UVMBUS_KSTUB_IOC_UNREGISTER, &u) == 0)
 		return 0;
 	err = errno;
-	uvmbus_logf(&k->log, UVMBUS_LOG_ERR, "kstub: unregister region %u: %s", region_id,
+	uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: unregister region %u: %s", region_id,
 		    err == ENOENT ? "no such region on this handle" : strerror(err));
 	return -err;
 }
@@ -225,7 +225,7 @@ UVMBUS_API int uvmbus_kstub_query(struct uvmbus_kstub *k, struct uvmbus_kstub_us
 		return -EINVAL;
 	if (ioctl(k->fd, UVMBUS_KSTUB_IOC_QUERY, &q) != 0) {
 		err = errno;
-		uvmbus_logf(&k->log, UVMBUS_LOG_ERR, "kstub: query failed: %s", strerror(err));
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: query failed: %s", strerror(err));
 		return -err;
 	}
 	*usage = (struct uvmbus_kstub_usage){

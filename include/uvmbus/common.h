@@ -52,6 +52,12 @@ struct uvmbus_log {
 	enum uvmbus_log_level max_level; /* messages above it are dropped; 0 = INFO */
 };
 
+/* Format a message and hand it to log->fn (nothing without a callback or
+ * above log->max_level; max_level 0 means INFO). For the libraries built
+ * on uvmbus (azblob, the simulator) and for callers; never prints. */
+UVMBUS_API void uvmbus_log_printf(const struct uvmbus_log *log, enum uvmbus_log_level level,
+				  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Library version as "major.minor.patch". */
 UVMBUS_API const char *uvmbus_version(void);
 
