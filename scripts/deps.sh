@@ -9,6 +9,8 @@ BUILD=(
 	libcriterion-dev libhugetlbfs-dev libnuma-dev
 	# the simulator's rest backend: HTTP and Shared Key signing
 	libcurl4-openssl-dev libssl-dev
+	# XML (block lists, List Blobs)
+	libexpat1-dev
 )
 TEST=(
 	# sanitizer and fuzzing builds

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "cmd_blob.h"
 #include "common.h"
 
 static const char main_help[] =
@@ -23,6 +24,13 @@ static const char main_help[] =
     "                   response_len and the response head\n"
     "  stat             open a client; print its counters and pending requests\n"
     "                   (and the simulator's counters with --sim)\n"
+    "  stat C/BLOB      a blob's properties (size, ETag, Last-Modified, ...)\n"
+    "  put FILE C/BLOB  upload a file as a block blob (pipelined blocks)\n"
+    "  get C/BLOB FILE  download a blob (parallel ranged reads)\n"
+    "  ls C[/PREFIX]    list the blobs of a container\n"
+    "  rm C/BLOB        delete a blob\n"
+    "  mb C             make a container\n"
+    "  rb C             remove a container\n"
     "  demo             a put/get round trip and a latency summary; starts the\n"
     "                   in-process simulator when there is no Azure Blob device\n"
     "  help [COMMAND]   this help, or a command's\n"
@@ -40,6 +48,8 @@ static const char main_help[] =
     "  printf 'GET /$sim/noop HTTP/1.1\\r\\n\\r\\n' > req\n"
     "  " PROG " raw --sim --request req\n"
     "  " PROG " stat --sim --requests 1000\n"
+    "  " PROG " --sim put --backend 'rest=http://127.0.0.1:10000/devstoreaccount1;...' \\\n"
+    "      big.iso isos/big.iso\n"
     "\n"
     "'" PROG " COMMAND --help' describes a command; the manual is docs/CLI.md.\n";
 
@@ -50,16 +60,23 @@ static const struct {
 } commands[] = {
     {"devices", cmd_devices, devices_help},
     {"raw", cmd_raw, raw_help},
-    {"stat", cmd_stat, stat_help},
+    {"stat", cmd_stat_any, stat_help},
     {"demo", cmd_demo, demo_help},
+    {"put", cmd_put, put_help},
+    {"get", cmd_get, get_help},
+    {"ls", cmd_ls, ls_help},
+    {"rm", cmd_rm, rm_help},
+    {"mb", cmd_mb, mb_help},
+    {"rb", cmd_rb, rb_help},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-enum { OPT_VERSION = 0x200 };
+enum { OPT_VERSION = 0x200, OPT_MAIN_BACKEND };
 
 static const struct option main_opts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
+    {"backend", required_argument, NULL, OPT_MAIN_BACKEND},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,7 +100,9 @@ static int help(struct cli *cli, int argc, char **argv)
 	}
 	i = find_command(argv[1]);
 	if (i < 0)
-		return cli_usage_error(cli, "no command '%s' (commands: devices, raw, stat, demo)",
+		return cli_usage_error(cli,
+				       "no command '%s' (commands: devices, raw, stat, demo, put, "
+				       "get, ls, rm, mb, rb)",
 				       argv[1]);
 	fputs(commands[i].help, stdout);
 	return EXIT_OK;
@@ -110,21 +129,29 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf(PROG " %s (libuvmbus)\n", uvmbus_version());
 			return EXIT_OK;
+		case OPT_MAIN_BACKEND: /* the blob commands' --backend, given first */
+			blob_set_backend(arg);
+			break;
 		default:
 			return cli_usage_error(&cli, "unexpected option");
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(&cli, "missing command (devices, raw, stat, demo)");
+		return cli_usage_error(
+		    &cli, "missing command (devices, raw, stat, demo, put, get, ls, rm, mb, rb)");
 	argc -= optind;
 	argv += optind;
 	if (!strcmp(argv[0], "help"))
 		return help(&cli, argc, argv);
 	i = find_command(argv[0]);
 	if (i < 0)
-		return cli_usage_error(
-		    &cli, "unknown command '%s' (commands: devices, raw, stat, demo)", argv[0]);
+		return cli_usage_error(&cli,
+				       "unknown command '%s' (commands: devices, raw, stat, demo, "
+				       "put, get, ls, rm, mb, rb)",
+				       argv[0]);
 	cli.cmd = commands[i].name;
+	if (blob_backend_set() && !blob_command(cli.cmd))
+		return cli_usage_error(&cli, "--backend goes with put, get, ls, rm, stat, mb, rb");
 	cli.help = commands[i].help;
 	cli.opts_ready = false;
 	optind = 0;

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Blob helpers, the format part: build request heads (docs/FORMAT.md),
+ * parse response heads, map HTTP statuses to errno, parse the List Blobs
+ * and error XML with expat. No I/O, no client.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <azblob/blob.h>
+
+#include "blob_internal.h"
+
+int azblob_blob_http_errno(int http)
+{
+	if (http >= 200 && http < 300)
+		return 0;
+	switch (http) {
+	case 400:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 409:
+		return -EEXIST;
+	case 412:
+		return -ESTALE;
+	case 416:
+		return -ERANGE;
+	default:
+		return http >= 500 ? -EIO : -EPROTO;
+	}
+}
+
+bool azblob_container_name_ok(const char *n)
+{
+	size_t len;
+
+	if (!n)
+		return false;
+	len = strlen(n);
+	if (len < 3 || len > 63 || n[0] == '-' || n[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = n[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+		if (ch == '-' && n[i + 1] == '-')
+			return false;
+	}
+	return true;
+}
+
+bool azblob_blob_name_ok(const char *n)
+{
+	size_t len;
+
+	if (!n)
+		return false;
+	len = strlen(n);
+	if (len < 1 || len > 1024)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int azblob_blob_url_encode(char *buf, size_t cap, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool keep = isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~' ||
+			    (keep_slash && *p == '/');
+
+		if (n + (keep ? 1 : 3) >= cap)
+			return -ENOSPC;
+		if (keep) {
+			buf[n++] = (char)*p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 15];
+		}
+	}
+	if (n >= cap)
+		return -ENOSPC;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static bool header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (!colon || colon == h)
+		return false;
+	for (const char *p = h; p < colon; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	for (const char *p = colon + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return false;
+	return true;
+}
+
+int azblob_blob_build_request(char *buf, size_t cap, const char *method, const char *container,
+			      const char *blob, const char *query, const char *const *headers)
+{
+	char enc[3 * 1024 + 1];
+	bool have_version = false;
+	size_t n = 0;
+	int k;
+
+	if (!buf || !method || !*method || !azblob_container_name_ok(container) ||
+	    (blob && !azblob_blob_name_ok(blob)))
+		return -EINVAL;
+	for (const char *p = method; *p; p++)
+		if (!isupper((unsigned char)*p))
+			return -EINVAL;
+	if (query)
+		for (const char *p = query; *p; p++)
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
+				return -EINVAL;
+	enc[0] = 0;
+	if (blob && azblob_blob_url_encode(enc, sizeof(enc), blob, true) < 0)
+		return -EINVAL;
+	k = snprintf(buf, cap, "%s /%s%s%s%s%s HTTP/1.1\r\n", method, container, blob ? "/" : "",
+		     enc, query && *query ? "?" : "", query ? query : "");
+	if (k < 0 || (size_t)k >= cap)
+		return -ENOSPC;
+	n = (size_t)k;
+	for (const char *const *h = headers; h && *h; h++) {
+		if (!header_ok(*h))
+			return -EINVAL;
+		if (!strncasecmp(*h, "x-ms-version:", 13))
+			have_version = true;
+		k = snprintf(buf + n, cap - n, "%s\r\n", *h);
+		if (k < 0 || (size_t)k >= cap - n)
+			return -ENOSPC;
+		n += (size_t)k;
+	}
+	k = snprintf(buf + n, cap - n, "%s\r\n",
+		     have_version ? "" : "x-ms-version: " AZBLOB_BLOB_API_VERSION "\r\n");
+	if (k < 0 || (size_t)k >= cap - n)
+		return -ENOSPC;
+	return (int)(n + (size_t)k);
+}
+
+/* ---- response heads ---- */
+
+static void copy_val(char *dst, size_t cap, const char *v, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, v, len);
+	dst[len] = 0;
+}
+
+static int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!len || len > 19)
+		return -EPROTO;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EPROTO;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" */
+static int parse_range(const char *v, size_t len, struct azblob_blob_resp *r)
+{
+	const char *end = v + len, *dash, *slash;
+
+	if (len < 6 || strncasecmp(v, "bytes ", 6))
+		return -EPROTO;
+	v += 6;
+	dash = memchr(v, '-', (size_t)(end - v));
+	if (!dash)
+		return -EPROTO;
+	slash = memchr(dash, '/', (size_t)(end - dash));
+	if (!slash)
+		return -EPROTO;
+	if (parse_u64(v, (size_t)(dash - v), &r->range_first) ||
+	    parse_u64(dash + 1, (size_t)(slash - dash - 1), &r->range_last) ||
+	    r->range_last < r->range_first)
+		return -EPROTO;
+	if (end - slash == 2 && slash[1] == '*')
+		r->range_total = UINT64_MAX;
+	else if (parse_u64(slash + 1, (size_t)(end - slash - 1), &r->range_total))
+		return -EPROTO;
+	r->has_range = true;
+	return 0;
+}
+
+int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_resp *r)
+{
+	const char *p = buf, *end = p + len, *eol;
+	uint64_t v;
+
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	if (!buf)
+		return -EPROTO;
+	/* status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF */
+	eol = memchr(p, '\n', len);
+	if (!eol || eol == p || eol[-1] != '\r' || eol - p < 12 || memcmp(p, "HTTP/1.", 7) ||
+	    p[8] != ' ' || !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
+	    !isdigit((unsigned char)p[11]) || (eol - 1 > p + 12 && p[12] != ' '))
+		return -EPROTO;
+	r->http_status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	if (r->http_status < 100)
+		return -EPROTO;
+	if (eol - 1 > p + 13)
+		copy_val(r->reason, sizeof(r->reason), p + 13, (size_t)(eol - 1 - (p + 13)));
+	p = eol + 1;
+	for (;;) {
+		const char *colon, *val, *vend;
+		size_t nlen;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol == p || eol[-1] != '\r')
+			return -EPROTO;
+		if (eol - p == 1) { /* the empty line */
+			r->head_len = (size_t)(eol + 1 - (const char *)buf);
+			return 0;
+		}
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (!colon || colon == p)
+			return -EPROTO;
+		nlen = (size_t)(colon - p);
+		val = colon + 1;
+		vend = eol - 1;
+		while (val < vend && (*val == ' ' || *val == '\t'))
+			val++;
+		while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
+			vend--;
+#define IS(name) (nlen == sizeof(name) - 1 && !strncasecmp(p, name, nlen))
+		if (IS("Content-Length")) {
+			if (parse_u64(val, (size_t)(vend - val), &v) || v > INT64_MAX)
+				return -EPROTO;
+			r->content_length = (int64_t)v;
+		} else if (IS("ETag")) {
+			copy_val(r->etag, sizeof(r->etag), val, (size_t)(vend - val));
+		} else if (IS("Last-Modified")) {
+			copy_val(r->last_modified, sizeof(r->last_modified), val,
+				 (size_t)(vend - val));
+		} else if (IS("Content-Type")) {
+			copy_val(r->content_type, sizeof(r->content_type), val,
+				 (size_t)(vend - val));
+		} else if (IS("Content-MD5")) {
+			copy_val(r->content_md5, sizeof(r->content_md5), val, (size_t)(vend - val));
+		} else if (IS("x-ms-blob-type")) {
+			copy_val(r->blob_type, sizeof(r->blob_type), val, (size_t)(vend - val));
+		} else if (IS("x-ms-error-code")) {
+			copy_val(r->error_code, sizeof(r->error_code), val, (size_t)(vend - val));
+		} else if (IS("x-ms-request-id")) {
+			copy_val(r->request_id, sizeof(r->request_id), val, (size_t)(vend - val));
+		} else if (IS("Content-Range")) {
+			if (parse_range(val, (size_t)(vend - val), r))
+				return -EPROTO;
+		}
+#undef IS
+		p = eol + 1;
+	}
+}
+
+/* ---- XML (expat) ---- */
+
+#define XML_TEXT_MAX 2048
+#define XML_DEPTH    8
+
+struct list_parse {
+	XML_Parser xp;
+	int depth;
+	const char *path[XML_DEPTH]; /* element names (static strings) or NULL: other */
+	char text[XML_TEXT_MAX + 1];
+	size_t tlen;
+	bool overflow;
+	int rc;
+	bool root_ok;
+	/* the current item */
+	bool in_item, is_prefix;
+	char name[XML_TEXT_MAX + 1];
+	char etag[80], last_modified[40], content_type[80], blob_type[24];
+	uint64_t size;
+	azblob_blob_list_fn cb;
+	void *user;
+	char *next_marker;
+	size_t next_marker_cap;
+	/* error bodies */
+	char *code, *message;
+	size_t code_cap, message_cap;
+};
+
+static const char *const known[] = {
+    "EnumerationResults", "Blobs",	    "Blob",  "BlobPrefix",    "Name",
+    "Properties",	  "Content-Length", "Etag",  "Last-Modified", "Content-Type",
+    "BlobType",		  "NextMarker",	    "Error", "Code",	      "Message",
+};
+
+static const char *intern(const char *n)
+{
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(known[i], n))
+			return known[i];
+	return NULL;
+}
+
+static bool at(const struct list_parse *lp, int depth, const char *a, const char *b, const char *c2)
+{
+	const char *want[3] = {a, b, c2};
+
+	if (lp->depth != depth)
+		return false;
+	for (int i = 0; i < depth && i < 3; i++)
+		if (!lp->path[i] || strcmp(lp->path[i], want[i]))
+			return false;
+	return true;
+}
+
+static void XMLCALL on_start(void *u, const XML_Char *name, const XML_Char **attrs)
+{
+	struct list_parse *lp = u;
+
+	(void)attrs;
+	if (lp->depth == 0)
+		lp->root_ok = !strcmp(name, "EnumerationResults") || !strcmp(name, "Error");
+	if (lp->depth < XML_DEPTH)
+		lp->path[lp->depth] = intern(name);
+	lp->depth++;
+	lp->tlen = 0;
+	lp->overflow = false;
+	if (at(lp, 3, "EnumerationResults", "Blobs", "Blob") ||
+	    at(lp, 3, "EnumerationResults", "Blobs", "BlobPrefix")) {
+		lp->in_item = true;
+		lp->is_prefix = !strcmp(name, "BlobPrefix");
+		lp->name[0] = lp->etag[0] = lp->last_modified[0] = 0;
+		lp->content_type[0] = lp->blob_type[0] = 0;
+		lp->size = 0;
+	}
+}
+
+static void XMLCALL on_text(void *u, const XML_Char *s, int len)
+{
+	struct list_parse *lp = u;
+
+	if (len < 0)
+		return;
+	if (lp->tlen + (size_t)len > XML_TEXT_MAX) {
+		lp->overflow = true;
+		return;
+	}
+	memcpy(lp->text + lp->tlen, s, (size_t)len);
+	lp->tlen += (size_t)len;
+}
+
+static void stop(struct list_parse *lp, int rc)
+{
+	if (!lp->rc)
+		lp->rc = rc;
+	XML_StopParser(lp->xp, XML_FALSE);
+}
+
+static void XMLCALL on_end(void *u, const XML_Char *name)
+{
+	struct list_parse *lp = u;
+	const char *leaf;
+	int d = lp->depth;
+
+	(void)name;
+	lp->text[lp->tlen] = 0;
+	leaf = d <= XML_DEPTH ? lp->path[d - 1] : NULL;
+	if (lp->in_item && leaf && d >= 4) {
+		if (lp->overflow) {
+			stop(lp, -ENAMETOOLONG);
+			return;
+		}
+		if (d == 4 && !strcmp(leaf, "Name")) {
+			memcpy(lp->name, lp->text, lp->tlen + 1);
+		} else if (d == 5 && lp->path[3] && !strcmp(lp->path[3], "Properties")) {
+			if (!strcmp(leaf, "Content-Length")) {
+				char *e;
+
+				lp->size = strtoull(lp->text, &e, 10);
+				if (e == lp->text || *e) {
+					stop(lp, -EBADMSG);
+					return;
+				}
+			} else if (!strcmp(leaf, "Etag")) {
+				copy_val(lp->etag, sizeof(lp->etag), lp->text, lp->tlen);
+			} else if (!strcmp(leaf, "Last-Modified")) {
+				copy_val(lp->last_modified, sizeof(lp->last_modified), lp->text,
+					 lp->tlen);
+			} else if (!strcmp(leaf, "Content-Type")) {
+				copy_val(lp->content_type, sizeof(lp->content_type), lp->text,
+					 lp->tlen);
+			} else if (!strcmp(leaf, "BlobType")) {
+				copy_val(lp->blob_type, sizeof(lp->blob_type), lp->text, lp->tlen);
+			}
+		}
+	}
+	if (lp->in_item && d == 3) {
+		struct azblob_blob_item it = {
+		    .name = lp->name,
+		    .is_prefix = lp->is_prefix,
+		    .size = lp->size,
+		    .etag = lp->etag,
+		    .last_modified = lp->last_modified,
+		    .content_type = lp->content_type,
+		    .blob_type = lp->blob_type,
+		};
+		int rc;
+
+		lp->in_item = false;
+		if (!lp->name[0]) {
+			stop(lp, -EBADMSG);
+			return;
+		}
+		rc = lp->cb ? lp->cb(lp->user, &it) : 0;
+		if (rc) {
+			stop(lp, rc);
+			return;
+		}
+	}
+	if (at(lp, 2, "EnumerationResults", "NextMarker", NULL) && lp->next_marker) {
+		if (lp->overflow || lp->tlen >= lp->next_marker_cap) {
+			stop(lp, -ENAMETOOLONG);
+			return;
+		}
+		memcpy(lp->next_marker, lp->text, lp->tlen + 1);
+	}
+	if (at(lp, 2, "Error", "Code", NULL) && lp->code)
+		snprintf(lp->code, lp->code_cap, "%s", lp->text);
+	if (at(lp, 2, "Error", "Message", NULL) && lp->message) {
+		char *nl;
+
+		snprintf(lp->message, lp->message_cap, "%s", lp->text);
+		nl = strpbrk(lp->message, "\r\n");
+		if (nl)
+			*nl = 0;
+	}
+	lp->depth--;
+	lp->tlen = 0;
+}
+
+static int run_parser(struct list_parse *lp, const void *xml, size_t len)
+{
+	enum XML_Status s;
+
+	if (len > INT32_MAX)
+		return -EBADMSG;
+	lp->xp = XML_ParserCreate("UTF-8");
+	if (!lp->xp)
+		return -ENOMEM;
+	XML_SetUserData(lp->xp, lp);
+	XML_SetElementHandler(lp->xp, on_start, on_end);
+	XML_SetCharacterDataHandler(lp->xp, on_text);
+	s = XML_Parse(lp->xp, xml, (int)len, XML_TRUE);
+	XML_ParserFree(lp->xp);
+	if (lp->rc)
+		return lp->rc;
+	if (s != XML_STATUS_OK || !lp->root_ok)
+		return -EBADMSG;
+	return 0;
+}
+
+int azblob_blob_parse_list(const void *xml, size_t len, azblob_blob_list_fn cb, void *user,
+			   char *next_marker, size_t next_marker_cap)
+{
+	struct list_parse *lp = calloc(1, sizeof(*lp));
+	int rc;
+
+	if (!lp)
+		return -ENOMEM;
+	lp->cb = cb;
+	lp->user = user;
+	lp->next_marker = next_marker_cap ? next_marker : NULL;
+	lp->next_marker_cap = next_marker_cap;
+	if (lp->next_marker)
+		lp->next_marker[0] = 0;
+	rc = xml ? run_parser(lp, xml, len) : -EBADMSG;
+	free(lp);
+	return rc;
+}
+
+int az_blob_parse_error(const void *xml, size_t len, char *code, size_t code_cap, char *message,
+			size_t message_cap)
+{
+	struct list_parse *lp = calloc(1, sizeof(*lp));
+	int rc;
+
+	if (!lp)
+		return -ENOMEM;
+	lp->code = code;
+	lp->code_cap = code_cap;
+	lp->message = message;
+	lp->message_cap = message_cap;
+	rc = run_parser(lp, xml, len);
+	free(lp);
+	return rc;
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# azblob_blob_cli (e2e): the blob commands of the azblob CLI end to end.
+#   test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH
+# 1. Against Azurite (started here on a free loopback port, always
+#    stopped) through `--sim --backend rest=...` (Shared Key, the emulator's
+#    well-known account): mb, put of a 50 MiB file (Put Block + Put Block
+#    List), get it back (cmp), ls with a prefix and small pages, stat, the
+#    error codes of a missing blob and an existing container, rm, rb.
+# 2. The memory backend: `--sim --backend memory` (a fresh store per run:
+#    mb, and put into a missing container -> 404 ContainerNotFound), and a
+#    memory-backed simulator in its own process (cli_simhost, --sim-root):
+#    mb, put and get of a small file (cmp), stat, rm, rb.
+# Fails (never skips) when Azurite cannot be started.
+set -u
+AZ=${1:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
+HOST=${2:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
+AZURITE=${3:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
+T=$(mktemp -d "${TMPDIR:-/tmp}/azblob-blob-cli.XXXXXX")
+HPID=
+CHECKS=0
+KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
+# shellcheck disable=SC2317 # invoked by the trap
+cleanup() {
+	"$AZURITE" stop "$T/azurite" >/dev/null 2>&1 || true
+	if [ -n "$HPID" ]; then
+		kill -TERM "$HPID" 2>/dev/null
+		wait "$HPID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in out err; do
+		[ -s "$T/$f" ] && { echo "--- std$f of the last command:"; head -c 4000 "$T/$f"; }
+	done
+	[ -s "$T/azurite/azurite.log" ] && { echo "--- azurite log:"; tail -n 40 "$T/azurite/azurite.log"; }
+	[ -s "$T/host.err" ] && { echo "--- cli_simhost stderr:"; cat "$T/host.err"; }
+	exit 1
+}
+
+# run RC ARGS...: azblob ARGS must exit with RC (stdout, stderr kept).
+run() {
+	local want=$1 rc
+	shift
+	timeout 120 "$AZ" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" -eq "$want" ] || fail "azblob $* exited $rc, expected $want"
+	CHECKS=$((CHECKS + 1))
+}
+out_has() { grep -qE -- "$1" "$T/out" || fail "stdout lacks /$1/"; }
+out_lacks() { ! grep -qE -- "$1" "$T/out" || fail "stdout has /$1/"; }
+err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
+
+# ---- usage ----
+for c in put get ls rm mb rb; do
+	run 0 "$c" --help
+	out_has "^Usage: azblob $c"
+done
+run 0 stat --help
+out_has '^Usage: azblob stat \[OPTIONS\] CONTAINER/BLOB'
+run 2 put onlyone
+err_has 'expected FILE CONTAINER/BLOB'
+run 2 --sim mb AB
+err_has 'not a container name'
+run 2 --sim rm cc1
+err_has 'expected CONTAINER/BLOB'
+run 2 mb --backend memory abc
+err_has -- '--backend goes with --sim'
+run 2 --sim mb --backend nosuch abc
+err_has "no backend 'nosuch'"
+
+# ---- files ----
+head -c $((50 << 20)) /dev/urandom >"$T/big.bin" || fail "cannot make the 50 MiB file"
+head -c 100000 /dev/urandom >"$T/small.bin"
+
+# ---- Azurite ----
+mkdir -p "$T/azurite"
+"$AZURITE" bin >/dev/null || fail "Azurite is not installed (scripts/azurite.sh install)"
+started=0
+for attempt in 1 2 3; do
+	port=$("$AZURITE" freeport) || fail "no free port"
+	if "$AZURITE" start "$port" "$T/azurite"; then
+		started=1
+		break
+	fi
+	echo "start attempt $attempt on port $port failed" >&2
+done
+[ "$started" -eq 1 ] || fail "Azurite did not start"
+echo "azurite on 127.0.0.1:$port"
+REST=(--sim --backend "rest=http://127.0.0.1:$port/devstoreaccount1;account=devstoreaccount1;key=$KEY")
+
+run 0 "${REST[@]}" mb blobcli
+err_has 'blobcli: 201'
+run 1 "${REST[@]}" mb blobcli
+err_has '409 ContainerAlreadyExists'
+
+start=$(date +%s%N)
+run 0 "${REST[@]}" put --qd 8 "$T/big.bin" blobcli/dir/big.bin
+ms=$((($(date +%s%N) - start) / 1000000))
+err_has '52428800 bytes .* \(13 blocks, QD 8\)'
+echo "put 50 MiB through Put Block: $ms ms"
+run 0 "${REST[@]}" put "$T/small.bin" blobcli/dir/small.bin
+err_has '100000 bytes .*one Put Blob'
+run 0 "${REST[@]}" put --content-type text/plain "$T/small.bin" blobcli/other/x.txt
+run 0 "${REST[@]}" put "$T/small.bin" blobcli/dir/
+
+start=$(date +%s%N)
+run 0 "${REST[@]}" get --qd 8 blobcli/dir/big.bin "$T/big.out"
+ms=$((($(date +%s%N) - start) / 1000000))
+cmp "$T/big.bin" "$T/big.out" || fail "the 50 MiB blob came back different"
+echo "get 50 MiB in ranged chunks: $ms ms"
+# Chunks smaller than the blob, standard output.
+run 0 "${REST[@]}" get --chunk 64K blobcli/dir/small.bin -
+cmp "$T/small.bin" "$T/out" || fail "small blob through stdout differs"
+
+run 0 "${REST[@]}" ls blobcli/dir/
+out_has ' 52428800 .* dir/big\.bin$'
+out_has ' 100000 .* dir/small\.bin$'
+out_has ' 100000 .* dir/small\.bin$'
+out_lacks 'other/x\.txt'
+[ "$(wc -l <"$T/out")" -eq 2 ] || fail "ls blobcli/dir/ should list 2 blobs"
+# Paging: one blob per List Blobs request.
+run 0 "${REST[@]}" ls --page-size 1 blobcli
+[ "$(wc -l <"$T/out")" -eq 3 ] || fail "ls --page-size 1 should list 3 blobs"
+out_has 'other/x\.txt$'
+run 0 "${REST[@]}" ls --delimiter / blobcli
+out_has '^ +PRE +dir/$'
+out_has '^ +PRE +other/$'
+
+run 0 "${REST[@]}" stat blobcli/dir/big.bin
+out_has '^size +52428800$'
+out_has '^etag +"?0x'
+out_has '^blob-type +BlockBlob$'
+run 0 "${REST[@]}" stat blobcli/other/x.txt
+out_has '^content-type +text/plain$'
+run 1 "${REST[@]}" stat blobcli/nope
+err_has '404'
+run 1 "${REST[@]}" get blobcli/nope "$T/nope"
+err_has '404 BlobNotFound'
+
+run 0 "${REST[@]}" rm blobcli/dir/big.bin
+run 1 "${REST[@]}" rm blobcli/dir/big.bin
+err_has '404 BlobNotFound'
+run 0 "${REST[@]}" rb blobcli
+run 1 "${REST[@]}" rb blobcli
+err_has '404 ContainerNotFound'
+run 1 "${REST[@]}" ls blobcli
+err_has '404 ContainerNotFound'
+"$AZURITE" stop "$T/azurite"
+
+# ---- memory backend ----
+run 0 --sim --backend memory mb memc
+err_has 'memc: 201'
+run 1 --sim --backend memory put "$T/small.bin" memc/small.bin
+err_has '404 ContainerNotFound'
+
+"$HOST" "$T/ready" 2>"$T/host.err" &
+HPID=$!
+for _ in $(seq 1000); do
+	[ -s "$T/ready" ] && break
+	sleep 0.01
+done
+[ -s "$T/ready" ] || fail "cli_simhost not ready after 10 s"
+ROOT=$(cat "$T/ready")
+SR=(--sim-root "$ROOT")
+run 0 "${SR[@]}" mb memc
+run 0 "${SR[@]}" put --chunk 1M --qd 4 "$T/small.bin" memc/a/small.bin
+err_has 'one Put Blob'
+run 0 "${SR[@]}" get --chunk 1M --qd 4 memc/a/small.bin "$T/small.out"
+cmp "$T/small.bin" "$T/small.out" || fail "small blob through the memory backend differs"
+run 0 "${SR[@]}" stat memc/a/small.bin
+out_has '^size +100000$'
+run 0 "${SR[@]}" rm memc/a/small.bin
+run 1 "${SR[@]}" get --chunk 1M memc/a/small.bin "$T/small.out"
+err_has '404 BlobNotFound'
+run 0 "${SR[@]}" rb memc
+
+echo "PASS: $CHECKS checks"
