@@ -1,185 +1,465 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The "memory" store: containers and blobs in lists (the sim serves one
- * guest; the request path of interest is the guest's, not this). */
+/*
+ * The "memory" store: sorted arrays of containers and blobs; blob content
+ * as refcounted blocks shared between the uncommitted list and committed
+ * lists (Put Block List moves them, it does not copy). All memory held for
+ * data and block entries is charged against max_bytes.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "sim_ops.h"
 #include "sim_store.h"
 
-struct blob {
-	struct blob *next;
-	char *name;
-	uint8_t *data;
-	size_t len;
-};
+#define BLOCK_COST sizeof(struct sim_mblock)
+#define ENTRY	   sizeof(struct sim_mentry)
 
-struct container {
-	struct container *next;
-	char *name;
-	struct blob *blobs;
-};
-
-struct mem_store {
-	struct container *containers;
-};
-
-static struct container **find_c(struct mem_store *m, const char *name)
+static int charge(struct sim_mem *m, uint64_t n)
 {
-	struct container **pp = &m->containers;
-
-	while (*pp && strcmp((*pp)->name, name))
-		pp = &(*pp)->next;
-	return pp;
+	if (n > m->max_bytes || m->bytes > m->max_bytes - n)
+		return -ENOSPC;
+	m->bytes += n;
+	return 0;
 }
 
-static struct blob **find_b(struct container *c, const char *name)
+static void new_etag(struct sim_mem *m, char *etag, int64_t *mtime)
 {
-	struct blob **pp = &c->blobs;
+	struct timespec ts;
+	uint64_t ft;
 
-	while (*pp && strcmp((*pp)->name, name))
-		pp = &(*pp)->next;
-	return pp;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* FILETIME (100 ns since 1601), as the service's ETags are made of;
+	 * strictly increasing so every write has a new one. */
+	ft = (uint64_t)ts.tv_sec * 10000000u + (uint64_t)ts.tv_nsec / 100u + 116444736000000000ull;
+	if (ft <= m->etag_last)
+		ft = m->etag_last + 1;
+	m->etag_last = ft;
+	snprintf(etag, SIM_ETAG_LEN, "\"0x%015llX\"", (unsigned long long)ft);
+	*mtime = ts.tv_sec;
 }
 
-static int mem_open(void **store, const char *arg, const struct uvmbus_log *log)
+struct sim_mem *sim_mem_new(uint64_t max_bytes)
 {
-	(void)arg;
-	(void)log;
-	*store = calloc(1, sizeof(struct mem_store));
-	return *store ? 0 : -ENOMEM;
+	struct sim_mem *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->max_bytes = max_bytes ? max_bytes : SIM_MEM_DEFAULT_MAX;
+	return m;
 }
 
-static void free_blob(struct blob *b)
+static void block_put(struct sim_mem *m, struct sim_mblock *b)
 {
+	if (b && !--b->refs) {
+		m->bytes -= BLOCK_COST + b->len;
+		free(b);
+	}
+}
+
+/* Free n entries, held in an array charged for `charged` of them. */
+static void entries_free(struct sim_mem *m, struct sim_mentry *e, uint32_t n, uint32_t charged)
+{
+	m->bytes -= (uint64_t)charged * ENTRY;
+	for (uint32_t i = 0; i < n; i++)
+		block_put(m, e[i].blk);
+	free(e);
+}
+
+static void blob_free(struct sim_mem *m, struct sim_mblob *b)
+{
+	entries_free(m, b->blocks, b->nblocks, b->nblocks);
+	entries_free(m, b->unc, b->nunc, b->unc_cap);
+	m->bytes -= sizeof(*b) + strlen(b->name) + 1;
 	free(b->name);
-	free(b->data);
 	free(b);
 }
 
-static void free_container(struct container *c)
+static void container_free(struct sim_mem *m, struct sim_mcontainer *c)
 {
-	while (c->blobs) {
-		struct blob *b = c->blobs;
-
-		c->blobs = b->next;
-		free_blob(b);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		blob_free(m, c->blobs[i]);
+	m->bytes -= sizeof(*c) + strlen(c->name) + 1;
+	free(c->blobs);
 	free(c->name);
 	free(c);
 }
 
-static void mem_close(void *store)
+void sim_mem_free(struct sim_mem *m)
 {
-	struct mem_store *m = store;
-
-	while (m->containers) {
-		struct container *c = m->containers;
-
-		m->containers = c->next;
-		free_container(c);
-	}
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		container_free(m, m->cs[i]);
+	free(m->cs);
 	free(m);
 }
 
-static int mem_container(void *store, const char *name, enum sim_container_op op)
+/* Binary search in a sorted array of structs whose first member is the name. */
+static size_t find_pos(void *const *arr, size_t n, const char *name, bool *found)
 {
-	struct container **pp = find_c(store, name), *c;
+	size_t lo = 0, hi = n;
 
-	switch (op) {
-	case SIM_CONTAINER_CREATE:
-		if (*pp)
-			return -EEXIST;
-		c = calloc(1, sizeof(*c));
-		if (!c || !(c->name = strdup(name))) {
-			free(c);
-			return -ENOMEM;
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(*(char *const *)arr[mid], name);
+
+		if (!c) {
+			*found = true;
+			return mid;
 		}
-		*pp = c;
-		return 0;
-	case SIM_CONTAINER_DELETE:
-		if (!*pp)
-			return -ENOENT;
-		c = *pp;
-		*pp = c->next;
-		free_container(c);
-		return 0;
-	default:
-		return *pp ? 0 : -ENOENT;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
 }
 
-static int mem_put(void *store, const char *cn, const char *bn, const uint8_t *data, size_t len)
+static int insert_at(void ***arr, size_t *n, size_t *cap, size_t pos, void *item)
 {
-	struct container *c = *find_c(store, cn);
-	struct blob **pp, *b;
-	uint8_t *copy;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		void **a = realloc(*arr, nc * sizeof(void *));
 
-	if (!c)
-		return -ENODEV;
-	copy = malloc(len ? len : 1);
-	if (!copy)
-		return -ENOMEM;
-	if (len)
-		memcpy(copy, data, len);
-	pp = find_b(c, bn);
-	if (!*pp) {
-		b = calloc(1, sizeof(*b));
-		if (!b || !(b->name = strdup(bn))) {
-			free(b);
-			free(copy);
+		if (!a)
 			return -ENOMEM;
-		}
-		*pp = b;
+		*arr = a;
+		*cap = nc;
 	}
-	b = *pp;
-	free(b->data);
-	b->data = copy;
-	b->len = len;
+	memmove(*arr + pos + 1, *arr + pos, (*n - pos) * sizeof(void *));
+	(*arr)[pos] = item;
+	(*n)++;
 	return 0;
 }
 
-static int mem_get(void *store, const char *cn, const char *bn, uint8_t *out, size_t cap,
-		   uint64_t *size)
+struct sim_mcontainer *sim_mem_container(struct sim_mem *m, const char *name)
 {
-	struct container *c = *find_c(store, cn);
-	struct blob *b;
+	bool found;
+	size_t pos = find_pos((void *const *)m->cs, m->n, name, &found);
 
-	if (!c)
-		return -ENODEV;
-	b = *find_b(c, bn);
-	if (!b)
-		return -ENOENT;
-	*size = b->len;
-	if (!out)
-		return 0;
-	if (b->len > cap)
+	return found ? m->cs[pos] : NULL;
+}
+
+int sim_mem_container_create(struct sim_mem *m, const char *name)
+{
+	bool found;
+	size_t pos = find_pos((void *const *)m->cs, m->n, name, &found);
+	struct sim_mcontainer *c;
+
+	if (found)
+		return -EEXIST;
+	if (charge(m, sizeof(*c) + strlen(name) + 1))
 		return -ENOSPC;
-	memcpy(out, b->data, b->len);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->name = strdup(name)) ||
+	    insert_at((void ***)&m->cs, &m->n, &m->cap, pos, c)) {
+		if (c)
+			free(c->name);
+		free(c);
+		m->bytes -= sizeof(*c) + strlen(name) + 1;
+		return -ENOMEM;
+	}
+	new_etag(m, c->etag, &c->mtime);
 	return 0;
 }
 
-static int mem_del(void *store, const char *cn, const char *bn)
+int sim_mem_container_delete(struct sim_mem *m, const char *name)
 {
-	struct container *c = *find_c(store, cn);
-	struct blob **pp, *b;
+	bool found;
+	size_t pos = find_pos((void *const *)m->cs, m->n, name, &found);
 
-	if (!c)
-		return -ENODEV;
-	pp = find_b(c, bn);
-	if (!*pp)
+	if (!found)
 		return -ENOENT;
-	b = *pp;
-	*pp = b->next;
-	free_blob(b);
+	container_free(m, m->cs[pos]);
+	memmove(m->cs + pos, m->cs + pos + 1, (m->n - pos - 1) * sizeof(void *));
+	m->n--;
 	return 0;
 }
 
-const struct sim_store_ops sim_store_mem = {
-    .open = mem_open,
-    .close = mem_close,
-    .container = mem_container,
-    .put = mem_put,
-    .get = mem_get,
-    .del = mem_del,
-};
+struct sim_mblob *sim_mem_blob(struct sim_mcontainer *c, const char *name, size_t *pos)
+{
+	bool found;
+	size_t p = find_pos((void *const *)c->blobs, c->n, name, &found);
+
+	if (pos)
+		*pos = p;
+	return found ? c->blobs[p] : NULL;
+}
+
+static struct sim_mblob *blob_get_or_new(struct sim_mem *m, struct sim_mcontainer *c,
+					 const char *name)
+{
+	size_t pos, nl = strlen(name);
+	struct sim_mblob *b = sim_mem_blob(c, name, &pos);
+
+	if (b)
+		return b;
+	if (charge(m, sizeof(*b) + nl + 1))
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->name = strdup(name)) ||
+	    insert_at((void ***)&c->blobs, &c->n, &c->cap, pos, b)) {
+		if (b)
+			free(b->name);
+		free(b);
+		m->bytes -= sizeof(*b) + nl + 1;
+		return NULL;
+	}
+	return b;
+}
+
+static void blob_remove(struct sim_mem *m, struct sim_mcontainer *c, struct sim_mblob *b)
+{
+	size_t pos;
+
+	if (sim_mem_blob(c, b->name, &pos) != b)
+		return;
+	memmove(c->blobs + pos, c->blobs + pos + 1, (c->n - pos - 1) * sizeof(void *));
+	c->n--;
+	blob_free(m, b);
+}
+
+static struct sim_mblock *block_new(struct sim_mem *m, const uint8_t *data, size_t len)
+{
+	struct sim_mblock *k;
+
+	if (charge(m, BLOCK_COST + len))
+		return NULL;
+	k = malloc(sizeof(*k) + len);
+	if (!k) {
+		m->bytes -= BLOCK_COST + len;
+		return NULL;
+	}
+	k->refs = 1;
+	k->len = len;
+	if (len)
+		memcpy(k->data, data, len);
+	return k;
+}
+
+int sim_mem_put_blob(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
+		     const uint8_t *data, size_t len, struct sim_mblob **out)
+{
+	struct sim_mblob *b = blob_get_or_new(m, c, name);
+	struct sim_mentry *e = NULL;
+	bool fresh;
+
+	if (!b)
+		return -ENOMEM;
+	fresh = !b->committed && !b->nunc;
+	if (len) {
+		e = charge(m, ENTRY) ? NULL : calloc(1, sizeof(*e));
+		if (!e || !(e->blk = block_new(m, data, len))) {
+			if (e)
+				m->bytes -= ENTRY;
+			free(e);
+			if (fresh)
+				blob_remove(m, c, b);
+			return -ENOMEM;
+		}
+	}
+	entries_free(m, b->blocks, b->nblocks, b->nblocks);
+	entries_free(m, b->unc, b->nunc, b->unc_cap);
+	b->unc = NULL;
+	b->nunc = b->unc_cap = 0;
+	b->blocks = e;
+	b->nblocks = e ? 1 : 0;
+	b->size = len;
+	b->idlen = 0;
+	new_etag(m, b->etag, &b->mtime);
+	if (!b->committed)
+		b->ctime = b->mtime;
+	b->committed = true;
+	if (out)
+		*out = b;
+	return 0;
+}
+
+int sim_mem_put_block(struct sim_mem *m, struct sim_mcontainer *c, const char *name, const char *id,
+		      const uint8_t *data, size_t len)
+{
+	struct sim_mblob *b = blob_get_or_new(m, c, name);
+	struct sim_mblock *k;
+	size_t idl = strlen(id);
+	uint32_t i;
+
+	if (!b)
+		return -ENOMEM;
+	if (b->idlen && b->idlen != idl)
+		return -EINVAL;
+	for (i = 0; i < b->nunc && strcmp(b->unc[i].id, id); i++)
+		;
+	if (i == b->nunc && b->nunc >= SIM_MAX_UNCOMMITTED)
+		return -E2BIG;
+	k = block_new(m, data, len);
+	if (!k)
+		goto fail;
+	if (i == b->nunc) {
+		if (b->nunc == b->unc_cap) {
+			uint32_t nc = b->unc_cap ? b->unc_cap * 2 : 16;
+			struct sim_mentry *a = NULL;
+
+			if (!charge(m, (uint64_t)(nc - b->unc_cap) * ENTRY)) {
+				a = realloc(b->unc, nc * sizeof(*a));
+				if (!a)
+					m->bytes -= (uint64_t)(nc - b->unc_cap) * ENTRY;
+			}
+			if (!a) {
+				block_put(m, k);
+				goto fail;
+			}
+			b->unc = a;
+			b->unc_cap = nc;
+		}
+		memset(&b->unc[i], 0, sizeof(b->unc[i]));
+		memcpy(b->unc[i].id, id, idl + 1);
+		b->nunc++;
+	} else {
+		block_put(m, b->unc[i].blk);
+	}
+	b->unc[i].blk = k;
+	b->idlen = idl;
+	return 0;
+fail:
+	if (!b->committed && !b->nunc)
+		blob_remove(m, c, b);
+	return -ENOMEM;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(struct sim_mentry *const *)a)->id, (*(struct sim_mentry *const *)b)->id);
+}
+
+static struct sim_mentry **sorted(struct sim_mentry *e, uint32_t n)
+{
+	struct sim_mentry **s = malloc((n ? n : 1) * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		s[i] = &e[i];
+	qsort(s, n, sizeof(*s), cmp_entry);
+	return s;
+}
+
+static struct sim_mentry *lookup(struct sim_mentry **s, uint32_t n, const char *id)
+{
+	struct sim_mentry key, *kp = &key, **f;
+
+	if (strlen(id) > SIM_BLOCKID_MAX || !id[0])
+		return NULL;
+	strcpy(key.id, id);
+	f = bsearch(&kp, s, n, sizeof(*s), cmp_entry);
+	return f ? *f : NULL;
+}
+
+int sim_mem_commit(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
+		   const struct sim_blockref *refs, size_t n, struct sim_mblob **out)
+{
+	struct sim_mblob *b = blob_get_or_new(m, c, name);
+	struct sim_mentry **su = NULL, **sc = NULL, *ne = NULL;
+	uint64_t off = 0;
+	int rc = -ENOMEM;
+
+	if (!b)
+		return -ENOMEM;
+	if (n > SIM_MAX_COMMITTED) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (charge(m, (uint64_t)n * ENTRY)) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	su = sorted(b->unc, b->nunc);
+	sc = sorted(b->blocks, b->nblocks);
+	ne = calloc(n ? n : 1, sizeof(*ne));
+	if (!su || !sc || !ne) {
+		m->bytes -= (uint64_t)n * ENTRY;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sim_mentry *f = NULL;
+
+		if (refs[i].kind != 'C')
+			f = lookup(su, b->nunc, refs[i].id);
+		if (!f && refs[i].kind != 'U')
+			f = lookup(sc, b->nblocks, refs[i].id);
+		if (!f) {
+			m->bytes -= (uint64_t)n * ENTRY;
+			rc = -EINVAL;
+			goto out;
+		}
+		memcpy(ne[i].id, f->id, sizeof(f->id));
+		ne[i].blk = f->blk;
+		ne[i].off = off;
+		off += f->blk->len;
+	}
+	for (size_t i = 0; i < n; i++)
+		ne[i].blk->refs++;
+	entries_free(m, b->blocks, b->nblocks, b->nblocks);
+	entries_free(m, b->unc, b->nunc, b->unc_cap);
+	b->unc = NULL;
+	b->nunc = b->unc_cap = 0;
+	b->blocks = ne;
+	b->nblocks = (uint32_t)n;
+	b->size = off;
+	b->idlen = n ? strlen(ne[0].id) : 0;
+	b->md5[0] = 0;
+	new_etag(m, b->etag, &b->mtime);
+	if (!b->committed)
+		b->ctime = b->mtime;
+	b->committed = true;
+	ne = NULL;
+	rc = 0;
+	if (out)
+		*out = b;
+out:
+	free(su);
+	free(sc);
+	free(ne);
+	if (rc && !b->committed && !b->nunc)
+		blob_remove(m, c, b);
+	return rc;
+}
+
+int sim_mem_blob_delete(struct sim_mem *m, struct sim_mcontainer *c, const char *name)
+{
+	struct sim_mblob *b = sim_mem_blob(c, name, NULL);
+
+	if (!b || !b->committed)
+		return -ENOENT;
+	blob_remove(m, c, b);
+	return 0;
+}
+
+void sim_mem_read(const struct sim_mblob *b, uint64_t off, uint64_t len, uint8_t *out)
+{
+	uint32_t lo = 0, hi = b->nblocks;
+
+	/* The last block starting at or before off. */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (b->blocks[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (uint32_t i = lo; len && i < b->nblocks; i++) {
+		const struct sim_mentry *e = &b->blocks[i];
+		uint64_t in = off - e->off, k;
+
+		if (off < e->off || in >= e->blk->len)
+			continue;
+		k = e->blk->len - in < len ? e->blk->len - in : len;
+		memcpy(out, e->blk->data + in, k);
+		out += k;
+		off += k;
+		len -= k;
+	}
+}
