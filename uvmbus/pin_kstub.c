@@ -31,10 +31,11 @@ static void explain_open_error(const struct uvmbus_log *log, const char *path, i
 	struct stat st;
 
 	if (err == ENOENT || err == ENXIO || err == ENODEV) {
-		uvmbus_log_printf(log, UVMBUS_LOG_ERR,
-			    "kstub: %s: %s: the uvmbus_kstub module is not loaded; load it with "
-			    "'modprobe uvmbus_kstub' or 'scripts/bind_uio.sh kstub'",
-			    path, strerror(err));
+		uvmbus_log_printf(
+		    log, UVMBUS_LOG_ERR,
+		    "kstub: %s: %s: the uvmbus_kstub module is not loaded; load it with "
+		    "'modprobe uvmbus_kstub' or 'scripts/bind_uio.sh kstub'",
+		    path, strerror(err));
 	} else if ((err == EACCES || err == EPERM) && stat(path, &st) == 0) {
 		uvmbus_log_printf(
 		    log, UVMBUS_LOG_ERR,
@@ -45,7 +46,8 @@ static void explain_open_error(const struct uvmbus_log *log, const char *path, i
 		    path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
 		    (unsigned)geteuid(), (unsigned)getegid(), (unsigned)st.st_gid);
 	} else {
-		uvmbus_log_printf(log, UVMBUS_LOG_ERR, "kstub: cannot open %s: %s", path, strerror(err));
+		uvmbus_log_printf(log, UVMBUS_LOG_ERR, "kstub: cannot open %s: %s", path,
+				  strerror(err));
 	}
 }
 
@@ -78,18 +80,20 @@ UVMBUS_API int uvmbus_kstub_open(struct uvmbus_kstub **out, const char *path,
 		err = errno;
 		if (err == ENOTTY || err == EINVAL)
 			uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
-				    "kstub: %s is not a uvmbus_kstub device", path);
+					  "kstub: %s is not a uvmbus_kstub device", path);
 		else
-			uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: %s: version query failed: %s",
-				    path, strerror(err));
+			uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
+					  "kstub: %s: version query failed: %s", path,
+					  strerror(err));
 		uvmbus_kstub_close(k);
 		return err == EINVAL ? -ENOTTY : -err;
 	}
 	if (v.abi_version != UVMBUS_KSTUB_ABI_VERSION || v.pfn_shift != UVMBUS_KSTUB_PFN_SHIFT) {
-		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
-			    "kstub: %s speaks ABI %u (pfn shift %u), this library needs ABI %u: "
-			    "install the module built from the same source",
-			    path, v.abi_version, v.pfn_shift, UVMBUS_KSTUB_ABI_VERSION);
+		uvmbus_log_printf(
+		    &k->log, UVMBUS_LOG_ERR,
+		    "kstub: %s speaks ABI %u (pfn shift %u), this library needs ABI %u: "
+		    "install the module built from the same source",
+		    path, v.abi_version, v.pfn_shift, UVMBUS_KSTUB_ABI_VERSION);
 		uvmbus_kstub_close(k);
 		return -EPROTO;
 	}
@@ -125,7 +129,8 @@ static void explain_enomem(struct uvmbus_kstub *k, size_t len, uint64_t need)
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)u.locked_bytes, len,
 		    (unsigned long long)need, (unsigned long long)(u.locked_bytes + need));
 	} else {
-		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: out of memory pinning %zu bytes", len);
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: out of memory pinning %zu bytes",
+				  len);
 	}
 }
 
@@ -160,8 +165,8 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 		if (npfn)
 			*npfn = r.npfn;
 		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
-			    "kstub: pfn array holds %zu entries, %llu needed", pfn_cap,
-			    (unsigned long long)r.npfn);
+				  "kstub: pfn array holds %zu entries, %llu needed", pfn_cap,
+				  (unsigned long long)r.npfn);
 		break;
 	case EFAULT:
 		uvmbus_log_printf(
@@ -181,8 +186,8 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 			: "");
 		break;
 	default:
-		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: pinning %p+%zu failed: %s", addr, len,
-			    strerror(err));
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: pinning %p+%zu failed: %s", addr,
+				  len, strerror(err));
 	}
 	return -err;
 }
@@ -212,7 +217,7 @@ UVMBUS_API int uvmbus_kstub_unregister(struct uvmbus_kstub *k, uint32_t region_i
 		return 0;
 	err = errno;
 	uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: unregister region %u: %s", region_id,
-		    err == ENOENT ? "no such region on this handle" : strerror(err));
+			  err == ENOENT ? "no such region on this handle" : strerror(err));
 	return -err;
 }
 
@@ -225,7 +230,8 @@ UVMBUS_API int uvmbus_kstub_query(struct uvmbus_kstub *k, struct uvmbus_kstub_us
 		return -EINVAL;
 	if (ioctl(k->fd, UVMBUS_KSTUB_IOC_QUERY, &q) != 0) {
 		err = errno;
-		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: query failed: %s", strerror(err));
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: query failed: %s",
+				  strerror(err));
 		return -err;
 	}
 	*usage = (struct uvmbus_kstub_usage){
