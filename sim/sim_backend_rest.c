@@ -16,7 +16,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include <azblob/sim.h>
 
+#include "sim_ops.h"
 #include "sim_rest.h"
 
 #define REST_VERSION	"2021-08-06"
@@ -87,21 +87,7 @@ struct rest {
 	size_t errbody_len;
 };
 
-static void rlog(struct rest *b, enum uvmbus_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rlog(struct rest *b, enum uvmbus_log_level lvl, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	if (!b->log.fn || lvl > (b->log.max_level ? b->log.max_level : UVMBUS_LOG_INFO))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	b->log.fn(b->log.arg, lvl, msg);
-}
+#define rlog(b, lvl, ...) uvmbus_log_printf(&(b)->log, (lvl), __VA_ARGS__)
 
 /* ---- parsing the guest's head (untrusted) ---- */
 
@@ -524,20 +510,6 @@ int sim_rest_sign(const char *account, const uint8_t *key, size_t key_len, const
 	return rc;
 }
 
-/* RFC 1123 date in GMT, locale-independent. */
-static void http_date(char *out, size_t cap)
-{
-	static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday,
-		 mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* ---- open / close ---- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -703,42 +675,10 @@ void sim_rest_close(void *state)
 
 /* ---- answering ---- */
 
-static const char *reason(int code)
-{
-	switch (code) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	default:
-		return "Error";
-	}
-}
-
 /* A locally produced answer (the request never left the sim). */
 static uint32_t respond_local(struct azblob_sim_req *r, uint32_t *rlen, int code, const char *err)
 {
-	char body[256] = "";
-	int n;
-
-	if (err)
-		snprintf(body, sizeof(body),
-			 "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>%s</Code>"
-			 "<Message>%s</Message></Error>",
-			 err, err);
-	n = snprintf((char *)r->response, r->response_cap,
-		     "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nx-ms-version: " REST_VERSION
-		     "\r\n%s%s%s\r\n%s",
-		     code, reason(code), strlen(body), err ? "x-ms-error-code: " : "",
-		     err ? err : "", err ? "\r\n" : "", body);
-	if (n < 0 || (uint32_t)n >= r->response_cap) {
-		*rlen = r->response_cap;
-		return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
-	}
-	*rlen = (uint32_t)n;
-	return AZBLOB_SIM_STATUS_OK;
+	return sim_http_respond(r, rlen, code, err, 0, NULL, false);
 }
 
 /* Response headers passed back to the guest (Content-Length is rewritten),
@@ -865,7 +805,7 @@ static uint32_t respond_upstream(struct rest *b, struct azblob_sim_req *r, uint3
 {
 	char *o = (char *)r->response;
 	size_t cap = r->response_cap, room;
-	const char *rs = b->reason[0] ? b->reason : reason(b->code);
+	const char *rs = b->reason[0] ? b->reason : sim_http_reason(b->code);
 	int n;
 
 	if (body_len) {
@@ -927,7 +867,7 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 			return respond_local(r, rlen, 200, NULL);
 		return respond_local(r, rlen, 404, "ResourceNotFound");
 	}
-	http_date(date, sizeof(date));
+	sim_http_date((int64_t)time(NULL), date, sizeof(date));
 	if (prepare_headers(h, date))
 		return respond_local(r, rlen, 400, "InvalidHttpRequest");
 	body = !strcmp(h->method, "PUT") || !strcmp(h->method, "POST");
