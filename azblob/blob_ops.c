@@ -9,12 +9,20 @@
  * Each request of the engine ("op") owns one pool buffer laid out as
  * [data: chunk bytes | request head: 8 KiB | response head: 8 KiB], the
  * order the VSP wants its buffers in.
+ *
+ * Content-MD5 (unless x->no_md5): Put Blob and each Put Block send the
+ * base64 MD5 of their body; Put Block List sends the whole blob's MD5 as
+ * x-ms-blob-content-md5 (the reader is called in offset order, so it is
+ * computed as the blocks are read). A whole blob read with one Get is
+ * checked against the Content-MD5 the service returns.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include <azblob.h>
 #include <azblob/blob.h>
@@ -388,6 +396,27 @@ static void b64(char *out, const uint8_t *in, size_t n)
 	out[o] = 0;
 }
 
+#define MD5_B64_LEN 24 /* base64 of 16 bytes */
+
+/* The base64 MD5 of len bytes. 0, or -ENOMEM when libcrypto fails. */
+static int md5_b64(const void *data, size_t len, char out[MD5_B64_LEN + 1])
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	if (EVP_Digest(len ? data : "", len, d, &n, EVP_md5(), NULL) != 1 || n != 16) {
+		out[0] = 0;
+		return -ENOMEM;
+	}
+	b64(out, d, n);
+	return 0;
+}
+
+static bool want_md5(const struct azblob_blob_xfer *x)
+{
+	return !x || !x->no_md5;
+}
+
 /* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in length. */
 static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
 {
@@ -404,6 +433,7 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 	char ctype[128] = "", ctype_blob[140] = "";
 	struct azblob_blob_resp r;
 	uint64_t nblocks, next = 0;
+	EVP_MD_CTX *whole = NULL; /* the whole blob's MD5 */
 	struct eng e;
 	int rc;
 
@@ -426,10 +456,18 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 	e.total_bytes = size;
 	if (size <= e.chunk) {
 		/* One Put Blob. */
-		const char *h[] = {"x-ms-blob-type: BlockBlob", ctype[0] ? ctype : NULL, NULL};
+		char md5[32 + MD5_B64_LEN] = "Content-MD5: ";
+		const char *h[4] = {"x-ms-blob-type: BlockBlob"};
+		unsigned nh = 1;
 		struct op *op = &e.ops[0];
 
+		if (ctype[0])
+			h[nh++] = ctype;
 		rc = size ? rd(user, op->data, (size_t)size, 0) : 0;
+		if (!rc && want_md5(x)) {
+			rc = md5_b64(op->data, (size_t)size, md5 + strlen(md5));
+			h[nh++] = md5;
+		}
 		if (!rc)
 			rc = op_head(&e, op, "PUT", container, blob, NULL, h);
 		if (rc >= 0)
@@ -465,23 +503,37 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 			return rc;
 		e.total_bytes = size;
 	}
+	if (want_md5(x)) {
+		whole = EVP_MD_CTX_new();
+		if (!whole || EVP_DigestInit_ex(whole, EVP_md5(), NULL) != 1) {
+			EVP_MD_CTX_free(whole);
+			az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: cannot start an MD5");
+			return finish(&e, -ENOMEM);
+		}
+	}
 	/* Put Block, pipelined. */
 	while ((next < nblocks && !e.err) || e.busy) {
 		struct op *op;
 
 		while (next < nblocks && !e.err && (op = eng_free_op(&e))) {
-			char id[BLOCK_ID_LEN + 1], q[96];
+			char id[BLOCK_ID_LEN + 1], q[96], md5[32 + MD5_B64_LEN] = "Content-MD5: ";
+			const char *h[] = {whole ? md5 : NULL, NULL};
 			uint64_t off = next * e.chunk;
 			uint32_t len = (uint32_t)(size - off < e.chunk ? size - off : e.chunk);
 
 			block_id(id, (uint32_t)next);
 			rc = rd(user, op->data, len, off);
+			if (!rc && whole) {
+				rc = md5_b64(op->data, len, md5 + strlen(md5));
+				if (!rc && EVP_DigestUpdate(whole, op->data, len) != 1)
+					rc = -ENOMEM;
+			}
 			if (!rc) {
 				char enc[3 * BLOCK_ID_LEN + 1];
 
 				azblob_blob_url_encode(enc, sizeof(enc), id, false);
 				snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
-				rc = op_head(&e, op, "PUT", container, blob, q, NULL);
+				rc = op_head(&e, op, "PUT", container, blob, q, h);
 			}
 			if (rc >= 0)
 				rc = op_submit(&e, op, (uint32_t)rc, len, len);
@@ -516,15 +568,33 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
 		       "dropped by the service later",
 		       container, blob);
+		EVP_MD_CTX_free(whole);
 		return finish(&e, e.err);
 	}
 	/* Put Block List. */
 	{
 		struct op *op = &e.ops[0];
 		char *p = (char *)op->data;
+		char md5[32 + MD5_B64_LEN] = "x-ms-blob-content-md5: ";
+		const char *h[4] = {"Content-Type: application/xml"};
+		unsigned nh = 1;
 		size_t n;
-		const char *h[] = {"Content-Type: application/xml",
-				   ctype_blob[0] ? ctype_blob : NULL, NULL};
+
+		if (ctype_blob[0])
+			h[nh++] = ctype_blob;
+		if (whole) {
+			uint8_t d[EVP_MAX_MD_SIZE];
+			unsigned dn = 0;
+			int ok = EVP_DigestFinal_ex(whole, d, &dn) == 1 && dn == 16;
+
+			EVP_MD_CTX_free(whole);
+			if (!ok) {
+				az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: MD5 failed");
+				return finish(&e, -ENOMEM);
+			}
+			b64(md5 + strlen(md5), d, dn);
+			h[nh++] = md5;
+		}
 
 		n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
 		for (uint64_t i = 0; i < nblocks; i++) {
@@ -690,6 +760,18 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 			rc = one(&e, op, (uint32_t)rc, 0, e.chunk, &r);
 		if (!rc)
 			rc = check_get(&e, &r, false, 0, (uint32_t)total, p.size);
+		if (!rc && want_md5(x) && r.content_md5[0]) {
+			char md5[MD5_B64_LEN + 1];
+
+			rc = md5_b64(op->data, (size_t)total, md5);
+			if (!rc && strcmp(md5, r.content_md5)) {
+				az_log(
+				    c, UVMBUS_LOG_WARN,
+				    "azblob: blob: %s/%s: Content-MD5 %s, the bytes read have %s",
+				    container, blob, r.content_md5, md5);
+				rc = -EBADMSG;
+			}
+		}
 		if (!rc)
 			rc = wr(user, op->data, (size_t)total, 0);
 		if (!rc)

@@ -190,6 +190,12 @@ static int parse_range(const char *v, size_t len, struct azblob_blob_resp *r)
 	if (len < 6 || strncasecmp(v, "bytes ", 6))
 		return -EPROTO;
 	v += 6;
+	if (end - v > 2 && v[0] == '*' && v[1] == '/') {
+		/* '*' for FIRST-LAST, then /TOTAL: the unsatisfied range of a
+		 * 416 (RFC 9110 14.4): no range, only the size. */
+		r->range_first = r->range_last = 0;
+		return parse_u64(v + 2, (size_t)(end - v - 2), &r->range_total) ? -EPROTO : 0;
+	}
 	dash = memchr(v, '-', (size_t)(end - v));
 	if (!dash)
 		return -EPROTO;

@@ -57,8 +57,11 @@ struct azblob_blob_resp {
 	char blob_type[24];
 	char error_code[64];
 	char request_id[64];
-	bool has_range;				       /* Content-Range: bytes FIRST-LAST/TOTAL */
-	uint64_t range_first, range_last, range_total; /* total UINT64_MAX when '*' */
+	/* Content-Range: bytes FIRST-LAST/TOTAL (TOTAL '*': UINT64_MAX). The
+	 * unsatisfied range of a 416 ('*' for FIRST-LAST) leaves has_range
+	 * false with only range_total set. */
+	bool has_range;
+	uint64_t range_first, range_last, range_total;
 	size_t head_len; /* bytes up to and including the empty line */
 };
 
@@ -118,6 +121,12 @@ struct azblob_blob_xfer {
 	const char *content_type; /* uploads: the blob's Content-Type (NULL: none) */
 	azblob_blob_progress_fn progress;
 	void *progress_user;
+	/* Content-MD5 is on by default (docs/BLOB.md): Put Blob and each Put
+	 * Block send Content-MD5 (base64 MD5 of the body), Put Block List sends
+	 * x-ms-blob-content-md5 (the whole blob's MD5, stored by the service),
+	 * and a whole blob read with one Get is checked against the returned
+	 * Content-MD5 (-EBADMSG when it differs). true: none of this. */
+	bool no_md5;
 };
 
 struct azblob_blob_props {
@@ -140,6 +149,9 @@ AZBLOB_API int azblob_container_delete(struct azblob_client *c, const char *cont
  * (x-ms-blob-type: BlockBlob). Larger: Put Block of each chunk (block ids
  * of equal length, base64), queue_depth in flight, then Put Block List
  * (the XML body with every id as <Latest>). x may be NULL (defaults).
+ * Unless x->no_md5: Content-MD5 on Put Blob and on each Put Block, and the
+ * whole blob's MD5 as x-ms-blob-content-md5 on Put Block List (a mismatch
+ * is the service's 400 Md5Mismatch: -EINVAL).
  */
 AZBLOB_API int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
 				  uint64_t size, azblob_blob_read_fn rd, void *user,
@@ -155,7 +167,9 @@ AZBLOB_API int azblob_blob_put(struct azblob_client *c, const char *container, c
  * the ETag when there is one) of chunk_size at queue_depth in flight; a
  * blob of at most one chunk read from 0 is one plain Get. props (may be
  * NULL) receives the properties. The bytes delivered are min(len, size -
- * off); off beyond the size: -ERANGE.
+ * off); off beyond the size: -ERANGE. The one plain Get is checked
+ * against the Content-MD5 it returns (unless x->no_md5): -EBADMSG when the
+ * bytes differ.
  */
 AZBLOB_API int azblob_blob_download(struct azblob_client *c, const char *container,
 				    const char *blob, uint64_t off, uint64_t len,
