@@ -238,6 +238,8 @@ static const char *message(const char *code)
 	    {"ContainerAlreadyExists", "The specified container already exists."},
 	    {"BlobAlreadyExists", "The specified blob already exists."},
 	    {"InvalidResourceName", "The specified resource name contains invalid characters."},
+	    {"OutOfRangeInput",
+	     "The specified resource name length is not within the permissible limits."},
 	    {"InvalidBlockList", "The specified block list is invalid."},
 	    {"InvalidBlobOrBlock", "The specified blob or block content is invalid."},
 	    {"InvalidRange",

@@ -64,15 +64,22 @@ static void add_etag(struct ctx *c, const char *etag, int64_t mtime)
 }
 
 /* Azure: 3-63 of [a-z0-9-], starting and ending with a letter or digit, no
- * "--". The minimum here is 1: tests/unit/test_azblob.c uses container "c"
- * (set it to 3 once no client of the sim does). */
-#define CONTAINER_NAME_MIN 1
+ * "--". A length outside 3..63 is OutOfRangeInput, bad characters are
+ * InvalidResourceName (as the service answers). */
+#define CONTAINER_NAME_MIN 3
+
+static bool container_name_len_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len >= CONTAINER_NAME_MIN && len <= 63;
+}
 
 static bool container_name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
-	if (len < CONTAINER_NAME_MIN || len > 63 || n[0] == '-' || n[len - 1] == '-')
+	if (!len || n[0] == '-' || n[len - 1] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char ch = n[i];
@@ -83,6 +90,17 @@ static bool container_name_ok(const char *n)
 			return false;
 	}
 	return true;
+}
+
+/* Keep a property header's value (too long or absent: "" = default). */
+static void keep_prop(char *dst, size_t cap, const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n && n < cap)
+		memcpy(dst, v, n + 1);
+	else
+		dst[0] = 0;
 }
 
 /* Base64 of 1..64 bytes. */
@@ -246,7 +264,8 @@ static uint32_t op_get(struct ctx *c, struct sim_mblob *b)
 		z = b->size ? b->size - 1 : 0;
 	}
 	len = b->size ? z - a + 1 : 0;
-	sim_hdr_add(&c->x, "Content-Type", "application/octet-stream");
+	sim_hdr_add(&c->x, "Content-Type", "%s",
+		    b->ctype[0] ? b->ctype : "application/octet-stream");
 	if (code == 206)
 		sim_hdr_add(&c->x, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)a,
 			    (unsigned long long)z, (unsigned long long)b->size);
@@ -324,6 +343,11 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 		free(refs);
 		if (rc)
 			return mem_error(c, rc);
+		/* The blob's properties given with the list (the caller's MD5 of
+		 * the whole blob and its type), kept as the service keeps them. */
+		keep_prop(b->md5, sizeof(b->md5), sim_http_header(c->h, "x-ms-blob-content-md5"));
+		keep_prop(b->ctype, sizeof(b->ctype),
+			  sim_http_header(c->h, "x-ms-blob-content-type"));
 		/* The MD5 of the request's body (the list), as the service. */
 		md5_b64(c->r->data, c->r->data_valid, id);
 		sim_hdr_add(&c->x, "Content-MD5", "%s", id);
@@ -339,6 +363,7 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 			return fail(c, 500, "InternalError");
 		md5_b64(c->r->data, c->r->data_valid, b->md5);
 		sim_hdr_add(&c->x, "Content-MD5", "%s", b->md5);
+		keep_prop(b->ctype, sizeof(b->ctype), sim_http_header(c->h, "Content-Type"));
 	} else {
 		return fail(c, 400, "InvalidQueryParameterValue");
 	}
@@ -402,6 +427,8 @@ uint32_t sim_mem_backend_handle(void *state, struct azblob_sim_req *r, uint32_t 
 		return fail(&c, 400, "InvalidQueryParameterValue");
 	if (!mb->h.container[0] || (!mb->h.blob[0] && strcmp(restype, "container")))
 		return fail(&c, 400, "InvalidUri");
+	if (!container_name_len_ok(mb->h.container))
+		return fail(&c, 400, "OutOfRangeInput");
 	if (!container_name_ok(mb->h.container))
 		return fail(&c, 400, "InvalidResourceName");
 	if (!mb->h.blob[0])

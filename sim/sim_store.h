@@ -62,7 +62,8 @@ struct sim_mblob {
 	size_t idlen; /* length of every block id of this blob (0: none yet) */
 	char etag[SIM_ETAG_LEN];
 	int64_t mtime, ctime;
-	char md5[28]; /* base64 Content-MD5 of a Put Blob's body, or "" */
+	char md5[28];	 /* base64 Content-MD5 of the blob, or "" */
+	char ctype[128]; /* Content-Type, "" = application/octet-stream */
 };
 
 struct sim_mcontainer {

@@ -540,7 +540,7 @@ Test(azblob, plain_memory_and_sync_call)
 
 	start(0, 0, 0, 0, -1);
 	/* put then get through the sync call, plain (copied) memory */
-	const char *mk = "PUT /c?restype=container HTTP/1.1\r\n\r\n";
+	const char *mk = "PUT /ctr?restype=container HTTP/1.1\r\n\r\n";
 
 	strcpy(req, mk);
 	a.request_buffer = (uintptr_t)req;
@@ -553,12 +553,12 @@ Test(azblob, plain_memory_and_sync_call)
 	cr_expect(!strncmp(resp, "HTTP/1.1 201", 12));
 	for (int i = 0; i < 3000; i++)
 		data[i] = (char)(i * 13);
-	strcpy(req, "PUT /c/blob HTTP/1.1\r\n\r\n");
+	strcpy(req, "PUT /ctr/blob HTTP/1.1\r\n\r\n");
 	a.request_len = (uint32_t)strlen(req);
 	a.data_buffer = (uintptr_t)data;
 	a.data_len = a.data_valid = sizeof(data);
 	cr_assert_eq(azblob_request_sync(cl, &a), 0);
-	strcpy(req, "GET /c/blob HTTP/1.1\r\n\r\n");
+	strcpy(req, "GET /ctr/blob HTTP/1.1\r\n\r\n");
 	a.request_len = (uint32_t)strlen(req);
 	a.data_buffer = (uintptr_t)back;
 	a.data_valid = 0;
