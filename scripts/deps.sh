@@ -23,8 +23,9 @@ TEST=(
 	bats shellcheck clang-format
 	# benchmark charts
 	gnuplot-nox
-	# Azurite (npm) for the REST end-to-end test
-	nodejs
+	# Azurite (npm) for the REST end-to-end tests, which also talk to it
+	# directly (curl, a SAS signed with openssl)
+	nodejs curl openssl xxd
 )
 
 case "${1:-test}" in

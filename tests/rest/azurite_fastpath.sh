@@ -252,6 +252,15 @@ err_has '404 ContainerNotFound'
 run 1 --sim --backend "rest=$BASE;account=$ACCOUNT;key=${KEY/E/F}" ls fastpath
 err_has '403 AuthorizationFailure'
 
+# ---- the rest backend authenticated by a SAS token instead of Shared Key ----
+SASREST=(--sim --backend "rest=$BASE;sas=$SAS")
+run 0 "${SASREST[@]}" put "$T/small.bin" fastpath/sas/small.bin
+run 0 "${SASREST[@]}" get fastpath/sas/small.bin "$T/sas.out"
+cmp "$T/small.bin" "$T/sas.out" || fail "a SAS-authenticated round trip differs"
+run 1 --sim --backend "rest=$BASE;sas=${SAS/sig=/sig=x}" get fastpath/sas/small.bin "$T/sas2.out"
+err_has '403 AuthenticationFailed|403 AuthorizationFailure'
+ok
+
 run 0 "${REST[@]}" rb pages
 run 0 "${REST[@]}" rb fastpath
 [ "$(direct GET '/fastpath?restype=container')" = 404 ] || fail "container still there"
