@@ -8,6 +8,9 @@
 #   azurite.sh start PORT DIR   start it on 127.0.0.1:PORT, in memory, files
 #                               (pid, log) in DIR; returns once it accepts
 #                               connections (at most AZURITE_WAIT_S, 30 s)
+#   azurite.sh startany DIR     start it on a free port (3 tries: a port picked
+#                               free can be taken before Azurite binds it);
+#                               prints the port
 #   azurite.sh stop DIR         stop what `start` started (its process group)
 #
 # AZURITE_DEBUG=1: start writes Azurite's debug log to DIR/azurite-debug.log.
@@ -117,6 +120,19 @@ cmd_stop() {
 	rm -f "$dir/azurite.pid"
 }
 
+cmd_startany() {
+	local dir=$1 port attempt
+	for attempt in 1 2 3; do
+		port=$(cmd_freeport)
+		if (cmd_start "$port" "$dir") >&2; then
+			echo "$port"
+			return 0
+		fi
+		echo "azurite.sh: start attempt $attempt on port $port failed" >&2
+	done
+	die "startany: azurite did not start"
+}
+
 case "${1:-}" in
 install) cmd_install ;;
 bin) cmd_bin ;;
@@ -125,12 +141,16 @@ start)
 	[ $# -eq 3 ] || die "usage: azurite.sh start PORT DIR"
 	cmd_start "$2" "$3"
 	;;
+startany)
+	[ $# -eq 2 ] || die "usage: azurite.sh startany DIR"
+	cmd_startany "$2"
+	;;
 stop)
 	[ $# -eq 2 ] || die "usage: azurite.sh stop DIR"
 	cmd_stop "$2"
 	;;
 *)
-	echo "usage: azurite.sh install|bin|freeport|start PORT DIR|stop DIR" >&2
+	echo "usage: azurite.sh install|bin|freeport|start PORT DIR|startany DIR|stop DIR" >&2
 	exit 2
 	;;
 esac

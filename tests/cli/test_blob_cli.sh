@@ -80,16 +80,7 @@ head -c 100000 /dev/urandom >"$T/small.bin"
 # ---- Azurite ----
 mkdir -p "$T/azurite"
 "$AZURITE" bin >/dev/null || fail "Azurite is not installed (scripts/azurite.sh install)"
-started=0
-for attempt in 1 2 3; do
-	port=$("$AZURITE" freeport) || fail "no free port"
-	if "$AZURITE" start "$port" "$T/azurite"; then
-		started=1
-		break
-	fi
-	echo "start attempt $attempt on port $port failed" >&2
-done
-[ "$started" -eq 1 ] || fail "Azurite did not start"
+port=$("$AZURITE" startany "$T/azurite") || fail "Azurite did not start"
 echo "azurite on 127.0.0.1:$port"
 REST=(--sim --backend "rest=http://127.0.0.1:$port/devstoreaccount1;account=devstoreaccount1;key=$KEY")
 
