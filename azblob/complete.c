@@ -71,7 +71,7 @@ void az_fail_all(struct azblob_client *c, int err)
 	}
 }
 
-static void mark_dead(struct azblob_client *c)
+void az_mark_dead(struct azblob_client *c)
 {
 	if (c->dead)
 		return;
@@ -183,14 +183,14 @@ static void check_fd(struct azblob_client *c, uint64_t now)
 	if (poll(&p, 1, 0) <= 0)
 		return;
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-		mark_dead(c);
+		az_mark_dead(c);
 		return;
 	}
 	if (p.revents & POLLIN) {
 		ssize_t n = read(p.fd, &count, sizeof(count));
 
 		if (n == 0 || (n < 0 && errno == EIO))
-			mark_dead(c);
+			az_mark_dead(c);
 	}
 }
 
@@ -244,7 +244,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	    now - c->last_fd_check_ns > c->fd_check_ns)
 		check_fd(c, now);
 	if (uvmbus_chan_dead(c->ch))
-		mark_dead(c);
+		az_mark_dead(c);
 	return c->dead ? -ENODEV : (int)n;
 }
 
@@ -268,7 +268,7 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 	}
 	rc = uvmbus_chan_wait(c->ch, timeout_ms);
 	if (rc == -ENODEV)
-		mark_dead(c);
+		az_mark_dead(c);
 	return rc;
 }
 

@@ -81,5 +81,7 @@ static inline uint64_t az_now_ns(void)
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);
 void az_fail_all(struct azblob_client *c, int err);
+/* The device is gone: log once, fail everything in flight with ENODEV. */
+void az_mark_dead(struct azblob_client *c);
 
 #endif

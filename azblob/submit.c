@@ -39,6 +39,29 @@ static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size
 	return NULL;
 }
 
+/* Pages a buffer spans: exact once resolved to a region; for plain memory
+ * (not copied yet) the fewest it can take, so the limit check before the
+ * copy never refuses a request that fits. */
+static uint32_t npfn_of(const struct res *x)
+{
+	if (!x->len)
+		return 0;
+	return x->region ? uvmbus_region_npfn(x->region, x->off, x->len)
+			 : (x->len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
+}
+
+static int over_limit(struct azblob_client *c, uint32_t n)
+{
+	if (n <= c->max_pages)
+		return 0;
+	az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %u pages, over the %u-page limit", n,
+	       c->max_pages);
+	return -EINVAL;
+}
+
+/* An azblob_alloc() buffer a request uses (even through a registration
+ * covering it): azblob_free() defers until the request is over. A bounce
+ * buffer is from the pool but not in alloc_map. */
 static void mark_pool(struct azblob_client *c, struct slot *s, int k, const void *p)
 {
 	const uint8_t *a = p;
@@ -49,7 +72,7 @@ static void mark_pool(struct azblob_client *c, struct slot *s, int k, const void
 		return;
 	i = (size_t)(a - c->pool_base) / c->pool_stride;
 	if (!c->alloc_map[i])
-		return; /* a bounce buffer, not the caller's */
+		return;
 	s->pool_idx[k] = (int32_t)i;
 	c->pool_busy[i]++;
 }
@@ -101,6 +124,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		memcpy(b + at, r->request, r->request_len);
 		rq->region = c->pool_region;
 		rq->off = s->bounce->region_off + at;
+		rq->npfn = npfn_of(rq);
 		at += r->request_len;
 	}
 	if (r->data_len && !d->region) {
@@ -109,6 +133,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->bounce_data = (uint32_t)at;
 		d->region = c->pool_region;
 		d->off = s->bounce->region_off + at;
+		d->npfn = npfn_of(d);
 		at += r->data_len;
 	}
 	if (!rs->region) {
@@ -116,6 +141,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->bounce_resp = (uint32_t)at;
 		rs->region = c->pool_region;
 		rs->off = s->bounce->region_off + at;
+		rs->npfn = npfn_of(rs);
 	}
 	c->st.copied++;
 	return 0;
@@ -146,40 +172,32 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	i = c->free_slots[c->nfree - 1];
 	s = &c->slots[i];
 
-	rq.region = lookup(c, r->request, r->request_len, &rq.off);
-	rs.region = lookup(c, r->response, r->response_len, &rs.off);
-	if (r->data_len)
-		d.region = lookup(c, r->data, r->data_len, &d.off);
+	rq.len = r->request_len;
+	rs.len = r->response_len;
+	d.len = r->data_len;
+	rq.region = lookup(c, r->request, rq.len, &rq.off);
+	rs.region = lookup(c, r->response, rs.len, &rs.off);
+	if (d.len)
+		d.region = lookup(c, r->data, d.len, &d.off);
 	s->bounce = NULL;
 	s->user_resp = s->user_data = NULL;
-	/* Page limit before any copy (plain buffers counted at their best). */
-	n = (rq.region ? uvmbus_region_npfn(rq.region, rq.off, r->request_len)
-		       : (r->request_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE) +
-	    (rs.region ? uvmbus_region_npfn(rs.region, rs.off, r->response_len)
-		       : (r->response_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE) +
-	    (!r->data_len ? 0
-	     : d.region	  ? uvmbus_region_npfn(d.region, d.off, r->data_len)
-			  : (r->data_len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE);
-	if (n > c->max_pages) {
-		az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %u pages, over the %u-page limit", n,
-		       c->max_pages);
-		return -EINVAL;
-	}
-	if (!rq.region || !rs.region || (r->data_len && !d.region)) {
-		rc = bounce(c, s, r, &rq, &rs, &d);
-		if (rc)
-			return rc;
-	}
-	rq.npfn = uvmbus_region_npfn(rq.region, rq.off, r->request_len);
-	rs.npfn = uvmbus_region_npfn(rs.region, rs.off, r->response_len);
-	d.npfn = r->data_len ? uvmbus_region_npfn(d.region, d.off, r->data_len) : 0;
+	rq.npfn = npfn_of(&rq);
+	rs.npfn = npfn_of(&rs);
+	d.npfn = npfn_of(&d);
 	n = rq.npfn + rs.npfn + d.npfn;
-	if (n > c->max_pages) {
-		if (s->bounce)
-			uvmbus_pool_put(c->pool, s->bounce);
-		az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %u pages, over the %u-page limit", n,
-		       c->max_pages);
-		return -EINVAL;
+	rc = over_limit(c, n); /* before any copy */
+	if (rc)
+		return rc;
+	if (!rq.region || !rs.region || (d.len && !d.region)) {
+		/* Copied buffers get their exact page count in the pool. */
+		rc = bounce(c, s, r, &rq, &rs, &d);
+		if (!rc)
+			rc = over_limit(c, n = rq.npfn + rs.npfn + d.npfn);
+		if (rc) {
+			if (s->bounce)
+				uvmbus_pool_put(c->pool, s->bounce);
+			return rc;
+		}
 	}
 
 	rc = uvmbus_ring_reserve(c->tx, uvmbus_gpa_pkt_len(n, sizeof(v)), &span);
@@ -260,10 +278,9 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	for (int k = 0; k < 3; k++)
 		if (s->region[k])
 			uvmbus_region_get(s->region[k]);
-	/* azblob_alloc() buffers in use: azblob_free() defers until we are done. */
 	mark_pool(c, s, 0, r->request);
 	mark_pool(c, s, 1, r->response);
-	mark_pool(c, s, 2, r->data_len ? r->data : NULL);
+	mark_pool(c, s, 2, d.len ? r->data : NULL);
 	c->inflight++;
 	c->st.submitted++;
 	if (c->opts.auto_flush)
@@ -282,12 +299,9 @@ int azblob_flush(struct azblob_client *c)
 	if (!sig)
 		return 0;
 	rc = uvmbus_chan_signal(c->ch);
-	if (rc == -ENODEV) {
-		c->dead = true;
-		c->st.rescinded++;
-		az_fail_all(c, -ENODEV);
-		return rc;
-	}
-	c->st.signals++;
+	if (rc == -ENODEV)
+		az_mark_dead(c);
+	else if (!rc)
+		c->st.signals++;
 	return rc;
 }
