@@ -25,6 +25,14 @@ struct sim_run {
 	uint64_t len;
 };
 
+/* Where one buffer of a request lies in the packet's pfn array. */
+struct sim_span {
+	uint32_t first_page; /* index into the pfn array */
+	uint32_t pages;
+	uint32_t in_page; /* offset into its first page */
+	uint32_t len;
+};
+
 struct sim_pending {
 	uint64_t trans_id;
 	uint64_t due_ns;
@@ -87,8 +95,9 @@ struct azblob_sim {
 
 	const struct azblob_sim_backend *be;
 	void *be_state;
-	uint8_t *pkt;	 /* one packet copied out of TX */
-	uint8_t *bounce; /* request/response/data when not contiguous in RAM */
+	uint8_t *pkt;		  /* one packet copied out of TX */
+	struct sim_span spans[3]; /* its data, request, response (set by sim_validate) */
+	uint8_t *bounce;	  /* request/response/data when not contiguous in RAM */
 	size_t bounce_len;
 };
 
@@ -116,7 +125,8 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 		 uint32_t *status, uint64_t *trans_id);
 /* The byte ranges the host may write (response, data) for a validated
  * packet: returns the count, or -1 when there are more than SIM_RUNS. */
-int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs);
+/* Both for the packet sim_validate() accepted last. */
+int sim_writable_runs(const struct azblob_sim *s, const uint8_t *pkt, struct sim_run *runs);
 /* Copy the response/data bounces back into guest RAM after handling. */
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
 

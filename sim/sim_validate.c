@@ -11,13 +11,6 @@
 
 #include "sim_internal.h"
 
-struct span {
-	uint32_t first_page; /* index into the pfn array */
-	uint32_t pages;
-	uint32_t in_page; /* offset into its first page */
-	uint32_t len;
-};
-
 static uint32_t pages_of(uint32_t in_page, uint32_t len)
 {
 	return (uint32_t)(((uint64_t)in_page + len + SIM_PAGE - 1) / SIM_PAGE);
@@ -32,7 +25,7 @@ static uint64_t pfn_at(const uint8_t *pkt, uint32_t i)
 }
 
 /* Host pointer to a span when its pages are consecutive in guest RAM. */
-static uint8_t *direct(struct azblob_sim *s, const uint8_t *pkt, const struct span *sp)
+static uint8_t *direct(struct azblob_sim *s, const uint8_t *pkt, const struct sim_span *sp)
 {
 	uint64_t p0 = pfn_at(pkt, sp->first_page);
 
@@ -43,8 +36,8 @@ static uint8_t *direct(struct azblob_sim *s, const uint8_t *pkt, const struct sp
 }
 
 /* Copy between a span of guest pages and a flat buffer. */
-static void gather(struct azblob_sim *s, const uint8_t *pkt, const struct span *sp, uint8_t *dst,
-		   uint32_t n)
+static void gather(struct azblob_sim *s, const uint8_t *pkt, const struct sim_span *sp,
+		   uint8_t *dst, uint32_t n)
 {
 	for (uint32_t done = 0; done < n;) {
 		uint32_t x = sp->in_page + done, page = x / SIM_PAGE, off = x % SIM_PAGE;
@@ -55,7 +48,7 @@ static void gather(struct azblob_sim *s, const uint8_t *pkt, const struct span *
 	}
 }
 
-static void scatter(struct azblob_sim *s, const uint8_t *pkt, const struct span *sp,
+static void scatter(struct azblob_sim *s, const uint8_t *pkt, const struct sim_span *sp,
 		    const uint8_t *src, uint32_t n)
 {
 	for (uint32_t done = 0; done < n;) {
@@ -67,7 +60,7 @@ static void scatter(struct azblob_sim *s, const uint8_t *pkt, const struct span 
 	}
 }
 
-static void spans(const struct azblob_vsp_request *q, struct span sp[3])
+static void spans(const struct azblob_vsp_request *q, struct sim_span sp[3])
 {
 	uint32_t dpages =
 	    q->data_buffer_length ? pages_of(q->data_buffer_offset, q->data_buffer_length) : 0;
@@ -75,10 +68,10 @@ static void spans(const struct azblob_vsp_request *q, struct span sp[3])
 	uint32_t rqpages = pages_of(rq_in, q->request_buffer_length);
 	uint32_t rs_in = q->response_buffer_offset - (dpages + rqpages) * SIM_PAGE;
 
-	sp[0] = (struct span){0, dpages, q->data_buffer_offset, q->data_buffer_length};
-	sp[1] = (struct span){dpages, rqpages, rq_in, q->request_buffer_length};
-	sp[2] = (struct span){dpages + rqpages, pages_of(rs_in, q->response_buffer_length), rs_in,
-			      q->response_buffer_length};
+	sp[0] = (struct sim_span){0, dpages, q->data_buffer_offset, q->data_buffer_length};
+	sp[1] = (struct sim_span){dpages, rqpages, rq_in, q->request_buffer_length};
+	sp[2] = (struct sim_span){dpages + rqpages, pages_of(rs_in, q->response_buffer_length),
+				  rs_in, q->response_buffer_length};
 }
 
 /* Buffers in the order data, request, response, each inside its pages,
@@ -111,7 +104,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	uint16_t type, off8, len8, flags;
 	uint32_t rangecount, range_len, range_off, npfn;
 	struct azblob_vsp_request q;
-	struct span sp[3];
+	struct sim_span *sp = s->spans;
 
 	memcpy(&type, pkt, 2);
 	memcpy(&off8, pkt + 2, 2);
@@ -211,7 +204,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 
 /* Append the guest-physical byte ranges of a span (merging runs of
  * consecutive pages). */
-static int add_runs(const uint8_t *pkt, const struct span *sp, struct sim_run *runs, int n)
+static int add_runs(const uint8_t *pkt, const struct sim_span *sp, struct sim_run *runs, int n)
 {
 	uint32_t left = sp->len;
 
@@ -232,31 +225,20 @@ static int add_runs(const uint8_t *pkt, const struct span *sp, struct sim_run *r
 	return n;
 }
 
-int sim_writable_runs(const uint8_t *pkt, struct sim_run *runs)
+int sim_writable_runs(const struct azblob_sim *s, const uint8_t *pkt, struct sim_run *runs)
 {
-	struct azblob_vsp_request q;
-	struct span sp[3];
-	uint16_t off8;
-	int n;
+	const struct sim_span *sp = s->spans;
+	int n = add_runs(pkt, &sp[2], runs, 0);
 
-	memcpy(&off8, pkt + 2, 2);
-	memcpy(&q, pkt + (uint32_t)off8 * 8, sizeof(q));
-	spans(&q, sp);
-	n = add_runs(pkt, &sp[2], runs, 0);
-	if (n >= 0 && q.data_buffer_length)
+	if (n >= 0 && sp[0].len)
 		n = add_runs(pkt, &sp[0], runs, n);
 	return n;
 }
 
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r)
 {
-	struct azblob_vsp_request q;
-	struct span sp[3];
-	uint16_t off8;
+	const struct sim_span *sp = s->spans;
 
-	memcpy(&off8, pkt + 2, 2);
-	memcpy(&q, pkt + (uint32_t)off8 * 8, sizeof(q));
-	spans(&q, sp);
 	if (r->data_len && (r->data < s->ram || r->data >= s->ram + s->opts.ram_bytes))
 		scatter(s, pkt, &sp[0], r->data, r->data_len);
 	if (r->response < s->ram || r->response >= s->ram + s->opts.ram_bytes)

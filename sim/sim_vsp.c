@@ -264,7 +264,7 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 		return;
 	}
 	struct sim_run runs[SIM_RUNS];
-	int nruns = sim_writable_runs(s->pkt, runs);
+	int nruns = sim_writable_runs(s, s->pkt, runs);
 
 	if (nruns > 0 && overlaps(s, runs, nruns)) {
 		/* Log the first few; the counter tells the rest. */
