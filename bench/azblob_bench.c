@@ -29,6 +29,7 @@
 
 #include <azblob.h>
 
+#include "bench_util.h"
 #include "result.h"
 
 /* ---- allocation counter (the benchmark reports allocations per request) ---- */
@@ -81,24 +82,6 @@ struct cfg {
 	int client_cpu, host_cpu;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t s;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	CPU_ZERO(&s);
-	CPU_SET(cpu % (n > 0 ? n : 1), &s);
-	sched_setaffinity(0, sizeof(s), &s);
-}
-
 /* ---- floor: two threads ping-pong one cache line each way ---- */
 
 struct pingpong {
@@ -113,7 +96,7 @@ static void *floor_echo(void *arg)
 	struct pingpong *p = arg;
 	uint64_t last = 0;
 
-	pin(p->cpu);
+	pin_cpu(p->cpu);
 	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
 		uint64_t v = atomic_load_explicit(&p->ping, memory_order_acquire);
 
@@ -134,7 +117,7 @@ static void run_floor(const struct cfg *cfg, struct result *res)
 	memset(&p, 0, sizeof(p));
 	p.cpu = cfg->host_cpu;
 	pthread_create(&th, NULL, floor_echo, &p);
-	pin(cfg->client_cpu);
+	pin_cpu(cfg->client_cpu);
 	t0 = now_ns();
 	t_end = t0 + (uint64_t)(cfg->warmup * 1e9);
 	bool measuring = false;
@@ -305,7 +288,7 @@ static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint
 		host_stop(&h);
 		return -1;
 	}
-	pin(cfg->client_cpu);
+	pin_cpu(cfg->client_cpu);
 	char *req = azblob_alloc(c, 128);
 	char *resp = azblob_alloc(c, 512 * qd); /* one response buffer per request in flight */
 	uint8_t **data = __libc_calloc(nbufs, sizeof(*data));
@@ -502,25 +485,6 @@ static void print_json(const struct result *r, unsigned n, const char *cpu)
 		       (unsigned long long)r[i].ring_full);
 	}
 	printf("]}\n");
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(out, cap, "unknown");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && c) {
-			snprintf(out, cap, "%s", c + 2);
-			out[strcspn(out, "\n")] = 0;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
 }
 
 static void usage(FILE *f)

@@ -14,15 +14,9 @@
 #include <unistd.h>
 
 #include <uvmbus.h>
+
+#include "bench_util.h"
 #include <uvmbus/mem.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {

@@ -23,6 +23,8 @@
 
 #include <uvmbus.h>
 
+#include "bench_util.h"
+
 #define HDR   4096u
 #define DSIZE (256u * 1024u)
 #define BATCH 32
@@ -31,24 +33,6 @@ struct ring_pair {
 	uint8_t *mem;
 	struct uvmbus_ring *prod, *cons;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void pin_cpu(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % (n > 0 ? n : 1), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
 
 static void ring_pair_init(struct ring_pair *rp)
 {
@@ -291,26 +275,6 @@ static struct rtt bench_rtt(uint64_t n, bool rings)
 	free(samples);
 	free(pp);
 	return r;
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(out, cap, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && c) {
-			snprintf(out, cap, "%s", c + 2);
-			out[strcspn(out, "\n")] = 0;
-			break;
-		}
-	}
-	fclose(f);
 }
 
 static void usage(void)
