@@ -15,45 +15,12 @@ set -u
 AZ=${1:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
 HOST=${2:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
 AZURITE=${3:?usage: test_blob_cli.sh AZBLOB CLI_SIMHOST AZURITE_SH}
-T=$(mktemp -d "${TMPDIR:-/tmp}/azblob-blob-cli.XXXXXX")
-HPID=
-CHECKS=0
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-
-# shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-	"$AZURITE" stop "$T/azurite" >/dev/null 2>&1 || true
-	if [ -n "$HPID" ]; then
-		kill -TERM "$HPID" 2>/dev/null
-		wait "$HPID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	for f in out err; do
-		[ -s "$T/$f" ] && { echo "--- std$f of the last command:"; head -c 4000 "$T/$f"; }
-	done
-	[ -s "$T/azurite/azurite.log" ] && { echo "--- azurite log:"; tail -n 40 "$T/azurite/azurite.log"; }
-	[ -s "$T/host.err" ] && { echo "--- cli_simhost stderr:"; cat "$T/host.err"; }
-	exit 1
-}
-
-# run RC ARGS...: azblob ARGS must exit with RC (stdout, stderr kept).
-run() {
-	local want=$1 rc
-	shift
-	timeout 120 "$AZ" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" -eq "$want" ] || fail "azblob $* exited $rc, expected $want"
-	CHECKS=$((CHECKS + 1))
-}
-out_has() { grep -qE -- "$1" "$T/out" || fail "stdout lacks /$1/"; }
-out_lacks() { ! grep -qE -- "$1" "$T/out" || fail "stdout has /$1/"; }
-err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
+# shellcheck disable=SC2317 # called by lib.sh's cleanup
+extra_cleanup() { "$AZURITE" stop "$T/azurite" >/dev/null 2>&1 || true; }
+PROG=$AZ NAME=azblob
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- usage ----
 for c in put get ls rm mb rb; do

@@ -9,41 +9,9 @@
 set -u
 AZ=${1:?usage: test_cli.sh AZBLOB CLI_SIMHOST}
 HOST=${2:?usage: test_cli.sh AZBLOB CLI_SIMHOST}
-T=$(mktemp -d "${TMPDIR:-/tmp}/azblob-cli-test.XXXXXX")
-HPID=
-CHECKS=0
-
-cleanup() {
-	if [ -n "$HPID" ]; then
-		kill -TERM "$HPID" 2>/dev/null
-		wait "$HPID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in out err; do
-		[ -s "$T/$f" ] && { echo "--- std$f of the last command:"; cat "$T/$f"; }
-	done
-	[ -s "$T/host.err" ] && { echo "--- cli_simhost stderr:"; cat "$T/host.err"; }
-	exit 1
-}
-
-# run RC ARGS...: azblob ARGS must exit with RC (stdout, stderr kept).
-run() {
-	local want=$1 rc
-	shift
-	timeout 120 "$AZ" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" -eq "$want" ] || fail "azblob $* exited $rc, expected $want"
-	CHECKS=$((CHECKS + 1))
-}
-out_has() { grep -qE -- "$1" "$T/out" || fail "stdout lacks /$1/"; }
-err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
-out_empty() { [ ! -s "$T/out" ] || fail "stdout should be empty"; }
-err_empty() { [ ! -s "$T/err" ] || fail "stderr should be empty"; }
+PROG=$AZ NAME=azblob
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- help, usage, exit codes ----
 run 0 --help

@@ -9,36 +9,13 @@
 set -u
 D=${1:?usage: test_example.sh EPOLL_DAEMON CLI_SIMHOST}
 HOST=${2:?usage: test_example.sh EPOLL_DAEMON CLI_SIMHOST}
-T=$(mktemp -d "${TMPDIR:-/tmp}/azblob-example-test.XXXXXX")
-HPID=
 BG=
+# shellcheck disable=SC2317 # called by lib.sh's cleanup
+extra_cleanup() { [ -z "$BG" ] || kill -KILL "$BG" 2>/dev/null; }
+PROG=$D NAME=epoll_daemon
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-	[ -n "$BG" ] && kill -KILL "$BG" 2>/dev/null
-	if [ -n "$HPID" ]; then
-		kill -TERM "$HPID" 2>/dev/null
-		wait "$HPID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in out err; do
-		[ -s "$T/$f" ] && { echo "--- std$f of the last run:"; cat "$T/$f"; }
-	done
-	exit 1
-}
-
-# run RC ARGS...
-run() {
-	local want=$1 rc
-	shift
-	timeout 120 "$D" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" -eq "$want" ] || fail "epoll_daemon $* exited $rc, expected $want"
-}
 # field NAME: its value in the summary line
 field() {
 	grep -E '^epoll_daemon: summary: ' "$T/out" | grep -oE " $1=[^ ]+" | cut -d= -f2
@@ -52,7 +29,6 @@ expect() { # NAME OP VALUE (OP: = or >)
 	'>') [ "$v" -gt "$3" ] || fail "$1=$v, expected more than $3" ;;
 	esac
 }
-err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
 
 # background RC ARGS... after `wait_bg`: start now, check later
 background() {
