@@ -56,10 +56,25 @@ static void guest_gone(struct azblob_sim *s)
 	*s->rx.features = 1;
 	*s->rx.mask = 1;
 	s->tx_read = 0;
+	s->rx_waiting = false;
+	pthread_mutex_lock(&s->lock);
+	bool late = s->faults.dma_after_close;
+
+	pthread_mutex_unlock(&s->lock);
+	if (late && s->nheld) {
+		/* A host that still writes what it was handed, and answers into
+		 * the next channel: the buffers stay owned. */
+		for (unsigned i = 0; i < s->nheld; i++)
+			s->held[i].orphan = true;
+		sim_log(s, UVMBUS_LOG_INFO,
+			"guest disconnected: channel closed, %u request(s) will still be written "
+			"(dma_after_close)",
+			s->nheld);
+		return;
+	}
 	s->nheld = 0;
 	/* the channel is closed: nothing the host held can be written now */
 	memset(s->owned, 0, s->owned_units * sizeof(*s->owned));
-	s->rx_waiting = false;
 	sim_log(s, UVMBUS_LOG_INFO, "guest disconnected: channel closed");
 }
 

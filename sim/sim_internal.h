@@ -41,6 +41,7 @@ struct sim_pending {
 	struct sim_run runs[SIM_RUNS]; /* owned until the answer is written */
 	uint8_t nruns;
 	bool dropped;
+	bool orphan; /* its channel was closed (dma_after_close): late DMA */
 };
 
 struct azblob_sim {
@@ -63,7 +64,9 @@ struct azblob_sim {
 	size_t rings_len;
 	struct hring tx, rx; /* guest's TX (we consume), guest's RX (we produce) */
 	uint32_t tx_read;    /* our private read position in TX */
-	uint8_t *uio_pages;  /* 3 pages: [1] int_page, [2] monitor page */
+	atomic_bool rescind_done;
+	uint64_t rescind_tx_hash; /* the guest's TX ring at the rescind */
+	uint8_t *uio_pages;	  /* 3 pages: [1] int_page, [2] monitor page */
 
 	/* connection */
 	int listen_fd, conn_fd;

@@ -56,6 +56,13 @@ void azblob_sim_opts_init(struct azblob_sim_opts *o)
 /* Statistics are written by the sim thread and read by others. */
 #define STAT_ADD(s, field, n) __atomic_fetch_add(&(s)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
 
+/* A one-shot fault counter is armed: the serving loop takes the lock. */
+static bool sim_oneshots_armed(const struct azblob_sim_faults *f)
+{
+	return f->drop || f->duplicate || f->unknown_tid || f->oversize_response || f->corrupt ||
+	       f->corrupt_tx_read || f->skip_data_write;
+}
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -149,6 +156,14 @@ static void corrupt_descriptor(struct azblob_sim *s)
 static bool emit(struct azblob_sim *s, struct sim_pending *p)
 {
 	struct azblob_sim_faults *f = &s->faults;
+
+	if (p->orphan) {
+		/* dma_after_close: the late write lands in whatever the guest
+		 * now keeps in those pages. */
+		for (unsigned i = 0; i < p->nruns; i++)
+			memset(s->ram + p->runs[i].gpa, 0xa5, p->runs[i].len);
+		STAT_ADD(s, faults, 1);
+	}
 
 	/* No one-shot fault armed: no lock on the common path. */
 	if (!atomic_load_explicit(&s->oneshots, memory_order_acquire))
@@ -247,6 +262,24 @@ static void emit_due(struct azblob_sim *s)
 
 /* ---- requests ---- */
 
+/* The skip_data_write fault: a copy of the data buffer as the guest left
+ * it, put back after the backend answered. NULL: not armed. */
+static uint8_t *skip_data_write(struct azblob_sim *s, const struct azblob_sim_req *r)
+{
+	uint8_t *keep = NULL;
+
+	if (!r->data_len || !atomic_load_explicit(&s->oneshots, memory_order_acquire))
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	if (s->faults.skip_data_write && (keep = malloc(r->data_len))) {
+		s->faults.skip_data_write--;
+		STAT_ADD(s, faults, 1);
+		memcpy(keep, r->data, r->data_len);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return keep;
+}
+
 static void serve_packet(struct azblob_sim *s, uint32_t len)
 {
 	struct azblob_sim_req r;
@@ -276,12 +309,36 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 	}
 	STAT_ADD(s, requests, 1);
 	STAT_ADD(s, bytes_in, r.data_valid);
+	uint8_t *keep = skip_data_write(s, &r);
+
 	status = s->be->handle(s->be_state, &r, &rlen, &dout);
+	if (keep) {
+		memcpy(r.data, keep, r.data_len);
+		free(keep);
+	}
 	if (rlen > r.response_cap)
 		rlen = r.response_cap;
 	STAT_ADD(s, bytes_out, dout);
 	sim_unbounce(s, s->pkt, &r);
 	hold(s, tid, status, rlen, r.timeout_ms, runs, nruns);
+}
+
+/* The corrupt_tx_read fault: an impossible read index (past the data
+ * area, not a multiple of 8), and no more draining: a broken host. */
+static void corrupt_tx_read(struct azblob_sim *s)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->faults.corrupt_tx_read) {
+		s->faults.corrupt_tx_read--;
+		s->faults.stop_draining = true;
+		STAT_ADD(s, faults, 1);
+		hit = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (hit)
+		__atomic_store_n(s->tx.r, s->tx.size + 12, __ATOMIC_RELEASE);
 }
 
 /* Read what the guest queued in TX. Returns packets handled, -1 when the
@@ -316,6 +373,8 @@ static int drain_tx(struct azblob_sim *s)
 
 		if (hring_consume(&s->tx, s->tx_read, bytes))
 			sim_conn_interrupt(s); /* the guest waited for TX room */
+		if (atomic_load_explicit(&s->oneshots, memory_order_acquire))
+			corrupt_tx_read(s);
 	}
 	return n;
 }
@@ -333,9 +392,22 @@ static bool scan_monitor(struct azblob_sim *s, uint64_t now, uint32_t scan_us)
 	return __atomic_fetch_and(pending, ~bit, __ATOMIC_SEQ_CST) & bit;
 }
 
+/* FNV-1a of the guest's TX ring (write index and data): to see whether the
+ * guest wrote it after the rescind. */
+static uint64_t tx_hash(struct azblob_sim *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ __atomic_load_n(s->tx.w, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < s->tx.size; i++)
+		h = (h ^ s->tx.data[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static void do_rescind(struct azblob_sim *s)
 {
 	sim_log(s, UVMBUS_LOG_INFO, "rescinding the device");
+	s->rescind_tx_hash = tx_hash(s);
+	atomic_store(&s->rescind_done, true);
 	sim_conn_close(s);
 	s->nheld = 0;
 	memset(s->owned, 0, s->owned_units * sizeof(*s->owned));
@@ -482,8 +554,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	s->faults = s->opts.faults;
 	s->cur_delay_us = s->faults.delay_us;
 	s->cur_jitter_us = s->faults.jitter_us;
-	atomic_store(&s->oneshots, s->faults.drop || s->faults.duplicate || s->faults.unknown_tid ||
-				       s->faults.oversize_response || s->faults.corrupt);
+	atomic_store(&s->oneshots, sim_oneshots_armed(&s->faults));
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
 	s->rng = s->opts.seed ? s->opts.seed : 1;
@@ -617,10 +688,7 @@ void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults 
 {
 	pthread_mutex_lock(&s->lock);
 	s->faults = *f;
-	atomic_store_explicit(&s->oneshots,
-			      f->drop || f->duplicate || f->unknown_tid || f->oversize_response ||
-				  f->corrupt,
-			      memory_order_release);
+	atomic_store_explicit(&s->oneshots, sim_oneshots_armed(f), memory_order_release);
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
 	unsigned gen = atomic_fetch_add_explicit(&s->faults_gen, 1, memory_order_release) + 1;
@@ -650,6 +718,9 @@ void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st)
 	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "stats are u64s");
 	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	/* The rings stay mapped here: any later guest write shows. */
+	if (atomic_load(&s->rescind_done) && tx_hash(s) != s->rescind_tx_hash)
+		st->writes_after_rescind = 1;
 }
 
 int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap)

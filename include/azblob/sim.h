@@ -69,6 +69,17 @@ struct azblob_sim_faults {
 	bool stop_draining;	    /* stop reading the guest's TX ring (it fills) */
 	uint32_t pause_ms;	    /* stop reading TX for this long, once */
 	uint32_t monitor_scan_us;   /* how often the monitor page is scanned */
+	/* next N TX reads: after taking the guest's packets, publish an
+	 * impossible TX read_index and stop draining (a broken host) */
+	uint32_t corrupt_tx_read;
+	/* requests held when the guest closes the channel are not dropped:
+	 * at their due time the host writes a pattern (0xA5) into their
+	 * response and data buffers and sends the completion into whatever
+	 * channel is open then (a host that DMAs after close) */
+	bool dma_after_close;
+	/* next N requests with a data buffer: answer as usual (the response
+	 * still claims its data) but leave the data buffer unwritten */
+	uint32_t skip_data_write;
 };
 
 struct azblob_sim_stats {
@@ -88,6 +99,9 @@ struct azblob_sim_stats {
 	 * another request the host has not answered yet: the guest reused a
 	 * buffer the host may still write. Must stay 0. */
 	uint64_t reused_buffers;
+	/* The guest wrote its TX ring after the rescind (1 once seen): on
+	 * newer kernels those ring pages are already freed. Must stay 0. */
+	uint64_t writes_after_rescind;
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */
