@@ -83,9 +83,37 @@ int uvmbus_mem_close(struct uvmbus_mem *m)
 		return -EBUSY;
 	}
 	if (m->ops->close)
-		m->ops->close(m);
+		m->ops->close(m, false);
 	free(m);
 	return 0;
+}
+
+uint64_t uvmbus_mem_abandon(struct uvmbus_mem *m)
+{
+	uint64_t bytes = 0;
+	unsigned n = 0;
+
+	if (!m)
+		return 0;
+	while (m->regions) {
+		struct uvmbus_region *r = m->regions;
+
+		/* Neither unpinned nor unmapped: only the bookkeeping goes. */
+		m->regions = r->next;
+		bytes += r->owned ? r->map_len : r->len;
+		n++;
+		pfn_table_free(&r->pfns);
+		free(r);
+	}
+	if (n)
+		LOG_WARN(&m->opts.log,
+			 "mem: %u region(s), %llu bytes, stay pinned and mapped until the process "
+			 "exits: the host may still write them",
+			 n, (unsigned long long)bytes);
+	if (m->ops->close)
+		m->ops->close(m, true);
+	free(m);
+	return bytes;
 }
 
 const char *uvmbus_mem_backend_name(const struct uvmbus_mem *m)

@@ -52,7 +52,9 @@ struct pin_ops {
 	/* Pin [r->addr, +r->len) and fill r->pfns and r->pin_id. */
 	int (*pin)(struct uvmbus_mem *m, struct uvmbus_region *r);
 	void (*unpin)(struct uvmbus_mem *m, struct uvmbus_region *r);
-	void (*close)(struct uvmbus_mem *m);
+	/* keep: regions left pinned and mapped (uvmbus_mem_abandon): release
+	 * the backend without unmapping or unpinning anything. */
+	void (*close)(struct uvmbus_mem *m, bool keep);
 };
 
 struct uvmbus_mem {

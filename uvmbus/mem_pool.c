@@ -98,6 +98,18 @@ int uvmbus_pool_destroy(struct uvmbus_pool *p)
 	return 0;
 }
 
+void uvmbus_pool_abandon(struct uvmbus_pool *p)
+{
+	if (!p)
+		return;
+	p->region->pool_users--;
+	p->mem->pools--;
+	free(p->bufs);
+	free(p->free_stack);
+	free(p->in_use);
+	free(p);
+}
+
 struct uvmbus_buf *uvmbus_pool_get(struct uvmbus_pool *p)
 {
 	uint32_t i;

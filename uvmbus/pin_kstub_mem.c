@@ -54,8 +54,11 @@ static void kstub_mem_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
 			rc);
 }
 
-static void kstub_mem_close(struct uvmbus_mem *m)
+static void kstub_mem_close(struct uvmbus_mem *m, bool keep)
 {
+	/* keep: regions still registered go into the module's quarantine
+	 * when the file closes; their mappings stay. */
+	(void)keep;
 	uvmbus_kstub_close(m->backend);
 }
 

@@ -121,8 +121,10 @@ static void pagemap_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
 	munlock((void *)va, end - va);
 }
 
-static void pagemap_close(struct uvmbus_mem *m)
+static void pagemap_close(struct uvmbus_mem *m, bool keep)
 {
+	/* keep: regions stay locked and mapped; nothing to undo here. */
+	(void)keep;
 	struct pagemap *pm = m->backend;
 
 	close(pm->fd);

@@ -3,13 +3,23 @@
  * Pinning backend "sim": guest RAM is the simulator's memfd; a pfn is a
  * 4 KiB page offset in it. The context maps its window of the memfd once
  * (2 MiB-aligned in both the file and our address space, so granule
- * arithmetic holds) and carves regions from it, first fit in 2 MiB chunks.
- * Registered caller memory must lie inside that window.
+ * arithmetic holds) and carves regions from it in 2 MiB chunks.
+ *
+ * Which chunks are taken is guest RAM's own business, shared by every
+ * context on the memfd in any process, as a kernel's page allocator is:
+ * the first chunk of the file holds one 32-bit entry per chunk, the pid
+ * of the process that holds it (0: free; the first chunk is the table's
+ * own). A context never takes a chunk another live process holds, or one
+ * its own process left behind (uvmbus_mem_abandon: memory a host may still
+ * write); a dead process's chunks are taken over.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mem_internal.h"
 
@@ -19,9 +29,36 @@ struct sim_ram {
 	size_t reserve_len;
 	uint64_t file_off;
 	size_t size;
-	size_t nchunks;
-	uint8_t *used; /* one byte per 2 MiB chunk */
+	size_t nchunks;	    /* in the window */
+	size_t first_chunk; /* the window's first chunk in the file */
+	uint32_t *table;    /* per chunk of the file: holder pid, 0 free */
+	size_t table_chunks;
+	uint32_t pid;
 };
+
+#define TABLE_BYTES UVMBUS_HUGEPAGE_SIZE
+
+static int map_table(struct sim_ram *s, int fd, const struct uvmbus_log *log)
+{
+	struct stat st;
+	void *t;
+
+	if (fstat(fd, &st) || st.st_size < (off_t)TABLE_BYTES) {
+		LOG_ERR(log, "mem: sim backend: guest RAM is smaller than its allocation table");
+		return -EINVAL;
+	}
+	s->table_chunks = (size_t)st.st_size / UVMBUS_HUGEPAGE_SIZE;
+	if (s->table_chunks > TABLE_BYTES / sizeof(uint32_t))
+		s->table_chunks = TABLE_BYTES / sizeof(uint32_t);
+	t = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	s->table = t;
+	s->pid = (uint32_t)getpid();
+	/* Chunk 0 is the table: never handed out (an id no process has). */
+	__atomic_store_n(&s->table[0], UINT32_MAX, __ATOMIC_RELEASE);
+	return 0;
+}
 
 static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 {
@@ -29,6 +66,7 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 	struct sim_ram *s;
 	uintptr_t aligned;
 	void *p;
+	int rc;
 
 	if (o->sim_fd < 0 || !o->sim_size || o->sim_size % huge || o->sim_offset % huge) {
 		LOG_ERR(&o->log, "mem: sim backend needs the guest-RAM memfd and a window of it "
@@ -41,12 +79,17 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 	s->size = o->sim_size;
 	s->file_off = o->sim_offset;
 	s->nchunks = s->size / huge;
-	s->used = calloc(s->nchunks, 1);
+	s->first_chunk = s->file_off / huge;
+	rc = map_table(s, o->sim_fd, &o->log);
+	if (rc) {
+		free(s);
+		return rc;
+	}
 	s->reserve_len = s->size + huge;
 	s->reserve = mmap(NULL, s->reserve_len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!s->used || s->reserve == MAP_FAILED) {
-		free(s->used);
+	if (s->reserve == MAP_FAILED) {
+		munmap(s->table, TABLE_BYTES);
 		free(s);
 		return -ENOMEM;
 	}
@@ -59,7 +102,7 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 		LOG_ERR(&o->log, "mem: sim backend: mmap of guest RAM [%llu, +%zu): %s",
 			(unsigned long long)s->file_off, s->size, strerror(err));
 		munmap(s->reserve, s->reserve_len);
-		free(s->used);
+		munmap(s->table, TABLE_BYTES);
 		free(s);
 		return -err;
 	}
@@ -68,21 +111,46 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 	return 0;
 }
 
+/* Take file chunk f for us: free, or held by a process that is gone. */
+static bool claim(struct sim_ram *s, size_t f)
+{
+	uint32_t *e = &s->table[f];
+	uint32_t cur = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+	if (f >= s->table_chunks)
+		return false;
+	if (cur &&
+	    (cur == s->pid || cur == UINT32_MAX || kill((pid_t)cur, 0) == 0 || errno != ESRCH))
+		return false;
+	return __atomic_compare_exchange_n(e, &cur, s->pid, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+static void unclaim(struct sim_ram *s, size_t first, size_t n)
+{
+	for (size_t f = first; f < first + n; f++)
+		__atomic_store_n(&s->table[f], 0u, __ATOMIC_RELEASE);
+}
+
 static int sim_map(struct uvmbus_mem *m, size_t len, size_t page_size, void **addr)
 {
 	struct sim_ram *s = m->backend;
-	size_t need = len / UVMBUS_HUGEPAGE_SIZE, run = 0;
+	size_t need = len / UVMBUS_HUGEPAGE_SIZE;
 
 	(void)page_size;
-	for (size_t i = 0; i < s->nchunks; i++) {
-		run = s->used[i] ? 0 : run + 1;
-		if (run == need) {
-			size_t first = i + 1 - need;
+	for (size_t i = 0; i + need <= s->nchunks; i++) {
+		size_t got = 0, f = s->first_chunk + i;
 
-			memset(s->used + first, 1, need);
-			*addr = s->window + first * UVMBUS_HUGEPAGE_SIZE;
+		while (got < need && claim(s, f + got))
+			got++;
+		if (got == need) {
+			*addr = s->window + i * UVMBUS_HUGEPAGE_SIZE;
+			/* A dead holder's bytes are not ours to see. */
+			memset(*addr, 0, len);
 			return 0;
 		}
+		unclaim(s, f, got);
+		i += got;
 	}
 	LOG_ERR(&m->opts.log, "mem: sim backend: no %zu contiguous bytes left in guest RAM (%zu)",
 		len, s->size);
@@ -96,7 +164,7 @@ static void sim_unmap(struct uvmbus_mem *m, void *addr, size_t len)
 
 	/* Fresh memory for the next owner, as a new mapping would be. */
 	memset(addr, 0, len);
-	memset(s->used + first, 0, len / UVMBUS_HUGEPAGE_SIZE);
+	unclaim(s, s->first_chunk + first, len / UVMBUS_HUGEPAGE_SIZE);
 }
 
 static int sim_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
@@ -129,12 +197,15 @@ static void sim_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
 	(void)r;
 }
 
-static void sim_close(struct uvmbus_mem *m)
+static void sim_close(struct uvmbus_mem *m, bool keep)
 {
 	struct sim_ram *s = m->backend;
 
-	munmap(s->reserve, s->reserve_len);
-	free(s->used);
+	/* keep: the window stays mapped and its chunks stay ours in the
+	 * table until the process exits. */
+	if (!keep)
+		munmap(s->reserve, s->reserve_len);
+	munmap(s->table, TABLE_BYTES);
 	free(s);
 }
 

@@ -71,6 +71,15 @@ UVMBUS_API int uvmbus_mem_open(struct uvmbus_mem **out, const struct uvmbus_mem_
 
 /* Close: -EBUSY (nothing freed) while regions or pools remain. */
 UVMBUS_API int uvmbus_mem_close(struct uvmbus_mem *m);
+/*
+ * Close the context, leaving every region it still has pinned and mapped
+ * until the process exits, never reused: for memory a host may still
+ * write (requests it never answered). Under kstub the module keeps the
+ * pins in its quarantine after the file closes; the pagemap backend leaves
+ * the pages locked; the sim backend leaves its chunks claimed in guest
+ * RAM's allocation table. Logged with the size. Returns the bytes left.
+ */
+UVMBUS_API uint64_t uvmbus_mem_abandon(struct uvmbus_mem *m);
 
 /* Name of the backend in use ("kstub", "pagemap", "sim"). */
 UVMBUS_API const char *uvmbus_mem_backend_name(const struct uvmbus_mem *m);
@@ -155,6 +164,10 @@ UVMBUS_API int uvmbus_pool_create(struct uvmbus_mem *m, size_t size, uint32_t co
 				  struct uvmbus_pool **out);
 /* -EBUSY while buffers are out. */
 UVMBUS_API int uvmbus_pool_destroy(struct uvmbus_pool *p);
+/* Free the pool's bookkeeping but not its region: the memory stays with
+ * the context (see uvmbus_mem_abandon()). For buffers the host may still
+ * write. */
+UVMBUS_API void uvmbus_pool_abandon(struct uvmbus_pool *p);
 /* O(1), no lock: NULL when the pool is exhausted (-ENOMEM for callers). */
 UVMBUS_API struct uvmbus_buf *uvmbus_pool_get(struct uvmbus_pool *p);
 /* O(1): -EALREADY (counted, nothing done) for a buffer already free,
