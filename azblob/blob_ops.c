@@ -219,21 +219,20 @@ static int op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t da
 	};
 	int rc;
 
+	uint32_t t = e->timeout_ms ? e->timeout_ms : e->c->opts.default_timeout_ms;
+
+	/* The buffer served earlier requests: what the host does not write
+	 * (it may claim bytes it never wrote) must read as zeros, never as
+	 * another request's head or another blob's bytes. */
+	memset(op->resp, 0, HEAD_RESP);
+	if (data_len > data_valid)
+		memset(op->data + data_valid, 0, data_len - data_valid);
 	op->completed = false;
 	op->busy = true;
 	e->busy++;
-	for (;;) {
-		rc = azblob_submit(e->c, &r);
-		if (rc != -EAGAIN)
-			break;
-		rc = azblob_flush(e->c);
-		if (rc >= 0)
-			rc = azblob_poll(e->c, 0);
-		if (rc < 0)
-			break;
-		if (rc == 0)
-			azblob_wait(e->c, 1);
-	}
+	/* A queue full of unanswered requests: wait no longer than the
+	 * request's own timeout for a slot. */
+	rc = az_submit_until(e->c, &r, az_now_ns() + (uint64_t)t * 1000000u);
 	if (rc) {
 		op->busy = false;
 		e->busy--;
@@ -329,9 +328,13 @@ static int finish(struct eng *e, int rc)
 		for (unsigned i = 0; i < e->nops; i++)
 			e->ops[i].completed = false;
 		if (r < 0 && e->busy) {
-			/* Cannot happen: a failing client has failed them all. */
-			az_log(e->c, UVMBUS_LOG_ERR, "azblob: blob: requests left in flight");
-			break;
+			/* A failing client answers everything in flight; should any
+			 * of ours be left, answer them now (their buffers stay held)
+			 * so that no callback can reach e->ops once freed. */
+			az_log(e->c, UVMBUS_LOG_WARN,
+			       "azblob: blob: %u request(s) left in flight after %s: cancelled",
+			       e->busy, strerror(-r));
+			az_cancel_user(e->c, op_done, e->ops, e->ops + e->nops);
 		}
 	}
 	if (rc && !e->err)

@@ -11,6 +11,7 @@
 #define DEFAULT_QD	   128u
 #define DEFAULT_TIMEOUT_MS 30000u
 #define DEFAULT_POOL_BUF   (64u * 1024u)
+#define DEFAULT_CLOSE_MS   5000u
 
 void azblob_opts_init(struct azblob_opts *o)
 {
@@ -106,6 +107,23 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 	return c->alloc_map && c->pool_busy && c->pool_free_pending ? 0 : -ENOMEM;
 }
 
+/* Each slot's first generation is random: a trans_id of this client
+ * cannot be predicted, and an answer meant for an earlier client on the
+ * channel matches nothing here (but with 2^-32 odds). */
+static int random_generations(struct azblob_client *c)
+{
+	for (uint32_t i = 0; i < c->qd; i++) {
+		uint32_t g;
+
+		if (getrandom(&g, sizeof(g), 0) != sizeof(g)) {
+			az_log(c, UVMBUS_LOG_ERR, "azblob: getrandom: %s", strerror(errno));
+			return -errno;
+		}
+		c->slots[i].gen = g ? g : 1;
+	}
+	return 0;
+}
+
 int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 {
 	struct azblob_opts dflt;
@@ -142,19 +160,22 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 		free(c);
 		return -EINVAL;
 	}
+	if (!c->opts.close_timeout_ms)
+		c->opts.close_timeout_ms = DEFAULT_CLOSE_MS;
 	c->qd = c->opts.queue_depth;
 	c->slots = calloc(c->qd, sizeof(*c->slots));
 	c->free_slots = calloc(c->qd, sizeof(*c->free_slots));
 	rc = c->slots && c->free_slots ? 0 : -ENOMEM;
+	if (!rc)
+		rc = random_generations(c);
 	for (uint32_t i = 0; !rc && i < c->qd; i++) {
 		c->free_slots[i] = c->qd - 1 - i;
-		c->slots[i].gen = 1;
 		for (int k = 0; k < 3; k++)
 			c->slots[i].pool_idx[k] = -1;
 	}
 	c->nfree = c->qd;
-	if (getrandom(&c->guid_salt, sizeof(c->guid_salt), 0) != sizeof(c->guid_salt))
-		c->guid_salt = (uint64_t)(uintptr_t)c ^ az_now_ns();
+	if (!rc && getrandom(&c->guid_salt, sizeof(c->guid_salt), 0) != sizeof(c->guid_salt))
+		rc = -errno;
 	if (!rc)
 		rc = open_device(c, o);
 	if (!rc)
@@ -169,41 +190,93 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	return 0;
 }
 
-int azblob_close(struct azblob_client *c)
+/* Wait up to close_timeout_ms for the host to answer what is still out
+ * (in flight or timed out), polling: callbacks run as answers and
+ * deadlines come. Nothing to wait for on a dead or broken channel. */
+static void close_wait(struct azblob_client *c)
 {
-	if (!c)
-		return 0;
-	/* 1. Everything in flight is answered now, with ECANCELED. */
-	if (c->slots)
-		az_fail_all(c, -ECANCELED);
-	/* 2. Close the channel: from here on the host touches no guest
-	 *    memory (uio: the last close closes the channel). */
-	uvmbus_dev_close(c->dev);
-	c->dev = NULL;
-	azblob_sim_disconnect(&c->sim);
-	/* 3. Only now release what the host could have been writing. */
+	uint64_t end = az_now_ns() + (uint64_t)c->opts.close_timeout_ms * 1000000u;
+
+	if (azblob_flush(c) < 0)
+		return;
+	while (c->inflight + c->held) {
+		uint64_t now = az_now_ns();
+
+		if (now >= end || azblob_poll(c, 0) < 0)
+			return;
+		if (!uvmbus_ring_readable(c->rx)) {
+			uint64_t left = (end - now) / 1000000 + 1;
+
+			azblob_wait(c, left < 10 ? (int)left : 10);
+		}
+	}
+}
+
+/* Release everything; memory of requests the host never answered is
+ * abandoned instead (pinned, mapped, unused until the process exits).
+ * Returns the number of such requests. */
+static uint32_t release_memory(struct azblob_client *c)
+{
+	uint32_t unanswered = 0;
+	uint64_t bytes = 0;
+
 	for (uint32_t i = 0; c->slots && i < c->qd; i++)
 		if (c->slots[i].state != SLOT_FREE)
-			az_slot_release(c, i);
+			unanswered++;
+	/* Answered requests hold nothing; unanswered ones keep their region
+	 * references, so their regions are neither released nor destroyed. */
 	if (c->pool) {
 		for (uint32_t i = 0; c->alloc_map && i < c->opts.pool_bufs; i++)
 			if (c->alloc_map[i])
 				uvmbus_pool_put(c->pool, c->alloc_map[i]);
-		uvmbus_pool_destroy(c->pool);
+		for (uint32_t i = 0; unanswered && i < c->qd; i++)
+			if (c->slots[i].bounce)
+				uvmbus_pool_put(c->pool, c->slots[i].bounce);
+		if (uvmbus_pool_destroy(c->pool))
+			uvmbus_pool_abandon(c->pool);
 	}
 	for (unsigned i = 0; i < c->nreg; i++)
-		uvmbus_region_release(c->reg[i]);
-	if (c->mem) {
+		uvmbus_region_release(c->reg[i]); /* -EBUSY: in use, left to abandon */
+	if (!c->mem)
+		return unanswered;
+	if (!unanswered) {
 		if (uvmbus_mem_close(c->mem))
 			az_log(c, UVMBUS_LOG_WARN, "azblob: memory still in use at close");
+		return 0;
 	}
+	bytes = uvmbus_mem_abandon(c->mem);
+	az_log(c, UVMBUS_LOG_WARN,
+	       "azblob: close: %u request(s) never answered by the host: their memory (%llu "
+	       "bytes) stays pinned and unused until the process exits",
+	       unanswered, (unsigned long long)bytes);
+	return unanswered;
+}
+
+int azblob_close(struct azblob_client *c)
+{
+	uint32_t unanswered;
+
+	if (!c)
+		return 0;
+	/* 1. As the original driver: the host answers what it holds first. */
+	if (c->slots && c->dev && !c->dead && !c->broken)
+		close_wait(c);
+	/* 2. Whatever is still in flight is answered now, with ECANCELED. */
+	if (c->slots)
+		az_fail_all(c, -ECANCELED);
+	/* 3. Close the channel (uio: the last close closes it). */
+	uvmbus_dev_close(c->dev);
+	c->dev = NULL;
+	azblob_sim_disconnect(&c->sim);
+	/* 4. Release what the host answered; never reuse what it did not. */
+	unanswered = release_memory(c);
 	free(c->alloc_map);
 	free(c->pool_busy);
 	free(c->pool_free_pending);
 	free(c->slots);
 	free(c->free_slots);
 	free(c);
-	return 0;
+	return unanswered ? -EBUSY : 0;
 }
 
 /* ---- memory ---- */
@@ -218,6 +291,8 @@ void *azblob_alloc(struct azblob_client *c, size_t len)
 	if (!b)
 		return NULL;
 	c->alloc_map[b->index] = b;
+	/* The last user's bytes (maybe another request's data) never show. */
+	memset(b->addr, 0, len);
 	return b->addr;
 }
 

@@ -33,6 +33,8 @@ void az_slot_release(struct azblob_client *c, uint32_t i)
 	}
 	if (s->bounce)
 		uvmbus_pool_put(c->pool, s->bounce);
+	if (s->state == SLOT_QUARANTINED)
+		c->held--;
 	memset(s->region, 0, sizeof(s->region));
 	s->bounce = NULL;
 	s->state = SLOT_FREE;
@@ -56,8 +58,23 @@ static void quarantine(struct azblob_client *c, uint32_t i, int err)
 	struct slot *s = &c->slots[i];
 
 	s->state = SLOT_QUARANTINED;
+	c->held++;
 	c->inflight--;
 	s->done(s->user, err, 0, 0);
+}
+
+void az_cancel_user(struct azblob_client *c, azblob_done_fn done, const void *lo, const void *hi)
+{
+	for (uint32_t i = 0; i < c->qd; i++) {
+		const struct slot *s = &c->slots[i];
+
+		if (s->state == SLOT_INFLIGHT && s->done == done &&
+		    (const uint8_t *)s->user >= (const uint8_t *)lo &&
+		    (const uint8_t *)s->user < (const uint8_t *)hi) {
+			c->st.cancelled++;
+			quarantine(c, i, -ECANCELED);
+		}
+	}
 }
 
 void az_fail_all(struct azblob_client *c, int err)
@@ -80,6 +97,17 @@ void az_mark_dead(struct azblob_client *c)
 	az_log(c, UVMBUS_LOG_ERR, "azblob: device rescinded: %u request(s) fail with ENODEV",
 	       c->inflight);
 	az_fail_all(c, -ENODEV);
+}
+
+void az_mark_broken(struct azblob_client *c, const char *why)
+{
+	if (c->broken || c->dead)
+		return;
+	c->broken = true;
+	c->st.broken++;
+	az_log(c, UVMBUS_LOG_ERR, "azblob: %s: channel broken, %u request(s) fail with EIO", why,
+	       c->inflight);
+	az_fail_all(c, -EIO);
 }
 
 static void handle(struct azblob_client *c, const uint8_t *pkt, size_t len, uint64_t now)
@@ -174,12 +202,13 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
  * (one system call, at most once per rescind_check_ms) so that a rescinded
  * device is noticed even by a caller that only busy-polls. While answers
  * flow (the steady state) this never runs. */
-static void check_fd(struct azblob_client *c, uint64_t now)
+void az_check_fd(struct azblob_client *c, uint64_t now)
 {
 	struct pollfd p = {.fd = uvmbus_chan_fd(c->ch), .events = POLLIN};
 	uint32_t count;
 
 	c->last_fd_check_ns = now;
+	c->st.fd_checks++;
 	if (poll(&p, 1, 0) <= 0)
 		return;
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -219,13 +248,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 			continue;
 		}
 		if (rc) {
-			c->broken = true;
-			az_log(
-			    c, UVMBUS_LOG_ERR,
-			    "azblob: the host corrupted the RX ring: channel broken, %u request(s) "
-			    "fail with EIO",
-			    c->inflight);
-			az_fail_all(c, -EIO);
+			az_mark_broken(c, "the host corrupted the RX ring");
 			return -EIO;
 		}
 		handle(c, pkt, len, now);
@@ -242,7 +265,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		check_timeouts(c, now);
 	if (!n && c->inflight && now - c->last_activity_ns > c->fd_check_ns &&
 	    now - c->last_fd_check_ns > c->fd_check_ns)
-		check_fd(c, now);
+		az_check_fd(c, now);
 	if (uvmbus_chan_dead(c->ch))
 		az_mark_dead(c);
 	return c->dead ? -ENODEV : (int)n;
@@ -275,6 +298,7 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 {
 	*st = c->st;
+	st->held_slots = c->held;
 }
 
 int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
@@ -304,72 +328,4 @@ int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 		n += (size_t)k;
 	}
 	return (int)n;
-}
-
-/* ---- the original driver's synchronous call ---- */
-
-struct sync_result {
-	bool done;
-	int err;
-	uint32_t status, len;
-};
-
-static void sync_done(void *user, int err, uint32_t status, uint32_t len)
-{
-	struct sync_result *r = user;
-
-	r->done = true;
-	r->err = err;
-	r->status = status;
-	r->len = len;
-}
-
-int azblob_request_sync(struct azblob_client *c, struct azblob_request_sync_abi *a)
-{
-	struct sync_result res = {0};
-	struct azblob_request r = {
-	    .request = (const void *)(uintptr_t)a->request_buffer,
-	    .request_len = a->request_len,
-	    .response = (void *)(uintptr_t)a->response_buffer,
-	    .response_len = a->response_len,
-	    .data = (void *)(uintptr_t)a->data_buffer,
-	    .data_len = a->data_len,
-	    .data_valid = a->data_valid,
-	    .timeout_ms = a->timeout,
-	    .guid = a->guid,
-	    .done = sync_done,
-	    .user = &res,
-	};
-	int rc;
-
-	if (a->reserved) {
-		az_log(c, UVMBUS_LOG_ERR, "azblob: request_sync: the padding field must be 0");
-		return -EINVAL;
-	}
-	if (!a->data_len)
-		r.data = NULL;
-	do {
-		rc = azblob_submit(c, &r);
-		if (rc == -EAGAIN) {
-			/* full: make room the way an ioctl caller would wait */
-			azblob_flush(c);
-			if (azblob_poll(c, 0) == 0)
-				azblob_wait(c, 10);
-		}
-	} while (rc == -EAGAIN);
-	if (rc)
-		return rc;
-	rc = azblob_flush(c);
-	while (!res.done) {
-		rc = azblob_poll(c, 0);
-		if (rc < 0 && !res.done)
-			return rc;
-		if (!res.done && !c->opts.interrupt_mode)
-			continue; /* busy-poll: the fast path */
-		if (!res.done)
-			azblob_wait(c, -1);
-	}
-	a->response.status = res.status;
-	a->response.response_len = res.len;
-	return res.err;
 }

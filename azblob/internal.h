@@ -54,6 +54,7 @@ struct azblob_client {
 	struct slot *slots;
 	uint32_t *free_slots;
 	uint32_t nfree, qd, inflight;
+	uint32_t held; /* slots of requests answered to the caller, not by the host */
 	uint32_t max_pages;
 	uint32_t gen_seed;
 	bool dead, broken;
@@ -81,7 +82,34 @@ static inline uint64_t az_now_ns(void)
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);
 void az_fail_all(struct azblob_client *c, int err);
+/* Answer now (-ECANCELED) the requests in flight whose callback is `done`
+ * with user in [lo, hi): their slots and buffers stay held as after a
+ * timeout. For a caller that must return with nothing left to call back. */
+void az_cancel_user(struct azblob_client *c, azblob_done_fn done, const void *lo, const void *hi);
+
+/* Look at the interrupt fd (one system call, no wait): a rescind found
+ * there marks the client dead. Counted in fd_checks. */
+void az_check_fd(struct azblob_client *c, uint64_t now);
+/* Before writing the rings: after rescind_check_ms of host silence, look
+ * at the fd first (newer kernels free the ring pages at rescind). In the
+ * steady state (answers flowing, or a look taken lately) nothing. */
+static inline bool az_silent_dead(struct azblob_client *c, uint64_t now)
+{
+	/* Sums, not differences: `now` may be older than the last activity. */
+	if (now > c->last_activity_ns + c->fd_check_ns &&
+	    now > c->last_fd_check_ns + c->fd_check_ns)
+		az_check_fd(c, now);
+	return c->dead;
+}
+
+/* sync.c: submit, waiting up to deadline_ns for a free slot or ring room
+ * (polling meanwhile). -ETIMEDOUT, with a message that counts the slots
+ * held by unanswered requests, when none came free in time. */
+int az_submit_until(struct azblob_client *c, const struct azblob_request *r, uint64_t deadline_ns);
 /* The device is gone: log once, fail everything in flight with ENODEV. */
 void az_mark_dead(struct azblob_client *c);
+/* The host broke a ring (TX or RX): log once, fail everything in flight
+ * with EIO at once; the client then refuses everything with EIO. */
+void az_mark_broken(struct azblob_client *c, const char *why);
 
 #endif

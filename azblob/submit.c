@@ -128,7 +128,10 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		at += r->request_len;
 	}
 	if (r->data_len && !d->region) {
+		/* What the host may not write must not show an earlier
+		 * request's bytes: zero past data_valid. */
 		memcpy(b + at, r->data, r->data_valid);
+		memset(b + at + r->data_valid, 0, r->data_len - r->data_valid);
 		s->user_data = r->data;
 		s->bounce_data = (uint32_t)at;
 		d->region = c->pool_region;
@@ -137,6 +140,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		at += r->data_len;
 	}
 	if (!rs->region) {
+		memset(b + at, 0, r->response_len);
 		s->user_resp = r->response;
 		s->bounce_resp = (uint32_t)at;
 		rs->region = c->pool_region;
@@ -155,7 +159,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	struct azblob_vsp_request v;
 	struct slot *s;
 	uint32_t i, n;
-	uint64_t tid;
+	uint64_t tid, now;
 	int rc;
 
 	if (c->dead)
@@ -165,6 +169,9 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	rc = check(c, r);
 	if (rc)
 		return rc;
+	now = az_now_ns(); /* the one clock read of a submit */
+	if (az_silent_dead(c, now))
+		return -ENODEV;
 	if (!c->nfree) {
 		c->st.queue_full++;
 		return -EAGAIN;
@@ -207,7 +214,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 		if (rc == -EAGAIN)
 			c->st.ring_full++;
 		if (rc == -EIO)
-			c->broken = true;
+			az_mark_broken(c, "the host corrupted the TX ring");
 		return rc;
 	}
 	c->nfree--;
@@ -264,7 +271,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	s->state = SLOT_INFLIGHT;
 	s->done = r->done;
 	s->user = r->user;
-	s->start_ns = az_now_ns();
+	s->start_ns = now;
 	s->deadline_ns = s->start_ns + (uint64_t)v.timeout_ms * 1000000u;
 	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
 		c->next_deadline_ns = s->deadline_ns;
@@ -294,6 +301,10 @@ int azblob_flush(struct azblob_client *c)
 	int rc;
 
 	if (c->dead)
+		return -ENODEV;
+	/* One clock read per batch: a batch staged before a silent period
+	 * is not published into rings a rescind may have freed. */
+	if (az_silent_dead(c, az_now_ns()))
 		return -ENODEV;
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)

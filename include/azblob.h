@@ -62,6 +62,10 @@ struct azblob_opts {
 	 * the host has been silent this long with requests out, to notice a
 	 * rescind (0: 20 ms). */
 	uint32_t rescind_check_ms;
+	/* azblob_close() waits at most this long for the host to answer the
+	 * requests still out (in flight or timed out), polling meanwhile
+	 * (0: 5000 ms). */
+	uint32_t close_timeout_ms;
 	struct uvmbus_log log;
 };
 
@@ -73,9 +77,16 @@ AZBLOB_API void azblob_opts_init(struct azblob_opts *o);
 AZBLOB_API int azblob_open(struct azblob_client **out, const struct azblob_opts *o);
 
 /*
- * Close: every request still in flight completes with -ECANCELED (its
- * callback runs here), then the channel is closed, and only then is any
- * memory the host could still write released. Returns 0.
+ * Close, as the original driver did: first wait for the host to answer
+ * what is still out (requests in flight and timed-out ones), up to
+ * close_timeout_ms, running callbacks as answers or deadlines come; what
+ * is still in flight then completes with -ECANCELED. Then the channel is
+ * closed. Memory of requests the host answered is released; memory of
+ * requests it never answered is never reused: it stays pinned and mapped,
+ * unused, until the process exits (under kstub the module's quarantine
+ * holds the pins). Returns 0, or -EBUSY when such memory was left behind
+ * (logged with its size): registered memory those requests used must
+ * then not be reused by the caller either. The client is freed either way.
  */
 AZBLOB_API int azblob_close(struct azblob_client *c);
 
@@ -173,6 +184,10 @@ struct azblob_stats {
 	uint64_t cancelled, rescinded;
 	/* completion latency, log2 buckets: hist[i] counts [2^i, 2^(i+1)) ns */
 	uint64_t latency_hist[40];
+	uint64_t broken;	/* times the host broke a ring (TX or RX) */
+	uint64_t held_slots;	/* now: slots held by requests the host has not answered */
+	uint64_t slot_timeouts; /* waits for a free slot that ran out of time */
+	uint64_t fd_checks;	/* looks at the fd after host silence (rescind) */
 };
 
 AZBLOB_API void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st);
