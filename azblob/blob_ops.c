@@ -946,6 +946,9 @@ int azblob_blob_list(struct azblob_client *c, const char *container,
 		if (rc == -EBADMSG)
 			az_log(c, UVMBUS_LOG_WARN,
 			       "azblob: blob: list: the EnumerationResults XML is malformed");
+		else if (rc == -EPROTO)
+			az_log(c, UVMBUS_LOG_WARN,
+			       "azblob: blob: list: a blob's Content-Length is not a size");
 		if (rc)
 			return finish(&e, rc);
 		if (lo->next_marker && lo->next_marker_cap)

@@ -68,8 +68,10 @@ struct azblob_blob_resp {
 /*
  * Parse a response head (status line, headers, empty line) of len bytes.
  * 0, or -EPROTO (malformed: no status line, a header without ':', no empty
- * line, a bad number). Unknown headers are ignored; values too long for
- * their field are cut.
+ * line, a bad number). Content-Length is 1..19 decimal digits of at most
+ * INT64_MAX (a sign, a comma list or anything else is -EPROTO); repeated,
+ * it must carry the same value each time (RFC 9110 8.6), else -EPROTO.
+ * Unknown headers are ignored; values too long for their field are cut.
  */
 AZBLOB_API int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_resp *r);
 
@@ -223,8 +225,11 @@ AZBLOB_API int azblob_blob_list(struct azblob_client *c, const char *container,
 /*
  * Parse one EnumerationResults document (List Blobs) of len bytes: cb for
  * each item; the NextMarker into next_marker (may be NULL). 0, -EBADMSG
- * (malformed XML or not EnumerationResults), -ENAMETOOLONG (an element's
- * text too long), or cb's non-zero value.
+ * (malformed XML or not EnumerationResults), -EPROTO (a blob's
+ * Content-Length not 1..19 decimal digits of at most INT64_MAX, XML white
+ * space around them allowed, or repeated with another value: no item is
+ * given for that blob), -ENAMETOOLONG (an element's text too long), or
+ * cb's non-zero value.
  */
 AZBLOB_API int azblob_blob_parse_list(const void *xml, size_t len, azblob_blob_list_fn cb,
 				      void *user, char *next_marker, size_t next_marker_cap);
