@@ -211,12 +211,19 @@ struct azblob_blob_list_opts {
 	size_t next_marker_cap;
 };
 
+/* At most this many pages (List Blobs answers) per azblob_blob_list call. */
+#define AZBLOB_BLOB_LIST_MAX_PAGES 10000u
+
 /*
  * List Blobs (GET /c?restype=container&comp=list...), page after page
  * (following NextMarker) unless one_page; the EnumerationResults XML is
  * parsed with expat; cb runs for each blob (and prefix). A page that does
  * not fit the data buffer is asked again with fewer max results.
- * -EBADMSG when the XML is malformed.
+ * -EBADMSG when the XML is malformed; -EPROTO when a page's NextMarker is
+ * the marker that page was asked with (the listing would not advance);
+ * -E2BIG after AZBLOB_BLOB_LIST_MAX_PAGES pages with more to come (a host
+ * whose markers go round, or a listing too long for one call):
+ * next_marker then says where to go on.
  */
 AZBLOB_API int azblob_blob_list(struct azblob_client *c, const char *container,
 				const struct azblob_blob_list_opts *lo, azblob_blob_list_fn cb,

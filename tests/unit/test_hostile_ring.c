@@ -6,12 +6,11 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include <azblob.h>
-#include <azblob/sim.h>
 #include <uvmbus/packet.h>
 
 #include "fake_sysfs.h"
 #include "mem_fixture.h"
+#include "sim_client.h"
 
 static struct log_sink sink;
 static struct azblob_sim *sim;
@@ -23,27 +22,10 @@ static struct vmbus_ring_hdr *rx_hdr;
 
 static void start(void)
 {
-	struct azblob_sim_opts so;
-	struct azblob_opts o;
-	struct uvmbus_log log = sink_log(&sink);
 	char path[1024];
 	size_t half;
 
-	azblob_sim_opts_init(&so);
-	so.ram_bytes = 64u << 20;
-	so.no_hugetlb = true;
-	so.monitor_id = -1;
-	so.log = log;
-	cr_assert_eq(azblob_sim_create(&sim, &so), 0, "%s", sink.text);
-	cr_assert_eq(azblob_sim_start(sim), 0);
-	azblob_opts_init(&o);
-	o.sim_root = azblob_sim_root(sim);
-	o.queue_depth = 16;
-	o.pool_buf_size = 64 * 1024;
-	o.pool_bufs = 4;
-	o.log = log;
-	cr_assert_eq(azblob_open(&cl, &o), 0, "%s", sink.text);
-
+	cr_assert_eq(sim_client_open(&sim, &cl, NULL, sink_log(&sink)), 0, "%s", sink.text);
 	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/%s/channels/14/ring",
 		 azblob_sim_root(sim), azblob_sim_guid(sim));
 	ring = fake_map(path, &ring_len);
@@ -58,12 +40,9 @@ static void stop(void)
 	uvmbus_ring_detach(host_rx);
 	if (ring)
 		munmap(ring, ring_len);
-	azblob_close(cl);
-	azblob_sim_destroy(sim);
+	sim_client_close(&sim, &cl);
 	host_rx = NULL;
 	ring = NULL;
-	cl = NULL;
-	sim = NULL;
 }
 
 TestSuite(azblob_hostile_rx, .fini = stop);
