@@ -887,9 +887,9 @@ int azblob_blob_list(struct azblob_client *c, const char *container,
 		     struct azblob_blob_status *st)
 {
 	static const struct azblob_blob_list_opts none;
-	char marker[1100] = "", q[4096];
+	char marker[1100] = "", asked[sizeof(marker)], q[4096];
 	struct azblob_blob_resp r;
-	uint32_t maxr;
+	uint32_t maxr, pages = 0;
 	struct eng e;
 	int rc;
 
@@ -944,17 +944,34 @@ int azblob_blob_list(struct azblob_client *c, const char *container,
 			az_log(c, UVMBUS_LOG_WARN, "azblob: blob: list: bad Content-Length");
 			return finish(&e, -EPROTO);
 		}
+		memcpy(asked, marker, sizeof(marker));
 		rc = azblob_blob_parse_list(op->data, (size_t)r.content_length, cb, user, marker,
 					    sizeof(marker));
 		if (rc == -EBADMSG)
 			az_log(c, UVMBUS_LOG_WARN,
 			       "azblob: blob: list: the EnumerationResults XML is malformed");
+		else if (rc == -EPROTO)
+			az_log(c, UVMBUS_LOG_WARN,
+			       "azblob: blob: list: a blob's Content-Length is not a size");
 		if (rc)
 			return finish(&e, rc);
 		if (lo->next_marker && lo->next_marker_cap)
 			snprintf(lo->next_marker, lo->next_marker_cap, "%s", marker);
 		if (!marker[0] || lo->one_page)
 			break;
+		if (!strcmp(marker, asked)) {
+			az_log(c, UVMBUS_LOG_WARN,
+			       "azblob: blob: list: the host's NextMarker does not advance (the "
+			       "page asked with it gave it again)");
+			return finish(&e, -EPROTO);
+		}
+		if (++pages == AZBLOB_BLOB_LIST_MAX_PAGES) {
+			az_log(c, UVMBUS_LOG_WARN,
+			       "azblob: blob: list: still more after %u pages: stopped (go on from "
+			       "next_marker)",
+			       pages);
+			return finish(&e, -E2BIG);
+		}
 	}
 	return finish(&e, 0);
 }

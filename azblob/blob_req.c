@@ -182,6 +182,18 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* A size from the host: 1..19 decimal digits (no sign, no white space, no
+ * wrap) of at most INT64_MAX. 0 or -EPROTO. */
+static int parse_size(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, len, &v) || v > INT64_MAX)
+		return -EPROTO;
+	*out = v;
+	return 0;
+}
+
 /* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" */
 static int parse_range(const char *v, size_t len, struct azblob_blob_resp *r)
 {
@@ -258,7 +270,9 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 			vend--;
 #define IS(name) (nlen == sizeof(name) - 1 && !strncasecmp(p, name, nlen))
 		if (IS("Content-Length")) {
-			if (parse_u64(val, (size_t)(vend - val), &v) || v > INT64_MAX)
+			/* Repeated: only with the same value (RFC 9110 8.6). */
+			if (parse_size(val, (size_t)(vend - val), &v) ||
+			    (r->content_length >= 0 && (uint64_t)r->content_length != v))
 				return -EPROTO;
 			r->content_length = (int64_t)v;
 		} else if (IS("ETag")) {
@@ -305,6 +319,7 @@ struct list_parse {
 	char name[XML_TEXT_MAX + 1];
 	char etag[80], last_modified[40], content_type[80], blob_type[24];
 	uint64_t size;
+	bool have_size;
 	azblob_blob_list_fn cb;
 	void *user;
 	char *next_marker;
@@ -359,6 +374,7 @@ static void XMLCALL on_start(void *u, const XML_Char *name, const XML_Char **att
 		lp->name[0] = lp->etag[0] = lp->last_modified[0] = 0;
 		lp->content_type[0] = lp->blob_type[0] = 0;
 		lp->size = 0;
+		lp->have_size = false;
 	}
 }
 
@@ -383,6 +399,30 @@ static void stop(struct list_parse *lp, int rc)
 	XML_StopParser(lp->xp, XML_FALSE);
 }
 
+static bool xml_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* The text of an item's <Content-Length> (XML white space around it
+ * allowed): a size as parse_size() takes it, the same if repeated.
+ * 0 or -EPROTO. */
+static int item_size(struct list_parse *lp)
+{
+	const char *t = lp->text, *end = t + lp->tlen;
+	uint64_t v;
+
+	while (t < end && xml_space(*t))
+		t++;
+	while (end > t && xml_space(end[-1]))
+		end--;
+	if (parse_size(t, (size_t)(end - t), &v) || (lp->have_size && v != lp->size))
+		return -EPROTO;
+	lp->size = v;
+	lp->have_size = true;
+	return 0;
+}
+
 static void XMLCALL on_end(void *u, const XML_Char *name)
 {
 	struct list_parse *lp = u;
@@ -401,11 +441,8 @@ static void XMLCALL on_end(void *u, const XML_Char *name)
 			memcpy(lp->name, lp->text, lp->tlen + 1);
 		} else if (d == 5 && lp->path[3] && !strcmp(lp->path[3], "Properties")) {
 			if (!strcmp(leaf, "Content-Length")) {
-				char *e;
-
-				lp->size = strtoull(lp->text, &e, 10);
-				if (e == lp->text || *e) {
-					stop(lp, -EBADMSG);
+				if (item_size(lp)) {
+					stop(lp, -EPROTO);
 					return;
 				}
 			} else if (!strcmp(leaf, "Etag")) {

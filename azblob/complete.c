@@ -228,7 +228,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	uint8_t pkt[64];
 	unsigned n = 0;
 	uint64_t now;
-	bool sig;
+	bool sig, skipped = false;
 	int rc = 0;
 
 	if (c->dead)
@@ -245,6 +245,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		if (rc == -EMSGSIZE) { /* no completion is that long */
 			c->st.bad_packets++;
 			uvmbus_ring_skip(c->rx);
+			skipped = true;
 			continue;
 		}
 		if (rc) {
@@ -254,9 +255,11 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		handle(c, pkt, len, now);
 		n++;
 	}
-	if (n) {
+	if (n)
 		c->last_activity_ns = now;
-		/* Once per batch: the host may wait for room (pending_send_sz). */
+	if (n || skipped) {
+		/* Once per batch, for every packet consumed, handled or skipped:
+		 * the host may wait for room (pending_send_sz). */
 		uvmbus_ring_read_commit(c->rx, &sig);
 		if (sig && uvmbus_chan_signal(c->ch) == 0)
 			c->st.signals++;

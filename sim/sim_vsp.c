@@ -570,7 +570,9 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 			"4 KiB (>= 8 KiB), monitor id < 128");
 		goto fail;
 	}
-	s->be = azblob_sim_backend_find(o && o->backend ? o->backend : "memory");
+	s->be = o && o->backend_ops
+		    ? o->backend_ops
+		    : azblob_sim_backend_find(o && o->backend ? o->backend : "memory");
 	if (!s->be) {
 		sim_log(s, UVMBUS_LOG_ERR, "unknown backend '%s' (memory, dir, rest)", o->backend);
 		goto fail;

@@ -18,6 +18,12 @@
 
 #define INT_PAGE_SEND_OFF 2048u /* guest-to-host half of the interrupt page */
 #define MONITOR_TRIG_OFF  8u	/* trigger groups: {u32 pending, u32 armed} */
+/* One send bit per relid in the rest of the 4 KiB interrupt page. */
+#define INT_PAGE_SEND_BITS ((VMBUS_PAGE_SIZE - INT_PAGE_SEND_OFF) * 8u)
+#define MONITOR_NONE	   255 /* monitor_id of a channel without a monitor */
+
+_Static_assert(INT_PAGE_SEND_BITS == 16384, "relids the interrupt page can signal");
+_Static_assert(MONITOR_TRIG_OFF + MONITOR_IDS / 32 * 8 <= 576, "trigger groups before latency");
 
 void dev_mark_dead(struct uvmbus_dev *d, const char *why, int err)
 {
@@ -47,22 +53,61 @@ static int wait_ring(struct uvmbus_dev *d, const char *path)
 	return 0;
 }
 
+/*
+ * A monitor_id file: absent or 255 is no monitor (*id = -1); 0..127 is a
+ * bit of the monitor page's 4 trigger groups; anything else is the host's
+ * error, refused before a signal could write outside the groups.
+ * 0, -ENOENT (absent) or -EPROTO.
+ */
+static int read_monitor_id(struct uvmbus_dev *d, const char *path, int *id)
+{
+	long v;
+	int rc = sysfs_read_long(path, &v);
+
+	*id = -1;
+	if (rc == -ENOENT)
+		return rc;
+	if (rc || v < 0 || (v >= MONITOR_IDS && v != MONITOR_NONE)) {
+		char buf[64] = "";
+
+		sysfs_read(path, buf, sizeof(buf));
+		LOG_ERR(&d->opts.log,
+			"dev: %s: monitor_id %s is not a monitor page bit (0..%d) nor %d (none)",
+			path, buf, MONITOR_IDS - 1, MONITOR_NONE);
+		return -EPROTO;
+	}
+	if (v != MONITOR_NONE)
+		*id = (int)v;
+	return 0;
+}
+
 int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
 {
 	char path[PATH_MAX + 64];
 	struct stat st;
 	size_t half;
-	long v;
 	int fd, rc;
 
 	memset(c, 0, sizeof(*c));
 	c->dev = d;
 	c->relid = relid;
+	c->monitor_id = -1;
+	if (relid >= INT_PAGE_SEND_BITS) {
+		LOG_ERR(&d->opts.log,
+			"dev: %s: channel relid %u is beyond the interrupt page's %u send bits: "
+			"refused",
+			d->dev_dir, relid, INT_PAGE_SEND_BITS);
+		return -EPROTO;
+	}
+	/* The channel's own monitor_id, else the device's (primary only). */
 	snprintf(path, sizeof(path), "%s/channels/%u/monitor_id", d->dev_dir, relid);
-	if (sysfs_read_long(path, &v) == 0)
-		c->monitor_id = v >= 0 && v < MONITOR_IDS ? (int)v : -1;
-	else
-		c->monitor_id = relid == d->info.relid ? d->info.monitor_id : -1;
+	rc = read_monitor_id(d, path, &c->monitor_id);
+	if (rc == -ENOENT && relid == d->info.relid) {
+		snprintf(path, sizeof(path), "%s/monitor_id", d->dev_dir);
+		rc = read_monitor_id(d, path, &c->monitor_id);
+	}
+	if (rc == -EPROTO)
+		return rc;
 
 	snprintf(path, sizeof(path), "%s/channels/%u/ring", d->dev_dir, relid);
 	rc = wait_ring(d, path);

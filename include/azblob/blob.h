@@ -68,8 +68,10 @@ struct azblob_blob_resp {
 /*
  * Parse a response head (status line, headers, empty line) of len bytes.
  * 0, or -EPROTO (malformed: no status line, a header without ':', no empty
- * line, a bad number). Unknown headers are ignored; values too long for
- * their field are cut.
+ * line, a bad number). Content-Length is 1..19 decimal digits of at most
+ * INT64_MAX (a sign, a comma list or anything else is -EPROTO); repeated,
+ * it must carry the same value each time (RFC 9110 8.6), else -EPROTO.
+ * Unknown headers are ignored; values too long for their field are cut.
  */
 AZBLOB_API int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_resp *r);
 
@@ -209,12 +211,19 @@ struct azblob_blob_list_opts {
 	size_t next_marker_cap;
 };
 
+/* At most this many pages (List Blobs answers) per azblob_blob_list call. */
+#define AZBLOB_BLOB_LIST_MAX_PAGES 10000u
+
 /*
  * List Blobs (GET /c?restype=container&comp=list...), page after page
  * (following NextMarker) unless one_page; the EnumerationResults XML is
  * parsed with expat; cb runs for each blob (and prefix). A page that does
  * not fit the data buffer is asked again with fewer max results.
- * -EBADMSG when the XML is malformed.
+ * -EBADMSG when the XML is malformed; -EPROTO when a page's NextMarker is
+ * the marker that page was asked with (the listing would not advance);
+ * -E2BIG after AZBLOB_BLOB_LIST_MAX_PAGES pages with more to come (a host
+ * whose markers go round, or a listing too long for one call):
+ * next_marker then says where to go on.
  */
 AZBLOB_API int azblob_blob_list(struct azblob_client *c, const char *container,
 				const struct azblob_blob_list_opts *lo, azblob_blob_list_fn cb,
@@ -223,8 +232,11 @@ AZBLOB_API int azblob_blob_list(struct azblob_client *c, const char *container,
 /*
  * Parse one EnumerationResults document (List Blobs) of len bytes: cb for
  * each item; the NextMarker into next_marker (may be NULL). 0, -EBADMSG
- * (malformed XML or not EnumerationResults), -ENAMETOOLONG (an element's
- * text too long), or cb's non-zero value.
+ * (malformed XML or not EnumerationResults), -EPROTO (a blob's
+ * Content-Length not 1..19 decimal digits of at most INT64_MAX, XML white
+ * space around them allowed, or repeated with another value: no item is
+ * given for that blob), -ENAMETOOLONG (an element's text too long), or
+ * cb's non-zero value.
  */
 AZBLOB_API int azblob_blob_parse_list(const void *xml, size_t len, azblob_blob_list_fn cb,
 				      void *user, char *next_marker, size_t next_marker_cap);

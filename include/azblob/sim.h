@@ -153,6 +153,9 @@ struct azblob_sim_opts {
 	uint64_t seed; /* for jitter (default 1) */
 	struct azblob_sim_faults faults;
 	struct uvmbus_log log;
+	/* A caller's backend (tests: a host that answers as it likes); when
+	 * set, it is used instead of `backend`, opened with `backend_arg`. */
+	const struct azblob_sim_backend *backend_ops;
 };
 
 AZBLOB_API void azblob_sim_opts_init(struct azblob_sim_opts *o);

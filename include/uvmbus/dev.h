@@ -79,7 +79,9 @@ UVMBUS_API int uvmbus_dev_find_class(const struct uvmbus_dev_opts *o, const char
  * channel's rings (its `ring` file, waited for), the interrupt page and the
  * monitor page, check names and sizes. Errors, each logged with the path:
  * -ENOENT no such device, -ENODEV not bound to uio_hv_generic, -EPROTO
- * unexpected map layout, -ETIMEDOUT ring file never appeared, -ENOSPC ring
+ * unexpected map layout, or a relid beyond the interrupt page's 16384 send
+ * bits, or a monitor_id neither 0..127 (the monitor page's 4 trigger
+ * groups of 32) nor 255 (none), -ETIMEDOUT ring file never appeared, -ENOSPC ring
  * too small, -EPERM isolated (confidential) VM, or the errno of a failed
  * open/mmap.
  */
@@ -89,7 +91,9 @@ UVMBUS_API void uvmbus_dev_close(struct uvmbus_dev *d);
 UVMBUS_API const struct uvmbus_dev_info *uvmbus_dev_get_info(const struct uvmbus_dev *d);
 
 /* Open the subchannels the device offers (channels/<relid> other than the
- * primary). Returns the number of channels now open (primary included). */
+ * primary). Returns the number of channels now open (primary included), or
+ * an error of chan opening as for uvmbus_dev_open (-EPROTO for a relid or
+ * monitor_id outside the pages). */
 UVMBUS_API int uvmbus_dev_open_subchannels(struct uvmbus_dev *d);
 UVMBUS_API unsigned uvmbus_dev_channel_count(const struct uvmbus_dev *d);
 /* Channel i (0 = primary), NULL when out of range. */

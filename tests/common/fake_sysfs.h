@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <uvmbus/dev.h>
+
 #define AZBLOB_CLASS "0590b792-db64-45cc-81db-b8d70c577c9e"
 #define NETVSC_CLASS "f8615163-df3e-46c5-913f-f2d2f965ed0e"
 
@@ -82,6 +84,19 @@ static inline void fake_tree_fini(struct fake_tree *t)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", t->root);
+}
+
+/* Device options rooted in the tree, logging to `log`. */
+static inline struct uvmbus_dev_opts fake_dev_opts(const struct fake_tree *t, struct uvmbus_log log)
+{
+	struct uvmbus_dev_opts o;
+
+	uvmbus_dev_opts_init(&o);
+	o.sysfs_root = t->sys;
+	o.dev_root = t->dev;
+	o.proc_root = t->proc;
+	o.log = log;
+	return o;
 }
 
 struct fake_dev_spec {

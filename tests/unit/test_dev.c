@@ -36,14 +36,9 @@ static int socket_events(void *arg, const char *uio_path)
 
 static struct uvmbus_dev_opts opts(void)
 {
-	struct uvmbus_dev_opts o;
+	struct uvmbus_dev_opts o = fake_dev_opts(&tree, sink_log(&sink));
 
-	uvmbus_dev_opts_init(&o);
-	o.sysfs_root = tree.sys;
-	o.dev_root = tree.dev;
-	o.proc_root = tree.proc;
 	o.open_event_fd = socket_events;
-	o.log = sink_log(&sink);
 	return o;
 }
 
