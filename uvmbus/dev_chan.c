@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -81,12 +82,128 @@ static int read_monitor_id(struct uvmbus_dev *d, const char *path, int *id)
 	return 0;
 }
 
+/* Two rings of `half` bytes each: whole pages, a header page and data. */
+static int split_ok(struct uvmbus_dev *d, const char *what, uint64_t total, size_t *half)
+{
+	*half = (size_t)(total / 2);
+	if (!total || total != 2 * (uint64_t)*half || *half % d->page || *half <= d->page) {
+		LOG_ERR(&d->opts.log, "dev: %s: size %llu is not two rings of whole pages", what,
+			(unsigned long long)total);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int map_file(struct uvmbus_dev *d, struct uvmbus_chan *c, const char *path, size_t len)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		LOG_ERR(&d->opts.log, "dev: open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	c->ring_map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (c->ring_map == MAP_FAILED) {
+		rc = -errno;
+		c->ring_map = NULL;
+		LOG_ERR(&d->opts.log, "dev: mmap %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * The primary channel: its size is uio map 0's (WIRE.md 1: the ring file
+ * reported a fixed 4 MiB on kernels whose rings are 2 MiB + 4 KiB each).
+ * Mapped through the ring file when it exists and covers the rings, else
+ * through map 0 of the uio node (older kernels give a device bound
+ * through new_id after a re-offer no primary ring file).
+ */
+static int map_primary(struct uvmbus_dev *d, struct uvmbus_chan *c, const char *ring_path,
+		       size_t *half)
+{
+	char path[PATH_MAX + 64], buf[64];
+	unsigned long long size;
+	struct stat st;
+	char *end;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/uio/uio%d/maps/map0/size", d->dev_dir, d->info.uio);
+	rc = sysfs_read(path, buf, sizeof(buf));
+	if (rc) {
+		LOG_ERR(&d->opts.log, "dev: %s: %s", path, strerror(-rc));
+		return rc == -ENOENT ? -EPROTO : rc;
+	}
+	errno = 0;
+	size = strtoull(buf, &end, 0);
+	if (errno || end == buf || *end || size > (1ull << 32)) {
+		LOG_ERR(&d->opts.log, "dev: %s: '%s' is not a size", path, buf);
+		return -EPROTO;
+	}
+	rc = split_ok(d, path, size, half);
+	if (rc)
+		return rc;
+	if (stat(ring_path, &st) == 0 && (uint64_t)st.st_size >= size) {
+		c->ring_via = "ring file";
+		return map_file(d, c, ring_path, (size_t)size);
+	}
+	LOG_INFO(&d->opts.log, "dev: %s %s: the rings through %s map 0", ring_path,
+		 access(ring_path, F_OK) ? "is missing" : "is smaller than map 0", d->uio_path);
+	c->ring_via = "uio map 0";
+	c->ring_map = dev_map_uio(d, 0, (size_t)size);
+	return c->ring_map ? 0 : -EIO;
+}
+
+/* A subchannel: its ring file only (it may appear after the device is
+ * bound: wait for it, bounded), each ring half of it. */
+static int map_subchannel(struct uvmbus_dev *d, struct uvmbus_chan *c, const char *path,
+			  size_t *half)
+{
+	struct stat st;
+	int rc = wait_ring(d, path);
+
+	if (rc)
+		return rc;
+	if (stat(path, &st)) {
+		rc = -errno;
+		LOG_ERR(&d->opts.log, "dev: stat %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = split_ok(d, path, st.st_size > 0 ? (uint64_t)st.st_size : 0, half);
+	if (rc)
+		return rc;
+	c->ring_via = "ring file";
+	return map_file(d, c, path, 2 * *half);
+}
+
+/* The kernel sets feat_pending_send_sz (bit 0 of feature_bits) in both
+ * headers at every channel open: a zero means our split is wrong. */
+static int check_features(struct uvmbus_dev *d, struct uvmbus_chan *c, size_t half)
+{
+	const struct vmbus_ring_hdr *tx = c->ring_map;
+	const struct vmbus_ring_hdr *rx = (const void *)((const uint8_t *)c->ring_map + half);
+	uint32_t ftx = __atomic_load_n(&tx->feature_bits, __ATOMIC_ACQUIRE);
+	uint32_t frx = __atomic_load_n(&rx->feature_bits, __ATOMIC_ACQUIRE);
+
+	if ((ftx & 1) && (frx & 1))
+		return 0;
+	LOG_ERR(&d->opts.log,
+		"dev: %s channel %u: feature_bits %#x (TX) and %#x (RX at %zu bytes, through "
+		"the %s): the kernel sets bit 0 in both at open, so these are not the ring "
+		"headers. Likely cause: the ring size is wrong (a ring file that reports a "
+		"fixed 4 MiB while the rings are 2 MiB + 4 KiB each), or the channel is not open",
+		d->info.guid, c->relid, ftx, frx, half, c->ring_via);
+	return -EPROTO;
+}
+
 int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
 {
 	char path[PATH_MAX + 64];
-	struct stat st;
-	size_t half;
-	int fd, rc;
+	size_t half = 0;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->dev = d;
@@ -110,35 +227,16 @@ int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
 		return rc;
 
 	snprintf(path, sizeof(path), "%s/channels/%u/ring", d->dev_dir, relid);
-	rc = wait_ring(d, path);
+	rc = relid == d->info.relid ? map_primary(d, c, path, &half)
+				    : map_subchannel(d, c, path, &half);
 	if (rc)
 		return rc;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = -errno;
-		LOG_ERR(&d->opts.log, "dev: open %s: %s", path, strerror(-rc));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	/* TX ring then RX ring, equal halves, each a header page + data. */
-	half = (size_t)st.st_size / 2;
-	if (st.st_size <= 0 || (size_t)st.st_size != 2 * half || half % d->page ||
-	    half <= d->page) {
-		LOG_ERR(&d->opts.log, "dev: %s: size %lld is not two rings of whole pages", path,
-			(long long)st.st_size);
-		close(fd);
-		return -EPROTO;
-	}
-	c->ring_map = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (c->ring_map == MAP_FAILED) {
-		rc = -errno;
-		c->ring_map = NULL;
-		LOG_ERR(&d->opts.log, "dev: mmap %s: %s", path, strerror(-rc));
-		return rc;
-	}
 	c->ring_len = 2 * half;
+	rc = check_features(d, c, half);
+	if (rc) {
+		chan_unmap(c);
+		return rc;
+	}
 	rc = uvmbus_ring_attach(&c->tx, c->ring_map, half, d->page, UVMBUS_RING_PRODUCER);
 	if (!rc)
 		rc = uvmbus_ring_attach(&c->rx, (uint8_t *)c->ring_map + half, half, d->page,

@@ -27,6 +27,7 @@ struct uvmbus_chan {
 	int monitor_id; /* -1: none */
 	void *ring_map;
 	size_t ring_len;
+	const char *ring_via; /* "ring file" or "uio map 0" */
 	struct uvmbus_ring *tx, *rx;
 	bool polling;
 	struct uvmbus_chan_stats st;
@@ -63,6 +64,10 @@ int dev_list_channels(const char *dev_dir, uint32_t *relids, unsigned cap);
 
 /* dev_isolation.c: 0, or -EPERM with a message when the VM is isolated. */
 int dev_check_isolation(const struct dev_roots *r, const struct uvmbus_log *log);
+
+/* dev_open.c: map K of the uio node, len bytes (a stand-in's through
+ * opts.open_map_fd). NULL with a message on failure. */
+void *dev_map_uio(struct uvmbus_dev *d, int k, size_t len);
 
 /* dev_chan.c */
 int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid);

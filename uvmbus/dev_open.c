@@ -35,16 +35,25 @@ static int check_map(struct uvmbus_dev *d, int k, const char *name)
 	return 0;
 }
 
-static void *map_uio_page(struct uvmbus_dev *d, int k)
+void *dev_map_uio(struct uvmbus_dev *d, int k, size_t len)
 {
-	void *p = mmap(NULL, d->page, PROT_READ | PROT_WRITE, MAP_SHARED, d->uio_fd,
-		       (off_t)k * (off_t)d->page);
+	int64_t off = (int64_t)k * (int64_t)d->page;
+	int fd = d->uio_fd;
+	void *p;
 
-	if (p == MAP_FAILED) {
-		LOG_ERR(&d->opts.log, "dev: mmap %s map %d: %s", d->uio_path, k, strerror(errno));
-		return NULL;
+	if (d->opts.open_map_fd) {
+		fd = d->opts.open_map_fd(d->opts.event_arg, d->uio_path, k, &off);
+		if (fd < 0) {
+			LOG_ERR(&d->opts.log, "dev: %s map %d: %s", d->uio_path, k, strerror(-fd));
+			return NULL;
+		}
 	}
-	return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (p == MAP_FAILED)
+		LOG_ERR(&d->opts.log, "dev: mmap %s map %d: %s", d->uio_path, k, strerror(errno));
+	if (fd != d->uio_fd)
+		close(fd);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static int open_uio(struct uvmbus_dev *d)
@@ -61,8 +70,8 @@ static int open_uio(struct uvmbus_dev *d)
 			    : "");
 		return rc;
 	}
-	d->int_page = map_uio_page(d, 1);
-	d->monitor_page = d->int_page ? map_uio_page(d, 2) : NULL;
+	d->int_page = dev_map_uio(d, 1, d->page);
+	d->monitor_page = d->int_page ? dev_map_uio(d, 2, d->page) : NULL;
 	if (!d->int_page || !d->monitor_page)
 		return -errno ? -errno : -EIO;
 	if (d->opts.open_event_fd) {
@@ -79,6 +88,33 @@ static int open_uio(struct uvmbus_dev *d)
 		d->event_fd = d->uio_fd;
 	}
 	return 0;
+}
+
+/*
+ * An unbound device without a monitor, under a kernel before 6.10: its
+ * uio_hv_generic refuses such a channel (probe fails with ENOTSUPP, "vmbus
+ * channel requires hypercall"; the bind write shows "Unknown error 524").
+ * Say so and what to do. True when that is the case (logged).
+ */
+static bool refused_without_monitor(struct uvmbus_dev *d)
+{
+	char path[ROOT_MAX + 32], rel[128] = "";
+	int major = 0, minor = 0;
+
+	if (d->info.monitor_id >= 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/sys/kernel/osrelease", d->roots.proc);
+	if (sysfs_read(path, rel, sizeof(rel)) || sscanf(rel, "%d.%d", &major, &minor) != 2 ||
+	    major > 6 || (major == 6 && minor >= 10))
+		return false;
+	LOG_ERR(&d->opts.log,
+		"dev: %s is not bound, and this kernel's uio_hv_generic cannot bind it: the host "
+		"offered the channel without a monitor (no monitor_id), and before Linux 6.10 "
+		"uio_hv_generic refuses such a channel (\"vmbus channel requires hypercall\" in "
+		"the kernel log, \"Unknown error 524\" from the bind). This kernel is %s. Use "
+		"a 6.10 or later kernel, or a host that offers the device with a monitor",
+		d->info.guid, rel);
+	return true;
 }
 
 int uvmbus_dev_open(struct uvmbus_dev **out, const char *guid, const struct uvmbus_dev_opts *o)
@@ -123,6 +159,10 @@ int uvmbus_dev_open(struct uvmbus_dev **out, const char *guid, const struct uvmb
 	if (rc)
 		goto fail;
 	if (strcmp(d->info.driver, "uio_hv_generic") || d->info.uio < 0) {
+		if (!d->info.driver[0] && refused_without_monitor(d)) {
+			rc = -EOPNOTSUPP;
+			goto fail;
+		}
 		LOG_ERR(&d->opts.log,
 			"dev: %s is bound to '%s', not uio_hv_generic (with a uio node): run "
 			"scripts/bind_uio.sh bind %s",

@@ -52,8 +52,9 @@ enum azblob_sim_violation {
 	AZBLOB_SIM_V_VERSION,	      /* version != 0 */
 	AZBLOB_SIM_V_OPERATION,	      /* unknown or unsupported operation */
 	AZBLOB_SIM_V_LENGTHS,	      /* zero request/response, data_valid > data_len, too big */
-	AZBLOB_SIM_V_LAYOUT,	 /* buffers not inside the range in data/request/response order */
-	AZBLOB_SIM_V_DESCRIPTOR, /* malformed descriptor or ring: the channel is broken */
+	AZBLOB_SIM_V_LAYOUT,	  /* buffers not inside the range in data/request/response order */
+	AZBLOB_SIM_V_DESCRIPTOR,  /* malformed descriptor or ring: the channel is broken */
+	AZBLOB_SIM_V_STALE_WRITE, /* the guest wrote the rings after a rescind freed them */
 	AZBLOB_SIM_V_COUNT
 };
 
@@ -102,6 +103,11 @@ struct azblob_sim_stats {
 	/* The guest wrote its TX ring after the rescind (1 once seen): on
 	 * newer kernels those ring pages are already freed. Must stay 0. */
 	uint64_t writes_after_rescind;
+	/* Guest signals (doorbell writes, monitor bits) when nothing new was
+	 * queued in TX since the previous one and the host was not waiting
+	 * for RX room: unmask writes of a sleeping guest, or needless. */
+	uint64_t idle_signals;
+	uint64_t reoffers; /* re-offers performed */
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */
@@ -136,6 +142,32 @@ struct azblob_sim_backend {
  * docs/REST.md). */
 AZBLOB_API const struct azblob_sim_backend *azblob_sim_backend_find(const char *name);
 
+/*
+ * A uio_hv_generic / drivers/hv variant: what the guest sees differs across
+ * the kernels Azure VMs run (docs/DEVICE.md, "Kernel profiles", has each
+ * profile's kernels, sources and how sure we are). A profile also fixes
+ * the host's monitor offer where the variant is about it.
+ */
+struct azblob_sim_kernel {
+	const char *name;      /* after the kernel versions it models, e.g. "6.12.42" */
+	const char *kernels;   /* which kernels behave so */
+	const char *differs;   /* one line: what the guest sees */
+	const char *osrelease; /* published as proc/sys/kernel/osrelease */
+	uint32_t ring_bytes;   /* each ring, header page included: 2 MiB, or 2 MiB + 4 KiB */
+	bool ring_file_fixed;  /* channels/<relid>/ring reports 4 MiB whatever the rings' size */
+	bool no_ring_file;     /* no primary ring file (bound through new_id after a re-offer) */
+	bool kernel_masks_rx;  /* the kernel sets the RX mask at open and after each interrupt */
+	bool monitor_required; /* a channel without a monitor is refused at bind (before 6.10) */
+	bool set_event_subchannels; /* the fd write also unmasks and signals subchannels */
+	bool rescind_frees_rings; /* the rings are freed at rescind: a later write is a violation */
+	int monitor_id;		  /* the host's offer in this profile: -1 none, 0..127 */
+};
+
+/* The profiles, in kernel order (*n of them). */
+AZBLOB_API const struct azblob_sim_kernel *azblob_sim_kernels(size_t *n);
+/* By name; NULL when unknown. */
+AZBLOB_API const struct azblob_sim_kernel *azblob_sim_kernel_find(const char *name);
+
 struct azblob_sim_opts {
 	const char *root;    /* tree directory (created; must not exist) or NULL: a new temp dir */
 	uint64_t ram_bytes;  /* guest RAM (default 256 MiB; a multiple of 2 MiB) */
@@ -151,6 +183,11 @@ struct azblob_sim_opts {
 	const char *backend; /* "memory" (default) or "dir" */
 	const char *backend_arg;
 	uint64_t seed; /* for jitter (default 1) */
+	/* A kernel profile by name (azblob_sim_kernels()): it sets ring_bytes
+	 * and monitor_id and the kernel's behaviour. NULL: no profile (rings
+	 * and monitor from these options, the newest kernel's ring file,
+	 * the RX mask set by the kernel as the oldest ones do). */
+	const char *kernel;
 	struct azblob_sim_faults faults;
 	struct uvmbus_log log;
 	/* A caller's backend (tests: a host that answers as it likes); when
@@ -179,6 +216,11 @@ AZBLOB_API uint8_t *azblob_sim_ram(struct azblob_sim *s, uint64_t *bytes);
 
 /* Rescind the device now: the guest's event fd hangs up. */
 AZBLOB_API void azblob_sim_rescind(struct azblob_sim *s);
+/* Host servicing: rescind, then offer the device again under the same
+ * instance GUID with the next relid and uio number and fresh rings; the
+ * guest opens it anew. Returns once the new device is published (0), or
+ * -ETIMEDOUT. */
+AZBLOB_API int azblob_sim_reoffer(struct azblob_sim *s);
 AZBLOB_API void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults *f);
 AZBLOB_API void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st);
 AZBLOB_API const char *azblob_sim_violation_name(enum azblob_sim_violation v);
@@ -202,6 +244,10 @@ AZBLOB_API void azblob_sim_disconnect(struct azblob_sim_guest *g);
 /* For uvmbus_dev_opts.open_event_fd with event_arg = the guest: a dup of
  * its event fd. */
 AZBLOB_API int azblob_sim_event_fd(void *guest, const char *uio_path);
+/* For uvmbus_dev_opts.open_map_fd: the sim's uio stand-in keeps map 0 (the
+ * rings) in <uio_path>.map0 and maps 1 and 2 at pages 1 and 2 of
+ * <uio_path>. */
+AZBLOB_API int azblob_sim_map_fd(void *guest, const char *uio_path, int map, int64_t *offset);
 
 #ifdef __cplusplus
 }

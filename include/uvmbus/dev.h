@@ -44,6 +44,11 @@ struct uvmbus_dev_opts {
 	 * semantics (4-byte reads of event counts, 4-byte writes of 1 to
 	 * unmask/signal, EIO or hang-up at rescind), or a negative errno. */
 	int (*open_event_fd)(void *arg, const char *uio_path);
+	/* NULL: map K of the uio node is its mmap offset K * page size
+	 * (production). Else, for a stand-in that cannot multiplex maps by
+	 * offset (the simulator's and the tests' files): an fd (the caller
+	 * closes it) and *offset, where map K starts in it. */
+	int (*open_map_fd)(void *arg, const char *uio_path, int map, int64_t *offset);
 	void *event_arg;
 	struct uvmbus_log log;
 };

@@ -86,6 +86,20 @@ static inline void fake_tree_fini(struct fake_tree *t)
 		fprintf(stderr, "could not remove %s\n", t->root);
 }
 
+/* For uvmbus_dev_opts.open_map_fd: the tree's uio stand-in is one file
+ * with page K = map K for the one-page maps, and <uio>.map0 for map 0. */
+static inline int fake_open_map_fd(void *arg, const char *uio_path, int map, int64_t *offset)
+{
+	char p[PATH_MAX + 16];
+	int fd;
+
+	(void)arg;
+	snprintf(p, sizeof(p), map ? "%s" : "%s.map0", uio_path);
+	*offset = map ? (int64_t)map * 4096 : 0;
+	fd = open(p, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Device options rooted in the tree, logging to `log`. */
 static inline struct uvmbus_dev_opts fake_dev_opts(const struct fake_tree *t, struct uvmbus_log log)
 {
@@ -95,6 +109,7 @@ static inline struct uvmbus_dev_opts fake_dev_opts(const struct fake_tree *t, st
 	o.sysfs_root = t->sys;
 	o.dev_root = t->dev;
 	o.proc_root = t->proc;
+	o.open_map_fd = fake_open_map_fd;
 	o.log = log;
 	return o;
 }
@@ -124,6 +139,12 @@ static inline void fake_add_ring(const struct fake_tree *t, const char *guid, ui
 	fake_put(p, "");
 	fd = open(p, O_RDWR);
 	if (fd < 0 || ftruncate(fd, (off_t)(2 * ring_bytes)))
+		abort();
+	/* What the kernel does at every channel open: feat_pending_send_sz
+	 * (bit 0 of feature_bits, offset 64) in both headers. */
+	const uint32_t one = 1;
+
+	if (pwrite(fd, &one, 4, 64) != 4 || pwrite(fd, &one, 4, (off_t)ring_bytes + 64) != 4)
 		abort();
 	close(fd);
 	/* Appear atomically, as a sysfs attribute would. */
@@ -183,6 +204,15 @@ static inline void fake_add_device(const struct fake_tree *t, const struct fake_
 	}
 	if (s->ring_bytes)
 		fake_add_ring(t, s->guid, s->relid, s->ring_bytes);
+	if (s->ring_bytes && s->uio >= 0) {
+		/* Map 0 of the uio stand-in is the same rings (fake_open_map_fd). */
+		char ring[PATH_MAX + 64];
+
+		snprintf(ring, sizeof(ring), "%s/channels/%u/ring", dir, s->relid);
+		snprintf(p, sizeof(p), "%s/uio%d.map0", t->dev, s->uio);
+		if (link(ring, p))
+			abort();
+	}
 }
 
 /* Map a file of the tree (host side). */

@@ -34,6 +34,7 @@ static inline int tguest_attach(struct tguest *t, const char *root, const struct
 	d.dev_root = t->g.dev_root;
 	d.proc_root = t->g.proc_root;
 	d.open_event_fd = azblob_sim_event_fd;
+	d.open_map_fd = azblob_sim_map_fd;
 	d.event_arg = &t->g;
 	if (log)
 		d.log = *log;

@@ -227,11 +227,60 @@ Test(dev, ring_too_small_or_malformed)
 	cr_expect_eq(uvmbus_dev_open(&d, DEV_GUID, &o), -ENOSPC);
 	cr_expect_neq(strstr(sink.text, "cannot carry even a 65624-byte request"), NULL, "%s",
 		      sink.text);
-	/* A ring file that is not two rings of whole pages. */
-	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/channels/14/ring", tree.sys);
-	cr_assert_eq(truncate(p, 3 * 4096 + 8), 0);
+	/* A map 0 that is not two rings of whole pages (the primary's size
+	 * comes from it, not from the ring file). */
+	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/uio/uio0/maps/map0/size",
+		 tree.sys);
+	fake_put(p, "0x%x\n", 3 * 4096 + 8);
 	o = opts();
 	cr_expect_eq(uvmbus_dev_open(&d, DEV_GUID, &o), -EPROTO);
+	cr_expect_neq(strstr(sink.text, "is not two rings of whole pages"), NULL, "%s", sink.text);
+}
+
+/* The ring file's size is not trusted (older kernels report a fixed
+ * 4 MiB): a size that splits the rings wrongly is caught by the feature
+ * bits the kernel sets in both headers. */
+Test(dev, wrong_split_caught_by_feature_bits)
+{
+	struct uvmbus_dev_opts o = opts();
+	struct uvmbus_dev *d;
+	char p[PATH_MAX];
+
+	add_azblob(-1, RING);
+	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/uio/uio0/maps/map0/size",
+		 tree.sys);
+	fake_put(p, "0x%x\n", 2 * RING - 2 * 4096); /* each ring one page short */
+	cr_expect_eq(uvmbus_dev_open(&d, DEV_GUID, &o), -EPROTO);
+	cr_expect_neq(strstr(sink.text, "these are not the ring headers"), NULL, "%s", sink.text);
+	cr_expect_neq(strstr(sink.text, "fixed 4 MiB"), NULL, "names the likely cause: %s",
+		      sink.text);
+}
+
+/* Without a primary ring file (older kernels, a device bound through
+ * new_id after a re-offer) the rings come through map 0 of the uio node. */
+Test(dev, primary_without_ring_file_uses_uio_map0)
+{
+	struct uvmbus_dev_opts o = opts();
+	struct uvmbus_dev *d;
+	char p[PATH_MAX];
+
+	add_azblob(-1, RING);
+	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/channels/14/ring", tree.sys);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(uvmbus_dev_open(&d, DEV_GUID, &o), 0, "%s", sink.text);
+	cr_expect_neq(strstr(sink.text, "is missing: the rings through"), NULL, "%s", sink.text);
+	struct uvmbus_chan *c = uvmbus_dev_channel(d, 0);
+
+	cr_expect_eq(uvmbus_ring_data_size(uvmbus_chan_tx(c)), RING - 4096);
+	cr_assert_eq(uvmbus_pkt_write_inband(uvmbus_chan_tx(c), 1, 0, "m", 1, NULL), 0);
+	uvmbus_dev_close(d);
+	/* the host's view of the rings: the packet is there */
+	size_t len;
+	snprintf(p, sizeof(p), "%s/uio0.map0", tree.dev);
+	uint8_t *rings = fake_map(p, &len);
+
+	cr_expect_eq(rings[4096], 6, "an in-band packet at the TX data start");
+	munmap(rings, len);
 }
 
 static void *late_ring(void *arg)
@@ -240,26 +289,33 @@ static void *late_ring(void *arg)
 
 	(void)arg;
 	nanosleep(&t, NULL);
-	fake_add_ring(&tree, DEV_GUID, 14, RING);
+	fake_add_ring(&tree, DEV_GUID, 15, RING);
 	return NULL;
 }
 
-Test(dev, ring_file_appears_late)
+/* A subchannel's ring file may appear after the device is bound. */
+Test(dev, subchannel_ring_file_appears_late)
 {
 	struct uvmbus_dev_opts o = opts();
 	struct uvmbus_dev *d;
+	char p[PATH_MAX];
 	pthread_t th;
 
-	add_azblob(-1, 0);
+	add_azblob(-1, RING);
+	snprintf(p, sizeof(p), "%s/bus/vmbus/devices/" DEV_GUID "/channels/15/cpu", tree.sys);
+	fake_put(p, "0\n");
 	o.ring_wait_ms = 100;
-	cr_expect_eq(uvmbus_dev_open(&d, DEV_GUID, &o), -ETIMEDOUT, "never there in time");
+	cr_assert_eq(uvmbus_dev_open(&d, DEV_GUID, &o), 0, "%s", sink.text);
+	cr_expect_eq(uvmbus_dev_open_subchannels(d), -ETIMEDOUT, "never there in time");
 	cr_expect_neq(strstr(sink.text, "did not appear within 100 ms"), NULL, "%s", sink.text);
+	uvmbus_dev_close(d);
 	if (host_fd >= 0)
 		close(host_fd), host_fd = -1;
 	o = opts();
 	o.ring_wait_ms = 5000;
+	cr_assert_eq(uvmbus_dev_open(&d, DEV_GUID, &o), 0, "%s", sink.text);
 	pthread_create(&th, NULL, late_ring, NULL);
-	cr_expect_eq(uvmbus_dev_open(&d, DEV_GUID, &o), 0, "%s", sink.text);
+	cr_expect_eq(uvmbus_dev_open_subchannels(d), 2, "%s", sink.text);
 	pthread_join(th, NULL);
 	uvmbus_dev_close(d);
 }
