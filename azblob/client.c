@@ -45,6 +45,7 @@ static int open_device(struct azblob_client *c, const struct azblob_opts *o)
 		d.dev_root = c->sim.dev_root;
 		d.proc_root = c->sim.proc_root;
 		d.open_event_fd = azblob_sim_event_fd;
+		d.open_map_fd = azblob_sim_map_fd;
 		d.event_arg = &c->sim;
 	}
 	if (o->device_guid) {

@@ -74,3 +74,16 @@ int azblob_sim_event_fd(void *guest, const char *uio_path)
 	fd = fcntl(g->event_fd, F_DUPFD_CLOEXEC, 0);
 	return fd < 0 ? -errno : fd;
 }
+
+int azblob_sim_map_fd(void *guest, const char *uio_path, int map, int64_t *offset)
+{
+	char path[4096];
+	int fd;
+
+	(void)guest;
+	if (snprintf(path, sizeof(path), map ? "%s" : "%s.map0", uio_path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	*offset = map ? (int64_t)map * 4096 : 0;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

@@ -54,7 +54,8 @@ static void guest_gone(struct azblob_sim *s)
 	memset(s->rings, 0, s->rings_len);
 	*s->tx.features = 1;
 	*s->rx.features = 1;
-	*s->rx.mask = 1;
+	*s->rx.mask = s->k.kernel_masks_rx;
+	s->last_signal_tx_w = 0;
 	s->tx_read = 0;
 	s->rx_waiting = false;
 	pthread_mutex_lock(&s->lock);
@@ -129,18 +130,32 @@ int sim_conn_drain(struct azblob_sim *s)
 		}
 		if (r != sizeof(v) || v != 1)
 			continue; /* uio ignores anything but a 4-byte 1 */
-		/* irqcontrol(1): RX interrupts on; without a monitor, a signal
+		/* irqcontrol(1): older kernels clear the RX mask (newer ones
+		 * leave it to user space); without a monitor it is a signal
 		 * (the bit in the interrupt page says which channel). */
-		__atomic_store_n(s->rx.mask, 0, __ATOMIC_SEQ_CST);
+		if (s->k.kernel_masks_rx)
+			__atomic_store_n(s->rx.mask, 0, __ATOMIC_SEQ_CST);
 		if (s->opts.monitor_id < 0) {
 			uint32_t *word = (uint32_t *)(s->uio_pages + SIM_PAGE + INT_PAGE_SEND_OFF +
 						      (s->opts.relid / 32) * 4);
 
 			__atomic_fetch_and(word, ~(1u << (s->opts.relid % 32)), __ATOMIC_SEQ_CST);
+			sim_count_signal(s);
 			n++;
 		}
 	}
 	return n;
+}
+
+void sim_count_signal(struct azblob_sim *s)
+{
+	uint32_t w = __atomic_load_n(s->tx.w, __ATOMIC_ACQUIRE);
+
+	/* Nothing queued since the last signal and no RX room awaited: the
+	 * guest unmasked before sleeping, or signalled for nothing. */
+	if (w == s->last_signal_tx_w && !s->rx_waiting)
+		__atomic_fetch_add(&s->st.idle_signals, 1, __ATOMIC_RELAXED);
+	s->last_signal_tx_w = w;
 }
 
 void sim_conn_interrupt(struct azblob_sim *s)
@@ -153,7 +168,8 @@ void sim_conn_interrupt(struct azblob_sim *s)
 	 * the event. Masking after the send would race with a guest that
 	 * already woke, unmasked and went back to sleep: its unmask would be
 	 * overwritten and the next answer would raise no interrupt. */
-	__atomic_store_n(s->rx.mask, 1, __ATOMIC_SEQ_CST);
+	if (s->k.kernel_masks_rx)
+		__atomic_store_n(s->rx.mask, 1, __ATOMIC_SEQ_CST);
 	if (send(s->conn_fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(one))
 		__atomic_fetch_add(&s->st.interrupts, 1, __ATOMIC_RELAXED);
 }

@@ -62,11 +62,17 @@ struct azblob_sim {
 	/* the channel: rings file mapping, uio pages */
 	uint8_t *rings;
 	size_t rings_len;
-	struct hring tx, rx; /* guest's TX (we consume), guest's RX (we produce) */
-	uint32_t tx_read;    /* our private read position in TX */
+	struct hring tx, rx;	    /* guest's TX (we consume), guest's RX (we produce) */
+	uint32_t tx_read;	    /* our private read position in TX */
+	struct azblob_sim_kernel k; /* the kernel profile (a default one without) */
+	unsigned uio_num;	    /* N of root/dev/uioN */
+	atomic_bool reoffer;	    /* azblob_sim_reoffer() asked for one */
+	atomic_uint reoffers_done;
+	uint32_t last_signal_tx_w; /* the guest's TX write index at its last signal */
 	atomic_bool rescind_done;
-	uint64_t rescind_tx_hash; /* the guest's TX ring at the rescind */
-	uint8_t *uio_pages;	  /* 3 pages: [1] int_page, [2] monitor page */
+	atomic_bool stale_counted; /* the stale-write violation was counted */
+	uint64_t rescind_tx_hash;  /* the guest's TX ring at the rescind */
+	uint8_t *uio_pages;	   /* 3 pages: [1] int_page, [2] monitor page */
 
 	/* connection */
 	int listen_fd, conn_fd;
@@ -111,6 +117,10 @@ void sim_ram_destroy(struct azblob_sim *s);
 /* sim_tree.c */
 int sim_tree_create(struct azblob_sim *s);
 void sim_tree_remove(struct azblob_sim *s);
+/* The device part of the tree (relid, uio number, rings): published at
+ * create, and again at a re-offer after unpublishing the old one. */
+int sim_tree_publish_device(struct azblob_sim *s);
+void sim_tree_unpublish_device(struct azblob_sim *s);
 
 /* sim_conn.c */
 int sim_conn_listen(struct azblob_sim *s);
@@ -118,6 +128,9 @@ void sim_conn_accept(struct azblob_sim *s);
 /* Read the guest's 4-byte writes: returns how many arrived (each is an
  * unmask and, without a monitor, a signal). */
 int sim_conn_drain(struct azblob_sim *s);
+/* A guest signal arrived: count it in idle_signals when nothing new was
+ * queued in TX since the previous one (sim thread). */
+void sim_count_signal(struct azblob_sim *s);
 void sim_conn_interrupt(struct azblob_sim *s);
 void sim_conn_close(struct azblob_sim *s);
 

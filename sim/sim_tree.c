@@ -94,10 +94,145 @@ static int make_root(struct azblob_sim *s)
 	return mkdtemp(s->root) ? 0 : -errno;
 }
 
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* <root>/dev/uio<N> (pages 1 and 2: the interrupt and monitor pages) and
+ * <root>/dev/uio<N>.map0 (the rings: map 0, which a regular file cannot
+ * multiplex by mmap offset; the guest reaches it through open_map_fd). */
+static void uio_paths(const struct azblob_sim *s, char *uio, char *map0, size_t cap)
+{
+	snprintf(uio, cap, "%s/dev/uio%u", s->root, s->uio_num);
+	snprintf(map0, cap, "%s/dev/uio%u.map0", s->root, s->uio_num);
+}
+
+/*
+ * The channel's ring file, as this kernel shows it: the rings themselves
+ * (a hard link of map 0), none (k.no_ring_file), or, when the kernel
+ * reports a fixed 4 MiB that is not the rings' size, a 4 MiB file: a
+ * regular file cannot report one size and map another, so a guest that
+ * trusts that size gets other memory, and its requests are lost as they
+ * would be on such a kernel. It appears last and whole (the guest may
+ * wait for it).
+ */
+static int publish_ring_file(struct azblob_sim *s, const char *dev, const char *map0)
+{
+	char tmp[PATH_MAX], fin[PATH_MAX];
+	uint8_t *decoy;
+	int rc;
+
+	if (s->k.no_ring_file)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/channels/%u/ring.new", dev, s->opts.relid);
+	snprintf(fin, sizeof(fin), "%s/channels/%u/ring", dev, s->opts.relid);
+	if (s->k.ring_file_fixed && s->rings_len != (4u << 20)) {
+		rc = shared_file(tmp, 4u << 20, &decoy);
+		if (rc)
+			return rc;
+		munmap(decoy, 4u << 20);
+	} else if (link(map0, tmp)) {
+		return -errno;
+	}
+	if (rename(tmp, fin))
+		return -errno;
+	snprintf(s->ring_path, sizeof(s->ring_path), "%.2000s", fin);
+	return 0;
+}
+
+/* The device: sysfs attributes, the uio node and the rings. A kernel that
+ * refuses the channel (no monitor before 6.10) leaves it unbound: no
+ * driver link, no uio directory (the sim's own pages still exist). */
+int sim_tree_publish_device(struct azblob_sim *s)
+{
+	char dev[1024], dir[PATH_MAX], uio[PATH_MAX], map0[PATH_MAX];
+	uint32_t ring = s->opts.ring_bytes;
+	bool bound = !(s->k.monitor_required && s->opts.monitor_id < 0);
+	int rc;
+
+	snprintf(dev, sizeof(dev), "%s/sys/bus/vmbus/devices/%s", s->root, s->guid);
+	rc = put(dev, "class_id", "{%s}\n", AZBLOB_CLASS);
+	rc = rc ? rc : put(dev, "device_id", "{%s}\n", s->guid);
+	rc = rc ? rc : put(dev, "id", "%u\n", s->opts.relid);
+	rc = rc ? rc : put(dev, "numa_node", "%d\n", s->opts.numa_node);
+	if (s->opts.monitor_id >= 0)
+		rc = rc ? rc : put(dev, "monitor_id", "%d\n", s->opts.monitor_id);
+	rc = rc ? rc : put(dev, "driver_override", "uio_hv_generic\n");
+	snprintf(dir, sizeof(dir), "channels/%u/cpu", s->opts.relid);
+	rc = rc ? rc : put(dev, dir, "%d\n", s->opts.cpu >= 0 ? s->opts.cpu : 0);
+	if (bound) {
+		snprintf(dir, sizeof(dir), "uio/uio%u/name", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "uio_hv_generic\n");
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map0/name", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "txrx_rings\n");
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map0/size", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "0x%x\n", 2 * ring);
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map1/name", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "int_page\n");
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map1/size", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "0x1000\n");
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map2/name", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "monitor_page\n");
+		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map2/size", s->uio_num);
+		rc = rc ? rc : put(dev, dir, "0x1000\n");
+	}
+	if (rc)
+		goto fail;
+	if (bound) {
+		snprintf(dir, sizeof(dir), "%s/driver", dev);
+		if (symlink("../../drivers/uio_hv_generic", dir)) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	uio_paths(s, uio, map0, sizeof(uio));
+	rc = shared_file(uio, 3 * SIM_PAGE, &s->uio_pages);
+	rc = rc ? rc : shared_file(map0, 2 * (size_t)ring, &s->rings);
+	if (rc)
+		goto fail;
+	s->rings_len = 2 * (size_t)ring;
+	hring_init(&s->tx, s->rings, ring, SIM_PAGE);
+	hring_init(&s->rx, s->rings + ring, ring, SIM_PAGE);
+	/* What the kernel does at open: both features; RX masked by older
+	 * kernels only. */
+	*s->tx.features = 1;
+	*s->rx.features = 1;
+	*s->rx.mask = s->k.kernel_masks_rx;
+	rc = bound ? publish_ring_file(s, dev, map0) : 0;
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	sim_log(s, UVMBUS_LOG_ERR, "tree: publishing the device under %s: %s", s->root,
+		strerror(-rc));
+	return rc;
+}
+
+/* Take the device away (before a re-offer): its sysfs directory, the uio
+ * files and our mappings of them. */
+void sim_tree_unpublish_device(struct azblob_sim *s)
+{
+	char path[PATH_MAX], uio[PATH_MAX], map0[PATH_MAX];
+
+	if (s->rings)
+		munmap(s->rings, s->rings_len);
+	if (s->uio_pages)
+		munmap(s->uio_pages, 3 * SIM_PAGE);
+	s->rings = s->uio_pages = NULL;
+	uio_paths(s, uio, map0, sizeof(uio));
+	unlink(uio);
+	unlink(map0);
+	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/%s", s->root, s->guid);
+	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS))
+		sim_log(s, UVMBUS_LOG_WARN, "tree: could not remove all of %s", path);
+}
+
 int sim_tree_create(struct azblob_sim *s)
 {
-	char dev[1024], dir[PATH_MAX];
-	uint32_t ring = s->opts.ring_bytes;
+	char dir[PATH_MAX];
 	int rc;
 
 	rc = make_root(s);
@@ -107,69 +242,19 @@ int sim_tree_create(struct azblob_sim *s)
 		return rc;
 	}
 	s->tree_made = true;
-	snprintf(dev, sizeof(dev), "%s/sys/bus/vmbus/devices/%s", s->root, s->guid);
 	snprintf(dir, sizeof(dir), "%s/sys/bus/vmbus/drivers/uio_hv_generic", s->root);
 	rc = mkdirs(dir);
 	snprintf(dir, sizeof(dir), "%s/sys/module/uio_hv_generic", s->root);
 	rc = rc ? rc : mkdirs(dir);
-	rc = rc ? rc : put(dev, "class_id", "{%s}\n", AZBLOB_CLASS);
-	rc = rc ? rc : put(dev, "device_id", "{%s}\n", s->guid);
-	rc = rc ? rc : put(dev, "id", "%u\n", s->opts.relid);
-	rc = rc ? rc : put(dev, "numa_node", "%d\n", s->opts.numa_node);
-	rc =
-	    rc ? rc
-	       : put(dev, "monitor_id", "%d\n", s->opts.monitor_id >= 0 ? s->opts.monitor_id : 255);
-	rc = rc ? rc : put(dev, "driver_override", "uio_hv_generic\n");
-	rc = rc ? rc : put(dev, "uio/uio0/name", "uio_hv_generic\n");
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map0/name", "txrx_rings\n");
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map0/size", "0x%x\n", 2 * ring);
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map1/name", "int_page\n");
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map1/size", "0x1000\n");
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map2/name", "monitor_page\n");
-	rc = rc ? rc : put(dev, "uio/uio0/maps/map2/size", "0x1000\n");
-	snprintf(dir, sizeof(dir), "channels/%u/cpu", s->opts.relid);
-	rc = rc ? rc : put(dev, dir, "%d\n", s->opts.cpu >= 0 ? s->opts.cpu : 0);
-	rc = rc ? rc : put(s->root, "proc/cpuinfo", "processor\t: 0\nflags\t\t: hypervisor\n\n");
-	if (rc)
-		goto fail;
-	snprintf(dir, sizeof(dir), "%s/driver", dev);
-	if (symlink("../../drivers/uio_hv_generic", dir)) {
-		rc = -errno;
-		goto fail;
-	}
 	snprintf(dir, sizeof(dir), "%s/dev", s->root);
-	rc = mkdirs(dir);
-	snprintf(s->uio_path, sizeof(s->uio_path), "%s/dev/uio0", s->root);
-	rc = rc ? rc : shared_file(s->uio_path, 3 * SIM_PAGE, &s->uio_pages);
-	/* The ring file appears last and whole (the guest waits for it). */
-	snprintf(s->ring_path, sizeof(s->ring_path), "%s/channels/%u/ring.new", dev, s->opts.relid);
-	rc = rc ? rc : shared_file(s->ring_path, 2 * (size_t)ring, &s->rings);
-	if (rc)
-		goto fail;
-	s->rings_len = 2 * (size_t)ring;
-	hring_init(&s->tx, s->rings, ring, SIM_PAGE);
-	hring_init(&s->rx, s->rings + ring, ring, SIM_PAGE);
-	/* What uio_hv_generic does at open: both features, RX masked. */
-	*s->tx.features = 1;
-	*s->rx.features = 1;
-	*s->rx.mask = 1;
-	snprintf(dir, sizeof(dir), "%s/channels/%u/ring", dev, s->opts.relid);
-	if (rename(s->ring_path, dir)) {
-		rc = -errno;
-		goto fail;
+	rc = rc ? rc : mkdirs(dir);
+	rc = rc ? rc : put(s->root, "proc/cpuinfo", "processor\t: 0\nflags\t\t: hypervisor\n\n");
+	rc = rc ? rc : put(s->root, "proc/sys/kernel/osrelease", "%s\n", s->k.osrelease);
+	if (rc) {
+		sim_log(s, UVMBUS_LOG_ERR, "tree: building %s: %s", s->root, strerror(-rc));
+		return rc;
 	}
-	snprintf(s->ring_path, sizeof(s->ring_path), "%.2000s", dir);
-	return 0;
-fail:
-	sim_log(s, UVMBUS_LOG_ERR, "tree: building %s: %s", s->root, strerror(-rc));
-	return rc;
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
+	return sim_tree_publish_device(s);
 }
 
 void sim_tree_remove(struct azblob_sim *s)

@@ -32,8 +32,9 @@ uint64_t sim_now_ns(void)
 }
 
 static const char *const vnames[AZBLOB_SIM_V_COUNT] = {
-    "not_gpa_direct", "no_completion", "zero_trans_id", "rangecount", "range",	"pfn_outside_ram",
-    "short_payload",  "version",       "operation",	"lengths",    "layout", "descriptor",
+    "not_gpa_direct",  "no_completion", "zero_trans_id", "rangecount", "range",
+    "pfn_outside_ram", "short_payload", "version",	 "operation",  "lengths",
+    "layout",	       "descriptor",	"stale_write",
 };
 
 const char *azblob_sim_violation_name(enum azblob_sim_violation v)
@@ -389,7 +390,10 @@ static bool scan_monitor(struct azblob_sim *s, uint64_t now, uint32_t scan_us)
 	s->last_scan_ns = now;
 	pending = (uint32_t *)(s->uio_pages + 2 * SIM_PAGE + MONITOR_OFF + (size_t)(id / 32) * 8);
 	bit = 1u << (id % 32);
-	return __atomic_fetch_and(pending, ~bit, __ATOMIC_SEQ_CST) & bit;
+	if (!(__atomic_fetch_and(pending, ~bit, __ATOMIC_SEQ_CST) & bit))
+		return false;
+	sim_count_signal(s);
+	return true;
 }
 
 /* FNV-1a of the guest's TX ring (write index and data): to see whether the
@@ -411,6 +415,33 @@ static void do_rescind(struct azblob_sim *s)
 	sim_conn_close(s);
 	s->nheld = 0;
 	memset(s->owned, 0, s->owned_units * sizeof(*s->owned));
+}
+
+/* Host servicing: the same instance GUID again, under the next relid and
+ * uio number, with fresh rings (the guest opens it anew). 0 when the new
+ * device is published. */
+static int do_reoffer(struct azblob_sim *s)
+{
+	int rc;
+
+	atomic_store(&s->rescind_done, false); /* before the rings go */
+	sim_tree_unpublish_device(s);
+	s->opts.relid++;
+	s->uio_num++;
+	s->tx_read = 0;
+	s->rx_waiting = false;
+	s->last_signal_tx_w = 0;
+	atomic_store(&s->stale_counted, false);
+	rc = sim_tree_publish_device(s);
+	if (!rc)
+		rc = sim_conn_listen(s);
+	atomic_store(&s->rescind, false);
+	atomic_store(&s->reoffer, false);
+	STAT_ADD(s, reoffers, 1);
+	atomic_fetch_add(&s->reoffers_done, 1);
+	sim_log(s, UVMBUS_LOG_INFO, "device %s re-offered: relid %u, uio%u%s", s->guid,
+		s->opts.relid, s->uio_num, rc ? " (failed)" : "");
+	return rc;
 }
 
 /* Sleep until something can happen: a doorbell write, a connection, a
@@ -477,6 +508,11 @@ static void serve(struct azblob_sim *s)
 			do_rescind(s);
 			rescinded = true;
 		}
+		if (atomic_load(&s->reoffer)) {
+			if (!rescinded)
+				do_rescind(s);
+			rescinded = do_reoffer(s) != 0;
+		}
 		/* Housekeeping (fault settings, connections, doorbell writes, the
 		 * monitor page) costs system calls: a polling host does it every
 		 * 20 us, not on every pass over the rings. */
@@ -537,6 +573,35 @@ static void *serve_thread(void *arg)
 
 /* ---- life cycle ---- */
 
+/* The kernel profile: its ring size, monitor offer and behaviour; without
+ * one, the options' ring size and monitor with the behaviour the sim always
+ * had (the newest ring file, the RX mask set by the kernel). */
+static int apply_kernel(struct azblob_sim *s, const char *name)
+{
+	const struct azblob_sim_kernel *k = azblob_sim_kernel_find(name);
+
+	s->opts.kernel = NULL;
+	if (!name) {
+		s->k = (struct azblob_sim_kernel){.name = "none",
+						  .kernels = "no profile",
+						  .differs = "the options' rings and monitor",
+						  .osrelease = "6.15.0-azblob-sim",
+						  .ring_bytes = s->opts.ring_bytes,
+						  .kernel_masks_rx = true,
+						  .monitor_id = s->opts.monitor_id};
+		return 0;
+	}
+	if (!k) {
+		sim_log(s, UVMBUS_LOG_ERR,
+			"unknown kernel profile '%s' (azblob-vspd --kernel help)", name);
+		return -EINVAL;
+	}
+	s->k = *k;
+	s->opts.ring_bytes = k->ring_bytes;
+	s->opts.monitor_id = k->monitor_id;
+	return 0;
+}
+
 int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 {
 	struct azblob_sim *s;
@@ -559,6 +624,9 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 		s->faults.monitor_scan_us = 50;
 	s->rng = s->opts.seed ? s->opts.seed : 1;
 	pthread_mutex_init(&s->lock, NULL);
+	rc = apply_kernel(s, o ? o->kernel : NULL);
+	if (rc)
+		goto fail;
 	snprintf(s->guid, sizeof(s->guid), "%s", s->opts.guid ? s->opts.guid : DEFAULT_GUID);
 	s->opts.root = s->opts.guid = s->opts.backend = s->opts.backend_arg = NULL;
 
@@ -600,12 +668,18 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 		rc = sim_conn_listen(s);
 	if (rc)
 		goto fail;
-	sim_log(
-	    s, UVMBUS_LOG_INFO,
-	    "device %s published under %s: %llu MiB guest RAM%s, rings %u bytes, %s, backend %s",
-	    s->guid, s->root, (unsigned long long)(s->opts.ram_bytes >> 20),
-	    s->ram_huge ? " (hugepages)" : "", s->opts.ring_bytes,
-	    s->opts.monitor_id >= 0 ? "monitor page" : "interrupt page", s->be->name);
+	sim_log(s, UVMBUS_LOG_INFO,
+		"device %s published under %s: %llu MiB guest RAM%s, rings %u bytes, %s, backend "
+		"%s, kernel profile %s",
+		s->guid, s->root, (unsigned long long)(s->opts.ram_bytes >> 20),
+		s->ram_huge ? " (hugepages)" : "", s->opts.ring_bytes,
+		s->opts.monitor_id >= 0 ? "monitor page" : "interrupt page", s->be->name,
+		s->k.name);
+	if (s->k.monitor_required && s->opts.monitor_id < 0)
+		sim_log(s, UVMBUS_LOG_WARN,
+			"kernel profile %s: uio_hv_generic refuses a channel without a monitor: "
+			"the device is left unbound (vmbus channel requires hypercall)",
+			s->k.name);
 	*out = s;
 	return 0;
 fail:
@@ -686,6 +760,20 @@ void azblob_sim_rescind(struct azblob_sim *s)
 	}
 }
 
+int azblob_sim_reoffer(struct azblob_sim *s)
+{
+	unsigned before = atomic_load(&s->reoffers_done);
+	struct timespec ts = {0, 1000000};
+
+	atomic_store(&s->reoffer, true);
+	if (write(s->wake[1], "o", 1) < 0) {
+		/* full pipe: already awake */
+	}
+	for (int i = 0; i < 5000 && atomic_load(&s->reoffers_done) == before; i++)
+		nanosleep(&ts, NULL);
+	return atomic_load(&s->reoffers_done) == before ? -ETIMEDOUT : 0;
+}
+
 void azblob_sim_set_faults(struct azblob_sim *s, const struct azblob_sim_faults *f)
 {
 	pthread_mutex_lock(&s->lock);
@@ -720,9 +808,25 @@ void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st)
 	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "stats are u64s");
 	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-	/* The rings stay mapped here: any later guest write shows. */
-	if (atomic_load(&s->rescind_done) && tx_hash(s) != s->rescind_tx_hash)
+	/* The rings stay mapped here: any later guest write shows. On a
+	 * kernel that frees them at rescind, that write is a violation. */
+	if (atomic_load(&s->rescind_done) && s->rings && tx_hash(s) != s->rescind_tx_hash) {
 		st->writes_after_rescind = 1;
+		if (s->k.rescind_frees_rings && !atomic_exchange(&s->stale_counted, true)) {
+			STAT_ADD(s, violations[AZBLOB_SIM_V_STALE_WRITE], 1);
+			STAT_ADD(s, violations_total, 1);
+			sim_log(s, UVMBUS_LOG_ERR,
+				"the guest wrote its TX ring after the rescind (kernel %s frees "
+				"those pages)",
+				s->k.name);
+		}
+		if (s->k.rescind_frees_rings) {
+			st->violations[AZBLOB_SIM_V_STALE_WRITE] = __atomic_load_n(
+			    &s->st.violations[AZBLOB_SIM_V_STALE_WRITE], __ATOMIC_RELAXED);
+			st->violations_total =
+			    __atomic_load_n(&s->st.violations_total, __ATOMIC_RELAXED);
+		}
+	}
 }
 
 int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap)
