@@ -300,8 +300,13 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 
 void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 {
+	struct uvmbus_chan_stats cs;
+
 	*st = c->st;
 	st->held_slots = c->held;
+	uvmbus_chan_get_stats(c->ch, &cs);
+	st->idle_signals = cs.idle_signals;
+	st->waits = cs.unmasks;
 }
 
 int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)

@@ -188,6 +188,11 @@ struct azblob_stats {
 	uint64_t held_slots;	/* now: slots held by requests the host has not answered */
 	uint64_t slot_timeouts; /* waits for a free slot that ran out of time */
 	uint64_t fd_checks;	/* looks at the fd after host silence (rescind) */
+	/* Host signals with nothing new queued: the unmask write before a
+	 * sleep on a channel without a monitor. 0 in polling mode, at most
+	 * one per sleep (waits) in interrupt mode. */
+	uint64_t idle_signals;
+	uint64_t waits; /* azblob_wait() calls that unmasked to sleep (found no data) */
 };
 
 AZBLOB_API void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st);

@@ -59,7 +59,7 @@ static const char usage_text[] =
     "    azblob-vspd [--root DIR] [--ram SIZE] [--ring SIZE] [--monitor ID]\n"
     "                [--cpu N] [--poll] [--backend memory|dir=PATH]\n"
     "                [--fault NAME=VALUE]... [--guid GUID] [--relid N]\n"
-    "                [--numa-node N] [--seed N] [--no-hugetlb]\n"
+    "                [--numa-node N] [--seed N] [--no-hugetlb] [--kernel PROFILE]\n"
     "                [--log-level err|warn|info|debug]\n"
     "                [--ready-file PATH] [--pid-file PATH]\n"
     "    azblob-vspd --help | --version\n"
@@ -110,6 +110,11 @@ static const char usage_text[] =
     "    --seed N          Seed of the jitter generator (default 1).\n"
     "    --no-hugetlb      Guest RAM in plain shared memory even when enough\n"
     "                      hugepages are free.\n"
+    "    --kernel PROFILE  Behave as this uio_hv_generic variant (ring sizes, the\n"
+    "                      ring file, who masks RX, a channel without a monitor\n"
+    "                      refused or not, rescind): it sets the ring size and\n"
+    "                      the monitor offer. --kernel help lists the profiles\n"
+    "                      and exits. Default: no profile (docs/DEVICE.md).\n"
     "    --log-level LEVEL err, warn, info (default) or debug.\n"
     "    --ready-file PATH Once the tree is published, write the root directory\n"
     "                      (and a newline) to PATH, atomically (written aside and\n"
@@ -137,6 +142,12 @@ static const char usage_text[] =
     "    stop_draining=BOOL   stop reading the guest's TX ring (it fills)\n"
     "    pause_ms=N           stop reading TX for N milliseconds, once\n"
     "    monitor_scan_us=N    monitor page scan interval (default 50; 0 = 50)\n"
+    "    corrupt_tx_read=N    next N TX reads: publish an impossible TX read\n"
+    "                         index and stop draining (a broken host)\n"
+    "    dma_after_close=BOOL requests held at a channel close are still written\n"
+    "                         (0xA5) and answered into the next channel\n"
+    "    skip_data_write=N    next N requests with data: answer, but leave the\n"
+    "                         data buffer unwritten\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT, SIGHUP\n"
@@ -369,10 +380,11 @@ struct knob {
 #f, offsetof(struct azblob_sim_faults, f), b                                       \
 	}
 static const struct knob knobs[] = {
-    KNOB(delay_us, false),	  KNOB(jitter_us, false),    KNOB(drop, false),
-    KNOB(duplicate, false),	  KNOB(unknown_tid, false),  KNOB(oversize_response, false),
-    KNOB(corrupt, false),	  KNOB(stop_draining, true), KNOB(pause_ms, false),
-    KNOB(monitor_scan_us, false),
+    KNOB(delay_us, false),	  KNOB(jitter_us, false),	KNOB(drop, false),
+    KNOB(duplicate, false),	  KNOB(unknown_tid, false),	KNOB(oversize_response, false),
+    KNOB(corrupt, false),	  KNOB(stop_draining, true),	KNOB(pause_ms, false),
+    KNOB(monitor_scan_us, false), KNOB(corrupt_tx_read, false), KNOB(dma_after_close, true),
+    KNOB(skip_data_write, false),
 };
 
 static void parse_fault(struct azblob_sim_faults *f, const char *arg)
@@ -417,6 +429,28 @@ static void parse_fault(struct azblob_sim_faults *f, const char *arg)
 	usage_error("--fault: unknown knob '%s' (see FAULTS in --help)", name);
 }
 
+/* --kernel help: one profile a line, then exit 0. */
+static void list_kernels(void)
+{
+	size_t n;
+	const struct azblob_sim_kernel *k = azblob_sim_kernels(&n);
+
+	printf("%-12s %-9s %-10s %-8s %-8s %-9s  %s\n", "PROFILE", "RING", "RING FILE", "RX MASK",
+	       "MONITOR", "RESCIND", "KERNELS: WHAT DIFFERS");
+	for (size_t i = 0; i < n; i++, k++)
+		printf("%-12s %-9s %-10s %-8s %-8s %-9s  %s: %s\n", k->name,
+		       k->ring_bytes % (1u << 20) ? "2M+4K" : "2M",
+		       k->no_ring_file	    ? "absent"
+		       : k->ring_file_fixed ? "fixed 4M"
+					    : "real",
+		       k->kernel_masks_rx ? "kernel" : "user",
+		       k->monitor_id >= 0    ? "offered"
+		       : k->monitor_required ? "refused"
+					     : "write",
+		       k->rescind_frees_rings ? "frees" : "keeps", k->kernels, k->differs);
+	exit(fflush(stdout) ? EXIT_RUNTIME : 0);
+}
+
 enum {
 	OPT_ROOT = 256,
 	OPT_RAM,
@@ -434,6 +468,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_READY,
 	OPT_PID,
+	OPT_KERNEL,
 };
 
 static const struct option long_opts[] = {
@@ -453,6 +488,7 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"ready-file", required_argument, NULL, OPT_READY},
     {"pid-file", required_argument, NULL, OPT_PID},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -580,6 +616,15 @@ static void parse_args(struct vspd *d, int argc, char **argv)
 			if (!optarg[0])
 				usage_error("--pid-file: empty path");
 			d->pid_file = optarg;
+			break;
+		case OPT_KERNEL:
+			if (!strcmp(optarg, "help"))
+				list_kernels();
+			if (!azblob_sim_kernel_find(optarg))
+				usage_error(
+				    "--kernel: unknown profile '%s' (--kernel help lists them)",
+				    optarg);
+			o->kernel = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -367,10 +367,18 @@ int uvmbus_chan_wait(struct uvmbus_chan *c, int timeout_ms)
 
 	if (d->dead)
 		return -ENODEV;
-	/* Unmask (the kernel clears the RX mask on this write), then re-check
-	 * the ring: data that arrived while masked raised no interrupt. */
+	/* Something to read already: no write, which on a channel without a
+	 * monitor would be a host signal for nothing. */
+	if (uvmbus_ring_readable(c->rx))
+		return 1;
+	/* Unmask (older kernels clear the RX mask on this write; newer ones
+	 * leave it to us, below), then re-check the ring: data that arrived
+	 * while masked raised no interrupt. */
 	if (event_write(d))
 		return -ENODEV;
+	c->st.unmasks++;
+	if (c->monitor_id < 0)
+		c->st.idle_signals++;
 	if (uvmbus_ring_set_interrupt_mask(c->rx, false))
 		goto out;
 	c->st.waits++;

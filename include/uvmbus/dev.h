@@ -146,6 +146,10 @@ struct uvmbus_chan_stats {
 	uint64_t signals;    /* host signals sent */
 	uint64_t interrupts; /* events counted from the fd */
 	uint64_t waits;	     /* calls that blocked */
+	/* Unmask writes before a sleep that are also host signals (a channel
+	 * without a monitor) though nothing new was queued: one per wait. */
+	uint64_t idle_signals;
+	uint64_t unmasks; /* unmask writes: wait calls that did not find data */
 };
 UVMBUS_API void uvmbus_chan_get_stats(const struct uvmbus_chan *c, struct uvmbus_chan_stats *st);
 

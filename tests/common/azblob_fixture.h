@@ -22,7 +22,7 @@ struct done {
 	uint32_t status, len;
 };
 
-static void on_done(void *user, int err, uint32_t status, uint32_t len)
+static inline void on_done(void *user, int err, uint32_t status, uint32_t len)
 {
 	struct done *d = user;
 
@@ -34,7 +34,8 @@ static void on_done(void *user, int err, uint32_t status, uint32_t len)
 
 /* Client options of the tests: small pools; a close that waits at most
  * 100 ms for unanswered requests (tests that test close set their own). */
-static void client_opts(struct azblob_opts *o, uint32_t qd, uint32_t pool_buf, uint32_t pool_bufs)
+static inline void client_opts(struct azblob_opts *o, uint32_t qd, uint32_t pool_buf,
+			       uint32_t pool_bufs)
 {
 	azblob_opts_init(o);
 	o->sim_root = azblob_sim_root(sim);
@@ -45,7 +46,7 @@ static void client_opts(struct azblob_opts *o, uint32_t qd, uint32_t pool_buf, u
 	o->log = (struct uvmbus_log){.fn = sink_fn, .arg = &sink, .max_level = UVMBUS_LOG_DEBUG};
 }
 
-static void start_sim(uint32_t ring, int monitor)
+static inline void start_sim(uint32_t ring, int monitor)
 {
 	struct azblob_sim_opts so;
 
@@ -60,7 +61,8 @@ static void start_sim(uint32_t ring, int monitor)
 	cr_assert_eq(azblob_sim_start(sim), 0);
 }
 
-static void start(uint32_t ring, uint32_t qd, uint32_t pool_buf, uint32_t pool_bufs, int monitor)
+static inline void start(uint32_t ring, uint32_t qd, uint32_t pool_buf, uint32_t pool_bufs,
+			 int monitor)
 {
 	struct azblob_opts o;
 
@@ -69,7 +71,7 @@ static void start(uint32_t ring, uint32_t qd, uint32_t pool_buf, uint32_t pool_b
 	cr_assert_eq(azblob_open(&cl, &o), 0, "%s", sink.text);
 }
 
-static void stop(void)
+static inline void stop(void)
 {
 	azblob_close(cl);
 	azblob_sim_destroy(sim);
@@ -78,7 +80,7 @@ static void stop(void)
 }
 
 /* Poll (and wait) until `d` has been called or ~10 s of waiting passed. */
-static void reap(struct done *d)
+static inline void reap(struct done *d)
 {
 	for (int i = 0; i < 1000 && !d->calls; i++) {
 		int n = azblob_poll(cl, 0);
@@ -91,7 +93,7 @@ static void reap(struct done *d)
 
 static const char noop_head[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";
 
-static struct azblob_request noop(char *req, char *resp, struct done *d)
+static inline struct azblob_request noop(char *req, char *resp, struct done *d)
 {
 	memcpy(req, noop_head, sizeof(noop_head) - 1);
 	return (struct azblob_request){.request = req,
@@ -102,7 +104,7 @@ static struct azblob_request noop(char *req, char *resp, struct done *d)
 				       .user = d};
 }
 
-static struct azblob_sim_stats sstats(void)
+static inline struct azblob_sim_stats sstats(void)
 {
 	struct azblob_sim_stats st;
 
@@ -110,7 +112,7 @@ static struct azblob_sim_stats sstats(void)
 	return st;
 }
 
-static struct azblob_stats cstats(void)
+static inline struct azblob_stats cstats(void)
 {
 	struct azblob_stats st;
 
