@@ -386,6 +386,11 @@ uint32_t uvmbus_ring_read_commit(struct uvmbus_ring *r, bool *signal)
 	 */
 	shm_full_fence();
 	pending = shm_load_relaxed(&r->hdr->pending_send_sz);
+	/* Only a ring that advertises feat_pending_send_sz has that contract
+	 * (Linux hv_pkt_iter_close, DPDK): without it, the producer polls
+	 * and pending_send_sz means nothing. */
+	if (pending && !(shm_load_relaxed(&r->hdr->feature_bits) & VMBUS_RING_FEAT_PENDING_SEND_SZ))
+		pending = 0;
 	if (pending) {
 		w = shm_load_acquire(&r->hdr->write_index);
 		if (!index_ok(r, w)) {
