@@ -168,6 +168,18 @@ AZBLOB_API int azblob_request_sync(struct azblob_client *c, struct azblob_reques
 
 /* ---- introspection ---- */
 
+/* Index of azblob_stats.rx_types: the VMbus packet type of what RX held. */
+enum azblob_rx_type {
+	AZBLOB_RX_INBAND,     /* 6, VM_PKT_DATA_INBAND */
+	AZBLOB_RX_XFER_PAGES, /* 7, VM_PKT_DATA_USING_XFER_PAGES */
+	AZBLOB_RX_GPADL,      /* 8, VM_PKT_DATA_USING_GPADL */
+	AZBLOB_RX_GPA_DIRECT, /* 9, VM_PKT_DATA_USING_GPA_DIRECT */
+	AZBLOB_RX_CANCEL,     /* 10, VM_PKT_CANCEL_REQUEST */
+	AZBLOB_RX_COMPLETION, /* 11, VM_PKT_COMP: what the VSP normally sends */
+	AZBLOB_RX_OTHER,      /* any other type */
+	AZBLOB_RX_TYPES
+};
+
 struct azblob_stats {
 	uint64_t submitted, completed;
 	uint64_t errors;      /* completions with a non-zero VSP status */
@@ -175,7 +187,7 @@ struct azblob_stats {
 	uint64_t late;	      /* host answers after a timeout, absorbed */
 	uint64_t unknown;     /* completions matching nothing in flight, dropped */
 	uint64_t duplicates;  /* stale generation: an answer already delivered */
-	uint64_t bad_packets; /* not a completion, too short */
+	uint64_t bad_packets; /* payload shorter than a VSP response: dropped */
 	uint64_t oversize;    /* response_len beyond the buffer */
 	uint64_t signals;     /* host signals sent */
 	uint64_t ring_full;   /* submits refused for ring room */
@@ -188,6 +200,10 @@ struct azblob_stats {
 	uint64_t held_slots;	/* now: slots held by requests the host has not answered */
 	uint64_t slot_timeouts; /* waits for a free slot that ran out of time */
 	uint64_t fd_checks;	/* looks at the fd after host silence (rescind) */
+	/* Packets read from RX, by descriptor type (enum azblob_rx_type):
+	 * a completion is taken from any type, so a host that answers with
+	 * another type shows up here. */
+	uint64_t rx_types[AZBLOB_RX_TYPES];
 };
 
 AZBLOB_API void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st);
