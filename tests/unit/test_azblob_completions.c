@@ -1,7 +1,9 @@
-/* Completions as real hosts send them: the original driver takes the VSP
- * response at offset8 * 8 of any packet the host sends (hv_pkt_data),
- * whatever its type or length: so must we, counting what came in
- * rx_types[] (azblob_compl). */
+/* Completions as real hosts send them, and the guest's deadline:
+ *  - the original driver takes the VSP response at offset8 * 8 of any
+ *    packet the host sends (hv_pkt_data), whatever its type or length:
+ *    so must we, counting what came in rx_types[] (azblob_compl);
+ *  - the guest gives up AZBLOB_GRACE_MS after the timeout it sent the
+ *    host, so the host's own timeout answer arrives first (azblob_grace). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <sys/mman.h>
@@ -12,6 +14,14 @@
 
 #include "azblob_fixture.h"
 #include "sim_client.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* ---- completion packet types and shapes, through the sim ---- */
 
@@ -225,4 +235,135 @@ Test(azblob_compl, oversize_from_inband, .fini = stop_host)
 	cr_expect_eq(d.calls, 1);
 	cr_expect_eq(d.err, -EPROTO);
 	cr_expect_eq(cstats().oversize, 1u);
+}
+
+/* ---- the guest's deadline: the host's timeout plus a grace ---- */
+
+TestSuite(azblob_grace, .fini = stop);
+
+Test(azblob_grace, grace_values)
+{
+	cr_expect_eq(AZBLOB_GRACE_MS(0u), 1000u);
+	cr_expect_eq(AZBLOB_GRACE_MS(30u), 1000u);
+	cr_expect_eq(AZBLOB_GRACE_MS(10000u), 1000u);
+	cr_expect_eq(AZBLOB_GRACE_MS(30000u), 3000u);
+	cr_expect_eq(AZBLOB_GRACE_MS(AZBLOB_MAX_TIMEOUT_MS), 30000u);
+}
+
+/* One 100 ms request to a host slowed by `f`: it must get the host's
+ * STATUS_IO_TIMEOUT answer (err 0), no -ETIMEDOUT, no slot held for an
+ * answer that was on its way. */
+static void expect_host_timeout_answer(const struct azblob_sim_faults *f)
+{
+	struct done d = {0};
+	char req[64], resp[512];
+
+	start(0, 0, 0, 0, -1);
+	azblob_sim_set_faults(sim, f);
+	struct azblob_request r = noop(req, resp, &d);
+
+	r.timeout_ms = 100;
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	cr_assert_eq(azblob_flush(cl), 0);
+	reap(&d);
+	struct azblob_stats st = cstats();
+
+	cr_assert_eq(d.calls, 1);
+	cr_expect_eq(d.err, 0, "err %d: the host's timeout answer must reach the caller", d.err);
+	cr_expect_eq(d.status, AZBLOB_SIM_STATUS_IO_TIMEOUT, "status %#x", d.status);
+	cr_expect_eq(st.timeouts, 0u);
+	cr_expect_eq(st.late, 0u);
+	cr_expect_eq(st.held_slots, 0u, "no slot quarantined");
+	cr_expect_eq(sstats().timeouts, 1u, "the host timed the request out");
+}
+
+/* The host reads the request late (it drains TX 300 ms later) and cannot
+ * serve it within its 100 ms timeout: it answers STATUS_IO_TIMEOUT at its
+ * deadline, ~400 ms after our submit. */
+Test(azblob_grace, host_timeout_answer_after_late_read)
+{
+	struct azblob_sim_faults f = {.delay_us = 3000000, .pause_ms = 300};
+
+	expect_host_timeout_answer(&f);
+}
+
+/* A host delay longer than the request's timeout: the sim answers at the
+ * deadline with STATUS_IO_TIMEOUT, which must beat our give-up. */
+Test(azblob_grace, host_timeout_answer)
+{
+	struct azblob_sim_faults f = {.delay_us = 3000000};
+
+	expect_host_timeout_answer(&f);
+}
+
+/* Reap `d` (submitted at t0 with timeout_ms t to a silent host): it must
+ * get -ETIMEDOUT, at t + AZBLOB_GRACE_MS(t), not before (nor much later). */
+static void expect_timeout_after(struct done *d, uint64_t t0, uint32_t t)
+{
+	reap(d);
+	uint64_t el = now_ms() - t0;
+
+	cr_assert_eq(d->calls, 1);
+	cr_expect_eq(d->err, -ETIMEDOUT);
+	cr_expect_geq(el, t + AZBLOB_GRACE_MS(t), "gave up after %llu ms", (unsigned long long)el);
+	cr_expect_lt(el, t + AZBLOB_GRACE_MS(t) + 2000u, "gave up after %llu ms",
+		     (unsigned long long)el);
+}
+
+/* A host that never answers: -ETIMEDOUT, but only after timeout + grace. */
+Test(azblob_grace, silent_host_times_out_after_grace)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	struct done d = {0};
+	char req[64], resp[512];
+
+	start(0, 0, 0, 0, -1);
+	azblob_sim_set_faults(sim, &f);
+	struct azblob_request r = noop(req, resp, &d);
+
+	r.timeout_ms = 100;
+	uint64_t t0 = now_ms();
+
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	cr_assert_eq(azblob_flush(cl), 0);
+	expect_timeout_after(&d, t0, 100);
+	cr_expect_eq(cstats().timeouts, 1u);
+	cr_expect_eq(cstats().held_slots, 1u, "held until the host answers");
+}
+
+/* timeout_ms 0: the client's default is what the host gets, and the
+ * deadline is that plus its grace. */
+Test(azblob_grace, zero_timeout_sends_default)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	struct azblob_opts o;
+	struct done d = {0};
+	char req[64], resp[512];
+
+	start_sim(0, -1);
+	client_opts(&o, 0, 0, 0);
+	o.default_timeout_ms = 150;
+	cr_assert_eq(azblob_open(&cl, &o), 0, "%s", sink.text);
+	azblob_sim_set_faults(sim, &f);
+	struct azblob_request r = noop(req, resp, &d);
+	uint64_t t0 = now_ms();
+
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	cr_assert_eq(azblob_flush(cl), 0);
+
+	/* The request as the host reads it (TX not drained: peeked here). */
+	struct uvmbus_ring *tx;
+	struct vmbus_pkt_desc desc;
+	struct azblob_vsp_request v;
+	size_t plen;
+
+	ring = sim_ring_map(sim, &ring_len);
+	cr_assert_eq(uvmbus_ring_attach(&tx, ring, ring_len / 2, 4096, UVMBUS_RING_CONSUMER), 0);
+	cr_assert_eq(uvmbus_ring_read_payload(tx, &desc, &v, sizeof(v), &plen), 0);
+	uvmbus_ring_detach(tx); /* not committed */
+	munmap(ring, ring_len);
+	ring = NULL;
+	cr_expect_eq(plen, sizeof(v));
+	cr_expect_eq(v.timeout_ms, 150u, "the host was sent timeout_ms %u", v.timeout_ms);
+	expect_timeout_after(&d, t0, 150);
 }
