@@ -110,34 +110,31 @@ void az_mark_broken(struct azblob_client *c, const char *why)
 	az_fail_all(c, -EIO);
 }
 
-static void handle(struct azblob_client *c, const uint8_t *pkt, size_t len, uint64_t now)
+/* One answer, `rsp` copied out of the packet. The original driver's
+ * callback takes the response from any packet the host sends: at offset8
+ * * 8 (hv_pkt_data), whatever the type, flags or the response's own
+ * `length` field, none of which it reads; so does this. */
+static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp_response rsp,
+		   uint64_t now)
 {
-	struct azblob_vsp_response rsp;
-	struct uvmbus_pkt p;
 	uint32_t i;
 	struct slot *s;
 
-	if (uvmbus_pkt_parse(pkt, len, &p) || p.type != VMBUS_PKT_COMPLETION ||
-	    p.payload_len < sizeof(rsp)) {
-		c->st.bad_packets++;
-		return;
-	}
-	memcpy(&rsp, p.payload, sizeof(rsp));
-	i = TID_SLOT(p.trans_id);
+	i = TID_SLOT(trans_id);
 	if (i >= c->qd) {
 		c->st.unknown++;
 		return;
 	}
 	if (c->slots[i].state == SLOT_FREE) {
 		/* Answered already (the previous generation), or never sent. */
-		if (c->slots[i].gen == TID_GEN(p.trans_id) + 1)
+		if (c->slots[i].gen == TID_GEN(trans_id) + 1)
 			c->st.duplicates++;
 		else
 			c->st.unknown++;
 		return;
 	}
 	s = &c->slots[i];
-	if (s->gen != TID_GEN(p.trans_id)) {
+	if (s->gen != TID_GEN(trans_id)) {
 		c->st.duplicates++; /* an answer for a previous use of the slot */
 		return;
 	}
@@ -223,9 +220,23 @@ void az_check_fd(struct azblob_client *c, uint64_t now)
 	}
 }
 
+_Static_assert(AZBLOB_RX_INBAND == VMBUS_PKT_DATA_INBAND - VMBUS_PKT_DATA_INBAND &&
+		   AZBLOB_RX_GPA_DIRECT == VMBUS_PKT_DATA_GPA_DIRECT - VMBUS_PKT_DATA_INBAND &&
+		   AZBLOB_RX_COMPLETION == VMBUS_PKT_COMPLETION - VMBUS_PKT_DATA_INBAND &&
+		   AZBLOB_RX_OTHER == AZBLOB_RX_COMPLETION + 1,
+	       "rx_types[] is indexed by packet type - 6");
+
+static void count_type(struct azblob_client *c, uint16_t type)
+{
+	unsigned k = type >= VMBUS_PKT_DATA_INBAND && type <= VMBUS_PKT_COMPLETION
+			 ? type - VMBUS_PKT_DATA_INBAND
+			 : AZBLOB_RX_OTHER;
+
+	c->st.rx_types[k]++;
+}
+
 int azblob_poll(struct azblob_client *c, unsigned max)
 {
-	uint8_t pkt[64];
 	unsigned n = 0;
 	uint64_t now;
 	bool sig, skipped = false;
@@ -237,22 +248,27 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		return -EIO;
 	now = az_now_ns(); /* one clock read per batch: latency at batch granularity */
 	while (!max || n < max) {
-		size_t len;
+		struct azblob_vsp_response rsp;
+		struct vmbus_pkt_desc d;
+		size_t plen;
 
-		rc = uvmbus_ring_read(c->rx, pkt, sizeof(pkt), &len);
+		/* Only the descriptor and the response are copied, so a packet
+		 * of any length (a host variant's extra header, a padded
+		 * answer) is read without a buffer of its size. */
+		rc = uvmbus_ring_read_payload(c->rx, &d, &rsp, sizeof(rsp), &plen);
 		if (rc == -EAGAIN)
 			break;
-		if (rc == -EMSGSIZE) { /* no completion is that long */
-			c->st.bad_packets++;
-			uvmbus_ring_skip(c->rx);
-			skipped = true;
-			continue;
-		}
 		if (rc) {
 			az_mark_broken(c, "the host corrupted the RX ring");
 			return -EIO;
 		}
-		handle(c, pkt, len, now);
+		count_type(c, d.type);
+		if (plen < sizeof(rsp)) { /* no room for the response: dropped */
+			c->st.bad_packets++;
+			skipped = true;
+			continue;
+		}
+		handle(c, d.trans_id, rsp, now);
 		n++;
 	}
 	if (n)

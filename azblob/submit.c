@@ -272,7 +272,9 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	s->done = r->done;
 	s->user = r->user;
 	s->start_ns = now;
-	s->deadline_ns = s->start_ns + (uint64_t)v.timeout_ms * 1000000u;
+	/* The host's timeout answer normally comes first (azblob.h). */
+	s->deadline_ns =
+	    s->start_ns + ((uint64_t)v.timeout_ms + AZBLOB_GRACE_MS(v.timeout_ms)) * 1000000u;
 	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
 		c->next_deadline_ns = s->deadline_ns;
 	s->req_len = r->request_len;

@@ -40,6 +40,22 @@ struct azblob_client;
 
 #define AZBLOB_MAX_TIMEOUT_MS 300000u /* the longest timeout a request may ask for */
 
+/*
+ * Grace past the host's timeout. A request's timeout_ms (or the client's
+ * default_timeout_ms for 0: the host is never sent 0) goes to the host,
+ * which answers by then, with STATUS_IO_TIMEOUT (0xC00000B5) if need be.
+ * The host's clock starts when it reads the request, which may be well
+ * after our submit (a batch not flushed yet, a host that drains TX late,
+ * a descheduled vCPU), and its answer then has to cross the ring and wait
+ * for our next poll. So the client gives up (-ETIMEDOUT, buffers held
+ * until the host answers) only AZBLOB_GRACE_MS(timeout_ms) later: 10% of
+ * the timeout, at least 1 s; at AZBLOB_MAX_TIMEOUT_MS that is 30 s, the
+ * margin kstub's quarantine_ms default (330 s) also allows the host.
+ */
+#define AZBLOB_GRACE_MIN_MS 1000u
+#define AZBLOB_GRACE_MS(timeout_ms)                                                                \
+	((timeout_ms) / 10u > AZBLOB_GRACE_MIN_MS ? (timeout_ms) / 10u : AZBLOB_GRACE_MIN_MS)
+
 struct azblob_opts {
 	const char *device_guid; /* NULL: the first Azure Blob device */
 	/* Roots of the device tree (NULL: $UVMBUS_SYSFS_ROOT / "/sys", ...). */
@@ -49,7 +65,7 @@ struct azblob_opts {
 	 * real device (roots, interrupt fd and guest RAM all come from it). */
 	const char *sim_root;
 	uint32_t queue_depth;	     /* requests in flight, 1..1024 (default 128) */
-	uint32_t default_timeout_ms; /* for requests that give 0 (default 30000) */
+	uint32_t default_timeout_ms; /* sent for requests that give 0 (default 30000) */
 	bool interrupt_mode;	     /* unmask RX interrupts (default: polling) */
 	bool auto_flush;	     /* flush after every submit (default: caller flushes) */
 	/* Memory: buffers for azblob_alloc() and for copying plain memory. */
@@ -115,7 +131,9 @@ struct azblob_request {
 	void *data;
 	uint32_t data_len;
 	uint32_t data_valid;
-	uint32_t timeout_ms; /* 0: the client's default; at most AZBLOB_MAX_TIMEOUT_MS */
+	/* Sent to the host (0: the client's default_timeout_ms is sent); at
+	 * most AZBLOB_MAX_TIMEOUT_MS. -ETIMEDOUT comes AZBLOB_GRACE_MS later. */
+	uint32_t timeout_ms;
 	const uint8_t *guid; /* 16 bytes, or NULL: generated */
 	azblob_done_fn done;
 	void *user;
@@ -168,6 +186,18 @@ AZBLOB_API int azblob_request_sync(struct azblob_client *c, struct azblob_reques
 
 /* ---- introspection ---- */
 
+/* Index of azblob_stats.rx_types: the VMbus packet type of what RX held. */
+enum azblob_rx_type {
+	AZBLOB_RX_INBAND,     /* 6, VM_PKT_DATA_INBAND */
+	AZBLOB_RX_XFER_PAGES, /* 7, VM_PKT_DATA_USING_XFER_PAGES */
+	AZBLOB_RX_GPADL,      /* 8, VM_PKT_DATA_USING_GPADL */
+	AZBLOB_RX_GPA_DIRECT, /* 9, VM_PKT_DATA_USING_GPA_DIRECT */
+	AZBLOB_RX_CANCEL,     /* 10, VM_PKT_CANCEL_REQUEST */
+	AZBLOB_RX_COMPLETION, /* 11, VM_PKT_COMP: what the VSP normally sends */
+	AZBLOB_RX_OTHER,      /* any other type */
+	AZBLOB_RX_TYPES
+};
+
 struct azblob_stats {
 	uint64_t submitted, completed;
 	uint64_t errors;      /* completions with a non-zero VSP status */
@@ -175,7 +205,7 @@ struct azblob_stats {
 	uint64_t late;	      /* host answers after a timeout, absorbed */
 	uint64_t unknown;     /* completions matching nothing in flight, dropped */
 	uint64_t duplicates;  /* stale generation: an answer already delivered */
-	uint64_t bad_packets; /* not a completion, too short */
+	uint64_t bad_packets; /* payload shorter than a VSP response: dropped */
 	uint64_t oversize;    /* response_len beyond the buffer */
 	uint64_t signals;     /* host signals sent */
 	uint64_t ring_full;   /* submits refused for ring room */
@@ -193,6 +223,10 @@ struct azblob_stats {
 	 * one per sleep (waits) in interrupt mode. */
 	uint64_t idle_signals;
 	uint64_t waits; /* azblob_wait() calls that unmasked to sleep (found no data) */
+	/* Packets read from RX, by descriptor type (enum azblob_rx_type):
+	 * a completion is taken from any type, so a host that answers with
+	 * another type shows up here. */
+	uint64_t rx_types[AZBLOB_RX_TYPES];
 };
 
 AZBLOB_API void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st);

@@ -60,8 +60,11 @@ void azblob_sim_opts_init(struct azblob_sim_opts *o)
 /* A one-shot fault counter is armed: the serving loop takes the lock. */
 static bool sim_oneshots_armed(const struct azblob_sim_faults *f)
 {
+	/* completion_type/extra8 are not one-shots, but emit() reads them
+	 * under the lock too. */
 	return f->drop || f->duplicate || f->unknown_tid || f->oversize_response || f->corrupt ||
-	       f->corrupt_tx_read || f->skip_data_write;
+	       f->corrupt_tx_read || f->skip_data_write || f->completion_type ||
+	       f->completion_extra8;
 }
 
 static inline void cpu_relax(void)
@@ -108,20 +111,33 @@ static bool overlaps(struct azblob_sim *s, const struct sim_run *runs, int n)
 
 /* ---- completions ---- */
 
-static bool write_completion(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen)
+/* The shape of completion packets (the completion_type and
+ * completion_extra8 faults; {0, 0}: type 11, offset8 2). */
+struct cshape {
+	uint16_t type, extra8;
+};
+
+#define CSHAPE_MAX_EXTRA8 255u
+
+static bool write_completion(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
+			     struct cshape sh)
 {
-	uint8_t pkt[32] = {0};
-	struct vmbus_pkt_desc d = {
-	    .type = VMBUS_PKT_COMPLETION, .offset8 = 2, .len8 = 4, .trans_id = tid};
+	uint8_t pkt[32 + 8 * CSHAPE_MAX_EXTRA8] = {0};
+	uint16_t extra8 = sh.extra8 < CSHAPE_MAX_EXTRA8 ? sh.extra8 : CSHAPE_MAX_EXTRA8;
+	uint32_t len = 32u + 8u * extra8;
+	struct vmbus_pkt_desc d = {.type = sh.type ? sh.type : VMBUS_PKT_COMPLETION,
+				   .offset8 = (uint16_t)(2 + extra8),
+				   .len8 = (uint16_t)(len / 8),
+				   .trans_id = tid};
 	struct azblob_vsp_response rsp = {
 	    .length = sizeof(rsp), .error = status, .response_len = rlen};
 	bool was_empty;
 
 	memcpy(pkt, &d, sizeof(d));
-	memcpy(pkt + 16, &rsp, sizeof(rsp));
-	if (hring_write(&s->rx, pkt, sizeof(pkt), &was_empty)) {
+	memcpy(pkt + 8u * d.offset8, &rsp, sizeof(rsp));
+	if (hring_write(&s->rx, pkt, len, &was_empty)) {
 		/* No room: ask the guest to signal once a packet fits. */
-		__atomic_store_n(s->rx.pending, 40u, __ATOMIC_SEQ_CST);
+		__atomic_store_n(s->rx.pending, len + 8u, __ATOMIC_SEQ_CST);
 		if (!s->rx_waiting)
 			STAT_ADD(s, rx_full, 1);
 		s->rx_waiting = true;
@@ -168,8 +184,11 @@ static bool emit(struct azblob_sim *s, struct sim_pending *p)
 
 	/* No one-shot fault armed: no lock on the common path. */
 	if (!atomic_load_explicit(&s->oneshots, memory_order_acquire))
-		return write_completion(s, p->trans_id, p->status, p->response_len);
+		return write_completion(s, p->trans_id, p->status, p->response_len,
+					(struct cshape){0, 0});
 	pthread_mutex_lock(&s->lock);
+	struct cshape sh = {f->completion_type, f->completion_extra8};
+
 	if (f->corrupt) {
 		f->corrupt--;
 		STAT_ADD(s, faults, 1);
@@ -195,12 +214,13 @@ static bool emit(struct azblob_sim *s, struct sim_pending *p)
 	STAT_ADD(s, faults, dup + unknown);
 	pthread_mutex_unlock(&s->lock);
 
-	if (unknown && !write_completion(s, 0x7fff000000000000ull | (rnd(s) & 0xffffffff), 0, 0))
+	if (unknown &&
+	    !write_completion(s, 0x7fff000000000000ull | (rnd(s) & 0xffffffff), 0, 0, sh))
 		return false;
-	if (!write_completion(s, p->trans_id, p->status, p->response_len))
+	if (!write_completion(s, p->trans_id, p->status, p->response_len, sh))
 		return false;
 	if (dup)
-		write_completion(s, p->trans_id, p->status, p->response_len);
+		write_completion(s, p->trans_id, p->status, p->response_len, sh);
 	return true;
 }
 

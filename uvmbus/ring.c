@@ -351,6 +351,31 @@ int uvmbus_ring_read(struct uvmbus_ring *r, void *buf, size_t cap, size_t *len)
 	return 0;
 }
 
+int uvmbus_ring_read_payload(struct uvmbus_ring *r, struct vmbus_pkt_desc *desc, void *buf,
+			     size_t cap, size_t *payload_len)
+{
+	struct vmbus_pkt_desc d;
+	uint32_t off, plen;
+	int rc;
+
+	rc = uvmbus_ring_peek(r, &d);
+	if (rc)
+		return rc;
+	/* peek checked 2 <= offset8 <= len8 and len8 * 8 + 8 <= readable:
+	 * the payload lies inside the packet, the packet inside the ring. */
+	off = (uint32_t)d.offset8 * 8u;
+	plen = (uint32_t)d.len8 * 8u - off;
+	if (cap > plen)
+		cap = plen;
+	if (cap)
+		copy_from_ring(r, ring_add(r, r->priv, off), buf, (uint32_t)cap);
+	*desc = d;
+	if (payload_len)
+		*payload_len = plen;
+	consumer_advance(r, (uint32_t)d.len8 * 8u);
+	return 0;
+}
+
 int uvmbus_ring_skip(struct uvmbus_ring *r)
 {
 	struct vmbus_pkt_desc d;
@@ -386,6 +411,11 @@ uint32_t uvmbus_ring_read_commit(struct uvmbus_ring *r, bool *signal)
 	 */
 	shm_full_fence();
 	pending = shm_load_relaxed(&r->hdr->pending_send_sz);
+	/* Only a ring that advertises feat_pending_send_sz has that contract
+	 * (Linux hv_pkt_iter_close, DPDK): without it, the producer polls
+	 * and pending_send_sz means nothing. */
+	if (pending && !(shm_load_relaxed(&r->hdr->feature_bits) & VMBUS_RING_FEAT_PENDING_SEND_SZ))
+		pending = 0;
 	if (pending) {
 		w = shm_load_acquire(&r->hdr->write_index);
 		if (!index_ok(r, w)) {

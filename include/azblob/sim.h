@@ -81,6 +81,12 @@ struct azblob_sim_faults {
 	/* next N requests with a data buffer: answer as usual (the response
 	 * still claims its data) but leave the data buffer unwritten */
 	uint32_t skip_data_write;
+	/* Every completion (not one-shot), as a host variant would send it:
+	 * this packet type instead of 11 (0: 11; e.g. 6, VM_PKT_DATA_INBAND),
+	 * with completion_extra8 more 8-byte units of header (zeros) before
+	 * the response, offset8 = 2 + completion_extra8 (at most 255). */
+	uint16_t completion_type;
+	uint16_t completion_extra8;
 };
 
 struct azblob_sim_stats {

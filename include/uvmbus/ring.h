@@ -138,6 +138,18 @@ UVMBUS_API int uvmbus_ring_peek(struct uvmbus_ring *r, struct vmbus_pkt_desc *de
  */
 UVMBUS_API int uvmbus_ring_read(struct uvmbus_ring *r, void *buf, size_t cap, size_t *len);
 
+/*
+ * Consume the next packet, copying out only its validated descriptor and
+ * the first `cap` bytes (fewer when the payload is shorter) of its in-band
+ * payload, which starts at offset8 * 8 whatever the packet type (Linux
+ * hv_pkt_data()). `*payload_len` (may be NULL) gets the payload's full
+ * length, len8 * 8 - offset8 * 8 (Linux hv_pkt_datalen()). A packet of any
+ * length is consumed; nothing past `cap` is written. Returns 0, -EAGAIN
+ * (empty) or -EIO (corrupt), as uvmbus_ring_read().
+ */
+UVMBUS_API int uvmbus_ring_read_payload(struct uvmbus_ring *r, struct vmbus_pkt_desc *desc,
+					void *buf, size_t cap, size_t *payload_len);
+
 /* Skip the next packet without copying it (after a peek). Same returns. */
 UVMBUS_API int uvmbus_ring_skip(struct uvmbus_ring *r);
 

@@ -4,8 +4,12 @@
 #ifndef TEST_SIM_CLIENT_H
 #define TEST_SIM_CLIENT_H
 
+#include <stdio.h>
+
 #include <azblob.h>
 #include <azblob/sim.h>
+
+#include "fake_sysfs.h"
 
 /* 0, or the failing call's error (its message went to log). */
 static inline int sim_client_open(struct azblob_sim **sim, struct azblob_client **cl,
@@ -35,6 +39,17 @@ static inline int sim_client_open(struct azblob_sim **sim, struct azblob_client 
 	o.pool_bufs = 8;
 	o.log = log;
 	return azblob_open(cl, &o);
+}
+
+/* The sim's channel ring file (the TX ring, then RX) mapped shared, as
+ * the host sees it; *len gets its size. munmap() it when done. */
+static inline uint8_t *sim_ring_map(struct azblob_sim *sim, size_t *len)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/%s/channels/14/ring",
+		 azblob_sim_root(sim), azblob_sim_guid(sim));
+	return fake_map(path, len);
 }
 
 static inline void sim_client_close(struct azblob_sim **sim, struct azblob_client **cl)

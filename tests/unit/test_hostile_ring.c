@@ -22,13 +22,10 @@ static struct vmbus_ring_hdr *rx_hdr;
 
 static void start(void)
 {
-	char path[1024];
 	size_t half;
 
 	cr_assert_eq(sim_client_open(&sim, &cl, NULL, sink_log(&sink)), 0, "%s", sink.text);
-	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/%s/channels/14/ring",
-		 azblob_sim_root(sim), azblob_sim_guid(sim));
-	ring = fake_map(path, &ring_len);
+	ring = sim_ring_map(sim, &ring_len);
 	half = ring_len / 2;
 	rx_hdr = (struct vmbus_ring_hdr *)(ring + half);
 	cr_assert_eq(uvmbus_ring_attach(&host_rx, ring + half, half, 4096, UVMBUS_RING_PRODUCER),
@@ -50,14 +47,24 @@ TestSuite(azblob_hostile_rx, .fini = stop);
 /* Only a skipped packet (longer than any completion) in RX: the poll
  * consumes it, and the host must see the read index move, and be signalled
  * when it was waiting for exactly that room. */
+/* 216 bytes whose in-band payload (8 bytes at offset8 * 8 = 208) cannot
+ * hold a VSP response: skipped, whatever its length. */
+static int write_unusable(uint64_t tid)
+{
+	uint8_t big[216];
+	struct vmbus_pkt_desc d = {
+	    .type = VMBUS_PKT_COMPLETION, .offset8 = 26, .len8 = 27, .trans_id = tid};
+	struct iovec iov = {.iov_base = big, .iov_len = sizeof(big)};
+
+	memset(big, 0x5a, sizeof(big));
+	memcpy(big, &d, sizeof(d));
+	return uvmbus_ring_writev(host_rx, &iov, 1, NULL);
+}
+
 Test(azblob_hostile_rx, skipped_packet_alone_is_committed)
 {
-	uint8_t big[200];
-
 	start();
-	memset(big, 0x5a, sizeof(big));
-	/* 16 + 200 = 216 bytes: too long for any completion (-EMSGSIZE). */
-	cr_assert_eq(uvmbus_pkt_write_completion(host_rx, 1, big, sizeof(big), NULL), 0);
+	cr_assert_eq(write_unusable(1), 0);
 	uint32_t w = rx_hdr->write_index, dsize = (uint32_t)(ring_len / 2) - 4096;
 
 	cr_assert_eq(w, 224u);
@@ -75,7 +82,7 @@ Test(azblob_hostile_rx, skipped_packet_alone_is_committed)
 
 	/* Again without a waiting host: committed, no signal. */
 	rx_hdr->pending_send_sz = 0;
-	cr_assert_eq(uvmbus_pkt_write_completion(host_rx, 2, big, sizeof(big), NULL), 0);
+	cr_assert_eq(write_unusable(2), 0);
 	cr_expect_eq(azblob_poll(cl, 0), 0);
 	azblob_get_stats(cl, &st);
 	cr_expect_eq(rx_hdr->read_index, 2 * w, "RX read_index the host sees: %u, expected %u",
@@ -84,15 +91,15 @@ Test(azblob_hostile_rx, skipped_packet_alone_is_committed)
 	cr_expect_eq(st.bad_packets, 2u);
 }
 
-/* A skipped packet between two bad ones of other kinds (not a completion,
- * too short): all three consumed and committed in one batch. */
+/* A long packet with a short payload between two short ones of other
+ * types: all three consumed and committed in one batch. */
 Test(azblob_hostile_rx, mixed_bad_packets_all_committed)
 {
-	uint8_t big[200] = {0}, small[4] = {0};
+	uint8_t small[4] = {0};
 
 	start();
 	cr_assert_eq(uvmbus_pkt_write_inband(host_rx, 3, 0, small, sizeof(small), NULL), 0);
-	cr_assert_eq(uvmbus_pkt_write_completion(host_rx, 4, big, sizeof(big), NULL), 0);
+	cr_assert_eq(write_unusable(4), 0);
 	cr_assert_eq(uvmbus_pkt_write_completion(host_rx, 5, small, sizeof(small), NULL), 0);
 	uint32_t w = rx_hdr->write_index;
 

@@ -79,34 +79,40 @@ struct read_row {
 	const char *why;
 };
 
+/* Hand-derived. 400-byte ring, 40-byte packets (32 + trailer):
+ * free before = 400 - 40 * queued; free now = free before + 40 * read.
+ * Signal iff pending != 0 && free now > pending && free before <= pending
+ * (and the ring advertises feat_pending_send_sz: see after_read_no_feature). */
+static struct read_row read_rows[] = {
+    {9, 1, 0, false, "pending 0: producer not waiting"},
+    {9, 1, 60, true, "40 -> 80 crosses 60"},
+    {9, 2, 60, true, "40 -> 120 crosses 60"},
+    {5, 1, 100, false, "free before 200 > 100: producer was not blocked"},
+    {9, 1, 100, false, "free now 80 <= 100: still not enough room"},
+    {9, 3, 100, true, "40 -> 160 crosses 100"},
+    {9, 1, 79, true, "40 -> 80 > 79"},
+    {9, 1, 80, false, "free now 80 is not > 80"},
+    {9, 1, 40, true, "free before 40 <= 40, now 80 > 40"},
+    {5, 2, 199, false, "free before 200 > 199"},
+    {5, 2, 200, true, "200 -> 280 crosses 200"},
+};
+
 ParameterizedTestParameters(ring_signal, after_read)
 {
-	/* Hand-derived. 400-byte ring, 40-byte packets (32 + trailer):
-	 * free before = 400 - 40 * queued; free now = free before + 40 * read.
-	 * Signal iff pending != 0 && free now > pending && free before <= pending. */
-	static struct read_row rows[] = {
-	    {9, 1, 0, false, "pending 0: producer not waiting"},
-	    {9, 1, 60, true, "40 -> 80 crosses 60"},
-	    {9, 2, 60, true, "40 -> 120 crosses 60"},
-	    {5, 1, 100, false, "free before 200 > 100: producer was not blocked"},
-	    {9, 1, 100, false, "free now 80 <= 100: still not enough room"},
-	    {9, 3, 100, true, "40 -> 160 crosses 100"},
-	    {9, 1, 79, true, "40 -> 80 > 79"},
-	    {9, 1, 80, false, "free now 80 is not > 80"},
-	    {9, 1, 40, true, "free before 40 <= 40, now 80 > 40"},
-	    {5, 2, 199, false, "free before 200 > 199"},
-	    {5, 2, 200, true, "200 -> 280 crosses 200"},
-	};
-	return cr_make_param_array(struct read_row, rows, sizeof(rows) / sizeof(rows[0]));
+	return cr_make_param_array(struct read_row, read_rows,
+				   sizeof(read_rows) / sizeof(read_rows[0]));
 }
 
-ParameterizedTest(struct read_row *row, ring_signal, after_read)
+/* One batch of row's shape on a ring whose RX feature_bits are `feat`:
+ * the signal decision of read_commit. */
+static bool read_batch(const struct read_row *row, uint32_t feat)
 {
 	struct ring_fix f;
 	bool sig = true;
 	uint32_t bytes;
 
 	cr_assert_eq(ring_fix_init(&f, 400, 0), 0);
+	f.hdr->feature_bits = feat;
 	for (uint32_t i = 0; i < row->queued; i++)
 		cr_assert_eq(
 		    uvmbus_pkt_write_inband(f.prod, 1 + i, 0, "0123456789abcdef", 16, NULL), 0);
@@ -115,11 +121,38 @@ ParameterizedTest(struct read_row *row, ring_signal, after_read)
 	for (uint32_t i = 0; i < row->read; i++)
 		cr_assert_eq(uvmbus_ring_skip(f.cons), 0);
 	bytes = uvmbus_ring_read_commit(f.cons, &sig);
-	cr_expect_eq(bytes, 40 * row->read);
+	cr_expect_eq(bytes, 40 * row->read, "the batch is published either way");
+	cr_expect_eq(f.hdr->read_index, 40 * row->read);
+	ring_fix_fini(&f);
+	return sig;
+}
+
+ParameterizedTest(struct read_row *row, ring_signal, after_read)
+{
+	bool sig = read_batch(row, VMBUS_RING_FEAT_PENDING_SEND_SZ);
 
 	cr_expect_eq(sig, row->expect, "queued %u read %u pending %u: %s", row->queued, row->read,
 		     row->pending, row->why);
-	ring_fix_fini(&f);
+}
+
+ParameterizedTestParameters(ring_signal, after_read_no_feature)
+{
+	return cr_make_param_array(struct read_row, read_rows,
+				   sizeof(read_rows) / sizeof(read_rows[0]));
+}
+
+/* Bit 0 of the RX feature_bits clear (a host without feat_pending_send_sz,
+ * as Linux hv_pkt_iter_close and DPDK read it): pending_send_sz means
+ * nothing, never a signal after reading. Other bits do not stand in for it. */
+ParameterizedTest(struct read_row *row, ring_signal, after_read_no_feature)
+{
+	bool sig = read_batch(row, 0);
+
+	cr_expect_not(sig, "feature_bits 0, queued %u read %u pending %u: signalled", row->queued,
+		      row->read, row->pending);
+	sig = read_batch(row, ~VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	cr_expect_not(sig, "feature_bits %#x, queued %u read %u pending %u: signalled",
+		      ~VMBUS_RING_FEAT_PENDING_SEND_SZ, row->queued, row->read, row->pending);
 }
 
 Test(ring_signal, once_per_read_batch)
