@@ -368,9 +368,15 @@ int uvmbus_chan_wait(struct uvmbus_chan *c, int timeout_ms)
 	if (d->dead)
 		return -ENODEV;
 	/* Something to read already: no write, which on a channel without a
-	 * monitor would be a host signal for nothing. */
-	if (uvmbus_ring_readable(c->rx))
+	 * monitor would be a host signal for nothing; only a look (no wait)
+	 * for a rescind. */
+	if (uvmbus_ring_readable(c->rx)) {
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+			dev_mark_dead(d, "poll", EIO);
+			return -ENODEV;
+		}
 		return 1;
+	}
 	/* Unmask (older kernels clear the RX mask on this write; newer ones
 	 * leave it to us, below), then re-check the ring: data that arrived
 	 * while masked raised no interrupt. */
