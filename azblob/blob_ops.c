@@ -232,7 +232,7 @@ static int op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t da
 	e->busy++;
 	/* A queue full of unanswered requests: wait no longer than the
 	 * request's own timeout for a slot. */
-	rc = az_submit_until(e->c, &r, az_now_ns() + (uint64_t)t * 1000000u);
+	rc = az_submit_until(e->c, &r, az_now(e->c) + (uint64_t)t * 1000000u);
 	if (rc) {
 		op->busy = false;
 		e->busy--;

@@ -150,6 +150,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	if (!c)
 		return -ENOMEM;
 	c->opts = *o;
+	az_clock_init(&c->clock, true);
 	c->opts.device_guid = c->opts.sysfs_root = c->opts.dev_root = c->opts.sim_root = NULL;
 	c->sim.event_fd = c->sim.ram_fd = -1;
 	if (!c->opts.queue_depth)
@@ -193,7 +194,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 		azblob_close(c);
 		return rc;
 	}
-	c->last_activity_ns = c->last_fd_check_ns = az_now_ns();
+	c->last_activity_ns = c->last_fd_check_ns = az_now(c);
 	c->fd_check_ns = (uint64_t)(o->rescind_check_ms ? o->rescind_check_ms : 20) * 1000000u;
 	*out = c;
 	return 0;
@@ -204,12 +205,12 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
  * deadlines come. Nothing to wait for on a dead or broken channel. */
 static void close_wait(struct azblob_client *c)
 {
-	uint64_t end = az_now_ns() + (uint64_t)c->opts.close_timeout_ms * 1000000u;
+	uint64_t end = az_now(c) + (uint64_t)c->opts.close_timeout_ms * 1000000u;
 
 	if (azblob_flush(c) < 0)
 		return;
 	while (c->inflight + c->held) {
-		uint64_t now = az_now_ns();
+		uint64_t now = az_now(c);
 
 		if (now >= end || azblob_poll(c, 0) < 0)
 			return;

@@ -206,6 +206,7 @@ void az_check_fd(struct azblob_client *c, uint64_t now)
 
 	c->last_fd_check_ns = now;
 	c->st.fd_checks++;
+	az_clock_resync(&c->clock); /* a slow path: a system call follows */
 	if (poll(&p, 1, 0) <= 0)
 		return;
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -246,7 +247,7 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 		return -ENODEV;
 	if (c->broken)
 		return -EIO;
-	now = az_now_ns(); /* one clock read per batch: latency at batch granularity */
+	now = az_now(c); /* one time read per batch: latency at batch granularity */
 	while (!max || n < max) {
 		struct azblob_vsp_response rsp;
 		struct vmbus_pkt_desc d;
@@ -300,7 +301,7 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 		return 1;
 	/* Never sleep past the nearest deadline: timeouts are delivered by poll. */
 	if (c->inflight) {
-		uint64_t now = az_now_ns();
+		uint64_t now = az_now(c);
 		int until = c->next_deadline_ns > now
 				? (int)((c->next_deadline_ns - now) / 1000000) + 1
 				: 0;
@@ -311,6 +312,8 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 	rc = uvmbus_chan_wait(c->ch, timeout_ms);
 	if (rc == -ENODEV)
 		az_mark_dead(c);
+	if (timeout_ms)
+		az_clock_resync(&c->clock); /* after a sleep: system calls were made */
 	return rc;
 }
 
@@ -327,7 +330,7 @@ void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 
 int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 {
-	uint64_t now = az_now_ns();
+	uint64_t now = az_now(c);
 	size_t n = 0;
 
 	if (cap)

@@ -5,6 +5,8 @@
 
 #include <time.h>
 
+#include "clock.h"
+
 #include <azblob.h>
 #include <azblob/sim.h>
 #include <uvmbus.h>
@@ -62,19 +64,17 @@ struct azblob_client {
 	uint64_t next_deadline_ns;
 	uint64_t last_activity_ns, last_fd_check_ns, fd_check_ns;
 	uint64_t guid_seq, guid_salt;
+	struct az_clock clock;
 	struct azblob_stats st;
 };
 
 #define TID_SLOT(tid) ((uint32_t)((tid)&0xffffffffu) - 1u)
 #define TID_GEN(tid)  ((uint32_t)((tid) >> 32))
 
-static inline uint64_t az_now_ns(void)
+/* The client's clock (clock.h): the TSC where usable. */
+static inline uint64_t az_now(const struct azblob_client *c)
 {
-	struct timespec ts;
-
-	/* vDSO on Linux: no system call. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return az_clock_now(&c->clock);
 }
 
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)

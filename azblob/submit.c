@@ -169,7 +169,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	rc = check(c, r);
 	if (rc)
 		return rc;
-	now = az_now_ns(); /* the one clock read of a submit */
+	now = az_now(c); /* the one time read of a submit (the TSC: no system call) */
 	if (az_silent_dead(c, now))
 		return -ENODEV;
 	if (!c->nfree) {
@@ -306,7 +306,7 @@ int azblob_flush(struct azblob_client *c)
 		return -ENODEV;
 	/* One clock read per batch: a batch staged before a silent period
 	 * is not published into rings a rescind may have freed. */
-	if (az_silent_dead(c, az_now_ns()))
+	if (az_silent_dead(c, az_now(c)))
 		return -ENODEV;
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)

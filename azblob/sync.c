@@ -17,7 +17,7 @@ int az_submit_until(struct azblob_client *c, const struct azblob_request *r, uin
 
 		if (rc != -EAGAIN)
 			return rc;
-		now = az_now_ns();
+		now = az_now(c);
 		if (now >= deadline_ns) {
 			c->st.slot_timeouts++;
 			az_log(
@@ -92,7 +92,7 @@ int azblob_request_sync(struct azblob_client *c, struct azblob_request_sync_abi 
 		r.data = NULL;
 	/* Waiting for a slot is bounded by the request's own timeout; the
 	 * request then has its whole timeout at the host. */
-	deadline = az_now_ns() + (uint64_t)t * 1000000u;
+	deadline = az_now(c) + (uint64_t)t * 1000000u;
 	rc = az_submit_until(c, &r, deadline);
 	if (rc == -EAGAIN || rc == -ETIMEDOUT)
 		return -ETIMEDOUT;

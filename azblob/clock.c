@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The TSC time source: calibration and re-synchronisation (clock.h). */
+#include "clock.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+/* Invariant TSC (CPUID 0x80000007 EDX bit 8): constant rate, runs in
+ * every C-state, the same on every CPU of the VM. */
+static bool tsc_invariant(void)
+{
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return false;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return d & (1u << 8);
+#else
+	return false;
+#endif
+}
+
+/* (tsc, ns) taken as close together as possible: the pair of the
+ * tightest of three tries. */
+static void pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t t0 = az_rdtsc(), n = az_mono_ns(), t1 = az_rdtsc();
+
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*tsc = t0 + (t1 - t0) / 2;
+			*ns = n;
+		}
+	}
+}
+
+/* ns per tick << 32 between two points; 0 when unusable. */
+static uint64_t rate(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_t ns1)
+{
+	if (tsc1 <= tsc0 || ns1 <= ns0)
+		return 0;
+	return (uint64_t)(((unsigned __int128)(ns1 - ns0) << 32) / (tsc1 - tsc0));
+}
+
+void az_clock_init(struct az_clock *k, bool use_tsc)
+{
+	uint64_t tsc1, ns1;
+
+	*k = (struct az_clock){0};
+	if (!use_tsc || !tsc_invariant())
+		return;
+	pair(&k->tsc0, &k->ns0);
+	do
+		pair(&tsc1, &ns1);
+	while (ns1 - k->ns0 < 1000000);
+	k->mult = rate(k->tsc0, k->ns0, tsc1, ns1);
+	if (!k->mult)
+		return;
+	k->tsc0 = k->tsc_cal = tsc1;
+	k->ns0 = k->ns_cal = ns1;
+	k->tsc = true;
+}
+
+void az_clock_resync(struct az_clock *k)
+{
+	uint64_t tsc, ns, m;
+
+	if (!k->tsc)
+		return;
+	pair(&tsc, &ns);
+	if (ns - k->ns_cal >= 100000000 && (m = rate(k->tsc_cal, k->ns_cal, tsc, ns))) {
+		k->mult = m;
+		k->tsc_cal = tsc;
+		k->ns_cal = ns;
+	}
+	k->tsc0 = tsc;
+	k->ns0 = ns;
+}
