@@ -92,6 +92,42 @@ static double bench_single(size_t pkt, uint64_t n)
 	return ns;
 }
 
+/* ---- single-packet cycles (for instruction counts) ---- */
+
+/* n times: write one 64-byte packet (reserve, commit: the publish and its
+ * fence), read it, give the room back (read_commit and its fence). Not
+ * inlined, so that callgrind can count exactly this:
+ *   valgrind --tool=callgrind --toggle-collect=cycles_run \
+ *            uvmbus-ring-bench --cycles 100000            (Ir / 100000) */
+__attribute__((noinline)) static void cycles_run(struct ring_pair *rp, uint64_t n)
+{
+	static uint8_t payload[48], buf[256];
+	bool sig;
+
+	for (uint64_t i = 0; i < n; i++) {
+		size_t len;
+
+		must(uvmbus_pkt_write_inband(rp->prod, 1 + i, 0, payload, sizeof(payload), &sig),
+		     "write");
+		must(uvmbus_ring_read(rp->cons, buf, sizeof(buf), &len), "read");
+		uvmbus_ring_read_commit(rp->cons, &sig);
+	}
+}
+
+static double bench_cycles(uint64_t n)
+{
+	struct ring_pair rp;
+	uint64_t t0;
+
+	ring_pair_init(&rp);
+	t0 = now_ns();
+	cycles_run(&rp, n);
+	double ns = (double)(now_ns() - t0) / (double)n;
+
+	ring_pair_fini(&rp);
+	return ns;
+}
+
 /* ---- two cores ---- */
 
 struct two_core {
@@ -279,10 +315,12 @@ static struct rtt bench_rtt(uint64_t n, bool rings)
 
 static void usage(void)
 {
-	printf("usage: uvmbus-ring-bench [--packets N] [--pingpong N] [--json]\n"
+	printf("usage: uvmbus-ring-bench [--packets N] [--pingpong N] [--json] | --cycles N\n"
 	       "  --packets N   packets per throughput point (default 5000000)\n"
 	       "  --pingpong N  round trips per latency point (default 200000)\n"
-	       "  --json        one JSON object on stdout instead of the table\n");
+	       "  --json        one JSON object on stdout instead of the table\n"
+	       "  --cycles N    only N single-packet cycles (write, read, read_commit) in\n"
+	       "                one thread: for callgrind --toggle-collect=cycles_run\n");
 }
 
 int main(int argc, char **argv)
@@ -301,6 +339,13 @@ int main(int argc, char **argv)
 			rtts = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--cycles") && i + 1 < argc) {
+			uint64_t n = strtoull(argv[++i], NULL, 10);
+
+			printf("single-packet cycle (write, read, read_commit), 64 bytes: %.2f "
+			       "ns\n",
+			       bench_cycles(n ? n : 1));
+			return 0;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage();
 			return 0;

@@ -38,6 +38,15 @@ static inline void shm_store_relaxed(uint32_t *p, uint32_t v)
 	atomic_store_explicit(SHM32(p), v, memory_order_relaxed);
 }
 
+/* Publish our index AND order it before our next load of the other side's
+ * mask or pending_send_sz (store->load): a seq_cst store, one locked
+ * instruction on x86 (xchg) where a release store plus a full fence would
+ * be a plain store plus a locked one. */
+static inline void shm_store_fenced(uint32_t *p, uint32_t v)
+{
+	atomic_store_explicit(SHM32(p), v, memory_order_seq_cst);
+}
+
 /* Store->load ordering (our index store, then the other side's mask or
  * pending_send_sz load) needs a full fence, even on x86 (WIRE.md 1). */
 static inline void shm_full_fence(void)

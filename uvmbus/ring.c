@@ -213,17 +213,17 @@ void uvmbus_ring_publish(struct uvmbus_ring *r, bool *signal)
 		*signal = false;
 	if (r->role != UVMBUS_RING_PRODUCER || r->priv == start)
 		return;
-	/* Release: the packet bytes are visible before the index that covers them. */
-	shm_store_release(&r->hdr->write_index, r->priv);
-	r->published = r->priv;
-
 	/*
-	 * Host contract: the consumer sets interrupt_mask while it drains and
-	 * re-checks the ring after clearing it. Our index store must be
-	 * globally visible before we read its mask, or both sides could miss
-	 * each other (store->load: full fence).
+	 * Two orderings in one seq_cst store (one locked instruction on x86):
+	 * - release: the packet bytes are visible before the index covering
+	 *   them;
+	 * - store->load: the consumer sets interrupt_mask while it drains and
+	 *   re-checks the ring after clearing it, so our index must be
+	 *   globally visible before we read its mask, or both sides could miss
+	 *   each other.
 	 */
-	shm_full_fence();
+	shm_store_fenced(&r->hdr->write_index, r->priv);
+	r->published = r->priv;
 	mask = shm_load_relaxed(&r->hdr->interrupt_mask);
 	if (!mask) {
 		/* Signal only on empty->non-empty: the consumer had caught up
@@ -399,23 +399,27 @@ uint32_t uvmbus_ring_read_commit(struct uvmbus_ring *r, bool *signal)
 		return 0;
 	bytes =
 	    r->priv >= r->published ? r->priv - r->published : r->dsize - r->published + r->priv;
-	/* Release: we are done reading the bytes before handing them back. */
-	shm_store_release(&r->hdr->read_index, r->priv);
-	r->published = r->priv;
-
 	/*
-	 * Host contract (feat_pending_send_sz, promised by the guest): a
-	 * producer blocked on a full ring sets pending_send_sz and waits for
-	 * our signal. The read index store must be visible before we load
-	 * pending_send_sz (store->load: full fence).
+	 * Only a ring that advertises feat_pending_send_sz has the wait-for-
+	 * room contract (Linux hv_pkt_iter_close, DPDK): without it the
+	 * producer polls, pending_send_sz means nothing, and a release store
+	 * (we are done reading the bytes before handing them back) is all
+	 * that is needed. The bit is set at open and never changes.
 	 */
-	shm_full_fence();
+	if (!(shm_load_relaxed(&r->hdr->feature_bits) & VMBUS_RING_FEAT_PENDING_SEND_SZ)) {
+		shm_store_release(&r->hdr->read_index, r->priv);
+		r->published = r->priv;
+		return bytes;
+	}
+	/*
+	 * With it, a producer blocked on a full ring sets pending_send_sz and
+	 * waits for our signal: release (as above) and store->load (the read
+	 * index visible before we load pending_send_sz, or we and a producer
+	 * re-checking the room could miss each other), in one seq_cst store.
+	 */
+	shm_store_fenced(&r->hdr->read_index, r->priv);
+	r->published = r->priv;
 	pending = shm_load_relaxed(&r->hdr->pending_send_sz);
-	/* Only a ring that advertises feat_pending_send_sz has that contract
-	 * (Linux hv_pkt_iter_close, DPDK): without it, the producer polls
-	 * and pending_send_sz means nothing. */
-	if (pending && !(shm_load_relaxed(&r->hdr->feature_bits) & VMBUS_RING_FEAT_PENDING_SEND_SZ))
-		pending = 0;
 	if (pending) {
 		w = shm_load_acquire(&r->hdr->write_index);
 		if (!index_ok(r, w)) {
