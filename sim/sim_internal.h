@@ -94,6 +94,7 @@ struct azblob_sim {
 	struct azblob_sim_stats st;
 	uint64_t rng;
 	uint64_t pause_until_ns;
+	uint64_t now; /* the serving loop's time for this pass */
 	uint64_t last_scan_ns;
 	bool rx_waiting; /* RX full: waiting for the guest's signal */
 

@@ -261,12 +261,56 @@ static const char *message(const char *code)
 	return code;
 }
 
+/* The head of a plain answer (no error, no extra headers), the common one
+ * (no-op, echo, reads), built without printf: it is on every request. */
+static uint32_t plain_head(struct azblob_sim_req *r, uint32_t *rlen, int code, uint64_t content_len)
+{
+	static const char cl[] = "\r\nContent-Length: ";
+	static const char tail[] = "\r\nx-ms-version: 2021-08-06\r\n\r\n";
+	const char *reason = sim_http_reason(code);
+	char head[160], digits[24];
+	size_t n = 0, rl = strlen(reason), nd = 0;
+
+	if (code < 100 || code > 999 || rl > 64)
+		return UINT32_MAX;
+	do
+		digits[nd++] = (char)('0' + content_len % 10);
+	while ((content_len /= 10));
+	memcpy(head, "HTTP/1.1 ", 9);
+	n = 9;
+	head[n++] = (char)('0' + code / 100);
+	head[n++] = (char)('0' + code / 10 % 10);
+	head[n++] = (char)('0' + code % 10);
+	head[n++] = ' ';
+	memcpy(head + n, reason, rl);
+	n += rl;
+	memcpy(head + n, cl, sizeof(cl) - 1);
+	n += sizeof(cl) - 1;
+	while (nd)
+		head[n++] = digits[--nd];
+	memcpy(head + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	if (n >= r->response_cap) {
+		*rlen = r->response_cap;
+		return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+	}
+	memcpy(r->response, head, n);
+	r->response[n] = 0; /* as snprintf left it */
+	*rlen = (uint32_t)n;
+	return AZBLOB_SIM_STATUS_OK;
+}
+
 uint32_t sim_http_respond(struct azblob_sim_req *r, uint32_t *rlen, int code, const char *err,
 			  uint64_t content_len, const struct sim_hdrs *extra, bool no_body)
 {
 	char body[512] = "";
 	size_t blen = 0;
+	uint32_t st;
 	int n;
+
+	if (!err && (!extra || !extra->n) &&
+	    (st = plain_head(r, rlen, code, content_len)) != UINT32_MAX)
+		return st;
 
 	if (err && !no_body) {
 		n = snprintf(body, sizeof(body),
