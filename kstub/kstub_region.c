@@ -7,11 +7,14 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/hugetlb.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/page-flags.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -76,6 +79,23 @@ unsigned long kstub_user_locked_pages(void)
 }
 
 /*
+ * Only anonymous, shmem (tmpfs, memfd, shared anonymous) and hugetlb pages
+ * may stay pinned: the page cache of other file systems expects writeback to
+ * write-protect and clean its pages, which host DMA would bypass (the kernel
+ * refuses such long-term pins only from 6.5). Checked on the pinned pages,
+ * not the VMAs, so a racing mmap() cannot slip a file mapping in.
+ */
+static bool kstub_page_allowed(struct page *page)
+{
+	struct address_space *mapping;
+
+	if (PageAnon(page) || PageHuge(page))
+		return true;
+	mapping = READ_ONCE(compound_head(page)->mapping);
+	return mapping && shmem_mapping(mapping);
+}
+
+/*
  * Charge first, then pin: a caller over its limit never pins anything.
  * Returns the region or an ERR_PTR; on error nothing stays pinned/charged.
  */
@@ -83,6 +103,7 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 				      unsigned long npages)
 {
 	struct kstub_region *r;
+	unsigned long i;
 	long ret;
 	int err;
 
@@ -109,7 +130,12 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 			err = ret ? ret : -EFAULT;
 			goto unpin;
 		}
-		r->npages += ret;
+		for (i = r->npages, r->npages += ret; i < r->npages; i++) {
+			if (!kstub_page_allowed(r->pages[i])) {
+				err = -EOPNOTSUPP;
+				goto unpin;
+			}
+		}
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
 			goto unpin;

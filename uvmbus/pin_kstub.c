@@ -178,10 +178,18 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 				  (unsigned long long)r.npfn);
 		break;
 	case EFAULT:
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
+				  "kstub: cannot pin %p+%zu: not mapped writable (read-only, "
+				  "PROT_NONE, a hole, or memory such as device or DAX mappings)",
+				  addr, len);
+		break;
+	case EOPNOTSUPP:
 		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
-		    "kstub: cannot pin %p+%zu: not mapped writable, or file-backed memory the "
-		    "kernel will not pin long-term",
+		    "kstub: cannot pin %p+%zu: the module pins only anonymous, shmem/memfd and "
+		    "hugetlbfs memory, and this range maps a file of another file system "
+		    "(MAP_SHARED), whose page cache must not be pinned long-term: use memory from "
+		    "the library, an anonymous mapping or a memfd",
 		    addr, len);
 		break;
 	case EINVAL:

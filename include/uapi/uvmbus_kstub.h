@@ -67,14 +67,16 @@ struct uvmbus_kstub_version {
  * Pin [addr, addr + len) with FOLL_WRITE | FOLL_LONGTERM and charge every
  * 4 KiB page it touches to the caller's user (its locked_vm, against the
  * caller's RLIMIT_MEMLOCK; CAP_IPC_LOCK: not charged) until the pages are
- * unpinned, quarantine included. Any alignment: the pfns cover the pages
- * from addr >> 12 to (addr + len - 1) >> 12.
+ * unpinned, quarantine included. Only anonymous, shmem/memfd and hugetlbfs
+ * memory is pinned. Any alignment: the pfns cover the pages from
+ * addr >> 12 to (addr + len - 1) >> 12.
  *
  * pfns == 0 asks for no pfns. Otherwise pfn_cap must be at least the count
  * needed, else -ENOSPC and npfn tells the count (nothing is pinned).
  * Errors: -EINVAL (len 0, range wraps, more pages than the module's
  * max_region_pages, bad flags or 2 MiB rules, reserved != 0), -EFAULT (range
- * not mapped writable, pfns not writable), -ENOMEM (the user's pinned pages
+ * not mapped writable, pfns not writable), -EOPNOTSUPP (page cache of a file
+ * system other than tmpfs or hugetlbfs), -ENOMEM (the user's pinned pages
  * would exceed RLIMIT_MEMLOCK, or out of memory), -EINTR (fatal signal).
  */
 struct uvmbus_kstub_register {

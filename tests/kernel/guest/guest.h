@@ -68,6 +68,7 @@ void test_library(void);
 void test_library_no_module(void);
 void test_quarantine(void);
 void test_mem_kstub(void);
+void test_filemap(void);
 void test_post_unload(void);
 
 #endif /* KSTUB_GUEST_H */
