@@ -144,7 +144,7 @@ static int kstub_ioc_query(struct kstub_file *kf,
 		q.flags |= UVMBUS_KSTUB_QUERY_CAP_IPC_LOCK;
 	q.regions = atomic_long_read(&kf->nregions);
 	q.pinned_pages = atomic_long_read(&kf->npages);
-	q.locked_vm_pages = READ_ONCE(current->mm->locked_vm);
+	q.locked_vm_pages = kstub_user_locked_pages();
 	limit = rlimit(RLIMIT_MEMLOCK);
 	q.memlock_limit = limit == RLIM_INFINITY ? U64_MAX : limit;
 	q.max_region_pages = READ_ONCE(kstub_max_region_pages);

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Pin a user range long-term, charge it to RLIMIT_MEMLOCK, report its pfns.
+ * Pin a user range long-term, charge it to the user's RLIMIT_MEMLOCK, report
+ * its pfns.
  */
+#include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/hugetlb.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/page-flags.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -21,6 +29,72 @@
 #define KSTUB_PFN_BATCH 32
 #define KSTUB_PAGES_2M (SZ_2M >> PAGE_SHIFT)
 
+/* user_struct.locked_vm exists when one of its users is built (NET always). */
+#if !IS_ENABLED(CONFIG_NET)
+#error "uvmbus_kstub needs user_struct.locked_vm (CONFIG_NET)"
+#endif
+
+/*
+ * Regions belong to the open file and outlive the process that pinned them
+ * (a forked child, the quarantine), so the charge goes to the user, as
+ * io_uring and iommufd charge theirs: user->locked_vm against the caller's
+ * RLIMIT_MEMLOCK, unless the caller has CAP_IPC_LOCK. VmPin (mm->pinned_vm)
+ * shows the pins in the registering process while it lives.
+ */
+static int kstub_charge(struct kstub_region *r, unsigned long npages)
+{
+	struct user_struct *user = current_user();
+	unsigned long limit, cur;
+
+	if (!capable(CAP_IPC_LOCK)) {
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			if (npages > limit || cur > limit - npages)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur,
+						  cur + npages));
+		r->user = get_uid(user);
+	}
+	r->mm = current->mm;
+	mmgrab(r->mm);
+	atomic64_add(npages, &r->mm->pinned_vm);
+	return 0;
+}
+
+static void kstub_uncharge(struct kstub_region *r, unsigned long npages)
+{
+	atomic64_sub(npages, &r->mm->pinned_vm);
+	mmdrop(r->mm);
+	if (r->user) {
+		atomic_long_sub(npages, &r->user->locked_vm);
+		free_uid(r->user);
+	}
+}
+
+/* Pages of the caller's user charged to its RLIMIT_MEMLOCK (all its files). */
+unsigned long kstub_user_locked_pages(void)
+{
+	return atomic_long_read(&current_user()->locked_vm);
+}
+
+/*
+ * Only anonymous, shmem (tmpfs, memfd, shared anonymous) and hugetlb pages
+ * may stay pinned: the page cache of other file systems expects writeback to
+ * write-protect and clean its pages, which host DMA would bypass (the kernel
+ * refuses such long-term pins only from 6.5). Checked on the pinned pages,
+ * not the VMAs, so a racing mmap() cannot slip a file mapping in.
+ */
+static bool kstub_page_allowed(struct page *page)
+{
+	struct address_space *mapping;
+
+	if (PageAnon(page) || PageHuge(page))
+		return true;
+	mapping = READ_ONCE(compound_head(page)->mapping);
+	return mapping && shmem_mapping(mapping);
+}
+
 /*
  * Charge first, then pin: a caller over its limit never pins anything.
  * Returns the region or an ERR_PTR; on error nothing stays pinned/charged.
@@ -28,8 +102,8 @@
 struct kstub_region *kstub_region_pin(unsigned long start,
 				      unsigned long npages)
 {
-	struct mm_struct *mm = current->mm;
 	struct kstub_region *r;
+	unsigned long i;
 	long ret;
 	int err;
 
@@ -42,11 +116,9 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 		err = -ENOMEM;
 		goto free_region;
 	}
-	err = account_locked_vm(mm, npages, true);
+	err = kstub_charge(r, npages);
 	if (err)
 		goto free_pages;
-	mmgrab(mm);
-	r->mm = mm;
 
 	while (r->npages < npages) {
 		unsigned long n = min(npages - r->npages, KSTUB_PIN_CHUNK);
@@ -58,7 +130,12 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 			err = ret ? ret : -EFAULT;
 			goto unpin;
 		}
-		r->npages += ret;
+		for (i = r->npages, r->npages += ret; i < r->npages; i++) {
+			if (!kstub_page_allowed(r->pages[i])) {
+				err = -EOPNOTSUPP;
+				goto unpin;
+			}
+		}
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
 			goto unpin;
@@ -68,8 +145,7 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 
 unpin:
 	unpin_user_pages(r->pages, r->npages);
-	account_locked_vm(mm, npages, false);
-	mmdrop(mm);
+	kstub_uncharge(r, npages);
 free_pages:
 	kvfree(r->pages);
 free_region:
@@ -81,8 +157,7 @@ free_region:
 void kstub_region_release(struct kstub_region *r)
 {
 	unpin_user_pages_dirty_lock(r->pages, r->npages, true);
-	account_locked_vm(r->mm, r->npages, false);
-	mmdrop(r->mm);
+	kstub_uncharge(r, r->npages);
 	kvfree(r->pages);
 	kfree(r);
 }

@@ -21,12 +21,15 @@ extern unsigned int kstub_quarantine_ms;
 extern unsigned long kstub_max_region_pages;
 
 /*
- * A pinned, charged range. Owns one FOLL_PIN reference on each page, a
- * charge of npages on mm->locked_vm and an mmgrab() reference on mm, so
- * the charge can be returned after the process died.
+ * A pinned, charged range. Owns one FOLL_PIN reference on each page; a
+ * charge of npages on user->locked_vm and a reference on user (NULL: the
+ * caller had CAP_IPC_LOCK), for as long as the pages stay pinned, quarantine
+ * included; npages on mm->pinned_vm (VmPin) and an mmgrab() reference on mm,
+ * so both can be returned after the process died.
  */
 struct kstub_region {
 	struct list_head link;	/* on kstub_file.quarantine */
+	struct user_struct *user;
 	struct mm_struct *mm;
 	struct page **pages;
 	unsigned long npages;
@@ -53,6 +56,7 @@ struct kstub_region *kstub_region_pin(unsigned long start,
 void kstub_region_release(struct kstub_region *r);
 int kstub_region_put_pfns(const struct kstub_region *r, bool huge,
 			  u64 __user *dst);
+unsigned long kstub_user_locked_pages(void);
 
 /* kstub_ioctl.c */
 long kstub_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -14,6 +14,7 @@ shopt -s nullglob # every glob here walks sysfs: no match means "none"
 PROG=bind_uio.sh
 UIO_DRV=uio_hv_generic
 KSTUB_MOD=uvmbus_kstub
+BROKER=azblobd # the broker that will serve untrusted users (DESIGN.md)
 AZBLOB_CLASS=0590b792-db64-45cc-81db-b8d70c577c9e
 
 SYSFS=${UVMBUS_SYSFS_ROOT:-/sys}
@@ -152,6 +153,10 @@ EOF
 usage: $PROG permissions --group G [TARGET...]
 chgrp G and chmod g+rw: the uio node of each device bound to $UIO_DRV (or of
 each TARGET), the devices' channel ring files, and $DEVFS/$KSTUB_MOD.
+The members of G are root-equivalent: they can make the host read or write
+any guest memory. Give G only to users trusted like root; untrusted users
+need a broker that owns the device ($BROKER: planned, it does not exist yet).
+Refuses when one of the files is accessible to all users (o+r or o+w).
 EOF
 		;;
 	status)
@@ -702,6 +707,25 @@ grant() {
 	((DRY_RUN)) || note "$path: group $group, read-write"
 }
 
+# Whoever may use the device files is root-equivalent: a uio node lets its
+# user put any guest pfn in a GPA-direct packet, which the host then reads or
+# writes; the kstub node hands out pfns, which pagemap hides from non-root
+# (Rowhammer). So no file may be open to all users. Before any change.
+refuse_world() { # PATH...
+	local p mode bad=()
+	for p in "$@"; do
+		mode=$(stat -L -c '%a' "$p")
+		((8#$mode & 8#006)) && bad+=("$p (mode $(printf '%04o' "$((8#$mode))"))")
+	done
+	((${#bad[@]} == 0)) ||
+		die "world access to ${bad[*]}: every local user would be root-equivalent (the host reads and writes any guest memory a packet names); remove it first (chmod o-rw, and fix what set it: a udev rule, the module's mode= parameter)"
+}
+
+trust_warning() { # GROUP
+	printf '%s: warning: members of group %s are root-equivalent: with a uio node they can put any guest page number in a GPA-direct packet and the host then reads or writes that memory (any process, the kernel); %s gives them physical page numbers, which the kernel hides from non-root (Rowhammer). Add only users you trust like root. Untrusted users need a broker that owns the device and serves them (%s: planned, it does not exist yet).\n' \
+		"$PROG" "$1" "$DEVFS/$KSTUB_MOD" "$BROKER" >&2
+}
+
 grant_device() { # GUID GROUP
 	local g=$1 group=$2 dir uio ring rings=0
 	dir=$(dev_dir "$g")
@@ -748,6 +772,15 @@ cmd_permissions() {
 		done)
 		((${#TARGETS[@]})) || die "no device is bound to $UIO_DRV (run: $PROG bind azblob)"
 	fi
+	local files=() uio
+	for g in "${TARGETS[@]}"; do
+		uio=$(dev_uio "$g")
+		[[ -n $uio && -e $DEVFS/$uio ]] && files+=("$DEVFS/$uio")
+		files+=("$(dev_dir "$g")"/channels/*/ring)
+	done
+	[[ -e $DEVFS/$KSTUB_MOD ]] && files+=("$DEVFS/$KSTUB_MOD")
+	refuse_world "${files[@]}"
+	trust_warning "$group"
 	for g in "${TARGETS[@]}"; do grant_device "$g" "$group"; done
 	if [[ -e $DEVFS/$KSTUB_MOD ]]; then
 		grant "$DEVFS/$KSTUB_MOD" "$group"
@@ -805,6 +838,7 @@ cmd_kstub() {
 	fi
 	[[ -n $group ]] || return 0
 	if [[ -e $DEVFS/$KSTUB_MOD ]]; then
+		refuse_world "$DEVFS/$KSTUB_MOD"
 		grant "$DEVFS/$KSTUB_MOD" "$group"
 	elif ((DRY_RUN)); then
 		act chgrp "$group" "$DEVFS/$KSTUB_MOD"

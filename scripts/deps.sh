@@ -17,6 +17,8 @@ TEST=(
 	clang llvm libclang-rt-14-dev
 	# kernel module tests: Debian's kernel under QEMU with a busybox initramfs
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod
+	# an ext2 image for the file-mapping test (mounted by ext4 on a loop device)
+	e2fsprogs
 	# checkpatch.pl for the module's style check comes with the kernel source
 	linux-source-6.1
 	# scripts and style

@@ -110,7 +110,11 @@ UVMBUS_API void uvmbus_kstub_close(struct uvmbus_kstub *k)
 	free(k);
 }
 
-/* -ENOMEM from the module: the memlock limit, or real memory pressure. */
+/*
+ * -ENOMEM from the module: the memlock limit, or real memory pressure. The
+ * module charges pins to the user (uid), not the process: everything the
+ * uid pinned through any process or file, quarantined regions included.
+ */
 static void explain_enomem(struct uvmbus_kstub *k, size_t len, uint64_t need)
 {
 	struct uvmbus_kstub_usage u;
@@ -122,12 +126,17 @@ static void explain_enomem(struct uvmbus_kstub *k, size_t len, uint64_t need)
 			rl.rlim_cur = u.memlock_limit;
 		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
-		    "kstub: memlock limit too low: RLIMIT_MEMLOCK is %llu bytes, %llu already "
-		    "locked, pinning %zu bytes needs %llu more (a limit of at least %llu): "
-		    "raise it (ulimit -l, systemd LimitMEMLOCK=, limits.conf memlock) or "
-		    "grant CAP_IPC_LOCK",
-		    (unsigned long long)rl.rlim_cur, (unsigned long long)u.locked_bytes, len,
-		    (unsigned long long)need, (unsigned long long)(u.locked_bytes + need));
+		    "kstub: memlock limit reached: RLIMIT_MEMLOCK is %llu bytes and holds all that "
+		    "uid %u has pinned (every process and open file, regions in quarantine after "
+		    "close, io_uring): %llu bytes; pinning %zu bytes needs %llu more (a limit of "
+		    "at "
+		    "least %llu); %llu bytes of all users are in quarantine for up to %llu ms: "
+		    "raise the limit (ulimit -l, systemd LimitMEMLOCK=, limits.conf memlock), "
+		    "grant CAP_IPC_LOCK, or wait for the quarantine to end",
+		    (unsigned long long)rl.rlim_cur, (unsigned)getuid(),
+		    (unsigned long long)u.locked_bytes, len, (unsigned long long)need,
+		    (unsigned long long)(u.locked_bytes + need),
+		    (unsigned long long)u.quarantined_bytes, (unsigned long long)u.quarantine_ms);
 	} else {
 		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR, "kstub: out of memory pinning %zu bytes",
 				  len);
@@ -169,10 +178,18 @@ static int do_register(struct uvmbus_kstub *k, void *addr, size_t len, uint32_t 
 				  (unsigned long long)r.npfn);
 		break;
 	case EFAULT:
+		uvmbus_log_printf(&k->log, UVMBUS_LOG_ERR,
+				  "kstub: cannot pin %p+%zu: not mapped writable (read-only, "
+				  "PROT_NONE, a hole, or memory such as device or DAX mappings)",
+				  addr, len);
+		break;
+	case EOPNOTSUPP:
 		uvmbus_log_printf(
 		    &k->log, UVMBUS_LOG_ERR,
-		    "kstub: cannot pin %p+%zu: not mapped writable, or file-backed memory the "
-		    "kernel will not pin long-term",
+		    "kstub: cannot pin %p+%zu: the module pins only anonymous, shmem/memfd and "
+		    "hugetlbfs memory, and this range maps a file of another file system "
+		    "(MAP_SHARED), whose page cache must not be pinned long-term: use memory from "
+		    "the library, an anonymous mapping or a memfd",
 		    addr, len);
 		break;
 	case EINVAL:

@@ -65,16 +65,19 @@ struct uvmbus_kstub_version {
 
 /*
  * Pin [addr, addr + len) with FOLL_WRITE | FOLL_LONGTERM and charge every
- * 4 KiB page it touches to the caller's RLIMIT_MEMLOCK (CAP_IPC_LOCK
- * bypasses the limit). Any alignment: the pfns cover the pages from
+ * 4 KiB page it touches to the caller's user (its locked_vm, against the
+ * caller's RLIMIT_MEMLOCK; CAP_IPC_LOCK: not charged) until the pages are
+ * unpinned, quarantine included. Only anonymous, shmem/memfd and hugetlbfs
+ * memory is pinned. Any alignment: the pfns cover the pages from
  * addr >> 12 to (addr + len - 1) >> 12.
  *
  * pfns == 0 asks for no pfns. Otherwise pfn_cap must be at least the count
  * needed, else -ENOSPC and npfn tells the count (nothing is pinned).
  * Errors: -EINVAL (len 0, range wraps, more pages than the module's
  * max_region_pages, bad flags or 2 MiB rules, reserved != 0), -EFAULT (range
- * not mapped writable, pfns not writable), -ENOMEM (over RLIMIT_MEMLOCK, or
- * out of memory), -EINTR (fatal signal while pinning).
+ * not mapped writable, pfns not writable), -EOPNOTSUPP (page cache of a file
+ * system other than tmpfs or hugetlbfs), -ENOMEM (the user's pinned pages
+ * would exceed RLIMIT_MEMLOCK, or out of memory), -EINTR (fatal signal).
  */
 struct uvmbus_kstub_register {
 	__u32 size;	  /* in: sizeof(struct uvmbus_kstub_register) */
@@ -103,7 +106,7 @@ struct uvmbus_kstub_query {
 	__u32 flags;			/* out: UVMBUS_KSTUB_QUERY_* */
 	__u64 regions;			/* out: live regions of this open file */
 	__u64 pinned_pages;		/* out: pages they pin */
-	__u64 locked_vm_pages;		/* out: caller's locked_vm (ours + mlock) */
+	__u64 locked_vm_pages;		/* out: caller's user's locked_vm */
 	__u64 memlock_limit;		/* out: caller's RLIMIT_MEMLOCK, bytes */
 	__u64 max_region_pages;		/* out: module parameter */
 	__u64 quarantine_ms;		/* out: module parameter */

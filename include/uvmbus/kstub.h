@@ -28,7 +28,8 @@ struct uvmbus_kstub;
 struct uvmbus_kstub_usage {
 	uint64_t regions;	      /* live regions of this handle */
 	uint64_t pinned_bytes;	      /* bytes they pin (whole 4 KiB pages) */
-	uint64_t locked_bytes;	      /* process locked_vm: all handles + mlock */
+	uint64_t locked_bytes;	      /* user's locked_vm: all its processes, files,
+					 quarantine (and io_uring) */
 	uint64_t memlock_limit;	      /* RLIMIT_MEMLOCK; UINT64_MAX: unlimited */
 	bool cap_ipc_lock;	      /* process bypasses the memlock limit */
 	uint64_t max_region_bytes;    /* largest single registration */

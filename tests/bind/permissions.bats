@@ -122,3 +122,58 @@ run chmod g+rw $KNODE"
 	assert_output_has "error: permissions needs root"
 	assert_eq "$(snapshot)" "$before" "tree changed"
 }
+
+# Issue "Hostile host, hostile local user", item 12: the group that may use
+# the device files is root-equivalent, and must be told so.
+
+@test "permissions: warns that the group is root-equivalent and names the broker" {
+	need_root_for_test
+	run "$SCRIPT" permissions --group "$GRP"
+	assert_status 0
+	assert_output_has "warning: members of group $GRP are root-equivalent"
+	assert_output_has "the host then reads or writes that memory"
+	assert_output_has "Add only users you trust like root"
+	assert_output_has "Untrusted users need a broker that owns the device and serves them (azblobd: planned, it does not exist yet)"
+}
+
+@test "permissions --dry-run warns too" {
+	run "$SCRIPT" --dry-run permissions --group "$GRP"
+	assert_status 0
+	assert_output_has "members of group $GRP are root-equivalent"
+}
+
+@test "permissions --help says the group is root-equivalent" {
+	run "$SCRIPT" permissions --help
+	assert_status 0
+	assert_output_has "The members of G are root-equivalent"
+	assert_output_has "azblobd: planned, it does not exist yet"
+}
+
+@test "permissions refuses a uio node open to all users and changes nothing" {
+	chmod 0666 "$T/dev/uio1"
+	local before
+	before=$(snapshot)
+	run "$SCRIPT" permissions --group "$GRP"
+	assert_status 1
+	assert_output_has "error: world access to $T/dev/uio1 (mode 0666): every local user would be root-equivalent"
+	assert_output_has "remove it first (chmod o-rw"
+	assert_eq "$(actions)" ""
+	assert_eq "$(snapshot)" "$before" "tree changed"
+}
+
+@test "permissions refuses world-readable ring and kstub files, naming each" {
+	chmod 0604 "$RING2" "$KNODE"
+	run "$SCRIPT" --dry-run permissions --group "$GRP"
+	assert_status 1
+	assert_output_has "error: world access to $RING2 (mode 0604) $KNODE (mode 0604):"
+	assert_eq "$(actions)" ""
+}
+
+@test "kstub --group refuses a kstub node open to all users" {
+	mkdir -p "$S/module/uvmbus_kstub"
+	chmod 0662 "$KNODE"
+	run "$SCRIPT" kstub --group "$GRP"
+	assert_status 1
+	assert_output_has "error: world access to $KNODE (mode 0662)"
+	assert_eq "$(actions)" ""
+}

@@ -30,6 +30,13 @@ step "guest pre (no module)" /kstub_guest pre
 step "insmod uvmbus_kstub quarantine_ms=3000" insmod /uvmbus_kstub.ko quarantine_ms=3000
 node_mode_600() { [ "$(stat -c %a /dev/uvmbus_kstub)" = 600 ]; }
 step "device node mode 0600" node_mode_600
+mount_ext4() { # the loop and ext4 modules (if not built in), /ext4.img at /mnt/ext4
+	if [ -e /modules/order ]; then
+		while read -r m; do insmod "/modules/$m" || return 1; done </modules/order
+	fi
+	mkdir -p /mnt/ext4 && mount -t ext4 -o loop /ext4.img /mnt/ext4
+}
+step "mount an ext4 image on a loop device" mount_ext4
 step "guest main" /kstub_guest main
 step "rmmod uvmbus_kstub" rmmod uvmbus_kstub
 step "guest post (after rmmod)" /kstub_guest post

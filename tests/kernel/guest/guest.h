@@ -29,10 +29,12 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t pagemap_pfn(const void *addr); /* 0: not present */
 long pins_outstanding(void);		/* nr_foll_pin_acquired - released */
 long meminfo(const char *key);		/* value of a /proc/meminfo line */
-long vmlck_kib(void);			/* VmLck of this process */
+long vmpin_kib(void);			/* VmPin of this process */
 long module_refcnt(void);		/* -1: module not loaded */
 long module_param(const char *name);	/* -1: not readable */
 uint64_t now_ms(void);
+/* Wait until no file and no quarantine holds the module; ms since or -1. */
+long wait_module_idle(uint64_t since, uint64_t timeout_ms);
 void sleep_ms(unsigned ms);
 
 /* Memory. */
@@ -66,6 +68,7 @@ void test_library(void);
 void test_library_no_module(void);
 void test_quarantine(void);
 void test_mem_kstub(void);
+void test_filemap(void);
 void test_post_unload(void);
 
 #endif /* KSTUB_GUEST_H */

@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 		test_concurrency();
 		test_library();
 		test_mem_kstub();
+		test_filemap();
 		test_quarantine();
 	} else if (strcmp(phase, "post") == 0) {
 		test_post_unload();

@@ -150,7 +150,7 @@ static void processes(int inherited_fd)
 
 void test_concurrency(void)
 {
-	long pins0 = pins_outstanding(), lck0 = vmlck_kib();
+	long pins0 = pins_outstanding(), pin0 = vmpin_kib();
 	struct uvmbus_kstub_query q;
 	int fd = kopen(), err;
 
@@ -163,7 +163,7 @@ void test_concurrency(void)
 	check(err == 0 && q.regions == 0 && q.pinned_pages == 0 && q.quarantined_regions == 0,
 	      "concurrency: no region left (regions %llu, quarantined %llu)",
 	      (unsigned long long)q.regions, (unsigned long long)q.quarantined_regions);
-	check(pins_outstanding() == pins0 && vmlck_kib() == lck0,
+	check(pins_outstanding() == pins0 && vmpin_kib() == pin0,
 	      "concurrency: pins and memlock back to start (pins %ld -> %ld)", pins0,
 	      pins_outstanding());
 	close(fd);

@@ -145,7 +145,7 @@ static void bad_ids(int fd, char *buf)
 void test_errnos(void)
 {
 	struct uvmbus_kstub_query q;
-	long pins0 = pins_outstanding(), lck0 = vmlck_kib();
+	long pins0 = pins_outstanding(), pin0 = vmpin_kib();
 	int fd = kopen(), err;
 	char *buf;
 
@@ -158,9 +158,9 @@ void test_errnos(void)
 	bad_ids(fd, buf);
 	err = kquery(fd, &q);
 	check(err == 0 && q.regions == 0 && q.pinned_pages == 0, "no region left after bad inputs");
-	check(pins_outstanding() == pins0 && vmlck_kib() == lck0,
-	      "no pin or memlock charge leaked by bad inputs (pins %ld -> %ld, VmLck %ld -> %ld)",
-	      pins0, pins_outstanding(), lck0, vmlck_kib());
+	check(pins_outstanding() == pins0 && vmpin_kib() == pin0,
+	      "no pin or memlock charge leaked by bad inputs (pins %ld -> %ld, VmPin %ld -> %ld)",
+	      pins0, pins_outstanding(), pin0, vmpin_kib());
 	munmap(buf, 8 * PAGE);
 	close(fd);
 }

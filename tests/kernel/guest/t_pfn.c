@@ -28,13 +28,13 @@ void test_version(void)
 
 /*
  * Register [addr, addr+len), compare every 4 KiB pfn with pagemap, check
- * usage accounting (regions, pins, VmLck), unregister, check it all returns.
+ * usage accounting (regions, pins, VmPin), unregister, check it all returns.
  */
 static void reg_and_compare(int fd, const char *what, void *addr, size_t len)
 {
 	size_t n = (((uintptr_t)addr + len - 1) / PAGE) - ((uintptr_t)addr / PAGE) + 1;
 	uint64_t *pfns = calloc(n, sizeof(*pfns));
-	long pins0 = pins_outstanding(), lck0 = vmlck_kib();
+	long pins0 = pins_outstanding(), pin0 = vmpin_kib();
 	struct uvmbus_kstub_query q;
 	uint64_t npfn = 0;
 	uint32_t id;
@@ -52,9 +52,9 @@ static void reg_and_compare(int fd, const char *what, void *addr, size_t len)
 	      "%s: query regions %llu pinned %llu", what, (unsigned long long)q.regions,
 	      (unsigned long long)q.pinned_pages);
 	check(pins_outstanding() - pins0 == (long)n, "%s: %zu FOLL_PIN pins held", what, n);
-	check(vmlck_kib() - lck0 == (long)(n * 4), "%s: VmLck grew by %zu KiB", what, n * 4);
+	check(vmpin_kib() - pin0 == (long)(n * 4), "%s: VmPin grew by %zu KiB", what, n * 4);
 	check(kunreg(fd, id) == 0, "%s: unregister", what);
-	check(pins_outstanding() == pins0 && vmlck_kib() == lck0,
+	check(pins_outstanding() == pins0 && vmpin_kib() == pin0,
 	      "%s: unregister released pins and memlock", what);
 	free(pfns);
 }

@@ -19,12 +19,7 @@ static long quarantine;
 /* Wait until no quarantine is left (module refcount 0); elapsed ms or -1. */
 static long wait_quarantine_end(uint64_t since)
 {
-	while (now_ms() - since < 10u * (uint64_t)quarantine) {
-		if (module_refcnt() == 0)
-			return (long)(now_ms() - since);
-		sleep_ms(50);
-	}
-	return -1;
+	return wait_module_idle(since, 10u * (uint64_t)quarantine);
 }
 
 static void close_with_regions(void)

@@ -134,9 +134,9 @@ long meminfo(const char *key)
 	return read_key("/proc/meminfo", key);
 }
 
-long vmlck_kib(void)
+long vmpin_kib(void)
 {
-	return read_key("/proc/self/status", "VmLck");
+	return read_key("/proc/self/status", "VmPin");
 }
 
 static long read_long(const char *path)
@@ -163,6 +163,16 @@ long module_param(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/module/" MODNAME "/parameters/%s", name);
 	return read_long(path);
+}
+
+long wait_module_idle(uint64_t since, uint64_t timeout_ms)
+{
+	while (now_ms() - since < timeout_ms) {
+		if (module_refcnt() == 0)
+			return (long)(now_ms() - since);
+		sleep_ms(50);
+	}
+	return -1;
 }
 
 uint64_t now_ms(void)
