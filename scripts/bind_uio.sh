@@ -34,6 +34,7 @@ DRY_RUN=0
 VERBOSE=0
 FORCE=0   # bind/persist --force
 METHOD='' # bind --method
+SKIP_MONITOR_CHECK=0 # bind --skip-monitor-check
 
 # Known VMbus device classes: "name class-guid description". The GUIDs are
 # the ones Linux's include/linux/hyperv.h uses (HV_*_GUID); Azure Blob is the
@@ -72,7 +73,7 @@ Set up a Hyper-V guest for uvmbus (user-space VMbus over uio_hv_generic).
 
 commands:
   list [--classes]                 VMbus devices: class, driver, uio node, NUMA node
-  bind [--force] [--method M] TARGET...
+  bind [--force] [--method M] [--skip-monitor-check] TARGET...
                                    bind devices to $UIO_DRV
   unbind TARGET...                 give devices back to their previous driver
   hugepages N [--node K] [--size 2M|1G]
@@ -113,7 +114,7 @@ EOF
 		;;
 	bind)
 		cat <<EOF
-usage: $PROG bind [--force] [--method driver_override|new_id] TARGET...
+usage: $PROG bind [--force] [--method driver_override|new_id] [--skip-monitor-check] TARGET...
 Bind each device to $UIO_DRV (loading it with modprobe when needed) and record
 its previous driver under \$UVMBUS_STATE_DIR so that unbind restores it.
 Method driver_override (default when the device has that attribute) binds
@@ -121,6 +122,9 @@ just this device; new_id (older kernels) adds the class to $UIO_DRV, which then
 also claims unbound devices of the class. A device that is already bound is
 left alone. Taking a device of another class than azblob away from its kernel
 driver needs --force (it could be your disk or your network).
+Before Linux 6.10, $UIO_DRV refuses a device without a monitor (error 524):
+bind then says so and changes nothing; --skip-monitor-check tries anyway (a
+vendor kernel with the change backported).
 EOF
 		;;
 	unbind)
@@ -219,7 +223,7 @@ sysfs_write() {
 		if [[ -n $tolerated && $err == *"$tolerated"* ]]; then
 			return 0
 		fi
-		die "writing '$value' to $path failed: ${err##*: }"
+		die "writing '$value' to $path failed: ${err##*: }$(refusal_hint "$path" "$err")"
 	fi
 }
 
@@ -243,6 +247,16 @@ file_write() {
 	tmp=$path.tmp.$$
 	printf '%s\n' "$content" >"$tmp" || die "cannot write $tmp"
 	mv -f "$tmp" "$path" || die "cannot rename $tmp to $path"
+}
+
+# refusal_hint PATH ERROR: why uio_hv_generic refused a device, when the
+# error says it did. ENOTSUPP (524) has no text in user space; the probe
+# returns it for a channel without a monitor before 6.10.
+refusal_hint() {
+	[[ $1 == "$VMBUS/drivers/$UIO_DRV/"* && $2 == *"Unknown error 524"* ]] || return 0
+	kernel_version
+	printf '\n  error 524 is ENOTSUPP: %s refused the device. %s.' "$UIO_DRV" "$MONITOR_REFUSAL"
+	printf '\n  This kernel: %s. What to do: %s.' "$KREL" "$MONITOR_FIX"
 }
 
 file_remove() {
@@ -402,6 +416,53 @@ ensure_uio_driver() {
 		die "modprobe $UIO_DRV succeeded but $VMBUS/drivers/$UIO_DRV does not exist"
 }
 
+# ---------------------------------------------------------------- kernel
+# What this kernel's uio_hv_generic does, inferred from its version (uname -r,
+# found through PATH like every command) and, where it shows, from sysfs.
+# Distribution and vendor kernels backport changes: a version older than a
+# change's mainline release says little, and the messages say so.
+
+KREL=''  # uname -r
+KVER=-1  # major*1000000 + minor*1000 + patch; -1: not a version we can read
+kernel_version() { # sets KREL and KVER (call it outside $(...))
+	[[ -z $KREL ]] || return 0
+	KREL=$(uname -r 2>/dev/null) || KREL=''
+	KREL=${KREL:-unknown}
+	if [[ $KREL =~ ^([0-9]+)\.([0-9]+)(\.([0-9]+))? ]]; then
+		KVER=$((BASH_REMATCH[1] * 1000000 + BASH_REMATCH[2] * 1000 + 10#${BASH_REMATCH[4]:-0}))
+	fi
+}
+
+kver() { # MAJOR MINOR [PATCH]: the number KVER compares with
+	printf '%d' $(($1 * 1000000 + $2 * 1000 + ${3:-0}))
+}
+
+
+# Before 6.10, uio_hv_generic's probe refuses a channel whose offer has no
+# monitor (the host then has to be signalled with a hypercall, which only the
+# kernel can make); since 6.10 its write() makes that hypercall.
+kernel_needs_monitor() {
+	((KVER >= 0 && KVER < $(kver 6 10)))
+}
+
+# The channel's ring file reports the rings' size since "Make the sysfs node
+# size for the ring buffer dynamic" (mainline 6.15, stable 6.12.42); before,
+# a fixed 4 MiB.
+ring_file_dynamic() {
+	((KVER >= $(kver 6 15))) ||
+		((KVER >= $(kver 6 12 42) && KVER < $(kver 6 13)))
+}
+
+MONITOR_REFUSAL='uio_hv_generic before Linux 6.10 refuses a channel without a monitor: its probe fails with ENOTSUPP ("vmbus channel requires hypercall" in the kernel log, "Unknown error 524" from the bind write)'
+MONITOR_FIX='boot Linux 6.10 or later, or have the host offer the device with a monitor'
+
+dev_monitor() { # GUID: the monitor id, empty when the offer has none
+	local m
+	m=$(read_attr "$(dev_dir "$1")/monitor_id")
+	# Absent (hidden by newer kernels) or 255: no monitor.
+	if [[ $m =~ ^[0-9]+$ && $m != 255 ]]; then printf '%s' "$m"; fi
+}
+
 # ---------------------------------------------------------------- state
 # $STATE_DIR/<guid> holds "<previous driver or -> <method>", written before
 # the device leaves its driver, so that unbind can put it back.
@@ -445,6 +506,19 @@ may_take() {
 	die "$g (${cname:-class $class}) is in use by $cur; handing it to $UIO_DRV takes it away from the kernel: pass --force if you mean it"
 }
 
+# may_bind GUID: a device without a monitor cannot be bound before 6.10 (the
+# kernel refuses it): say why and what to do instead of trying, unless
+# --skip-monitor-check (a vendor kernel with the change backported).
+may_bind() {
+	local g=$1
+	((!SKIP_MONITOR_CHECK)) || return 0
+	[[ $(dev_driver "$g") != "$UIO_DRV" && -z $(dev_monitor "$g") ]] || return 0
+	kernel_needs_monitor || return 0
+	die "$g cannot be bound to $UIO_DRV on this kernel ($KREL): the device has no monitor (monitor_id absent or 255), and $MONITOR_REFUSAL. Nothing was changed.
+  What to do: $MONITOR_FIX.
+  The version is a guess on a vendor kernel that backported the 6.10 change: bind --skip-monitor-check tries anyway."
+}
+
 bind_one() {
 	local g=$1 dir cur class method
 	dir=$(dev_dir "$g")
@@ -481,10 +555,11 @@ bind_one() {
 
 cmd_bind() {
 	local args=()
-	FORCE=0 METHOD=''
+	FORCE=0 METHOD='' SKIP_MONITOR_CHECK=0
 	while (($#)); do
 		case $1 in
 		--force) FORCE=1 ;;
+		--skip-monitor-check) SKIP_MONITOR_CHECK=1 ;;
 		--method)
 			(($# > 1)) || usage_error "--method needs a value"
 			METHOD=$2
@@ -504,8 +579,12 @@ cmd_bind() {
 	need_root bind
 	resolve_targets "${args[@]}"
 	local g
+	kernel_version
 	# Check every device before changing any.
-	for g in "${TARGETS[@]}"; do may_take "$g"; done
+	for g in "${TARGETS[@]}"; do
+		may_take "$g"
+		may_bind "$g"
+	done
 	for g in "${TARGETS[@]}"; do bind_one "$g"; done
 }
 
