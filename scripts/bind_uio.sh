@@ -162,8 +162,11 @@ EOF
 		cat <<EOF
 usage: $PROG status [TARGET...]
 Report what is set up for TARGET (default azblob) and what is missing, with
-the command that fixes each missing piece. Exit status 0 when everything is
-set up, 3 when something is missing. Needs no root.
+the command that fixes each missing piece, and what this kernel's
+$UIO_DRV does (monitor required, ring file size, who owns the RX interrupt
+mask), inferred from uname -r and sysfs, each line saying how sure it is.
+Exit status 0 when everything is set up, 3 when something is missing. Needs
+no root.
 EOF
 		;;
 	persist)
@@ -437,6 +440,11 @@ kver() { # MAJOR MINOR [PATCH]: the number KVER compares with
 	printf '%d' $(($1 * 1000000 + $2 * 1000 + ${3:-0}))
 }
 
+# How sure an inference is, at the end of its line.
+SURE='[sure: seen in sysfs]'
+LIKELY='[likely: from the kernel version]'
+GUESS='[a guess from the kernel version: vendor kernels backport changes]'
+UNSURE='[the kernel version cannot tell]'
 
 # Before 6.10, uio_hv_generic's probe refuses a channel whose offer has no
 # monitor (the host then has to be signalled with a hypercall, which only the
@@ -921,8 +929,13 @@ status_device() { # GUID GROUP
 	local g=$1 group=$2 drv uio node access rings
 	drv=$(dev_driver "$g")
 	node=$(dev_numa "$g")
+	status_monitor "$g" "$drv"
 	if [[ $drv != "$UIO_DRV" ]]; then
-		missing "$g bound to $UIO_DRV (driver now: ${drv:-none})" "$PROG bind $g"
+		if [[ -z $(dev_monitor "$g") ]] && kernel_needs_monitor; then
+			missing "$g bound to $UIO_DRV (driver now: ${drv:-none}): it has no monitor, which $UIO_DRV before 6.10 refuses $GUESS" "$MONITOR_FIX"
+		else
+			missing "$g bound to $UIO_DRV (driver now: ${drv:-none})" "$PROG bind $g"
+		fi
 		return 0
 	fi
 	uio=$(dev_uio "$g")
@@ -940,7 +953,76 @@ status_device() { # GUID GROUP
 	if ((${#rings[@]})); then
 		ok "$g: ${#rings[@]} channel ring file(s)"
 	else
-		info "$g: no channel ring file yet (it appears once the channel is set up)"
+		info "$g: no channel ring file yet (it appears once the channel is set up; on older kernels a device bound through new_id after a re-offer gets none)"
+	fi
+	status_ring_size "$g" "$uio"
+}
+
+# status_kernel: what this kernel's uio_hv_generic does, from its version.
+status_kernel() {
+	kernel_version
+	if ((KVER < 0)); then
+		info "kernel $KREL: not a version this script can read; what $UIO_DRV does is told by sysfs only"
+		return 0
+	fi
+	info "kernel $KREL: what $UIO_DRV does is inferred from this version (a guess on distribution and vendor kernels, which backport changes) and, where it shows, from sysfs"
+	if kernel_needs_monitor; then
+		info "monitor: required; $MONITOR_REFUSAL $GUESS"
+	else
+		info "monitor: not required; without one, the library's write to /dev/uioN makes the kernel signal the host with a hypercall (6.10 or later) $LIKELY"
+	fi
+	if ring_file_dynamic; then
+		info "ring file size: the rings' size (\"Make the sysfs node size for the ring buffer dynamic\": 6.15 or later, stable 6.12.42 or later) $LIKELY"
+	else
+		info "ring file size: a fixed 4 MiB whatever the rings' size (before 6.15 / 6.12.42), while each ring may be 2 MiB + 4 KiB (\"Align ring size to system page\", 2025, in stable trees down to 5.10) $GUESS; the library sizes the rings from uio map 0, right either way"
+	fi
+	if ((KVER >= $(kver 6 16))); then
+		info "RX interrupt mask: left to user space (\"Let userspace take care of interrupt mask\", 2025) $LIKELY; the library owns the mask either way"
+	else
+		info "RX interrupt mask: set by the kernel at open and after each interrupt, unless this kernel has \"Let userspace take care of interrupt mask\" (2025, in stable trees down to 5.4) $UNSURE; the library owns the mask either way"
+	fi
+}
+
+status_monitor() { # GUID DRIVER
+	local g=$1 m
+	m=$(dev_monitor "$g")
+	if [[ -n $m ]]; then
+		info "$g: monitor $m: $UIO_DRV accepts the channel on every kernel $SURE"
+	elif [[ $2 == "$UIO_DRV" ]]; then
+		info "$g: no monitor, and bound all the same: this kernel accepts a channel without a monitor $SURE"
+	elif ((KVER < 0)); then
+		info "$g: no monitor: $UIO_DRV before 6.10 refuses such a channel (bind says so with error 524) $UNSURE"
+	elif ! kernel_needs_monitor; then
+		info "$g: no monitor: fine on 6.10 or later $LIKELY"
+	fi
+}
+
+size_attr() { # PATH: a uio map size (hex, 0x...) in bytes, empty when unreadable
+	local v
+	v=$(read_attr "$1")
+	if [[ $v =~ ^0[xX][0-9a-fA-F]+$ || $v =~ ^[0-9]+$ ]]; then printf '%d' "$((v))"; fi
+}
+
+# status_ring_size GUID UIO: the primary channel's ring file against uio map
+# 0, which is what the library maps and sizes the rings from.
+status_ring_size() {
+	local g=$1 dir ring map0 fsize
+	dir=$(dev_dir "$g")
+	map0=$(size_attr "$dir/uio/$2/maps/map0/size")
+	ring=$dir/channels/$(read_attr "$dir/id")/ring
+	if [[ -z $map0 ]]; then
+		info "$g: no uio map 0 size under $dir/uio/$2/maps: cannot tell the rings' size"
+		return 0
+	fi
+	if [[ ! -f $ring ]]; then
+		info "$g: uio map 0: $map0 bytes (each ring $((map0 / 2))); no primary ring file to compare $SURE"
+		return 0
+	fi
+	fsize=$(stat -L -c %s "$ring")
+	if ((fsize == map0)); then
+		ok "$g: ring file and uio map 0 both $map0 bytes (each ring $((map0 / 2))) $SURE"
+	else
+		info "$g: ring file $fsize bytes, uio map 0 $map0 bytes: the ring file does not report the rings' size (a fixed 4 MiB before 6.15 / 6.12.42; each ring is $((map0 / 2)) bytes); the library sizes the rings from map 0, right either way $SURE"
 	fi
 }
 
@@ -1001,6 +1083,7 @@ cmd_status() {
 	done
 	((${#args[@]})) || args=(azblob)
 	group=$(persisted_group)
+	[[ ! -d $VMBUS/devices ]] || status_kernel
 	# resolve_targets dies when nothing matches: try it in a subshell first.
 	if [[ ! -d $VMBUS/devices ]]; then
 		missing "VMbus ($VMBUS/devices does not exist: not a Hyper-V guest?)" ""
