@@ -176,8 +176,11 @@ Write $UDEV_RULE (group G, mode 0660 for the
 $UIO_DRV uio nodes and $DEVFS/$KSTUB_MOD) and $UNIT_FILE,
 a oneshot unit that runs this script at boot: kstub, hugepages (with
 --hugepages), bind TARGET (default azblob), permissions. Then reload udev and
-enable the unit. With --driverctl the binding is made persistent with
-driverctl set-override instead (the unit does not bind).
+enable the unit. The udev rule also claims Azure Blob devices by class (sets
+driver_override, loads $UIO_DRV, probes), so that a device the host re-offers
+(servicing) is bound again. With --driverctl the binding is made persistent
+with driverctl set-override instead (the unit does not bind, the rule does
+not claim; driverctl's own rule re-applies the override on a re-offer).
 EOF
 		;;
 	*) usage ;;
@@ -1069,6 +1072,9 @@ status_persist() { # GROUP
 	if [[ -f $UDEV_RULE ]]; then ok "udev rule $UDEV_RULE"; else
 		missing "udev rule $UDEV_RULE" "$PROG persist --group $1"
 	fi
+	if [[ -f $UDEV_RULE ]] && ! grep -qF "$(claim_match)" "$UDEV_RULE"; then
+		info "udev rule: does not claim Azure Blob devices the host re-offers (servicing): they come back unbound unless driverctl binds them (persist without --driverctl writes the claim)"
+	fi
 	if [[ -f $UNIT_FILE ]]; then ok "boot unit $UNIT_FILE"; else
 		missing "boot unit $UNIT_FILE" "$PROG persist --group $1"
 	fi
@@ -1112,13 +1118,27 @@ cmd_status() {
 
 # ---------------------------------------------------------------- persist
 
-udev_rule_text() { # GROUP
+# What the claim matches: Azure Blob devices, by class. class_id reads
+# "{guid}"; the uevent's MODALIAS has the GUID's bytes in memory order (the
+# first three fields byte-swapped), which is easy to get wrong.
+claim_match() {
+	printf 'ACTION=="add", SUBSYSTEM=="vmbus", ATTR{class_id}=="{%s}"' "$AZBLOB_CLASS"
+}
+
+udev_rule_text() { # GROUP CLAIM(0/1)
 	cat <<EOF
 # Written by $PROG persist: group access to the uvmbus device files.
 # uio nodes of devices bound to $UIO_DRV (their uio name is the driver's).
 SUBSYSTEM=="uio", ATTR{name}=="$UIO_DRV", GROUP="$1", MODE="0660"
 # The pinning module's device.
 SUBSYSTEM=="misc", KERNEL=="$KSTUB_MOD", GROUP="$1", MODE="0660"
+EOF
+	((${2:-0})) || return 0
+	cat <<EOF
+# Azure Blob devices to $UIO_DRV, at boot and when the host re-offers one
+# (servicing): a re-offer is a new device object, without the old one's
+# driver_override. Set it, load the driver, probe the device.
+$(claim_match), ATTR{driver_override}="$UIO_DRV", RUN{builtin}+="kmod load $UIO_DRV", RUN+="/bin/sh -c 'echo \$kernel > /sys/bus/vmbus/drivers_probe'"
 EOF
 }
 
@@ -1154,7 +1174,7 @@ EOF
 }
 
 cmd_persist() {
-	local group='' driverctl=0 huge='' node='' ko='' args=() force=0 g targets bind_line='' huge_line='' kstub_args=''
+	local group='' driverctl=0 huge='' node='' ko='' args=() force=0 g targets bind_line='' huge_line='' kstub_args='' claim=0
 	while (($#)); do
 		case $1 in
 		--group | --hugepages | --node | --ko)
@@ -1196,9 +1216,18 @@ cmd_persist() {
 	else
 		bind_line=$targets
 		((!force)) || bind_line="--force $bind_line"
+		# The udev rule claims the Azure Blob class only: a device of
+		# another class has its kernel driver bound before udev runs.
+		for g in "${TARGETS[@]}"; do
+			if [[ $(dev_class "$g") == "$AZBLOB_CLASS" ]]; then
+				claim=1
+			else
+				note "$g: not claimed by the udev rule (not an Azure Blob device): bound at boot by $UNIT_NAME, not after the host re-offers it"
+			fi
+		done
 	fi
 
-	if file_write "$UDEV_RULE" "$(udev_rule_text "$group")"; then
+	if file_write "$UDEV_RULE" "$(udev_rule_text "$group" "$claim")"; then
 		((DRY_RUN)) || note "wrote $UDEV_RULE"
 		if command -v udevadm >/dev/null; then
 			act udevadm control --reload-rules || die "udevadm control --reload-rules failed"
