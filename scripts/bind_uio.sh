@@ -439,8 +439,8 @@ kernel_version() { # sets KREL and KVER (call it outside $(...))
 	fi
 }
 
-kver() { # MAJOR MINOR [PATCH]: the number KVER compares with
-	printf '%d' $(($1 * 1000000 + $2 * 1000 + ${3:-0}))
+kernel_at_least() { # MAJOR MINOR [PATCH]
+	((KVER >= $1 * 1000000 + $2 * 1000 + ${3:-0}))
 }
 
 # How sure an inference is, at the end of its line.
@@ -453,15 +453,14 @@ UNSURE='[the kernel version cannot tell]'
 # monitor (the host then has to be signalled with a hypercall, which only the
 # kernel can make); since 6.10 its write() makes that hypercall.
 kernel_needs_monitor() {
-	((KVER >= 0 && KVER < $(kver 6 10)))
+	((KVER >= 0)) && ! kernel_at_least 6 10
 }
 
 # The channel's ring file reports the rings' size since "Make the sysfs node
 # size for the ring buffer dynamic" (mainline 6.15, stable 6.12.42); before,
 # a fixed 4 MiB.
 ring_file_dynamic() {
-	((KVER >= $(kver 6 15))) ||
-		((KVER >= $(kver 6 12 42) && KVER < $(kver 6 13)))
+	kernel_at_least 6 15 || { kernel_at_least 6 12 42 && ! kernel_at_least 6 13; }
 }
 
 MONITOR_REFUSAL='uio_hv_generic before Linux 6.10 refuses a channel without a monitor: its probe fails with ENOTSUPP ("vmbus channel requires hypercall" in the kernel log, "Unknown error 524" from the bind write)'
@@ -979,7 +978,7 @@ status_kernel() {
 	else
 		info "ring file size: a fixed 4 MiB whatever the rings' size (before 6.15 / 6.12.42), while each ring may be 2 MiB + 4 KiB (\"Align ring size to system page\", 2025, in stable trees down to 5.10) $GUESS; the library sizes the rings from uio map 0, right either way"
 	fi
-	if ((KVER >= $(kver 6 16))); then
+	if kernel_at_least 6 16; then
 		info "RX interrupt mask: left to user space (\"Let userspace take care of interrupt mask\", 2025) $LIKELY; the library owns the mask either way"
 	else
 		info "RX interrupt mask: set by the kernel at open and after each interrupt, unless this kernel has \"Let userspace take care of interrupt mask\" (2025, in stable trees down to 5.4) $UNSURE; the library owns the mask either way"
