@@ -35,6 +35,7 @@ DRY_RUN=0
 VERBOSE=0
 FORCE=0   # bind/persist --force
 METHOD='' # bind --method
+SKIP_MONITOR_CHECK=0 # bind --skip-monitor-check
 
 # Known VMbus device classes: "name class-guid description". The GUIDs are
 # the ones Linux's include/linux/hyperv.h uses (HV_*_GUID); Azure Blob is the
@@ -73,7 +74,7 @@ Set up a Hyper-V guest for uvmbus (user-space VMbus over uio_hv_generic).
 
 commands:
   list [--classes]                 VMbus devices: class, driver, uio node, NUMA node
-  bind [--force] [--method M] TARGET...
+  bind [--force] [--method M] [--skip-monitor-check] TARGET...
                                    bind devices to $UIO_DRV
   unbind TARGET...                 give devices back to their previous driver
   hugepages N [--node K] [--size 2M|1G]
@@ -114,7 +115,7 @@ EOF
 		;;
 	bind)
 		cat <<EOF
-usage: $PROG bind [--force] [--method driver_override|new_id] TARGET...
+usage: $PROG bind [--force] [--method driver_override|new_id] [--skip-monitor-check] TARGET...
 Bind each device to $UIO_DRV (loading it with modprobe when needed) and record
 its previous driver under \$UVMBUS_STATE_DIR so that unbind restores it.
 Method driver_override (default when the device has that attribute) binds
@@ -122,6 +123,9 @@ just this device; new_id (older kernels) adds the class to $UIO_DRV, which then
 also claims unbound devices of the class. A device that is already bound is
 left alone. Taking a device of another class than azblob away from its kernel
 driver needs --force (it could be your disk or your network).
+Before Linux 6.10, $UIO_DRV refuses a device without a monitor (error 524):
+bind then says so and changes nothing; --skip-monitor-check tries anyway (a
+vendor kernel with the change backported).
 EOF
 		;;
 	unbind)
@@ -163,8 +167,11 @@ EOF
 		cat <<EOF
 usage: $PROG status [TARGET...]
 Report what is set up for TARGET (default azblob) and what is missing, with
-the command that fixes each missing piece. Exit status 0 when everything is
-set up, 3 when something is missing. Needs no root.
+the command that fixes each missing piece, and what this kernel's
+$UIO_DRV does (monitor required, ring file size, who owns the RX interrupt
+mask), inferred from uname -r and sysfs, each line saying how sure it is.
+Exit status 0 when everything is set up, 3 when something is missing. Needs
+no root.
 EOF
 		;;
 	persist)
@@ -174,8 +181,11 @@ Write $UDEV_RULE (group G, mode 0660 for the
 $UIO_DRV uio nodes and $DEVFS/$KSTUB_MOD) and $UNIT_FILE,
 a oneshot unit that runs this script at boot: kstub, hugepages (with
 --hugepages), bind TARGET (default azblob), permissions. Then reload udev and
-enable the unit. With --driverctl the binding is made persistent with
-driverctl set-override instead (the unit does not bind).
+enable the unit. The udev rule also claims Azure Blob devices by class (sets
+driver_override, loads $UIO_DRV, probes), so that a device the host re-offers
+(servicing) is bound again. With --driverctl the binding is made persistent
+with driverctl set-override instead (the unit does not bind, the rule does
+not claim; driverctl's own rule re-applies the override on a re-offer).
 EOF
 		;;
 	*) usage ;;
@@ -224,7 +234,7 @@ sysfs_write() {
 		if [[ -n $tolerated && $err == *"$tolerated"* ]]; then
 			return 0
 		fi
-		die "writing '$value' to $path failed: ${err##*: }"
+		die "writing '$value' to $path failed: ${err##*: }$(refusal_hint "$path" "$err")"
 	fi
 }
 
@@ -248,6 +258,16 @@ file_write() {
 	tmp=$path.tmp.$$
 	printf '%s\n' "$content" >"$tmp" || die "cannot write $tmp"
 	mv -f "$tmp" "$path" || die "cannot rename $tmp to $path"
+}
+
+# refusal_hint PATH ERROR: why uio_hv_generic refused a device, when the
+# error says it did. ENOTSUPP (524) has no text in user space; the probe
+# returns it for a channel without a monitor before 6.10.
+refusal_hint() {
+	[[ $1 == "$VMBUS/drivers/$UIO_DRV/"* && $2 == *"Unknown error 524"* ]] || return 0
+	kernel_version
+	printf '\n  error 524 is ENOTSUPP: %s refused the device. %s.' "$UIO_DRV" "$MONITOR_REFUSAL"
+	printf '\n  This kernel: %s. What to do: %s.' "$KREL" "$MONITOR_FIX"
 }
 
 file_remove() {
@@ -407,6 +427,57 @@ ensure_uio_driver() {
 		die "modprobe $UIO_DRV succeeded but $VMBUS/drivers/$UIO_DRV does not exist"
 }
 
+# ---------------------------------------------------------------- kernel
+# What this kernel's uio_hv_generic does, inferred from its version (uname -r,
+# found through PATH like every command) and, where it shows, from sysfs.
+# Distribution and vendor kernels backport changes: a version older than a
+# change's mainline release says little, and the messages say so.
+
+KREL=''  # uname -r
+KVER=-1  # major*1000000 + minor*1000 + patch; -1: not a version we can read
+kernel_version() { # sets KREL and KVER (call it outside $(...))
+	[[ -z $KREL ]] || return 0
+	KREL=$(uname -r 2>/dev/null) || KREL=''
+	KREL=${KREL:-unknown}
+	if [[ $KREL =~ ^([0-9]+)\.([0-9]+)(\.([0-9]+))? ]]; then
+		KVER=$((BASH_REMATCH[1] * 1000000 + BASH_REMATCH[2] * 1000 + 10#${BASH_REMATCH[4]:-0}))
+	fi
+}
+
+kernel_at_least() { # MAJOR MINOR [PATCH]
+	((KVER >= $1 * 1000000 + $2 * 1000 + ${3:-0}))
+}
+
+# How sure an inference is, at the end of its line.
+SURE='[sure: seen in sysfs]'
+LIKELY='[likely: from the kernel version]'
+GUESS='[a guess from the kernel version: vendor kernels backport changes]'
+UNSURE='[the kernel version cannot tell]'
+
+# Before 6.10, uio_hv_generic's probe refuses a channel whose offer has no
+# monitor (the host then has to be signalled with a hypercall, which only the
+# kernel can make); since 6.10 its write() makes that hypercall.
+kernel_needs_monitor() {
+	((KVER >= 0)) && ! kernel_at_least 6 10
+}
+
+# The channel's ring file reports the rings' size since "Make the sysfs node
+# size for the ring buffer dynamic" (mainline 6.15, stable 6.12.42); before,
+# a fixed 4 MiB.
+ring_file_dynamic() {
+	kernel_at_least 6 15 || { kernel_at_least 6 12 42 && ! kernel_at_least 6 13; }
+}
+
+MONITOR_REFUSAL='uio_hv_generic before Linux 6.10 refuses a channel without a monitor: its probe fails with ENOTSUPP ("vmbus channel requires hypercall" in the kernel log, "Unknown error 524" from the bind write)'
+MONITOR_FIX='boot Linux 6.10 or later, or have the host offer the device with a monitor'
+
+dev_monitor() { # GUID: the monitor id, empty when the offer has none
+	local m
+	m=$(read_attr "$(dev_dir "$1")/monitor_id")
+	# Absent (hidden by newer kernels) or 255: no monitor.
+	if [[ $m =~ ^[0-9]+$ && $m != 255 ]]; then printf '%s' "$m"; fi
+}
+
 # ---------------------------------------------------------------- state
 # $STATE_DIR/<guid> holds "<previous driver or -> <method>", written before
 # the device leaves its driver, so that unbind can put it back.
@@ -450,6 +521,19 @@ may_take() {
 	die "$g (${cname:-class $class}) is in use by $cur; handing it to $UIO_DRV takes it away from the kernel: pass --force if you mean it"
 }
 
+# may_bind GUID: a device without a monitor cannot be bound before 6.10 (the
+# kernel refuses it): say why and what to do instead of trying, unless
+# --skip-monitor-check (a vendor kernel with the change backported).
+may_bind() {
+	local g=$1
+	((!SKIP_MONITOR_CHECK)) || return 0
+	[[ $(dev_driver "$g") != "$UIO_DRV" && -z $(dev_monitor "$g") ]] || return 0
+	kernel_needs_monitor || return 0
+	die "$g cannot be bound to $UIO_DRV on this kernel ($KREL): the device has no monitor (monitor_id absent or 255), and $MONITOR_REFUSAL. Nothing was changed.
+  What to do: $MONITOR_FIX.
+  The version is a guess on a vendor kernel that backported the 6.10 change: bind --skip-monitor-check tries anyway."
+}
+
 bind_one() {
 	local g=$1 dir cur class method
 	dir=$(dev_dir "$g")
@@ -486,10 +570,11 @@ bind_one() {
 
 cmd_bind() {
 	local args=()
-	FORCE=0 METHOD=''
+	FORCE=0 METHOD='' SKIP_MONITOR_CHECK=0
 	while (($#)); do
 		case $1 in
 		--force) FORCE=1 ;;
+		--skip-monitor-check) SKIP_MONITOR_CHECK=1 ;;
 		--method)
 			(($# > 1)) || usage_error "--method needs a value"
 			METHOD=$2
@@ -509,8 +594,12 @@ cmd_bind() {
 	need_root bind
 	resolve_targets "${args[@]}"
 	local g
+	kernel_version
 	# Check every device before changing any.
-	for g in "${TARGETS[@]}"; do may_take "$g"; done
+	for g in "${TARGETS[@]}"; do
+		may_take "$g"
+		may_bind "$g"
+	done
 	for g in "${TARGETS[@]}"; do bind_one "$g"; done
 }
 
@@ -876,8 +965,13 @@ status_device() { # GUID GROUP
 	local g=$1 group=$2 drv uio node access rings
 	drv=$(dev_driver "$g")
 	node=$(dev_numa "$g")
+	status_monitor "$g" "$drv"
 	if [[ $drv != "$UIO_DRV" ]]; then
-		missing "$g bound to $UIO_DRV (driver now: ${drv:-none})" "$PROG bind $g"
+		if [[ -z $(dev_monitor "$g") ]] && kernel_needs_monitor; then
+			missing "$g bound to $UIO_DRV (driver now: ${drv:-none}): it has no monitor, which $UIO_DRV before 6.10 refuses $GUESS" "$MONITOR_FIX"
+		else
+			missing "$g bound to $UIO_DRV (driver now: ${drv:-none})" "$PROG bind $g"
+		fi
 		return 0
 	fi
 	uio=$(dev_uio "$g")
@@ -895,7 +989,76 @@ status_device() { # GUID GROUP
 	if ((${#rings[@]})); then
 		ok "$g: ${#rings[@]} channel ring file(s)"
 	else
-		info "$g: no channel ring file yet (it appears once the channel is set up)"
+		info "$g: no channel ring file yet (it appears once the channel is set up; on older kernels a device bound through new_id after a re-offer gets none)"
+	fi
+	status_ring_size "$g" "$uio"
+}
+
+# status_kernel: what this kernel's uio_hv_generic does, from its version.
+status_kernel() {
+	kernel_version
+	if ((KVER < 0)); then
+		info "kernel $KREL: not a version this script can read; what $UIO_DRV does is told by sysfs only"
+		return 0
+	fi
+	info "kernel $KREL: what $UIO_DRV does is inferred from this version (a guess on distribution and vendor kernels, which backport changes) and, where it shows, from sysfs"
+	if kernel_needs_monitor; then
+		info "monitor: required; $MONITOR_REFUSAL $GUESS"
+	else
+		info "monitor: not required; without one, the library's write to /dev/uioN makes the kernel signal the host with a hypercall (6.10 or later) $LIKELY"
+	fi
+	if ring_file_dynamic; then
+		info "ring file size: the rings' size (\"Make the sysfs node size for the ring buffer dynamic\": 6.15 or later, stable 6.12.42 or later) $LIKELY"
+	else
+		info "ring file size: a fixed 4 MiB whatever the rings' size (before 6.15 / 6.12.42), while each ring may be 2 MiB + 4 KiB (\"Align ring size to system page\", 2025, in stable trees down to 5.10) $GUESS; the library sizes the rings from uio map 0, right either way"
+	fi
+	if kernel_at_least 6 16; then
+		info "RX interrupt mask: left to user space (\"Let userspace take care of interrupt mask\", 2025) $LIKELY; the library owns the mask either way"
+	else
+		info "RX interrupt mask: set by the kernel at open and after each interrupt, unless this kernel has \"Let userspace take care of interrupt mask\" (2025, in stable trees down to 5.4) $UNSURE; the library owns the mask either way"
+	fi
+}
+
+status_monitor() { # GUID DRIVER
+	local g=$1 m
+	m=$(dev_monitor "$g")
+	if [[ -n $m ]]; then
+		info "$g: monitor $m: $UIO_DRV accepts the channel on every kernel $SURE"
+	elif [[ $2 == "$UIO_DRV" ]]; then
+		info "$g: no monitor, and bound all the same: this kernel accepts a channel without a monitor $SURE"
+	elif ((KVER < 0)); then
+		info "$g: no monitor: $UIO_DRV before 6.10 refuses such a channel (bind says so with error 524) $UNSURE"
+	elif ! kernel_needs_monitor; then
+		info "$g: no monitor: fine on 6.10 or later $LIKELY"
+	fi
+}
+
+size_attr() { # PATH: a uio map size (hex, 0x...) in bytes, empty when unreadable
+	local v
+	v=$(read_attr "$1")
+	if [[ $v =~ ^0[xX][0-9a-fA-F]+$ || $v =~ ^[0-9]+$ ]]; then printf '%d' "$((v))"; fi
+}
+
+# status_ring_size GUID UIO: the primary channel's ring file against uio map
+# 0, which is what the library maps and sizes the rings from.
+status_ring_size() {
+	local g=$1 dir ring map0 fsize
+	dir=$(dev_dir "$g")
+	map0=$(size_attr "$dir/uio/$2/maps/map0/size")
+	ring=$dir/channels/$(read_attr "$dir/id")/ring
+	if [[ -z $map0 ]]; then
+		info "$g: no uio map 0 size under $dir/uio/$2/maps: cannot tell the rings' size"
+		return 0
+	fi
+	if [[ ! -f $ring ]]; then
+		info "$g: uio map 0: $map0 bytes (each ring $((map0 / 2))); no primary ring file to compare $SURE"
+		return 0
+	fi
+	fsize=$(stat -L -c %s "$ring")
+	if ((fsize == map0)); then
+		ok "$g: ring file and uio map 0 both $map0 bytes (each ring $((map0 / 2))) $SURE"
+	else
+		info "$g: ring file $fsize bytes, uio map 0 $map0 bytes: the ring file does not report the rings' size (a fixed 4 MiB before 6.15 / 6.12.42; each ring is $((map0 / 2)) bytes); the library sizes the rings from map 0, right either way $SURE"
 	fi
 }
 
@@ -942,6 +1105,9 @@ status_persist() { # GROUP
 	if [[ -f $UDEV_RULE ]]; then ok "udev rule $UDEV_RULE"; else
 		missing "udev rule $UDEV_RULE" "$PROG persist --group $1"
 	fi
+	if [[ -f $UDEV_RULE ]] && ! grep -qF "$(claim_match)" "$UDEV_RULE"; then
+		info "udev rule: does not claim Azure Blob devices the host re-offers (servicing): they come back unbound unless driverctl binds them (persist without --driverctl writes the claim)"
+	fi
 	if [[ -f $UNIT_FILE ]]; then ok "boot unit $UNIT_FILE"; else
 		missing "boot unit $UNIT_FILE" "$PROG persist --group $1"
 	fi
@@ -956,6 +1122,7 @@ cmd_status() {
 	done
 	((${#args[@]})) || args=(azblob)
 	group=$(persisted_group)
+	[[ ! -d $VMBUS/devices ]] || status_kernel
 	# resolve_targets dies when nothing matches: try it in a subshell first.
 	if [[ ! -d $VMBUS/devices ]]; then
 		missing "VMbus ($VMBUS/devices does not exist: not a Hyper-V guest?)" ""
@@ -984,13 +1151,27 @@ cmd_status() {
 
 # ---------------------------------------------------------------- persist
 
-udev_rule_text() { # GROUP
+# What the claim matches: Azure Blob devices, by class. class_id reads
+# "{guid}"; the uevent's MODALIAS has the GUID's bytes in memory order (the
+# first three fields byte-swapped), which is easy to get wrong.
+claim_match() {
+	printf 'ACTION=="add", SUBSYSTEM=="vmbus", ATTR{class_id}=="{%s}"' "$AZBLOB_CLASS"
+}
+
+udev_rule_text() { # GROUP CLAIM(0/1)
 	cat <<EOF
 # Written by $PROG persist: group access to the uvmbus device files.
 # uio nodes of devices bound to $UIO_DRV (their uio name is the driver's).
 SUBSYSTEM=="uio", ATTR{name}=="$UIO_DRV", GROUP="$1", MODE="0660"
 # The pinning module's device.
 SUBSYSTEM=="misc", KERNEL=="$KSTUB_MOD", GROUP="$1", MODE="0660"
+EOF
+	((${2:-0})) || return 0
+	cat <<EOF
+# Azure Blob devices to $UIO_DRV, at boot and when the host re-offers one
+# (servicing): a re-offer is a new device object, without the old one's
+# driver_override. Set it, load the driver, probe the device.
+$(claim_match), ATTR{driver_override}="$UIO_DRV", RUN{builtin}+="kmod load $UIO_DRV", RUN+="/bin/sh -c 'echo \$kernel > /sys/bus/vmbus/drivers_probe'"
 EOF
 }
 
@@ -1026,7 +1207,7 @@ EOF
 }
 
 cmd_persist() {
-	local group='' driverctl=0 huge='' node='' ko='' args=() force=0 g targets bind_line='' huge_line='' kstub_args=''
+	local group='' driverctl=0 huge='' node='' ko='' args=() force=0 g targets bind_line='' huge_line='' kstub_args='' claim=0
 	while (($#)); do
 		case $1 in
 		--group | --hugepages | --node | --ko)
@@ -1068,9 +1249,18 @@ cmd_persist() {
 	else
 		bind_line=$targets
 		((!force)) || bind_line="--force $bind_line"
+		# The udev rule claims the Azure Blob class only: a device of
+		# another class has its kernel driver bound before udev runs.
+		for g in "${TARGETS[@]}"; do
+			if [[ $(dev_class "$g") == "$AZBLOB_CLASS" ]]; then
+				claim=1
+			else
+				note "$g: not claimed by the udev rule (not an Azure Blob device): bound at boot by $UNIT_NAME, not after the host re-offers it"
+			fi
+		done
 	fi
 
-	if file_write "$UDEV_RULE" "$(udev_rule_text "$group")"; then
+	if file_write "$UDEV_RULE" "$(udev_rule_text "$group" "$claim")"; then
 		((DRY_RUN)) || note "wrote $UDEV_RULE"
 		if command -v udevadm >/dev/null; then
 			act udevadm control --reload-rules || die "udevadm control --reload-rules failed"

@@ -36,10 +36,13 @@ setup_tree() {
 
 	export FAKE_LOG=$BATS_TEST_TMPDIR/commands.log
 	export FAKE_STATE=$BATS_TEST_TMPDIR/fake-state
+	# A kernel new enough for every uio_hv_generic change (kernels.bats
+	# tries older ones).
+	export FAKE_KERNEL_RELEASE=6.17.0-fake
 	: >"$FAKE_LOG"
 	local bin=$BATS_TEST_TMPDIR/bin c
 	mkdir -p "$bin"
-	for c in modprobe insmod modinfo udevadm driverctl systemctl dkms; do
+	for c in modprobe insmod modinfo udevadm driverctl systemctl dkms uname; do
 		ln -s "$BATS_TEST_DIRNAME/fake-cmd" "$bin/$c"
 	done
 	PATH=$bin:$PATH

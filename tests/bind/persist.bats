@@ -13,6 +13,8 @@ setup() {
 	UNIT=$T/etc/systemd/system/uvmbus-bind.service
 }
 
+# expected_rule [claim]: the rule persist writes; "claim" adds the line that
+# binds Azure Blob devices (re-offered ones too) by class.
 expected_rule() {
 	cat <<EOT
 # Written by bind_uio.sh persist: group access to the uvmbus device files.
@@ -21,16 +23,23 @@ SUBSYSTEM=="uio", ATTR{name}=="uio_hv_generic", GROUP="$GRP", MODE="0660"
 # The pinning module's device.
 SUBSYSTEM=="misc", KERNEL=="uvmbus_kstub", GROUP="$GRP", MODE="0660"
 EOT
+	[[ ${1:-} == claim ]] || return 0
+	cat <<'EOT'
+# Azure Blob devices to uio_hv_generic, at boot and when the host re-offers one
+# (servicing): a re-offer is a new device object, without the old one's
+# driver_override. Set it, load the driver, probe the device.
+ACTION=="add", SUBSYSTEM=="vmbus", ATTR{class_id}=="{0590b792-db64-45cc-81db-b8d70c577c9e}", ATTR{driver_override}="uio_hv_generic", RUN{builtin}+="kmod load uio_hv_generic", RUN+="/bin/sh -c 'echo $kernel > /sys/bus/vmbus/drivers_probe'"
+EOT
 }
 
 exec_lines() {
 	grep '^ExecStart=' "$UNIT"
 }
 
-@test "persist writes the udev rule and the boot unit, reloads udev, enables the unit" {
+@test "persist writes the udev rule (claiming Azure Blob devices by class) and the boot unit, reloads udev, enables the unit" {
 	run "$SCRIPT" persist --group "$GRP"
 	assert_status 0
-	assert_eq "$(cat "$RULE")" "$(expected_rule)"
+	assert_eq "$(cat "$RULE")" "$(expected_rule claim)"
 	assert_eq "$(exec_lines)" "ExecStart=$SCRIPT bind azblob
 ExecStart=$SCRIPT kstub
 ExecStart=-udevadm settle --timeout=30
@@ -57,11 +66,13 @@ ExecStart=-udevadm settle --timeout=30
 ExecStart=$SCRIPT permissions --group $GRP $A1 $N1"
 }
 
-@test "persist --driverctl: a driverctl override per device, no bind in the unit" {
+@test "persist --driverctl: a driverctl override per device, no bind in the unit, no claim in the rule" {
 	run "$SCRIPT" persist --group "$GRP" --driverctl azblob
 	assert_status 0
 	assert_eq "$(commands | grep driverctl)" "driverctl -b vmbus set-override $A1 uio_hv_generic
 driverctl -b vmbus set-override $A2 uio_hv_generic"
+	# driverctl's own udev rule re-applies the override on a re-offer
+	assert_eq "$(cat "$RULE")" "$(expected_rule)"
 	assert_eq "$(exec_lines)" "ExecStart=$SCRIPT kstub
 ExecStart=-udevadm settle --timeout=30
 ExecStart=$SCRIPT permissions --group $GRP azblob"
@@ -99,7 +110,7 @@ ExecStart=$SCRIPT permissions --group $GRP azblob"
 	GRP=users
 	run "$SCRIPT" persist --group "$GRP"
 	assert_status 0
-	assert_eq "$(cat "$RULE")" "$(expected_rule)"
+	assert_eq "$(cat "$RULE")" "$(expected_rule claim)"
 	assert_eq "$(commands)" "udevadm control --reload-rules
 udevadm trigger --action=change --subsystem-match=uio --subsystem-match=misc
 systemctl daemon-reload"
@@ -121,6 +132,55 @@ EOF"
 	assert_output_has "run systemctl enable uvmbus-bind.service"
 	assert_eq "$(snapshot)" "$before" "tree changed"
 	assert_eq "$(commands)" ""
+}
+
+@test "persist: the claim matches a re-offered device by class, as sysfs shows class_id" {
+	run "$SCRIPT" persist --group "$GRP" "$A1"
+	assert_status 0
+	# A re-offer: a new device object under the same GUID, without the
+	# driver_override the old one had. What the rule matches is what the
+	# new object shows.
+	rm -rf "${V:?}/devices/$A1"
+	add_device "$A1" "$AZBLOB"
+	assert_eq "$(val "$V/devices/$A1/driver_override")" "(null)"
+	grep -qF "SUBSYSTEM==\"vmbus\", ATTR{class_id}==\"$(val "$V/devices/$A1/class_id")\"" "$RULE"
+	grep -qF 'ACTION=="add"' "$RULE"
+	grep -qF 'ATTR{driver_override}="uio_hv_generic"' "$RULE"
+	grep -qF 'RUN{builtin}+="kmod load uio_hv_generic"' "$RULE"
+	grep -qF "RUN+=\"/bin/sh -c 'echo \$kernel > /sys/bus/vmbus/drivers_probe'\"" "$RULE"
+	# the claim is by class: no device GUID in the rule
+	[[ $(cat "$RULE") != *"$A1"* ]]
+}
+
+@test "persist --dry-run without --driverctl prints the claim, changes nothing" {
+	local before
+	before=$(snapshot)
+	run "$SCRIPT" --dry-run persist --group "$GRP"
+	assert_status 0
+	assert_output_has "write $RULE <<'EOF'
+$(expected_rule claim)
+EOF"
+	assert_eq "$(snapshot)" "$before" "tree changed"
+	assert_eq "$(commands)" ""
+}
+
+@test "persist of a device of another class: no claim (its kernel driver binds first), said so" {
+	run "$SCRIPT" persist --group "$GRP" --force "$N1"
+	assert_status 0
+	assert_eq "$(cat "$RULE")" "$(expected_rule)"
+	assert_output_has "$N1: not claimed by the udev rule (not an Azure Blob device): bound at boot by uvmbus-bind.service, not after the host re-offers it"
+	grep -qx "ExecStart=$SCRIPT bind --force $N1" "$UNIT"
+}
+
+@test "persist --driverctl without driverctl installed: says so, writes nothing" {
+	rm "$BATS_TEST_TMPDIR/bin/driverctl"
+	if command -v driverctl >/dev/null; then skip "driverctl is installed on this machine"; fi
+	local before
+	before=$(snapshot)
+	run "$SCRIPT" persist --group "$GRP" --driverctl
+	assert_status 1
+	assert_output_has "error: driverctl is not installed"
+	assert_eq "$(snapshot)" "$before" "tree changed"
 }
 
 @test "persist: no Azure Blob device" {

@@ -86,6 +86,19 @@ everything_set_up() {
 	assert_output_has "note     $A1: no channel ring file yet"
 }
 
+@test "status: a udev rule without the Azure Blob claim is a note (re-offered devices come back unbound)" {
+	need_root_for_test
+	everything_set_up
+	run "$SCRIPT" status
+	assert_status 0
+	assert_output_has "note     udev rule: does not claim Azure Blob devices the host re-offers (servicing)"
+	echo 'ACTION=="add", SUBSYSTEM=="vmbus", ATTR{class_id}=="{0590b792-db64-45cc-81db-b8d70c577c9e}", ATTR{driver_override}="uio_hv_generic"' \
+		>>"$T/etc/udev/rules.d/90-uvmbus.rules"
+	run "$SCRIPT" status
+	assert_status 0
+	[[ $output != *"does not claim"* ]]
+}
+
 @test "status TARGET: another device or class" {
 	run "$SCRIPT" status "$N1"
 	assert_status 3
