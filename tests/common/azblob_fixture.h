@@ -120,4 +120,29 @@ static inline struct azblob_stats cstats(void)
 	return st;
 }
 
+/* n no-op requests out (each its own response buffer) on a host that
+ * stopped reading, then a rescind: poll and wait until the client says
+ * -ENODEV (returned; anything else after ~10 s). */
+static inline int rescind_with_requests_out(struct done *d, int n)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	char req[64];
+	int rc = 0;
+
+	azblob_sim_set_faults(sim, &f);
+	for (int i = 0; i < n; i++) {
+		struct azblob_request r = noop(req, azblob_alloc(cl, 512), &d[i]);
+
+		cr_assert_eq(azblob_submit(cl, &r), 0);
+	}
+	azblob_flush(cl);
+	azblob_sim_rescind(sim);
+	for (int i = 0; i < 1000 && rc != -ENODEV; i++) {
+		rc = azblob_wait(cl, 10);
+		if (rc != -ENODEV)
+			rc = azblob_poll(cl, 0);
+	}
+	return rc;
+}
+
 #endif

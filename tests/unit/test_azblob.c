@@ -367,28 +367,10 @@ Test(azblob, corrupt_descriptor_breaks_channel)
 
 Test(azblob, rescind_fails_everything_at_once)
 {
-	struct azblob_sim_faults f = {.stop_draining = true};
 	static struct done d[10];
-	char req[64], resp[512];
 
 	start(0, 0, 0, 64, -1);
-	azblob_sim_set_faults(sim, &f);
-	for (int i = 0; i < 10; i++) {
-		struct azblob_request r = noop(req, resp, &d[i]);
-
-		r.response = azblob_alloc(cl, 512);
-		cr_assert_eq(azblob_submit(cl, &r), 0);
-	}
-	azblob_flush(cl);
-	azblob_sim_rescind(sim);
-	int rc = 0;
-
-	for (int i = 0; i < 1000 && rc != -ENODEV; i++) {
-		rc = azblob_wait(cl, 10);
-		if (rc != -ENODEV)
-			rc = azblob_poll(cl, 0);
-	}
-	cr_expect_eq(rc, -ENODEV);
+	cr_expect_eq(rescind_with_requests_out(d, 10), -ENODEV);
 	for (int i = 0; i < 10; i++)
 		cr_expect(d[i].calls == 1 && d[i].err == -ENODEV, "request %d: %d calls, err %d", i,
 			  d[i].calls, d[i].err);

@@ -155,29 +155,13 @@ Test(dev_kernel, timeout_then_late_answer)
 
 Test(dev_kernel, rescind)
 {
-	struct azblob_sim_faults f = {.stop_draining = true};
 	static struct done d[4];
 	char req[64], resp[512];
-	int rc = 0;
 
 	if (!open_client(false))
 		return;
 	round_trips(3);
-	azblob_sim_set_faults(sim, &f);
-	for (int i = 0; i < 4; i++) {
-		struct azblob_request r = noop(req, resp, &d[i]);
-
-		r.response = azblob_alloc(cl, 512);
-		cr_assert_eq(azblob_submit(cl, &r), 0);
-	}
-	azblob_flush(cl);
-	azblob_sim_rescind(sim);
-	for (int i = 0; i < 1000 && rc != -ENODEV; i++) {
-		rc = azblob_wait(cl, 10);
-		if (rc != -ENODEV)
-			rc = azblob_poll(cl, 0);
-	}
-	cr_expect_eq(rc, -ENODEV);
+	cr_expect_eq(rescind_with_requests_out(d, 4), -ENODEV);
 	for (int i = 0; i < 4; i++)
 		cr_expect(d[i].calls == 1 && d[i].err == -ENODEV, "request %d", i);
 	usleep(50000); /* past rescind_check_ms: submit looks at the fd first */
