@@ -16,13 +16,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_CALLGRIND_H
@@ -44,24 +41,6 @@
 static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll"};
 
 /* ---- the child: runs under callgrind ---- */
-
-struct stepper {
-	struct azblob_sim *sim;
-	atomic_bool done;
-};
-
-/* Only while the client opens: the open waits for the host's hello. */
-static void *step_until_open(void *arg)
-{
-	struct stepper *st = arg;
-	struct timespec ts = {0, 1000000};
-
-	while (!atomic_load(&st->done)) {
-		azblob_sim_step(st->sim);
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
 
 static unsigned long answered;
 
@@ -118,8 +97,6 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 	struct azblob_sim *sim;
 	struct azblob_opts o;
 	struct azblob_client *c = NULL;
-	struct stepper st = {0};
-	pthread_t th;
 	char root[96], head[64];
 	unsigned maxqd = 1;
 	int rc;
@@ -140,16 +117,20 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 		fprintf(stderr, "azblob-bench: cost: no simulator: %s\n", strerror(-rc));
 		return 1;
 	}
-	st.sim = sim;
-	pthread_create(&th, NULL, step_until_open, &st);
+	/* the client's open waits for the host's hello: serve from a thread
+	 * until then, then step in this one */
+	rc = azblob_sim_start(sim);
+	if (rc) {
+		azblob_sim_destroy(sim);
+		return 1;
+	}
 	azblob_opts_init(&o);
 	o.sim_root = root;
 	o.queue_depth = maxqd;
 	o.pool_buf_size = COST_DATA > 512 * maxqd ? COST_DATA : 512 * maxqd;
 	o.pool_bufs = maxqd + 4;
 	rc = azblob_open(&c, &o);
-	atomic_store(&st.done, true);
-	pthread_join(th, NULL);
+	azblob_sim_join(sim);
 	if (rc) {
 		fprintf(stderr, "azblob-bench: cost: open: %s\n", strerror(-rc));
 		azblob_sim_destroy(sim);

@@ -10,7 +10,9 @@
  * delays. A corrupt TX ring breaks the channel, as with the normal host.
  *
  * azblob_sim_step() runs one pass of it in the caller's thread, for
- * single-threaded harnesses (azblob-bench --modes cost).
+ * single-threaded harnesses (azblob-bench --modes cost), once
+ * azblob_sim_join() took the serving thread back (the guest's open needs
+ * a host that answers its connection).
  */
 #include <errno.h>
 #include <string.h>
@@ -136,6 +138,17 @@ int sim_null_drain(struct azblob_sim *s)
 	if (irq)
 		sim_conn_interrupt(s);
 	return (int)n;
+}
+
+void azblob_sim_join(struct azblob_sim *s)
+{
+	if (!s->thread_started)
+		return;
+	azblob_sim_stop(s);
+	pthread_join(s->thread, NULL);
+	s->thread_started = false;
+	atomic_store(&s->serving, false);
+	atomic_store(&s->stop, false);
 }
 
 int azblob_sim_step(struct azblob_sim *s)

@@ -223,6 +223,12 @@ AZBLOB_API void azblob_sim_stop(struct azblob_sim *s);
  * corrupt, -EOPNOTSUPP for any other backend.
  */
 AZBLOB_API int azblob_sim_step(struct azblob_sim *s);
+/* Stop the thread azblob_sim_start() started and wait for it; the device
+ * stays published and the guest connected. The caller may then step the
+ * sim (azblob_sim_step) or start it again. Typical single-threaded use:
+ * create, start, open the guest (its open waits for the host), join, then
+ * step between guest calls. */
+AZBLOB_API void azblob_sim_join(struct azblob_sim *s);
 /* Stop (joining the thread), remove the tree, free everything. */
 AZBLOB_API void azblob_sim_destroy(struct azblob_sim *s);
 

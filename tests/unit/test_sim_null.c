@@ -4,9 +4,6 @@
  * thread. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <time.h>
 
 #include "mem_fixture.h"
 #include "sim_guest.h"
@@ -28,13 +25,7 @@ static void fini(void)
 	tguest_close(&t);
 }
 
-static struct azblob_sim_stats stats(void)
-{
-	struct azblob_sim_stats st;
-
-	azblob_sim_get_stats(t.sim, &st);
-	return st;
-}
+#define stats() tguest_stats(&t)
 
 /* A request the normal host would reject (version 7, an unknown
  * operation, no HTTP head): the null host does not look. */
@@ -100,29 +91,10 @@ Test(sim_null, corrupt_descriptor_breaks_the_channel)
 	cr_expect_eq(stats().completions, 0u);
 }
 
-struct stepper {
-	struct azblob_sim *sim;
-	atomic_bool done;
-};
-
-static void *step_until(void *arg)
-{
-	struct stepper *st = arg;
-	struct timespec ts = {0, 1000000};
-
-	while (!atomic_load(&st->done)) {
-		azblob_sim_step(st->sim);
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
 Test(sim_null, stepped_in_the_callers_thread)
 {
 	struct azblob_sim_opts o;
 	struct uvmbus_log log = sink_log(&sink);
-	struct stepper st = {0};
-	pthread_t th;
 	uint8_t pkt[256];
 
 	/* only the null host can be stepped */
@@ -135,17 +107,11 @@ Test(sim_null, stepped_in_the_callers_thread)
 	azblob_sim_destroy(t.sim);
 	memset(&t, 0, sizeof(t));
 
+	/* the guest's open waits for the host's hello: a thread serves until
+	 * then, and hands over */
 	null_opts(&o, &log);
-	t.g.event_fd = t.g.ram_fd = -1;
-	cr_assert_eq(azblob_sim_create(&t.sim, &o), 0, "%s", sink.text);
-	/* the guest's open waits for the host's hello: step meanwhile */
-	st.sim = t.sim;
-	pthread_create(&th, NULL, step_until, &st);
-	int rc = tguest_attach(&t, azblob_sim_root(t.sim), &log);
-
-	atomic_store(&st.done, true);
-	pthread_join(th, NULL);
-	cr_assert_eq(rc, 0, "%s", sink.text);
+	cr_assert_eq(tguest_open(&t, &o, &log), 0, "%s", sink.text);
+	azblob_sim_join(t.sim);
 	cr_expect_eq(azblob_sim_step(t.sim), 0, "nothing queued");
 	for (uint64_t tid = 1; tid <= 5; tid++)
 		cr_assert_eq(traw_send(&t, pkt, odd_request(tid, pkt), false), 0);
