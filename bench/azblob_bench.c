@@ -10,7 +10,12 @@
  *              completion, host sleeps on its doorbell (the original
  *              driver's wait_for_completion per ioctl)
  *   sync       azblob_request_sync(), one request at a time
- * The client runs pinned on CPU 0, azblob-vspd on CPU 1.
+ *   cost       instructions per request of the client alone, with a
+ *              stepped null host in the same thread, under callgrind
+ *              (cost.c)
+ * The client runs pinned on CPU 0, azblob-vspd on CPU 1. --host null runs
+ * azblob-vspd --backend null (the null host: the client alone), --host sim
+ * (the default) the normal simulated host.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +35,7 @@
 #include <azblob.h>
 
 #include "bench_util.h"
+#include "cost.h"
 #include "result.h"
 
 /* ---- allocation counter (the benchmark reports allocations per request) ---- */
@@ -78,6 +84,7 @@ struct cfg {
 	const char *op;
 	const char *vspd;
 	const char *plot_dir;
+	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
 	bool json;
 	int client_cpu, host_cpu;
 };
@@ -177,6 +184,10 @@ static int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uin
 
 		if (poll_mode)
 			argv[n++] = "--poll";
+		if (!strcmp(cfg->host, "null")) {
+			argv[n++] = "--backend";
+			argv[n++] = "null";
+		}
 		argv[n] = NULL;
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
@@ -452,6 +463,8 @@ static void print_table(const struct result *r, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		const struct hist *h = &r[i].h;
 
+		if (r[i].counter)
+			continue; /* print_cost_table() */
 		printf(
 		    "%-10s %5u %9u %12.0f %10.1f %8llu %8llu %8llu %8llu %9llu %9llu %8.0f %7.3f "
 		    "%7.3f %7.3f %6.3f\n",
@@ -464,9 +477,63 @@ static void print_table(const struct result *r, unsigned n)
 	}
 }
 
-static void print_json(const struct result *r, unsigned n, const char *cpu)
+/* --modes cost: the client's instructions per request (cost.c), one
+ * result per queue depth and size (0 and 64 KiB). */
+static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, unsigned cap)
 {
-	printf("{\"cpu\":\"%s\",\"results\":[", cpu);
+	static struct cost_point pts[64];
+	char self[4096];
+	unsigned n;
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (k <= 0)
+		return -1;
+	self[k] = 0;
+	if (cost_measure(self, cfg->qd, cfg->nqd,
+			 cfg->requests > 0 ? (unsigned long)cfg->requests : 4096, pts, 64, &n))
+		return -1;
+	for (unsigned i = 0; i < n && *nres < cap; i++) {
+		struct result *r = &res[(*nres)++];
+
+		memset(r, 0, sizeof(*r));
+		hist_init(&r->h);
+		r->mode = "cost";
+		r->qd = pts[i].qd;
+		r->size = pts[i].size;
+		r->requests = pts[i].requests;
+		r->counter = COST_COUNTER;
+		r->ins_submit = pts[i].ins[COST_SUBMIT];
+		r->ins_flush = pts[i].ins[COST_FLUSH];
+		r->ins_poll = pts[i].ins[COST_POLL];
+		r->ins_total = r->ins_submit + r->ins_flush + r->ins_poll;
+		if (!cfg->json)
+			fprintf(stderr, "azblob-bench: cost qd %u size %u: %.0f instructions/req\n",
+				r->qd, r->size, r->ins_total);
+	}
+	return 0;
+}
+
+static void print_cost_table(const struct result *r, unsigned n)
+{
+	bool first = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!r[i].counter)
+			continue;
+		if (first)
+			printf("instructions per request (%s, stepped null host):\n%-6s %5s %9s "
+			       "%9s %9s %9s %9s\n",
+			       r[i].counter, "mode", "qd", "size", "submit", "flush", "poll",
+			       "total");
+		first = false;
+		printf("%-6s %5u %9u %9.1f %9.1f %9.1f %9.1f\n", r[i].mode, r[i].qd, r[i].size,
+		       r[i].ins_submit, r[i].ins_flush, r[i].ins_poll, r[i].ins_total);
+	}
+}
+
+static void print_json(const struct result *r, unsigned n, const char *cpu, const char *host)
+{
+	printf("{\"cpu\":\"%s\",\"host\":\"%s\",\"results\":[", cpu, host);
 	for (unsigned i = 0; i < n; i++) {
 		const struct hist *h = &r[i].h;
 
@@ -474,7 +541,7 @@ static void print_json(const struct result *r, unsigned n, const char *cpu)
 		       "\"bytes_per_s\":%.0f,\"min_ns\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
 		       "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"cpu_ns_per_req\":%.1f,"
 		       "\"signals_per_req\":%.4f,\"interrupts_per_req\":%.4f,"
-		       "\"syscalls_per_req\":%.4f,\"allocs_per_req\":%.4f,\"ring_full\":%llu}",
+		       "\"syscalls_per_req\":%.4f,\"allocs_per_req\":%.4f,\"ring_full\":%llu",
 		       i ? "," : "", r[i].mode, r[i].qd, r[i].size,
 		       (unsigned long long)r[i].requests, r[i].rps, r[i].bps,
 		       (unsigned long long)hist_min(h), (unsigned long long)hist_pct(h, 50),
@@ -483,6 +550,14 @@ static void print_json(const struct result *r, unsigned n, const char *cpu)
 		       r[i].cpu_ns, r[i].signals_per_req, r[i].interrupts_per_req,
 		       r[i].syscalls_per_req, r[i].allocs_per_req,
 		       (unsigned long long)r[i].ring_full);
+		if (r[i].counter)
+			printf(",\"counter\":\"%s\",\"instructions_per_req\":%.1f,"
+			       "\"submit_instructions_per_req\":%.1f,"
+			       "\"flush_instructions_per_req\":%.1f,"
+			       "\"poll_instructions_per_req\":%.1f",
+			       r[i].counter, r[i].ins_total, r[i].ins_submit, r[i].ins_flush,
+			       r[i].ins_poll);
+		printf("}");
 	}
 	printf("]}\n");
 }
@@ -490,7 +565,12 @@ static void print_json(const struct result *r, unsigned n, const char *cpu)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: azblob-bench [options]\n"
-		   "  --modes LIST     floor,poll,interrupt,sync (default: all four)\n"
+		   "  --modes LIST     floor,poll,interrupt,sync,cost (default: the first four);\n"
+		   "                   cost: instructions per request under callgrind, client\n"
+		   "                   and a stepped null host in one thread (QD of --qd; no-op\n"
+		   "                   and 64 KiB requests; --requests per phase, default 4096)\n"
+		   "  --host HOST      sim (default): azblob-vspd as it is; null: azblob-vspd\n"
+		   "                   --backend null, every request answered at once\n"
 		   "  --qd LIST        queue depths, e.g. 1,32,256 (default 1,32)\n"
 		   "  --size LIST      data bytes per request, e.g. 0,4096,65536 (default 0)\n"
 		   "  --op OP          noop (echo when size > 0), put, get (default noop)\n"
@@ -533,19 +613,21 @@ int main(int argc, char **argv)
 				 .batch = UINT32_MAX,
 				 .op = "noop",
 				 .client_cpu = 0,
-				 .host_cpu = 1};
-	static const struct option lo[] = {{"modes", 1, 0, 'm'},    {"qd", 1, 0, 'q'},
-					   {"size", 1, 0, 's'},	    {"op", 1, 0, 'o'},
-					   {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
-					   {"warmup", 1, 0, 'w'},   {"batch", 1, 0, 'b'},
-					   {"json", 0, 0, 'j'},	    {"plot", 1, 0, 'p'},
-					   {"vspd", 1, 0, 'v'},	    {"cpus", 1, 0, 'c'},
-					   {"help", 0, 0, 'h'},	    {0, 0, 0, 0}};
+				 .host_cpu = 1,
+				 .host = "sim"};
+	static const struct option lo[] = {
+	    {"modes", 1, 0, 'm'},  {"qd", 1, 0, 'q'},	    {"size", 1, 0, 's'},
+	    {"op", 1, 0, 'o'},	   {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
+	    {"warmup", 1, 0, 'w'}, {"batch", 1, 0, 'b'},    {"json", 0, 0, 'j'},
+	    {"plot", 1, 0, 'p'},   {"vspd", 1, 0, 'v'},	    {"cpus", 1, 0, 'c'},
+	    {"help", 0, 0, 'h'},   {"host", 1, 0, 'H'},	    {0, 0, 0, 0}};
 	static char vspd[4096];
 	static struct result res[256];
 	unsigned nres = 0;
 	int opt;
 
+	if (argc == 4 && !strcmp(argv[1], "--cost-child"))
+		return cost_child_main(argc, argv);
 	cfg.qd[0] = 1;
 	cfg.qd[1] = 32;
 	cfg.nqd = 2;
@@ -597,6 +679,9 @@ int main(int argc, char **argv)
 			if (sscanf(optarg, "%d,%d", &cfg.client_cpu, &cfg.host_cpu) != 2)
 				goto bad;
 			break;
+		case 'H':
+			cfg.host = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -605,6 +690,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc || cfg.duration <= 0 || !cfg.batch ||
+	    (strcmp(cfg.host, "sim") && strcmp(cfg.host, "null")) ||
 	    (strcmp(cfg.op, "noop") && strcmp(cfg.op, "put") && strcmp(cfg.op, "get")))
 		goto bad;
 	for (unsigned i = 0; i < cfg.nqd; i++)
@@ -629,9 +715,14 @@ int main(int argc, char **argv)
 	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m;
 	     m = strtok_r(NULL, ",", &save)) {
 		if (strcmp(m, "floor") && strcmp(m, "poll") && strcmp(m, "interrupt") &&
-		    strcmp(m, "sync")) {
+		    strcmp(m, "sync") && strcmp(m, "cost")) {
 			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", m);
 			return 2;
+		}
+		if (!strcmp(m, "cost")) {
+			if (run_cost(&cfg, res, &nres, 256))
+				return 1;
+			continue;
 		}
 		for (unsigned si = 0; si < cfg.nsize; si++) {
 			for (unsigned qi = 0; qi < cfg.nqd; qi++) {
@@ -667,11 +758,18 @@ int main(int argc, char **argv)
 
 	cpu_model(cpu, sizeof(cpu));
 	if (cfg.json) {
-		print_json(res, nres, cpu);
+		print_json(res, nres, cpu, cfg.host);
 	} else {
-		printf("azblob-bench: %s, client CPU %d, host CPU %d (azblob-vspd), op %s\n", cpu,
-		       cfg.client_cpu, cfg.host_cpu, cfg.op);
-		print_table(res, nres);
+		printf("azblob-bench: %s, client CPU %d, host CPU %d (azblob-vspd, host %s), op "
+		       "%s\n",
+		       cpu, cfg.client_cpu, cfg.host_cpu, cfg.host, cfg.op);
+		bool timed = false;
+
+		for (unsigned i = 0; i < nres; i++)
+			timed |= !res[i].counter;
+		if (timed)
+			print_table(res, nres);
+		print_cost_table(res, nres);
 		/* the headline ratios, when both sides were measured */
 		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL;
 

@@ -14,6 +14,9 @@ struct result {
 	    allocs_per_req;
 	uint64_t ring_full, requests;
 	struct hist h;
+	/* --modes cost: instructions per request, and what counted them */
+	const char *counter;
+	double ins_submit, ins_flush, ins_poll, ins_total;
 };
 
 /* plot.c: PNG charts with gnuplot into dir. */

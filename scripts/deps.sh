@@ -25,6 +25,8 @@ TEST=(
 	bats shellcheck clang-format
 	# benchmark charts
 	gnuplot-nox
+	# azblob-bench --modes cost counts instructions under callgrind
+	valgrind
 	# Azurite (npm) for the REST end-to-end tests, which also talk to it
 	# directly (curl, a SAS signed with openssl)
 	nodejs curl openssl xxd

@@ -109,6 +109,11 @@ struct azblob_sim {
 	struct sim_span spans[3]; /* its data, request, response (set by sim_validate) */
 	uint8_t *bounce;	  /* request/response/data when not contiguous in RAM */
 	size_t bounce_len;
+
+	/* the null host (backend "null", sim_null.c) */
+	bool null_host;
+	bool null_broken; /* a corrupt ring: no more reading */
+	uint32_t null_steps;
 };
 
 /* sim_ram.c */
@@ -146,6 +151,12 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 int sim_writable_runs(const struct azblob_sim *s, const uint8_t *pkt, struct sim_run *runs);
 /* Copy the response/data bounces back into guest RAM after handling. */
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
+
+/* sim_null.c: the null host. One batch: every packet TX holds answered
+ * with status 0, one publish per ring, one interrupt decision. Returns the
+ * packets taken, -EIO once the rings are corrupt. */
+extern const struct azblob_sim_backend sim_null_backend;
+int sim_null_drain(struct azblob_sim *s);
 
 /* sim_vsp.c */
 #define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)

@@ -111,3 +111,13 @@ int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty)
 	*was_empty = load_acq(h->r) == w;
 	return 0;
 }
+
+void hring_get(const struct hring *h, uint32_t at, void *dst, uint32_t n)
+{
+	copy_out(h, at, dst, n);
+}
+
+void hring_put(struct hring *h, uint32_t at, const void *src, uint32_t n)
+{
+	copy_in(h, at, src, n);
+}

@@ -34,4 +34,9 @@ bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes);
  * whether the consumer had caught up before this packet. */
 int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty);
 
+/* Raw copies at a data-area offset (at < size, n <= size), wrapping at the
+ * end: for a host that walks and fills the rings itself (the null host). */
+void hring_get(const struct hring *h, uint32_t at, void *dst, uint32_t n);
+void hring_put(struct hring *h, uint32_t at, const void *src, uint32_t n);
+
 #endif

@@ -572,7 +572,7 @@ static void serve(struct azblob_sim *s)
 				 * on change: the line also holds the guest's write index. */
 				if (__atomic_load_n(s->tx.mask, __ATOMIC_RELAXED) != 1u)
 					__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST);
-				work += drain_tx(s) > 0;
+				work += (s->null_host ? sim_null_drain(s) : drain_tx(s)) > 0;
 			}
 			if (s->nheld && (!s->rx_waiting || signals))
 				emit_due(s);
@@ -663,6 +663,10 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	s->be = o && o->backend_ops
 		    ? o->backend_ops
 		    : azblob_sim_backend_find(o && o->backend ? o->backend : "memory");
+	if (!s->be && o && !o->backend_ops && o->backend && !strcmp(o->backend, "null")) {
+		s->be = &sim_null_backend; /* the null host: sim_null.c */
+		s->null_host = true;
+	}
 	if (!s->be) {
 		sim_log(s, UVMBUS_LOG_ERR, "unknown backend '%s' (memory, dir, rest)", o->backend);
 		goto fail;

@@ -57,7 +57,7 @@ static const char usage_text[] =
     "\n"
     "SYNOPSIS\n"
     "    azblob-vspd [--root DIR] [--ram SIZE] [--ring SIZE] [--monitor ID]\n"
-    "                [--cpu N] [--poll] [--backend memory|dir=PATH]\n"
+    "                [--cpu N] [--poll] [--backend memory|dir=PATH|null]\n"
     "                [--fault NAME=VALUE]... [--guid GUID] [--relid N]\n"
     "                [--numa-node N] [--seed N] [--no-hugetlb] [--kernel PROFILE]\n"
     "                [--log-level err|warn|info|debug]\n"
@@ -101,6 +101,12 @@ static const char usage_text[] =
     "    --backend dir=PATH\n"
     "                      Blobs as files under PATH (created if missing and kept\n"
     "                      at exit): containers are subdirectories.\n"
+    "    --backend null    The null host, for measuring the client alone: every\n"
+    "                      request is answered at once with status 0 and no\n"
+    "                      response bytes, in batches (all of TX read, all\n"
+    "                      completions written, one publish and one interrupt\n"
+    "                      decision); only the ring itself is checked (no VSP\n"
+    "                      fields, no HTTP, no buffer ownership, no faults).\n"
     "    --fault NAME=VALUE\n"
     "                      Set a fault injection knob (see FAULTS); repeatable.\n"
     "    --guid GUID       Device instance GUID, xxxxxxxx-xxxx-xxxx-xxxx-\n"
@@ -553,6 +559,9 @@ static void parse_args(struct vspd *d, int argc, char **argv)
 			if (!strcmp(optarg, "memory")) {
 				o->backend = "memory";
 				o->backend_arg = NULL;
+			} else if (!strcmp(optarg, "null")) {
+				o->backend = "null";
+				o->backend_arg = NULL;
 			} else if (!strncmp(optarg, "dir=", 4) && optarg[4]) {
 				if (snprintf(d->backend_arg, sizeof(d->backend_arg), "%s",
 					     optarg + 4) >= (int)sizeof(d->backend_arg))
@@ -560,7 +569,8 @@ static void parse_args(struct vspd *d, int argc, char **argv)
 				o->backend = "dir";
 				o->backend_arg = d->backend_arg;
 			} else {
-				usage_error("--backend: '%s': use memory or dir=PATH", optarg);
+				usage_error("--backend: '%s': use memory, dir=PATH or null",
+					    optarg);
 			}
 			break;
 		case OPT_FAULT:

@@ -145,7 +145,9 @@ struct azblob_sim_backend {
 
 /* Built-in backends: "memory" (default), "dir" (arg: the directory) and
  * "rest" (arg: URL[;sas=TOKEN] or URL;account=NAME;key=BASE64, see
- * docs/REST.md). */
+ * docs/REST.md). opts.backend "null" is not a backend but the null host:
+ * every request answered at once with status 0, ring checks only (for
+ * measuring the client; docs/SIM.md). */
 AZBLOB_API const struct azblob_sim_backend *azblob_sim_backend_find(const char *name);
 
 /*
@@ -186,7 +188,7 @@ struct azblob_sim_opts {
 	int numa_node;	     /* published numa_node (default 0) */
 	int cpu;	     /* pin the serving thread (-1: no pinning) */
 	bool poll;	     /* busy-poll the rings (else sleep on the doorbell) */
-	const char *backend; /* "memory" (default) or "dir" */
+	const char *backend; /* "memory" (default), "dir", "rest" or "null" (the null host) */
 	const char *backend_arg;
 	uint64_t seed; /* for jitter (default 1) */
 	/* A kernel profile by name (azblob_sim_kernels()): it sets ring_bytes
@@ -211,6 +213,22 @@ AZBLOB_API int azblob_sim_start(struct azblob_sim *s);
  * handler too: it only sets a flag and writes to a pipe). */
 AZBLOB_API int azblob_sim_run(struct azblob_sim *s);
 AZBLOB_API void azblob_sim_stop(struct azblob_sim *s);
+/*
+ * One pass of the null host (opts.backend = "null") in the calling thread:
+ * accept a guest, now and then take its doorbell writes, keep TX masked
+ * (a polling host), answer every packet TX holds (one batch). For
+ * single-threaded harnesses that step the host between client calls
+ * (azblob-bench --modes cost); never together with azblob_sim_start() or
+ * azblob_sim_run(). Returns the packets answered, -EIO once the rings are
+ * corrupt, -EOPNOTSUPP for any other backend.
+ */
+AZBLOB_API int azblob_sim_step(struct azblob_sim *s);
+/* Stop the thread azblob_sim_start() started and wait for it; the device
+ * stays published and the guest connected. The caller may then step the
+ * sim (azblob_sim_step) or start it again. Typical single-threaded use:
+ * create, start, open the guest (its open waits for the host), join, then
+ * step between guest calls. */
+AZBLOB_API void azblob_sim_join(struct azblob_sim *s);
 /* Stop (joining the thread), remove the tree, free everything. */
 AZBLOB_API void azblob_sim_destroy(struct azblob_sim *s);
 

@@ -76,6 +76,14 @@ static inline int tguest_open(struct tguest *t, struct azblob_sim_opts *o,
 	return rc;
 }
 
+static inline struct azblob_sim_stats tguest_stats(struct tguest *t)
+{
+	struct azblob_sim_stats st;
+
+	azblob_sim_get_stats(t->sim, &st);
+	return st;
+}
+
 static inline void tguest_close(struct tguest *t)
 {
 	if (t->ram)
