@@ -120,8 +120,9 @@ cmp "$T/small.bin" "$T/body" || fail "small.bin read directly differs"
 [ "$(hdr Content-MD5)" = "$(md5_of "$T/small.bin")" ] ||
 	fail "Content-MD5 '$(hdr Content-MD5)' is not base64(md5) $(md5_of "$T/small.bin")"
 ok
-# Block path with a small chunk: per-block Content-MD5 and the whole MD5.
-run 0 "${REST[@]}" put --chunk 1M --qd 4 "$T/mid.bin" fastpath/dir/mid.bin
+# Block path with a small chunk: per-block x-ms-content-crc64 and, with
+# --md5, the whole MD5.
+run 0 "${REST[@]}" put --md5 --chunk 1M --qd 4 "$T/mid.bin" fastpath/dir/mid.bin
 err_has '5000000 bytes .*\(5 blocks'
 [ "$(direct GET /fastpath/dir/mid.bin)" = 200 ] || fail "direct GET of mid.bin"
 cmp "$T/mid.bin" "$T/body" || fail "mid.bin read directly differs"
