@@ -14,6 +14,9 @@ struct result {
 	    allocs_per_req;
 	uint64_t ring_full, requests;
 	struct hist h;
+	/* --op put/get with data: a memcpy of the same bytes (the same
+	 * buffers, the same run), bytes/s; 0 otherwise. */
+	double memcpy_bps;
 };
 
 /* plot.c: PNG charts with gnuplot into dir. */
