@@ -10,11 +10,14 @@
  * [data: chunk bytes | request head: 8 KiB | response head: 8 KiB], the
  * order the VSP wants its buffers in.
  *
- * Content-MD5 (unless x->no_md5): Put Blob and each Put Block send the
- * base64 MD5 of their body; Put Block List sends the whole blob's MD5 as
- * x-ms-blob-content-md5 (the reader is called in offset order, so it is
- * computed as the blocks are read). A whole blob read with one Get is
- * checked against the Content-MD5 the service returns.
+ * Integrity of uploads (docs/BLOB.md): each Put Blob / Put Block body
+ * carries x-ms-content-crc64 (x->body_check: or Content-MD5, or nothing),
+ * and x->blob_md5 sends the whole blob's MD5 as x-ms-blob-content-md5. The
+ * source is read in pieces of AZBLOB_BLOB_READ_PIECE bytes and each piece
+ * is checksummed right after it is read, while it is in the cache (the
+ * reader is called in offset order, so the whole blob's MD5 is one pass
+ * too). A whole blob read with one Get is checked against the Content-MD5
+ * the service returns (unless x->no_md5).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +31,7 @@
 #include <azblob/blob.h>
 
 #include "blob_internal.h"
+#include "crc64.h"
 #include "internal.h"
 
 #define HEAD_REQ     8192u
@@ -420,6 +424,86 @@ static bool want_md5(const struct azblob_blob_xfer *x)
 	return !x || !x->no_md5;
 }
 
+/* What an upload checksums as it reads. */
+struct sums {
+	enum azblob_blob_check check;
+	EVP_MD_CTX *body;  /* the body's MD5 (AZBLOB_BLOB_CHECK_MD5) */
+	EVP_MD_CTX *whole; /* the whole blob's MD5 (x->blob_md5) */
+};
+
+static int sums_init(struct sums *s, const struct azblob_blob_xfer *x)
+{
+	bool md5_ok = want_md5(x);
+
+	s->check = x ? x->body_check : AZBLOB_BLOB_CHECK_CRC64;
+	if (s->check == AZBLOB_BLOB_CHECK_MD5 && !md5_ok)
+		s->check = AZBLOB_BLOB_CHECK_NONE;
+	if (s->check > AZBLOB_BLOB_CHECK_NONE)
+		return -EINVAL;
+	s->body = s->check == AZBLOB_BLOB_CHECK_MD5 ? EVP_MD_CTX_new() : NULL;
+	s->whole = x && x->blob_md5 && md5_ok ? EVP_MD_CTX_new() : NULL;
+	if ((s->check == AZBLOB_BLOB_CHECK_MD5 && !s->body) ||
+	    (x && x->blob_md5 && md5_ok &&
+	     (!s->whole || EVP_DigestInit_ex(s->whole, EVP_md5(), NULL) != 1)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void sums_fini(struct sums *s)
+{
+	EVP_MD_CTX_free(s->body);
+	EVP_MD_CTX_free(s->whole);
+	s->body = s->whole = NULL;
+}
+
+/* "NAME: base64 MD5" of ctx (finished) into hdr. 0 or -ENOMEM. */
+static int md5_hdr(EVP_MD_CTX *ctx, const char *name, char hdr[32 + MD5_B64_LEN])
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dn = 0;
+
+	if (EVP_DigestFinal_ex(ctx, d, &dn) != 1 || dn != 16)
+		return -ENOMEM;
+	b64(hdr + sprintf(hdr, "%s: ", name), d, dn);
+	return 0;
+}
+
+/* Read len bytes at off into buf, a piece at a time, each piece
+ * checksummed while it is in the cache; hdr receives the body's header
+ * ("" with AZBLOB_BLOB_CHECK_NONE). 0, the reader's error or -ENOMEM. */
+static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8_t *buf, size_t len,
+		       uint64_t off, char hdr[32 + MD5_B64_LEN])
+{
+	uint64_t crc = 0;
+	int rc = 0;
+
+	hdr[0] = 0;
+	if (s->body && EVP_DigestInit_ex(s->body, EVP_md5(), NULL) != 1)
+		return -ENOMEM;
+	for (size_t done = 0; done < len && !rc;) {
+		size_t n =
+		    len - done < AZBLOB_BLOB_READ_PIECE ? len - done : AZBLOB_BLOB_READ_PIECE;
+
+		rc = rd(user, buf + done, n, off + done);
+		if (rc)
+			break;
+		if (s->check == AZBLOB_BLOB_CHECK_CRC64)
+			crc = azblob_crc64(crc, buf + done, n);
+		if ((s->body && EVP_DigestUpdate(s->body, buf + done, n) != 1) ||
+		    (s->whole && EVP_DigestUpdate(s->whole, buf + done, n) != 1))
+			rc = -ENOMEM;
+		done += n;
+	}
+	if (rc)
+		return rc;
+	if (s->check == AZBLOB_BLOB_CHECK_CRC64) {
+		strcpy(hdr, "x-ms-content-crc64: ");
+		azblob_crc64_b64(crc, hdr + strlen(hdr));
+		return 0;
+	}
+	return s->body ? md5_hdr(s->body, "Content-MD5", hdr) : 0;
+}
+
 /* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in length. */
 static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
 {
@@ -436,7 +520,7 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 	char ctype[128] = "", ctype_blob[140] = "";
 	struct azblob_blob_resp r;
 	uint64_t nblocks, next = 0;
-	EVP_MD_CTX *whole = NULL; /* the whole blob's MD5 */
+	struct sums sm = {0};
 	struct eng e;
 	int rc;
 
@@ -457,20 +541,28 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 	if (rc)
 		return rc;
 	e.total_bytes = size;
+	rc = sums_init(&sm, x);
+	if (rc) {
+		sums_fini(&sm);
+		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: %s",
+		       rc == -EINVAL ? "bad body_check" : "cannot start an MD5");
+		return finish(&e, rc);
+	}
 	if (size <= e.chunk) {
 		/* One Put Blob. */
-		char md5[32 + MD5_B64_LEN] = "Content-MD5: ";
-		const char *h[4] = {"x-ms-blob-type: BlockBlob"};
+		char sum[32 + MD5_B64_LEN], md5[32 + MD5_B64_LEN];
+		const char *h[5] = {"x-ms-blob-type: BlockBlob"};
 		unsigned nh = 1;
 		struct op *op = &e.ops[0];
 
 		if (ctype[0])
 			h[nh++] = ctype;
-		rc = size ? rd(user, op->data, (size_t)size, 0) : 0;
-		if (!rc && want_md5(x)) {
-			rc = md5_b64(op->data, (size_t)size, md5 + strlen(md5));
+		rc = read_summed(&sm, rd, user, op->data, (size_t)size, 0, sum);
+		if (!rc && sum[0])
+			h[nh++] = sum;
+		if (!rc && sm.whole && !(rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5)))
 			h[nh++] = md5;
-		}
+		sums_fini(&sm);
 		if (!rc)
 			rc = op_head(&e, op, "PUT", container, blob, NULL, h);
 		if (rc >= 0)
@@ -485,6 +577,7 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 		       "azblob: blob: %" PRIu64 " bytes need %" PRIu64
 		       " blocks of %u bytes (at most %u): use a larger chunk",
 		       size, nblocks, e.chunk, MAX_BLOCKS);
+		sums_fini(&sm);
 		return finish(&e, -EFBIG);
 	}
 	/* The block list must fit one data buffer. */
@@ -493,6 +586,7 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 		       "azblob: blob: the block list of %" PRIu64
 		       " blocks does not fit a %u-byte buffer",
 		       nblocks, e.chunk);
+		sums_fini(&sm);
 		return finish(&e, -EFBIG);
 	}
 	/* More ops, up to the queue depth. */
@@ -502,35 +596,26 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 
 		eng_fini(&e);
 		rc = eng_init(&e, c, xx, want, st);
-		if (rc)
+		if (rc) {
+			sums_fini(&sm);
 			return rc;
-		e.total_bytes = size;
-	}
-	if (want_md5(x)) {
-		whole = EVP_MD_CTX_new();
-		if (!whole || EVP_DigestInit_ex(whole, EVP_md5(), NULL) != 1) {
-			EVP_MD_CTX_free(whole);
-			az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: cannot start an MD5");
-			return finish(&e, -ENOMEM);
 		}
+		e.total_bytes = size;
 	}
 	/* Put Block, pipelined. */
 	while ((next < nblocks && !e.err) || e.busy) {
 		struct op *op;
 
 		while (next < nblocks && !e.err && (op = eng_free_op(&e))) {
-			char id[BLOCK_ID_LEN + 1], q[96], md5[32 + MD5_B64_LEN] = "Content-MD5: ";
-			const char *h[] = {whole ? md5 : NULL, NULL};
+			char id[BLOCK_ID_LEN + 1], q[96], sum[32 + MD5_B64_LEN];
+			const char *h[] = {sum, NULL};
 			uint64_t off = next * e.chunk;
 			uint32_t len = (uint32_t)(size - off < e.chunk ? size - off : e.chunk);
 
 			block_id(id, (uint32_t)next);
-			rc = rd(user, op->data, len, off);
-			if (!rc && whole) {
-				rc = md5_b64(op->data, len, md5 + strlen(md5));
-				if (!rc && EVP_DigestUpdate(whole, op->data, len) != 1)
-					rc = -ENOMEM;
-			}
+			rc = read_summed(&sm, rd, user, op->data, len, off, sum);
+			if (!sum[0])
+				h[0] = NULL;
 			if (!rc) {
 				char enc[3 * BLOCK_ID_LEN + 1];
 
@@ -571,33 +656,30 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
 		       "dropped by the service later",
 		       container, blob);
-		EVP_MD_CTX_free(whole);
+		sums_fini(&sm);
 		return finish(&e, e.err);
 	}
 	/* Put Block List. */
 	{
 		struct op *op = &e.ops[0];
 		char *p = (char *)op->data;
-		char md5[32 + MD5_B64_LEN] = "x-ms-blob-content-md5: ";
+		char md5[32 + MD5_B64_LEN];
 		const char *h[4] = {"Content-Type: application/xml"};
 		unsigned nh = 1;
 		size_t n;
 
 		if (ctype_blob[0])
 			h[nh++] = ctype_blob;
-		if (whole) {
-			uint8_t d[EVP_MAX_MD_SIZE];
-			unsigned dn = 0;
-			int ok = EVP_DigestFinal_ex(whole, d, &dn) == 1 && dn == 16;
-
-			EVP_MD_CTX_free(whole);
-			if (!ok) {
+		if (sm.whole) {
+			rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5);
+			sums_fini(&sm);
+			if (rc) {
 				az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: MD5 failed");
-				return finish(&e, -ENOMEM);
+				return finish(&e, rc);
 			}
-			b64(md5 + strlen(md5), d, dn);
 			h[nh++] = md5;
 		}
+		sums_fini(&sm);
 
 		n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
 		for (uint64_t i = 0; i < nblocks; i++) {

@@ -17,6 +17,9 @@ struct result {
 	/* --modes cost: instructions per request, and what counted them */
 	const char *counter;
 	double ins_submit, ins_flush, ins_poll, ins_total;
+	/* --op put/get with data: a memcpy of the same bytes (the same
+	 * buffers, the same run), bytes/s; 0 otherwise. */
+	double memcpy_bps;
 };
 
 /* plot.c: PNG charts with gnuplot into dir. */

@@ -92,6 +92,11 @@ static uint32_t handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, ui
 		return respond(r, rlen, code, NULL, 0);
 	}
 	if (!strcmp(h->method, "PUT")) {
+		struct sim_body_sums sums;
+		const char *bad = sim_http_check_body(h, r->data, r->data_valid, &sums);
+
+		if (bad) /* Content-MD5 / x-ms-content-crc64 as the service checks them */
+			return respond(r, rlen, 400, bad, 0);
 		rc = b->ops->put(b->store, h->container, h->blob, r->data, r->data_valid);
 		code = 201;
 	} else if (!strcmp(h->method, "GET")) {

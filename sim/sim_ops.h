@@ -56,6 +56,26 @@ uint32_t sim_http_respond(struct azblob_sim_req *r, uint32_t *rlen, int code, co
 			  uint64_t content_len, const struct sim_hdrs *extra, bool no_body);
 const char *sim_http_reason(int code);
 
+/* Base64 MD5 of len bytes into out ("" when libcrypto fails). */
+#define SIM_MD5_B64_LEN 24
+void sim_md5_b64(const void *data, size_t len, char out[SIM_MD5_B64_LEN + 1]);
+
+/* The integrity of a request's body, checked as the service checks it
+ * (docs/FORMAT.md): Content-MD5 (else 400 Md5Mismatch, InvalidMd5 when
+ * malformed) or x-ms-content-crc64 (else 400 Crc64Mismatch,
+ * InvalidHeaderValue when malformed; both headers: InvalidHeaderValue).
+ * NULL when good, else the error code. out: what the service answers,
+ * Content-MD5 when the request had one, else the body's CRC-64. */
+struct sim_body_sums {
+	bool has_md5, has_crc;
+	char md5[SIM_MD5_B64_LEN + 1];
+	uint64_t crc;
+};
+const char *sim_http_check_body(const struct sim_http *h, const void *data, size_t len,
+				struct sim_body_sums *out);
+/* Content-MD5 / x-ms-content-crc64 of out into x. */
+void sim_hdr_add_body_sums(struct sim_hdrs *x, const struct sim_body_sums *s);
+
 /* "/$sim/..." targets, shared by the memory and dir backends. */
 uint32_t sim_http_special(const struct sim_http *h, struct azblob_sim_req *r, uint32_t *rlen,
 			  uint32_t *dout);

@@ -10,6 +10,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
+#include <azblob/blob.h>
+
+#include "../azblob/crc64.h"
 #include "sim_ops.h"
 
 static int hexval(char c)
@@ -251,6 +256,12 @@ static const char *message(const char *code)
 	     "An HTTP header that's mandatory for this request is not specified."},
 	    {"InvalidHeaderValue",
 	     "The value for one of the HTTP headers is not in the correct format."},
+	    {"Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 "
+			    "value calculated by the server."},
+	    {"Crc64Mismatch", "The CRC64 value specified in the request did not match with the "
+			      "CRC64 value calculated by the server."},
+	    {"InvalidMd5", "The MD5 value specified in the request is invalid. The MD5 value "
+			   "must be 128 bits and Base64-encoded."},
 	    {"InternalError",
 	     "The server encountered an internal error. Please retry the request."},
 	};
@@ -372,4 +383,51 @@ void sim_http_date(int64_t t, char *out, size_t cap)
 	gmtime_r(&tt, &tm);
 	snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
 		 mons[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void sim_md5_b64(const void *data, size_t len, char out[SIM_MD5_B64_LEN + 1])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	out[0] = 0;
+	if (EVP_Digest(data ? data : (const void *)"", len, d, &n, EVP_md5(), NULL) == 1 && n == 16)
+		EVP_EncodeBlock((unsigned char *)out, d, 16);
+}
+
+const char *sim_http_check_body(const struct sim_http *h, const void *data, size_t len,
+				struct sim_body_sums *out)
+{
+	const char *md5 = sim_http_header(h, "Content-MD5");
+	const char *crc = sim_http_header(h, "x-ms-content-crc64");
+	uint64_t want;
+
+	memset(out, 0, sizeof(*out));
+	if (md5 && crc)
+		return "InvalidHeaderValue"; /* the service: 400 when both are sent */
+	if (md5) {
+		if (strlen(md5) != SIM_MD5_B64_LEN || strcmp(md5 + 22, "=="))
+			return "InvalidMd5";
+		sim_md5_b64(data, len, out->md5);
+		out->has_md5 = true;
+		return strcmp(md5, out->md5) ? "Md5Mismatch" : NULL;
+	}
+	/* Without Content-MD5 the service answers the body's CRC-64. */
+	out->crc = azblob_crc64(0, data, len);
+	out->has_crc = true;
+	if (crc && azblob_crc64_from_b64(crc, &want))
+		return "InvalidHeaderValue";
+	return crc && want != out->crc ? "Crc64Mismatch" : NULL;
+}
+
+void sim_hdr_add_body_sums(struct sim_hdrs *x, const struct sim_body_sums *s)
+{
+	char b[AZBLOB_CRC64_B64_LEN + 1];
+
+	if (s->has_md5)
+		sim_hdr_add(x, "Content-MD5", "%s", s->md5);
+	if (s->has_crc) {
+		azblob_crc64_b64(s->crc, b);
+		sim_hdr_add(x, "x-ms-content-crc64", "%s", b);
+	}
 }

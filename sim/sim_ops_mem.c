@@ -12,8 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "sim_ops.h"
 #include "sim_store.h"
 
@@ -40,18 +38,6 @@ static uint32_t fail(struct ctx *c, int code, const char *err)
 static uint32_t ok(struct ctx *c, int code, uint64_t content_len)
 {
 	return sim_http_respond(c->r, c->rlen, code, NULL, content_len, &c->x, false);
-}
-
-/* Base64 MD5 of data into out[28]. */
-static void md5_b64(const uint8_t *data, size_t len, char *out)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	out[0] = 0;
-	if (EVP_Digest(data ? data : (const uint8_t *)"", len, d, &n, EVP_md5(), NULL) == 1 &&
-	    n == 16)
-		EVP_EncodeBlock((unsigned char *)out, d, 16);
 }
 
 static void add_etag(struct ctx *c, const char *etag, int64_t mtime)
@@ -303,6 +289,7 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 		       const char *comp)
 {
 	struct sim_mem *m = c->mb->m;
+	struct sim_body_sums sums;
 	const char *err;
 	char id[SIM_BLOCKID_MAX + 8];
 	int rc, cc;
@@ -313,6 +300,12 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 			return fail(c, 400, "MissingRequiredQueryParameter");
 		if (rc < 0 || !blockid_ok(id))
 			return fail(c, 400, "InvalidQueryParameterValue");
+		/* The body as sent: Content-MD5 or x-ms-content-crc64, and the
+		 * service answers the one (Content-MD5 when it came, else its
+		 * CRC-64). */
+		err = sim_http_check_body(c->h, c->r->data, c->r->data_valid, &sums);
+		if (err)
+			return fail(c, 400, err);
 		rc = sim_mem_put_block(m, ct, c->h->blob, id, c->r->data, c->r->data_valid);
 		if (rc == -EINVAL)
 			return fail(c, 400, "InvalidBlobOrBlock");
@@ -320,8 +313,7 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 			return fail(c, 409, "BlockCountExceedsLimit");
 		if (rc)
 			return fail(c, 500, "InternalError");
-		md5_b64(c->r->data, c->r->data_valid, id);
-		sim_hdr_add(&c->x, "Content-MD5", "%s", id);
+		sim_hdr_add_body_sums(&c->x, &sums);
 		return ok(c, 201, 0);
 	}
 	if (b && !b->committed)
@@ -349,7 +341,7 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 		keep_prop(b->ctype, sizeof(b->ctype),
 			  sim_http_header(c->h, "x-ms-blob-content-type"));
 		/* The MD5 of the request's body (the list), as the service. */
-		md5_b64(c->r->data, c->r->data_valid, id);
+		sim_md5_b64(c->r->data, c->r->data_valid, id);
 		sim_hdr_add(&c->x, "Content-MD5", "%s", id);
 	} else if (!comp[0]) {
 		const char *type = sim_http_header(c->h, "x-ms-blob-type");
@@ -358,11 +350,23 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 		 * means BlockBlob here, for clients of format 1 that never sent it. */
 		if (type && strcmp(type, "BlockBlob"))
 			return fail(c, 400, "InvalidHeaderValue");
+		err = sim_http_check_body(c->h, c->r->data, c->r->data_valid, &sums);
+		if (err)
+			return fail(c, 400, err);
 		rc = sim_mem_put_blob(m, ct, c->h->blob, c->r->data, c->r->data_valid, &b);
 		if (rc)
 			return fail(c, 500, "InternalError");
-		md5_b64(c->r->data, c->r->data_valid, b->md5);
+		/* The service keeps the MD5 of a blob put whole (and answers it),
+		 * with the CRC-64 when no Content-MD5 came. */
+		if (sums.has_md5)
+			snprintf(b->md5, sizeof(b->md5), "%s", sums.md5);
+		else
+			sim_md5_b64(c->r->data, c->r->data_valid, b->md5);
 		sim_hdr_add(&c->x, "Content-MD5", "%s", b->md5);
+		if (sums.has_crc) {
+			sums.has_md5 = false;
+			sim_hdr_add_body_sums(&c->x, &sums);
+		}
 		keep_prop(b->ctype, sizeof(b->ctype), sim_http_header(c->h, "Content-Type"));
 	} else {
 		return fail(c, 400, "InvalidQueryParameterValue");

@@ -123,11 +123,25 @@ struct azblob_blob_xfer {
 	const char *content_type; /* uploads: the blob's Content-Type (NULL: none) */
 	azblob_blob_progress_fn progress;
 	void *progress_user;
-	/* Content-MD5 is on by default (docs/BLOB.md): Put Blob and each Put
-	 * Block send Content-MD5 (base64 MD5 of the body), Put Block List sends
-	 * x-ms-blob-content-md5 (the whole blob's MD5, stored by the service),
-	 * and a whole blob read with one Get is checked against the returned
-	 * Content-MD5 (-EBADMSG when it differs). true: none of this. */
+	/* Integrity of each request's body (Put Blob, Put Block), checked by
+	 * the service (docs/BLOB.md): AZBLOB_BLOB_CHECK_CRC64 (the default)
+	 * sends x-ms-content-crc64, AZBLOB_BLOB_CHECK_MD5 Content-MD5,
+	 * AZBLOB_BLOB_CHECK_NONE neither. A mismatch is the service's 400
+	 * Crc64Mismatch or Md5Mismatch (-EINVAL). */
+	enum azblob_blob_check {
+		AZBLOB_BLOB_CHECK_CRC64 = 0,
+		AZBLOB_BLOB_CHECK_MD5,
+		AZBLOB_BLOB_CHECK_NONE,
+	} body_check;
+	/* Uploads: the whole blob's MD5, hashed as the source is read (in the
+	 * same pass), sent as x-ms-blob-content-md5 on Put Block List (on Put
+	 * Blob for one chunk) and kept by the service as the blob's
+	 * Content-MD5. Off by default, as in azcopy (--put-md5). */
+	bool blob_md5;
+	/* Downloads: a whole blob read with one Get is checked against the
+	 * Content-MD5 it returns (-EBADMSG when the bytes differ) unless
+	 * no_md5. Uploads: no_md5 also turns off blob_md5 and MD5 as the
+	 * body check (AZBLOB_BLOB_CHECK_MD5 then sends nothing). */
 	bool no_md5;
 };
 
@@ -140,6 +154,16 @@ struct azblob_blob_props {
 	char blob_type[24]; /* "BlockBlob", ... ("" when the backend does not say) */
 };
 
+/* The largest piece an upload asks its azblob_blob_read_fn for. */
+#define AZBLOB_BLOB_READ_PIECE (256u << 10)
+
+/* Azure Storage's CRC-64 (x-ms-content-crc64; CRC-64/NVME: reflected
+ * polynomial 0x9A6C9329AC4BC9B5, init and xorout all ones): continue crc
+ * (0 to start) over len bytes. Carry-less multiply (PCLMULQDQ) when the CPU
+ * has it, a table otherwise. The header is the base64 of the 8 bytes of
+ * the result, least significant first. */
+AZBLOB_API uint64_t azblob_crc64(uint64_t crc, const void *data, size_t len);
+
 /* Create / delete a container (PUT/DELETE /c?restype=container). */
 AZBLOB_API int azblob_container_create(struct azblob_client *c, const char *container,
 				       struct azblob_blob_status *st);
@@ -151,9 +175,11 @@ AZBLOB_API int azblob_container_delete(struct azblob_client *c, const char *cont
  * (x-ms-blob-type: BlockBlob). Larger: Put Block of each chunk (block ids
  * of equal length, base64), queue_depth in flight, then Put Block List
  * (the XML body with every id as <Latest>). x may be NULL (defaults).
- * Unless x->no_md5: Content-MD5 on Put Blob and on each Put Block, and the
- * whole blob's MD5 as x-ms-blob-content-md5 on Put Block List (a mismatch
- * is the service's 400 Md5Mismatch: -EINVAL).
+ * Each body carries x-ms-content-crc64 (or Content-MD5, or nothing: see
+ * x->body_check); x->blob_md5 adds the whole blob's MD5. The source is read
+ * in pieces of at most AZBLOB_BLOB_READ_PIECE bytes, each checksummed
+ * while it is still in the cache. A mismatch is the service's 400
+ * Crc64Mismatch / Md5Mismatch: -EINVAL.
  */
 AZBLOB_API int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
 				  uint64_t size, azblob_blob_read_fn rd, void *user,

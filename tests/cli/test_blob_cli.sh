@@ -91,6 +91,11 @@ out_has '^ +PRE +other/$'
 
 run 0 "${REST[@]}" stat blobcli/dir/big.bin
 out_has '^size +52428800$'
+out_has '^content-md5 +-$' # no --md5
+run 0 "${REST[@]}" put --md5 --chunk 64K "$T/small.bin" blobcli/dir/md5.bin
+err_has '\(2 blocks'
+run 0 "${REST[@]}" stat blobcli/dir/md5.bin
+out_has "^content-md5 +$(openssl dgst -md5 -binary "$T/small.bin" | base64 | sed 's/[+/]/\\&/g')\$"
 out_has '^etag +"?0x'
 out_has '^blob-type +BlockBlob$'
 run 0 "${REST[@]}" stat blobcli/other/x.txt
@@ -132,6 +137,27 @@ run 0 "${SR[@]}" get --chunk 1M --qd 4 memc/a/small.bin "$T/small.out"
 cmp "$T/small.bin" "$T/small.out" || fail "small blob through the memory backend differs"
 run 0 "${SR[@]}" stat memc/a/small.bin
 out_has '^size +100000$'
+# The whole blob's MD5 only with --md5 (as FILE or standard input is read);
+# each block's body carries its CRC-64 (or Content-MD5 with --check md5),
+# which the memory backend checks.
+md5=$(openssl dgst -md5 -binary "$T/small.bin" | base64 | sed 's/[+/]/\\&/g')
+run 0 "${SR[@]}" put --chunk 64K --qd 4 "$T/small.bin" memc/a/nomd5.bin
+err_has '\(2 blocks'
+run 0 "${SR[@]}" stat memc/a/nomd5.bin
+out_has '^content-md5 +-$'
+run 0 "${SR[@]}" put --md5 --chunk 64K --qd 4 "$T/small.bin" memc/a/md5.bin
+run 0 "${SR[@]}" stat memc/a/md5.bin
+out_has "^content-md5 +$md5\$"
+run 0 "${SR[@]}" put --md5 --check md5 --chunk 64K - memc/a/stdin.bin <"$T/small.bin"
+run 0 "${SR[@]}" stat memc/a/stdin.bin
+out_has "^content-md5 +$md5\$"
+run 0 "${SR[@]}" put --check none --chunk 64K "$T/small.bin" memc/a/none.bin
+run 0 "${SR[@]}" get --chunk 64K memc/a/none.bin "$T/small.out"
+cmp "$T/small.bin" "$T/small.out" || fail "blob put without checks differs"
+run 2 "${SR[@]}" put --check sha1 "$T/small.bin" memc/a/x.bin
+err_has 'crc64, md5 or none'
+run 2 "${SR[@]}" get --md5 memc/a/md5.bin "$T/small.out"
+err_has '\-\-md5 goes with put'
 run 0 "${SR[@]}" rm memc/a/small.bin
 run 1 "${SR[@]}" get --chunk 1M memc/a/small.bin "$T/small.out"
 err_has '404 BlobNotFound'

@@ -120,8 +120,9 @@ cmp "$T/small.bin" "$T/body" || fail "small.bin read directly differs"
 [ "$(hdr Content-MD5)" = "$(md5_of "$T/small.bin")" ] ||
 	fail "Content-MD5 '$(hdr Content-MD5)' is not base64(md5) $(md5_of "$T/small.bin")"
 ok
-# Block path with a small chunk: per-block Content-MD5 and the whole MD5.
-run 0 "${REST[@]}" put --chunk 1M --qd 4 "$T/mid.bin" fastpath/dir/mid.bin
+# Block path with a small chunk: per-block x-ms-content-crc64 and, with
+# --md5, the whole MD5.
+run 0 "${REST[@]}" put --md5 --chunk 1M --qd 4 "$T/mid.bin" fastpath/dir/mid.bin
 err_has '5000000 bytes .*\(5 blocks'
 [ "$(direct GET /fastpath/dir/mid.bin)" = 200 ] || fail "direct GET of mid.bin"
 cmp "$T/mid.bin" "$T/body" || fail "mid.bin read directly differs"
@@ -139,6 +140,14 @@ code=$(direct PUT /fastpath/wrong.bin -H 'x-ms-blob-type: BlockBlob' \
 [ "$code" = 400 ] || fail "a wrong Content-MD5 was not refused (HTTP $code)"
 grep -qiE "Md5Mismatch|contentMD5 doesn't match" "$T/hdr" "$T/body" ||
 	fail "a wrong Content-MD5: not an MD5 mismatch"
+ok
+
+# Azurite 3.35 does not check x-ms-content-crc64 (Azure: 400 Crc64Mismatch;
+# docs/REST.md): a wrong one is taken. Should that change, the fast path's
+# CRC-64 puts above were checked too.
+code=$(direct PUT /fastpath/crc.bin -H 'x-ms-blob-type: BlockBlob' \
+	-H 'x-ms-content-crc64: AAAAAAAAAAA=' --data-binary "@$T/small.bin")
+[ "$code" = 201 ] || echo "note: Azurite now refuses a wrong x-ms-content-crc64 ($code)"
 ok
 
 # ---- written directly, read through the fast path ----
@@ -196,7 +205,7 @@ ok
 
 # ---- 100 MiB through blocks ----
 start=$(date +%s%N)
-run 0 "${REST[@]}" put --qd 8 "$T/big.bin" fastpath/big/100m.bin
+run 0 "${REST[@]}" put --md5 --qd 8 "$T/big.bin" fastpath/big/100m.bin
 err_has '104857600 bytes .*\(25 blocks, QD 8\)'
 echo "put 100 MiB: $((($(date +%s%N) - start) / 1000000)) ms"
 start=$(date +%s%N)

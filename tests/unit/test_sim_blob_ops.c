@@ -249,9 +249,17 @@ Test(blob_ops, put_get_head_delete)
 	cr_expect_eq(req("GET /box/h HTTP/1.1\r\nRange: bytes=0-1\r\n"), 206);
 	cr_expect_str_eq(hdr("Content-MD5"), "");
 	cr_expect_str_eq(hdr("x-ms-blob-content-md5"), "XrY7u+Ae7tCTyyK7j1rNww==");
-	cr_expect_eq(put("hello world", 11, "PUT /box/h2?comp=block&blockid=QUJD HTTP/1.1\r\n"),
+	cr_expect_eq(put("hello world", 11,
+			 "PUT /box/h2?comp=block&blockid=QUJD HTTP/1.1\r\n"
+			 "Content-MD5: XrY7u+Ae7tCTyyK7j1rNww==\r\n"),
 		     201);
 	cr_expect_str_eq(hdr("Content-MD5"), "XrY7u+Ae7tCTyyK7j1rNww==");
+	cr_expect_str_eq(hdr("x-ms-content-crc64"), "");
+	/* Without Content-MD5 the service answers the body's CRC-64. */
+	cr_expect_eq(put("hello world", 11, "PUT /box/h2?comp=block&blockid=QUJD HTTP/1.1\r\n"),
+		     201);
+	cr_expect_str_eq(hdr("Content-MD5"), "");
+	cr_expect_str_eq(hdr("x-ms-content-crc64"), "vo7q9sPVKY0=");
 
 	/* Only block blobs; an empty blob. */
 	cr_expect_eq(put(body, 100, "PUT /box/p HTTP/1.1\r\nx-ms-blob-type: PageBlob\r\n"), 400);
@@ -276,6 +284,51 @@ Test(blob_ops, put_get_head_delete)
 	cr_expect_eq(req("GET /box/dir/a.bin HTTP/1.1\r\n"), 404);
 	cr_expect(err_is(404, "BlobNotFound"));
 	cr_expect(strstr(R, "Content-Type: application/xml\r\n"));
+}
+
+/* Content-MD5 and x-ms-content-crc64 of a body are checked, as the service
+ * checks them: a mismatch is 400 Md5Mismatch / Crc64Mismatch and nothing is
+ * stored. */
+Test(blob_ops, body_checksums)
+{
+	static const char *const puts[] = {
+	    "PUT /box/c HTTP/1.1\r\nx-ms-blob-type: BlockBlob\r\n",
+	    "PUT /box/c?comp=block&blockid=QUJD HTTP/1.1\r\n",
+	};
+
+	req("PUT /box?restype=container HTTP/1.1\r\n");
+	for (int i = 0; i < 2; i++) {
+		const char *p = puts[i];
+
+		cr_expect_eq(put("hello world", 11, "%sx-ms-content-crc64: vo7q9sPVKY0=\r\n", p),
+			     201);
+		cr_expect_str_eq(hdr("x-ms-content-crc64"), "vo7q9sPVKY0=");
+		cr_expect_eq(put("hello world", 11, "%sx-ms-content-crc64: DtjZpL9/o8c=\r\n", p),
+			     400);
+		cr_expect(err_is(400, "Crc64Mismatch"), "%s", R);
+		cr_expect_eq(put("hello world", 11, "%sx-ms-content-crc64: vo7q9sPVKY0\r\n", p),
+			     400);
+		cr_expect(err_is(400, "InvalidHeaderValue"), "%s", R);
+		cr_expect_eq(
+		    put("hello world", 11, "%sContent-MD5: XrY7u+Ae7tCTyyK7j1rNwx==\r\n", p), 400);
+		cr_expect(err_is(400, "Md5Mismatch"), "%s", R);
+		cr_expect_eq(put("hello world", 11, "%sContent-MD5: XrY7u+Ae7tCTyyK7\r\n", p), 400);
+		cr_expect(err_is(400, "InvalidMd5"), "%s", R);
+		cr_expect_eq(put("hello world", 11,
+				 "%sContent-MD5: XrY7u+Ae7tCTyyK7j1rNww==\r\n"
+				 "x-ms-content-crc64: vo7q9sPVKY0=\r\n",
+				 p),
+			     400);
+		cr_expect(err_is(400, "InvalidHeaderValue"), "%s", R);
+	}
+	/* The blob put whole with a good CRC is there; the bad ones stored nothing. */
+	cr_expect_eq(put("HELLO WORLD", 11,
+			 "PUT /box/c HTTP/1.1\r\nx-ms-blob-type: BlockBlob\r\n"
+			 "x-ms-content-crc64: vo7q9sPVKY0=\r\n"),
+		     400);
+	cr_expect_eq(req("GET /box/c HTTP/1.1\r\n"), 200);
+	cr_expect_str_eq((const char *)out, "hello world");
+	cr_expect_str_eq(hdr("Content-MD5"), "XrY7u+Ae7tCTyyK7j1rNww==");
 }
 
 Test(blob_ops, ranges)

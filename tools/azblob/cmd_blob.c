@@ -39,7 +39,15 @@ const char put_help[] =
     "Blob; larger: Put Block of each chunk, --qd in flight, then Put Block List.\n"
     "CONTAINER/ or CONTAINER alone: the blob is named after FILE.\n"
     "\n"
+    "Each request's body carries its CRC-64 (x-ms-content-crc64), which the\n"
+    "service checks.\n"
+    "\n"
     "  --content-type T   the blob's Content-Type\n"
+    "  --md5              also the whole blob's MD5, hashed as FILE is read and\n"
+    "                     kept by the service as the blob's Content-MD5\n"
+    "                     (x-ms-blob-content-md5); off by default\n"
+    "  --check C          each body's check: crc64 (default), md5 (Content-MD5)\n"
+    "                     or none\n"
     "\n" BLOB_OPTIONS_HELP BLOB_EXIT_HELP CLI_GLOBAL_OPTIONS_HELP;
 
 const char get_help[] =
@@ -89,6 +97,8 @@ enum {
 	OPT_CHUNK,
 	OPT_CONTENT_TYPE,
 	OPT_PAGE_SIZE,
+	OPT_MD5,
+	OPT_CHECK,
 };
 
 static const struct option blob_opts[] = {
@@ -97,6 +107,8 @@ static const struct option blob_opts[] = {
     {"chunk", required_argument, NULL, OPT_CHUNK},
     {"quiet", no_argument, NULL, 'q'},
     {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
+    {"md5", no_argument, NULL, OPT_MD5},
+    {"check", required_argument, NULL, OPT_CHECK},
     {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
     {"delimiter", required_argument, NULL, 'd'},
     {NULL, 0, NULL, 0},
@@ -107,7 +119,8 @@ enum blob_cmd { B_PUT, B_GET, B_LS, B_RM, B_STAT, B_MB, B_RB };
 struct bopts {
 	const char *backend;
 	uint32_t qd, chunk, page_size;
-	bool quiet;
+	bool quiet, md5;
+	enum azblob_blob_check check;
 	const char *content_type, *delimiter;
 };
 
@@ -399,6 +412,8 @@ static int do_put(struct cli *cli, const struct bopts *b, const char *file, cons
 	x.queue_depth = b->qd;
 	x.timeout_ms = cli->timeout_ms;
 	x.content_type = b->content_type;
+	x.body_check = b->check;
+	x.blob_md5 = b->md5;
 	x.progress = on_progress;
 	x.progress_user = &pg;
 	snprintf(what, sizeof(what), "%s -> %s/%s", file, container, blobname);
@@ -615,6 +630,23 @@ static int run(struct cli *cli, int argc, char **argv, enum blob_cmd which, cons
 			if (which != B_PUT)
 				return cli_usage_error(cli, "--content-type goes with put");
 			b.content_type = arg;
+			break;
+		case OPT_MD5:
+			if (which != B_PUT)
+				return cli_usage_error(cli, "--md5 goes with put");
+			b.md5 = true;
+			break;
+		case OPT_CHECK:
+			if (which != B_PUT)
+				return cli_usage_error(cli, "--check goes with put");
+			if (!strcmp(arg, "crc64"))
+				b.check = AZBLOB_BLOB_CHECK_CRC64;
+			else if (!strcmp(arg, "md5"))
+				b.check = AZBLOB_BLOB_CHECK_MD5;
+			else if (!strcmp(arg, "none"))
+				b.check = AZBLOB_BLOB_CHECK_NONE;
+			else
+				return cli_usage_error(cli, "--check %s: crc64, md5 or none", arg);
 			break;
 		case OPT_PAGE_SIZE:
 			if (which != B_LS)
