@@ -45,6 +45,30 @@ int sim_conn_listen(struct azblob_sim *s)
 	return 0;
 }
 
+/*
+ * What irqcontrol(1) does to the subchannels: kernels that set the event on
+ * every channel of the device unmask them (where the kernel owns masks)
+ * and signal each one without a monitor (the relid bit in the interrupt
+ * page says which); older ones touch the primary only, so a subchannel's
+ * own write-to-signal never reaches it.
+ */
+static void irqcontrol_subchannels(struct azblob_sim *s)
+{
+	for (uint32_t i = 0; i < s->opts.subchannels && s->sub_rings[i]; i++) {
+		uint32_t relid = s->opts.relid + 1 + i;
+		uint32_t *word =
+		    (uint32_t *)(s->uio_pages + SIM_PAGE + INT_PAGE_SEND_OFF + (relid / 32) * 4);
+
+		if (!s->k.set_event_subchannels)
+			continue;
+		if (s->k.kernel_masks_rx)
+			__atomic_store_n((uint32_t *)(s->sub_rings[i] + s->opts.ring_bytes + 8), 0,
+					 __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(word, ~(1u << (relid % 32)), __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&s->st.subchannel_signals, 1, __ATOMIC_RELAXED);
+	}
+}
+
 /* The guest closed its fd: like the last close of /dev/uioN, the channel
  * closes, and the next open starts from zeroed rings. */
 static void guest_gone(struct azblob_sim *s)
@@ -143,6 +167,7 @@ int sim_conn_drain(struct azblob_sim *s)
 			sim_count_signal(s);
 			n++;
 		}
+		irqcontrol_subchannels(s);
 	}
 	return n;
 }

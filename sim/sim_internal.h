@@ -67,6 +67,8 @@ struct azblob_sim {
 	struct azblob_sim_kernel k; /* the kernel profile (a default one without) */
 	unsigned uio_num;	    /* N of root/dev/uioN */
 	atomic_bool reoffer;	    /* azblob_sim_reoffer() asked for one */
+	uint8_t *sub_rings[4];	    /* subchannels' rings (not served) */
+	size_t sub_rings_len;
 	atomic_uint reoffers_done;
 	uint32_t last_signal_tx_w; /* the guest's TX write index at its last signal */
 	atomic_bool rescind_done;

@@ -143,6 +143,28 @@ static int publish_ring_file(struct azblob_sim *s, const char *dev, const char *
 	return 0;
 }
 
+/* A subchannel: its own ring file (each ring as the primary's), both
+ * features set and RX masked as the kernel leaves them at open; a cpu
+ * file. Its rings are not served. */
+static int publish_subchannel(struct azblob_sim *s, const char *dev, uint32_t relid,
+			      uint8_t **rings)
+{
+	char path[PATH_MAX], rel[64];
+	uint32_t ring = s->opts.ring_bytes;
+	int rc;
+
+	snprintf(rel, sizeof(rel), "channels/%u/cpu", relid);
+	rc = put(dev, rel, "0\n");
+	snprintf(path, sizeof(path), "%s/channels/%u/ring", dev, relid);
+	rc = rc ? rc : shared_file(path, 2 * (size_t)ring, rings);
+	if (rc)
+		return rc;
+	*(uint32_t *)(*rings + 64) = 1;
+	*(uint32_t *)(*rings + ring + 64) = 1;
+	*(uint32_t *)(*rings + ring + 8) = s->k.kernel_masks_rx;
+	return 0;
+}
+
 /* The device: sysfs attributes, the uio node and the rings. A kernel that
  * refuses the channel (no monitor before 6.10) leaves it unbound: no
  * driver link, no uio directory (the sim's own pages still exist). */
@@ -202,8 +224,11 @@ int sim_tree_publish_device(struct azblob_sim *s)
 	*s->rx.features = 1;
 	*s->rx.mask = s->k.kernel_masks_rx;
 	rc = bound ? publish_ring_file(s, dev, map0) : 0;
+	for (uint32_t i = 0; !rc && bound && i < s->opts.subchannels; i++)
+		rc = publish_subchannel(s, dev, s->opts.relid + 1 + i, &s->sub_rings[i]);
 	if (rc)
 		goto fail;
+	s->sub_rings_len = 2 * (size_t)ring;
 	return 0;
 fail:
 	sim_log(s, UVMBUS_LOG_ERR, "tree: publishing the device under %s: %s", s->root,
@@ -222,6 +247,11 @@ void sim_tree_unpublish_device(struct azblob_sim *s)
 	if (s->uio_pages)
 		munmap(s->uio_pages, 3 * SIM_PAGE);
 	s->rings = s->uio_pages = NULL;
+	for (int i = 0; i < 4; i++) {
+		if (s->sub_rings[i])
+			munmap(s->sub_rings[i], s->sub_rings_len);
+		s->sub_rings[i] = NULL;
+	}
 	uio_paths(s, uio, map0, sizeof(uio));
 	unlink(uio);
 	unlink(map0);
@@ -259,6 +289,11 @@ int sim_tree_create(struct azblob_sim *s)
 
 void sim_tree_remove(struct azblob_sim *s)
 {
+	for (int i = 0; i < 4; i++) {
+		if (s->sub_rings[i])
+			munmap(s->sub_rings[i], s->sub_rings_len);
+		s->sub_rings[i] = NULL;
+	}
 	if (s->rings)
 		munmap(s->rings, s->rings_len);
 	if (s->uio_pages)

@@ -654,10 +654,11 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 
 	rc = -EINVAL;
 	if (!s->opts.ram_bytes || s->opts.ram_bytes % (2u << 20) || s->opts.ring_bytes % SIM_PAGE ||
-	    s->opts.ring_bytes < 2 * SIM_PAGE || s->opts.monitor_id >= 128) {
+	    s->opts.ring_bytes < 2 * SIM_PAGE || s->opts.monitor_id >= 128 ||
+	    s->opts.subchannels > 4) {
 		sim_log(s, UVMBUS_LOG_ERR,
 			"bad options: RAM a multiple of 2 MiB, ring a multiple of "
-			"4 KiB (>= 8 KiB), monitor id < 128");
+			"4 KiB (>= 8 KiB), monitor id < 128, at most 4 subchannels");
 		goto fail;
 	}
 	s->be = o && o->backend_ops

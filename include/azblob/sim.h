@@ -114,6 +114,9 @@ struct azblob_sim_stats {
 	 * for RX room: unmask writes of a sleeping guest, or needless. */
 	uint64_t idle_signals;
 	uint64_t reoffers; /* re-offers performed */
+	/* Host signals a subchannel received from the guest's fd writes: only
+	 * kernels that set the event on every channel deliver them. */
+	uint64_t subchannel_signals;
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */
@@ -196,6 +199,11 @@ struct azblob_sim_opts {
 	 * and monitor from these options, the newest kernel's ring file,
 	 * the RX mask set by the kernel as the oldest ones do). */
 	const char *kernel;
+	/* Subchannels offered besides the primary (0..4, default 0): their
+	 * rings are published (channels/<relid + 1 + i>/ring) but not served;
+	 * only what the kernel's fd write does to them is modelled (the
+	 * profile's set_event_subchannels), counted in subchannel_signals. */
+	uint32_t subchannels;
 	struct azblob_sim_faults faults;
 	struct uvmbus_log log;
 	/* A caller's backend (tests: a host that answers as it likes); when

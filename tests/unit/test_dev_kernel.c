@@ -9,6 +9,7 @@
 #include <azblob/blob.h>
 
 #include "azblob_fixture.h"
+#include "sim_guest.h"
 
 static const struct azblob_sim_kernel *k;
 static bool cl_interrupt_mode;
@@ -237,4 +238,49 @@ Test(dev_kernel_list, every_profile_has_a_test)
 		listed += *p == ',';
 	cr_expect_eq(listed + 1, n, "ctest lists %zu profiles, the simulator has %zu", listed + 1,
 		     n);
+}
+
+/* A subchannel without a monitor signals the host by its relid bit and the
+ * fd write; only kernels that set the event on every channel deliver that
+ * to the subchannel (older ones signal the primary). The simulator counts
+ * what a subchannel received. */
+Test(dev_kernel_sub, subchannel_signal_reaches_it_only_where_the_kernel_sets_every_event)
+{
+	const struct azblob_sim_kernel *pk = azblob_sim_kernel_find(getenv("DEV_KERNEL_PROFILE"));
+	struct azblob_sim_opts so;
+	struct tguest t;
+	struct azblob_sim_stats st;
+	struct uvmbus_log log = sink_log(&sink);
+
+	cr_assert_not_null(pk);
+	azblob_sim_opts_init(&so);
+	so.ram_bytes = 64u << 20;
+	so.no_hugetlb = true;
+	so.kernel = pk->name;
+	so.subchannels = 1;
+	so.log = log;
+	int rc = tguest_open(&t, &so, &log);
+
+	if (pk->monitor_required && pk->monitor_id < 0) {
+		cr_expect_eq(rc, -EOPNOTSUPP, "%s", sink.text);
+		tguest_close(&t);
+		return;
+	}
+	cr_assert_eq(rc, 0, "%s", sink.text);
+	cr_assert_eq(uvmbus_dev_open_subchannels(t.dev), 2, "%s", sink.text);
+	struct uvmbus_chan *sub = uvmbus_dev_channel(t.dev, 1);
+
+	cr_assert_eq(uvmbus_chan_signal(sub), 0);
+	for (int i = 0; i < 200; i++) { /* the sim reads the doorbell every pass */
+		azblob_sim_get_stats(t.sim, &st);
+		if (st.signals)
+			break;
+		usleep(5000);
+	}
+	usleep(20000);
+	azblob_sim_get_stats(t.sim, &st);
+	cr_expect_eq(st.subchannel_signals, pk->set_event_subchannels ? 1u : 0u,
+		     "kernel %s: the subchannel got %llu signal(s)", pk->name,
+		     (unsigned long long)st.subchannel_signals);
+	tguest_close(&t);
 }
