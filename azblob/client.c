@@ -107,6 +107,7 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 
 	/* The pool's layout, for mapping azblob_alloc() pointers back. */
 	c->pool_base = (uint8_t *)b->addr - b->region_off;
+	c->pool_len = uvmbus_region_len(b->region);
 	c->pool_region = b->region;
 	c->pool_stride = ((size_t)c->opts.pool_buf_size + 63) & ~(size_t)63;
 	uvmbus_pool_put(c->pool, b);

@@ -49,6 +49,7 @@ struct azblob_client {
 	uint8_t *pool_free_pending;    /* azblob_free()d while busy: put when idle */
 	size_t pool_stride;
 	uint8_t *pool_base;
+	size_t pool_len; /* the pool region's length: bounds checks without a call */
 	struct uvmbus_region *pool_region;
 	struct uvmbus_region *reg[64]; /* azblob_register()ed memory */
 	unsigned nreg;

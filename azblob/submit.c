@@ -32,7 +32,7 @@ static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size
 		}
 	}
 	if (a >= c->pool_base &&
-	    (size_t)(a - c->pool_base) + len <= uvmbus_region_len(c->pool_region)) {
+	    (size_t)(a - c->pool_base) + len <= c->pool_len) {
 		*off = (size_t)(a - c->pool_base);
 		return c->pool_region;
 	}
@@ -68,7 +68,7 @@ static void mark_pool(struct azblob_client *c, struct slot *s, int k, const void
 	size_t i;
 
 	s->pool_idx[k] = -1;
-	if (!a || a < c->pool_base || a >= c->pool_base + uvmbus_region_len(c->pool_region))
+	if (!a || a < c->pool_base || a >= c->pool_base + c->pool_len)
 		return;
 	i = (size_t)(a - c->pool_base) / c->pool_stride;
 	if (!c->alloc_map[i])
