@@ -31,8 +31,7 @@ static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size
 			return c->reg[i];
 		}
 	}
-	if (a >= c->pool_base &&
-	    (size_t)(a - c->pool_base) + len <= c->pool_len) {
+	if (a >= c->pool_base && (size_t)(a - c->pool_base) + len <= c->pool_len) {
 		*off = (size_t)(a - c->pool_base);
 		return c->pool_region;
 	}
