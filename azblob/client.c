@@ -126,8 +126,10 @@ static int random_generations(struct azblob_client *c)
 		uint32_t g;
 
 		if (getrandom(&g, sizeof(g), 0) != sizeof(g)) {
-			az_log(c, UVMBUS_LOG_ERR, "azblob: getrandom: %s", strerror(errno));
-			return -errno;
+			int err = errno;
+
+			az_log(c, UVMBUS_LOG_ERR, "azblob: getrandom: %s", strerror(err));
+			return -err;
 		}
 		c->slots[i].gen = g ? g : 1;
 	}
@@ -215,11 +217,8 @@ static void close_wait(struct azblob_client *c)
 
 		if (now >= end || azblob_poll(c, 0) < 0)
 			return;
-		if (!uvmbus_ring_readable(c->rx)) {
-			uint64_t left = (end - now) / 1000000 + 1;
-
-			azblob_wait(c, left < 10 ? (int)left : 10);
-		}
+		if (!uvmbus_ring_readable(c->rx))
+			az_wait_until(c, now, end);
 	}
 }
 

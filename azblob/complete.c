@@ -283,9 +283,8 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	}
 	if (c->inflight && now >= c->next_deadline_ns)
 		check_timeouts(c, now);
-	if (!n && c->inflight && now - c->last_activity_ns > c->fd_check_ns &&
-	    now - c->last_fd_check_ns > c->fd_check_ns)
-		az_check_fd(c, now);
+	if (!n && c->inflight)
+		az_silent_dead(c, now);
 	if (uvmbus_chan_dead(c->ch))
 		az_mark_dead(c);
 	return c->dead ? -ENODEV : (int)n;

@@ -103,6 +103,15 @@ static inline bool az_silent_dead(struct azblob_client *c, uint64_t now)
 	return c->dead;
 }
 
+/* Sleep in azblob_wait() at most 10 ms and never past end_ns (now_ns <
+ * end_ns): the waiting step of calls that wait with a deadline. */
+static inline void az_wait_until(struct azblob_client *c, uint64_t now_ns, uint64_t end_ns)
+{
+	uint64_t left_ms = (end_ns - now_ns) / 1000000 + 1;
+
+	azblob_wait(c, left_ms < 10 ? (int)left_ms : 10);
+}
+
 /* sync.c: submit, waiting up to deadline_ns for a free slot or ring room
  * (polling meanwhile). -ETIMEDOUT, with a message that counts the slots
  * held by unanswered requests, when none came free in time. */

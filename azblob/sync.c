@@ -35,11 +35,8 @@ int az_submit_until(struct azblob_client *c, const struct azblob_request *r, uin
 		rc = azblob_poll(c, 0);
 		if (rc < 0)
 			return rc;
-		if (rc == 0) {
-			uint64_t left_ms = (deadline_ns - now) / 1000000 + 1;
-
-			azblob_wait(c, left_ms < 10 ? (int)left_ms : 10);
-		}
+		if (rc == 0)
+			az_wait_until(c, now, deadline_ns);
 	}
 }
 

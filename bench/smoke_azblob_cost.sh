@@ -5,8 +5,8 @@
 set -euo pipefail
 bench=$1
 if ! command -v valgrind >/dev/null; then
-	echo "valgrind is not installed (scripts/deps.sh test): skipped"
-	exit 77
+	echo "valgrind is not installed: run scripts/deps.sh test" >&2
+	exit 1
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -73,6 +73,16 @@ fail:
 	return rc;
 }
 
+/* The pool's bookkeeping (not its region, which the caller dealt with). */
+static void pool_free(struct uvmbus_pool *p)
+{
+	p->mem->pools--;
+	free(p->bufs);
+	free(p->free_stack);
+	free(p->in_use);
+	free(p);
+}
+
 int uvmbus_pool_destroy(struct uvmbus_pool *p)
 {
 	int rc;
@@ -90,11 +100,7 @@ int uvmbus_pool_destroy(struct uvmbus_pool *p)
 		p->region->pool_users++;
 		return rc;
 	}
-	p->mem->pools--;
-	free(p->bufs);
-	free(p->free_stack);
-	free(p->in_use);
-	free(p);
+	pool_free(p);
 	return 0;
 }
 
@@ -103,11 +109,7 @@ void uvmbus_pool_abandon(struct uvmbus_pool *p)
 	if (!p)
 		return;
 	p->region->pool_users--;
-	p->mem->pools--;
-	free(p->bufs);
-	free(p->free_stack);
-	free(p->in_use);
-	free(p);
+	pool_free(p);
 }
 
 struct uvmbus_buf *uvmbus_pool_get(struct uvmbus_pool *p)

@@ -114,11 +114,12 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 /* Take file chunk f for us: free, or held by a process that is gone. */
 static bool claim(struct sim_ram *s, size_t f)
 {
-	uint32_t *e = &s->table[f];
-	uint32_t cur = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+	uint32_t *e, cur;
 
 	if (f >= s->table_chunks)
 		return false;
+	e = &s->table[f];
+	cur = __atomic_load_n(e, __ATOMIC_ACQUIRE);
 	if (cur &&
 	    (cur == s->pid || cur == UINT32_MAX || kill((pid_t)cur, 0) == 0 || errno != ESRCH))
 		return false;
