@@ -60,7 +60,7 @@ static void quarantine(struct azblob_client *c, uint32_t i, int err)
 	s->state = SLOT_QUARANTINED;
 	c->held++;
 	c->inflight--;
-	s->done(s->user, err, 0, 0);
+	az_deliver(c, s->owner, s->done, s->user, err, 0, 0);
 }
 
 void az_cancel_user(struct azblob_client *c, azblob_done_fn done, const void *lo, const void *hi)
@@ -166,10 +166,11 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	}
 	azblob_done_fn done = s->done;
 	void *user = s->user;
+	struct azblob_queue *owner = s->owner;
 
 	/* Free first: the callback may submit again. */
 	az_slot_release(c, i);
-	done(user, err, rsp.error, rsp.response_len);
+	az_deliver(c, owner, done, user, err, rsp.error, rsp.response_len);
 }
 
 static void check_timeouts(struct azblob_client *c, uint64_t now)
@@ -236,7 +237,7 @@ static void count_type(struct azblob_client *c, uint16_t type)
 	c->st.rx_types[k]++;
 }
 
-int azblob_poll(struct azblob_client *c, unsigned max)
+static inline __attribute__((always_inline)) int poll_body(struct azblob_client *c, unsigned max)
 {
 	unsigned n = 0;
 	uint64_t now;
@@ -290,7 +291,26 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	return c->dead ? -ENODEV : (int)n;
 }
 
+int az_poll_core(struct azblob_client *c, unsigned max)
+{
+	return poll_body(c, max);
+}
+
+int azblob_poll(struct azblob_client *c, unsigned max)
+{
+	if (__builtin_expect(c->shared, 0))
+		return az_q0_poll(c, max);
+	return poll_body(c, max);
+}
+
 int azblob_wait(struct azblob_client *c, int timeout_ms)
+{
+	if (c->shared)
+		return az_q0_wait(c, timeout_ms);
+	return az_wait_core(c, timeout_ms);
+}
+
+int az_wait_core(struct azblob_client *c, int timeout_ms)
 {
 	int rc;
 
@@ -318,11 +338,14 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 
 void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 {
+	struct azblob_client *m = (struct azblob_client *)c; /* the lock only */
 	struct uvmbus_chan_stats cs;
 
+	az_mem_lock(m);
 	*st = c->st;
 	st->held_slots = c->held;
 	uvmbus_chan_get_stats(c->ch, &cs);
+	az_mem_unlock(m);
 	st->idle_signals = cs.idle_signals;
 	st->waits = cs.unmasks;
 }

@@ -3,6 +3,7 @@
 #ifndef AZBLOB_INTERNAL_H
 #define AZBLOB_INTERNAL_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include "clock.h"
@@ -19,8 +20,11 @@ enum slot_state {
 			   * answers or the channel closes */
 };
 
+struct azblob_queue;
+
 struct slot {
-	uint32_t gen; /* bumped at every reuse: stale answers are recognised */
+	uint32_t gen;		    /* bumped at every reuse: stale answers are recognised */
+	struct azblob_queue *owner; /* shared mode: the queue the request came from */
 	uint8_t state;
 	azblob_done_fn done;
 	void *user;
@@ -67,6 +71,17 @@ struct azblob_client {
 	uint64_t guid_seq, guid_salt;
 	struct az_clock clock;
 	struct azblob_stats st;
+
+	/* Queues (queue.c). `shared` turns on at the first queue and stays on
+	 * until close: from then on `lock` guards everything above (rings,
+	 * slots, memory, counters) and completions are routed to the owning
+	 * queue's ring instead of being called back inline. */
+	pthread_mutex_t lock;
+	bool shared;
+	unsigned nqueues;
+	struct azblob_queue *q0;	/* the client's own calls in shared mode */
+	struct azblob_queue *cur_owner; /* set around a submit under the lock */
+	int fail;			/* 0, -ENODEV or -EIO: read without the lock */
 };
 
 #define TID_SLOT(tid) ((uint32_t)((tid)&0xffffffffu) - 1u)
@@ -79,6 +94,52 @@ static inline uint64_t az_now(const struct azblob_client *c)
 }
 
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
+
+/* The cores of the public calls, without the shared-mode dispatch
+ * (queue.c calls them with the lock held). */
+int az_submit_core(struct azblob_client *c, const struct azblob_request *r);
+int az_flush_core(struct azblob_client *c);
+int az_poll_core(struct azblob_client *c, unsigned max);
+int az_wait_core(struct azblob_client *c, int timeout_ms);
+
+/* queue.c: the shared-mode forms of the client's own calls (through q0),
+ * the hand-over of a completion to its queue, and close's check. */
+int az_q0_submit(struct azblob_client *c, const struct azblob_request *r);
+int az_q0_flush(struct azblob_client *c);
+int az_q0_poll(struct azblob_client *c, unsigned max);
+int az_q0_wait(struct azblob_client *c, int timeout_ms);
+void az_queue_route(struct azblob_client *c, struct azblob_queue *q, azblob_done_fn done,
+		    void *user, int err, uint32_t status, uint32_t len);
+/* -ENOTEMPTY while queues are open; else back to single-thread mode. */
+int az_queues_close(struct azblob_client *c);
+
+/* Answer a request: inline, or in shared mode through its queue's ring
+ * (the callback then runs in that queue's azblob_queue_poll()). */
+static inline void az_deliver(struct azblob_client *c, struct azblob_queue *q, azblob_done_fn done,
+			      void *user, int err, uint32_t status, uint32_t len)
+{
+	if (__builtin_expect(c->shared, 0))
+		az_queue_route(c, q, done, user, err, status, len);
+	else
+		done(user, err, status, len);
+}
+
+/* The client's lock: adaptive (spins briefly before sleeping), since its
+ * critical sections are short. */
+void az_lock_init(pthread_mutex_t *m);
+
+/* Memory calls from any thread in shared mode. */
+static inline void az_mem_lock(struct azblob_client *c)
+{
+	if (c->shared)
+		pthread_mutex_lock(&c->lock);
+}
+
+static inline void az_mem_unlock(struct azblob_client *c)
+{
+	if (c->shared)
+		pthread_mutex_unlock(&c->lock);
+}
 
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);
