@@ -317,8 +317,8 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 			__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 			unlock(c);
 			if (rc < 0)
-				return rc;
-			continue; /* RX had data: drive again */
+				return ring_ready(q) ? 1 : rc; /* answers first */
+			continue;			       /* RX had data: drive again */
 		}
 		int t = cap_to_deadline(c, timeout_ms);
 
@@ -336,7 +336,13 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 			if (read(q->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -errno;
 		}
-		if (t) {
+		if (p[1].revents) {
+			/* Consume the channel's event (else the fd stays readable
+			 * and every wait returns at once); a rescind shows here. */
+			lock(c);
+			az_check_fd(c, az_now(c)); /* marks a rescind dead: all fail */
+			unlock(c);
+		} else if (t) {
 			lock(c);
 			az_clock_resync(&c->clock); /* after a sleep: system calls were made */
 			unlock(c);
