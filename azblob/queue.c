@@ -44,6 +44,7 @@ struct azblob_queue {
 	int evfd;
 	/* the queue's thread only */
 	uint64_t sub, reaped;
+	bool staged; /* submitted since its last flush */
 	struct az_cqe *ring;
 	/* consumer index (the queue's thread), producer index (the lock
 	 * holder): one cache line each */
@@ -239,8 +240,10 @@ int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 	rc = az_submit_core(c, r);
 	c->cur_owner = NULL;
 	/* Counted even when auto_flush then failed: it will be answered. */
-	if (c->st.submitted != before)
+	if (c->st.submitted != before) {
 		q->sub++;
+		q->staged = !c->opts.auto_flush;
+	}
 	unlock(c);
 	return rc;
 }
@@ -250,8 +253,13 @@ int azblob_queue_flush(struct azblob_queue *q)
 	struct azblob_client *c = q->c;
 	int rc;
 
+	/* Nothing of ours staged: no lock (another thread's flush may have
+	 * published ours already; publishing twice is harmless). */
+	if (!q->staged)
+		return fail_of(c) == -ENODEV ? -ENODEV : 0;
 	lock(c);
 	rc = az_flush_core(c);
+	q->staged = false;
 	unlock(c);
 	return rc;
 }
