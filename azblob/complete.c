@@ -60,7 +60,7 @@ static void quarantine(struct azblob_client *c, uint32_t i, int err)
 	s->state = SLOT_QUARANTINED;
 	c->held++;
 	c->inflight--;
-	az_deliver(c, s->owner, s->done, s->user, err, 0, 0);
+	s->done(s->user, err, 0, 0);
 }
 
 void az_cancel_user(struct azblob_client *c, azblob_done_fn done, const void *lo, const void *hi)
@@ -166,11 +166,10 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	}
 	azblob_done_fn done = s->done;
 	void *user = s->user;
-	struct azblob_queue *owner = s->owner;
 
 	/* Free first: the callback may submit again. */
 	az_slot_release(c, i);
-	az_deliver(c, owner, done, user, err, rsp.error, rsp.response_len);
+	done(user, err, rsp.error, rsp.response_len);
 }
 
 static void check_timeouts(struct azblob_client *c, uint64_t now)
@@ -237,17 +236,15 @@ static void count_type(struct azblob_client *c, uint16_t type)
 	c->st.rx_types[k]++;
 }
 
-static inline __attribute__((always_inline)) int poll_body(struct azblob_client *c, unsigned max)
+/* One copy of the body (its helpers inlined into it once); the public
+ * call only adds the shared-mode test. */
+__attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max)
 {
 	unsigned n = 0;
 	uint64_t now;
 	bool sig, skipped = false;
 	int rc = 0;
 
-	if (c->dead)
-		return -ENODEV;
-	if (c->broken)
-		return -EIO;
 	now = az_now(c); /* one time read per batch: latency at batch granularity */
 	while (!max || n < max) {
 		struct azblob_vsp_response rsp;
@@ -291,16 +288,18 @@ static inline __attribute__((always_inline)) int poll_body(struct azblob_client 
 	return c->dead ? -ENODEV : (int)n;
 }
 
-int az_poll_core(struct azblob_client *c, unsigned max)
+static __attribute__((noinline)) int poll_gated(struct azblob_client *c, unsigned max)
 {
-	return poll_body(c, max);
+	if (c->shared)
+		return az_q0_poll(c, max);
+	return c->dead ? -ENODEV : -EIO;
 }
 
 int azblob_poll(struct azblob_client *c, unsigned max)
 {
-	if (__builtin_expect(c->shared, 0))
-		return az_q0_poll(c, max);
-	return poll_body(c, max);
+	if (__builtin_expect(c->gate != 0, 0))
+		return poll_gated(c, max);
+	return az_poll_core(c, max);
 }
 
 int azblob_wait(struct azblob_client *c, int timeout_ms)

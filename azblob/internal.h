@@ -23,8 +23,12 @@ enum slot_state {
 struct azblob_queue;
 
 struct slot {
-	uint32_t gen;		    /* bumped at every reuse: stale answers are recognised */
-	struct azblob_queue *owner; /* shared mode: the queue the request came from */
+	uint32_t gen; /* bumped at every reuse: stale answers are recognised */
+	/* Shared mode: done/user are queue.c's router and the slot itself;
+	 * the caller's callback, and the queue it goes to, are kept here. */
+	struct azblob_queue *owner;
+	azblob_done_fn udone;
+	void *uuser;
 	uint8_t state;
 	azblob_done_fn done;
 	void *user;
@@ -64,7 +68,16 @@ struct azblob_client {
 	uint32_t held; /* slots of requests answered to the caller, not by the host */
 	uint32_t max_pages;
 	uint32_t gen_seed;
-	bool dead, broken;
+	/* One load tells the public calls whether they leave the fast path:
+	 * dead, broken, or in shared mode (queues). */
+	union {
+		struct {
+			bool dead, shared; /* shared: queues exist (below) */
+			bool broken;
+		};
+		uint16_t dead_or_shared; /* flush's gate */
+		uint32_t gate;
+	};
 
 	uint64_t next_deadline_ns;
 	uint64_t last_activity_ns, last_fd_check_ns, fd_check_ns;
@@ -77,11 +90,9 @@ struct azblob_client {
 	 * slots, memory, counters) and completions are routed to the owning
 	 * queue's ring instead of being called back inline. */
 	pthread_mutex_t lock;
-	bool shared;
 	unsigned nqueues;
-	struct azblob_queue *q0;	/* the client's own calls in shared mode */
-	struct azblob_queue *cur_owner; /* set around a submit under the lock */
-	int fail;			/* 0, -ENODEV or -EIO: read without the lock */
+	struct azblob_queue *q0; /* the client's own calls in shared mode */
+	int fail;		 /* 0, -ENODEV or -EIO: read without the lock */
 };
 
 #define TID_SLOT(tid) ((uint32_t)((tid)&0xffffffffu) - 1u)
@@ -95,34 +106,22 @@ static inline uint64_t az_now(const struct azblob_client *c)
 
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
 
-/* The cores of the public calls, without the shared-mode dispatch
- * (queue.c calls them with the lock held). */
+/* The cores of the public calls, without the gate (dead, broken, shared
+ * mode): the callers test those first. queue.c calls them with the lock
+ * held. az_flush_core refuses a dead channel itself. */
 int az_submit_core(struct azblob_client *c, const struct azblob_request *r);
 int az_flush_core(struct azblob_client *c);
 int az_poll_core(struct azblob_client *c, unsigned max);
 int az_wait_core(struct azblob_client *c, int timeout_ms);
 
 /* queue.c: the shared-mode forms of the client's own calls (through q0),
- * the hand-over of a completion to its queue, and close's check. */
+ * and close's check. */
 int az_q0_submit(struct azblob_client *c, const struct azblob_request *r);
 int az_q0_flush(struct azblob_client *c);
 int az_q0_poll(struct azblob_client *c, unsigned max);
 int az_q0_wait(struct azblob_client *c, int timeout_ms);
-void az_queue_route(struct azblob_client *c, struct azblob_queue *q, azblob_done_fn done,
-		    void *user, int err, uint32_t status, uint32_t len);
 /* -ENOTEMPTY while queues are open; else back to single-thread mode. */
 int az_queues_close(struct azblob_client *c);
-
-/* Answer a request: inline, or in shared mode through its queue's ring
- * (the callback then runs in that queue's azblob_queue_poll()). */
-static inline void az_deliver(struct azblob_client *c, struct azblob_queue *q, azblob_done_fn done,
-			      void *user, int err, uint32_t status, uint32_t len)
-{
-	if (__builtin_expect(c->shared, 0))
-		az_queue_route(c, q, done, user, err, status, len);
-	else
-		done(user, err, status, len);
-}
 
 /* The client's lock: adaptive (spins briefly before sleeping), since its
  * critical sections are short. */

@@ -86,27 +86,49 @@ static bool ring_ready(const struct azblob_queue *q)
 	return __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) != q->head;
 }
 
-void az_queue_route(struct azblob_client *c, struct azblob_queue *q, azblob_done_fn done,
-		    void *user, int err, uint32_t status, uint32_t len)
+/*
+ * The callback of every request in shared mode (user: its slot): hand the
+ * answer to the owning queue's ring; its thread runs the caller's callback
+ * in azblob_queue_poll(). Called by whoever drives, under the lock; the
+ * slot may be free already (handle() frees first) but cannot be reused
+ * before the lock is released.
+ */
+static void route(void *user, int err, uint32_t status, uint32_t len)
 {
-	uint32_t t;
+	struct slot *s = user;
+	struct azblob_queue *q = s->owner;
+	uint32_t t = q->tail;
 
-	if (!q)
-		q = c->q0; /* a request from before the first queue */
-	t = q->tail;
 	if (t - __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) > q->mask) {
 		/* Cannot happen: a queue has at most `depth` requests out. */
-		az_log(c, UVMBUS_LOG_ERR, "azblob: queue: completion ring full, answer dropped");
+		az_log(q->c, UVMBUS_LOG_ERR, "azblob: queue: completion ring full, answer dropped");
 		return;
 	}
-	q->ring[t & q->mask] = (struct az_cqe){done, user, err, status, len};
+	q->ring[t & q->mask] = (struct az_cqe){s->udone, s->uuser, err, status, len};
 	__atomic_store_n(&q->tail, t + 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&q->sleeping, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
 
 		if (write(q->evfd, &one, sizeof(one)) < 0)
-			az_log(c, UVMBUS_LOG_WARN, "azblob: queue: eventfd write failed");
+			az_log(q->c, UVMBUS_LOG_WARN, "azblob: queue: eventfd write failed");
 	}
+}
+
+/* Make slot i's request answer through queue q (lock held). */
+static void adopt(struct slot *s, struct azblob_queue *q)
+{
+	s->owner = q;
+	s->udone = s->done;
+	s->uuser = s->user;
+	s->done = route;
+	s->user = s;
+}
+
+/* Reap the channel for every queue (lock held). */
+static void drive(struct azblob_client *c)
+{
+	if (!c->dead && !c->broken)
+		az_poll_core(c, 0);
 }
 
 /* Run up to max (0: all) of the queue's callbacks, in the caller's thread. */
@@ -186,8 +208,11 @@ int azblob_queue_create(struct azblob_client *c, uint32_t depth, struct azblob_q
 			queue_free(q);
 			return -ENOMEM;
 		}
-		/* Requests already out were counted by the client: q0 owns them. */
+		/* Requests already out are answered through q0 from now on. */
 		c->q0->sub = c->inflight;
+		for (uint32_t i = 0; i < c->qd; i++)
+			if (c->slots[i].state == SLOT_INFLIGHT)
+				adopt(&c->slots[i], c->q0);
 		c->shared = true;
 	}
 	c->nqueues++;
@@ -214,7 +239,7 @@ int azblob_queue_destroy(struct azblob_queue *q)
 	 * answer) may still name the queue: they never deliver again. */
 	for (uint32_t i = 0; i < c->qd; i++)
 		if (c->slots[i].owner == q)
-			c->slots[i].owner = NULL;
+			c->slots[i].owner = c->q0;
 	c->nqueues--;
 	unlock(c);
 	queue_free(q);
@@ -236,11 +261,11 @@ int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 		return -EAGAIN; /* the queue's own depth: poll and retry */
 	lock(c);
 	before = c->st.submitted;
-	c->cur_owner = q;
-	rc = az_submit_core(c, r);
-	c->cur_owner = NULL;
-	/* Counted even when auto_flush then failed: it will be answered. */
+	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r);
+	/* Taken even when auto_flush then failed: it will be answered. The
+	 * slot is the one just taken from the free list. */
 	if (c->st.submitted != before) {
+		adopt(&c->slots[c->free_slots[c->nfree]], q);
 		q->sub++;
 		q->staged = !c->opts.auto_flush;
 	}
@@ -272,7 +297,7 @@ int azblob_queue_poll(struct azblob_queue *q, unsigned max)
 	/* Drive the channel unless another thread is in it (it routes our
 	 * answers to our ring, or it only submits and we drive next time). */
 	if (pthread_mutex_trylock(&c->lock) == 0) {
-		az_poll_core(c, 0);
+		drive(c);
 		unlock(c);
 	}
 	n = reap(q, max);
@@ -303,7 +328,7 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 		return 1;
 	for (;;) {
 		lock(c);
-		az_poll_core(c, 0);
+		drive(c);
 		if (c->dead) {
 			unlock(c);
 			return ring_ready(q) ? 1 : -ENODEV;
@@ -402,6 +427,14 @@ int az_queues_close(struct azblob_client *c)
 	/* Alone again: answers routed to q0 are called back now, the rest
 	 * inline as in single-thread mode. */
 	reap(c->q0, 0);
+	for (uint32_t i = 0; i < c->qd; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (s->done == route) {
+			s->done = s->udone;
+			s->user = s->uuser;
+		}
+	}
 	c->shared = false;
 	queue_free(c->q0);
 	c->q0 = NULL;
