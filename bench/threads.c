@@ -188,7 +188,7 @@ int bench_threads(const char *root, unsigned nthreads, unsigned qd, double warmu
 		/* qd split over the threads; the first ones take the remainder */
 		w[i].qd = qd / n + (i < qd % n);
 		w[i].cpu = cpu;
-		w[i].yield = getenv("BENCH_YIELD") != NULL;
+		w[i].yield = getenv("BENCH_YIELD") && !strcmp(getenv("BENCH_YIELD"), "1");
 		w[i].ctx = calloc(w[i].qd, sizeof(*w[i].ctx));
 		w[i].free_idx = calloc(w[i].qd, sizeof(*w[i].free_idx));
 		if (!w[i].ctx || !w[i].free_idx)
