@@ -351,8 +351,11 @@ void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 
 int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 {
+	struct azblob_client *m = (struct azblob_client *)c; /* the lock only */
 	uint64_t now = az_now(c);
 	size_t n = 0;
+
+	az_mem_lock(m);
 
 	if (cap)
 		buf[0] = 0;
@@ -375,5 +378,6 @@ int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 			snprintf(buf + n, cap - n, "%s", line);
 		n += (size_t)k;
 	}
+	az_mem_unlock(m);
 	return (int)n;
 }

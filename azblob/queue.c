@@ -321,8 +321,9 @@ static int cap_to_deadline(struct azblob_client *c, int timeout_ms)
 int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 {
 	struct azblob_client *c = q->c;
+	uint64_t end = timeout_ms > 0 ? az_mono_ns() + (uint64_t)timeout_ms * 1000000u : 0;
 	struct pollfd p[2];
-	int rc, r;
+	int rc, r, perr;
 
 	if (ring_ready(q))
 		return 1;
@@ -355,13 +356,15 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 		}
 		int t = cap_to_deadline(c, timeout_ms);
 
-		/* Polling mode keeps the RX interrupt masked: a short nap. */
+		/* Polling mode keeps the RX interrupt masked: naps of 1 ms,
+		 * driving in between. */
 		if (!c->opts.interrupt_mode && (t < 0 || t > 1))
 			t = 1;
 		unlock(c);
 		p[0] = (struct pollfd){.fd = q->evfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = uvmbus_chan_fd(c->ch), .events = POLLIN};
 		r = poll(p, 2, t);
+		perr = errno;
 		__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 		if (p[0].revents & POLLIN) {
 			uint64_t v;
@@ -381,8 +384,13 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 			unlock(c);
 		}
 		if (r < 0)
-			return errno == EINTR ? -EINTR : -errno;
-		return r > 0 || ring_ready(q) ? 1 : 0;
+			return perr == EINTR ? -EINTR : -perr;
+		if (ring_ready(q) || p[0].revents || (r > 0 && c->opts.interrupt_mode))
+			return 1;
+		/* Polling mode: the nap is over; go on until timeout_ms. */
+		if (c->opts.interrupt_mode || !timeout_ms ||
+		    (timeout_ms > 0 && az_mono_ns() >= end))
+			return 0;
 	}
 }
 
