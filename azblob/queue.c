@@ -303,7 +303,14 @@ int azblob_queue_poll(struct azblob_queue *q, unsigned max)
 	n = reap(q, max);
 	if (n)
 		return (int)n;
-	return fail_of(c);
+	/* The channel's fate is published after the answers it caused were
+	 * routed: seen failed, look once more, so that -ENODEV / -EIO is only
+	 * returned with nothing of ours left to call back. */
+	int err = fail_of(c);
+
+	if (err && (n = reap(q, max)))
+		return (int)n;
+	return err;
 }
 
 /* Milliseconds until the nearest deadline, capping timeout_ms (lock held). */

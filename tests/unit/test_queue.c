@@ -83,7 +83,19 @@ Test(queue, answers_go_to_the_submitting_queue_only)
 	cr_expect_eq(dc.calls, 1);
 	cr_expect_eq(dc.err, 0);
 	cr_expect_eq(azblob_inflight(cl), 0u);
-	cr_expect_eq(cstats().completed, 3u);
+	/* And the original driver's sync call (plain memory, copied). */
+	char sreq[64], sresp[512];
+	struct azblob_request_sync_abi sa = {.request_buffer = (uintptr_t)sreq,
+					     .request_len = sizeof(noop_head) - 1,
+					     .response_buffer = (uintptr_t)sresp,
+					     .response_len = sizeof(sresp),
+					     .timeout = 5000};
+
+	memcpy(sreq, noop_head, sizeof(noop_head) - 1);
+	cr_expect_eq(azblob_request_sync(cl, &sa), 0, "%s", sink.text);
+	cr_expect_eq(sa.response.status, 0u);
+	cr_expect(!strncmp(sresp, "HTTP/1.1 200 OK", 15), "%.20s", sresp);
+	cr_expect_eq(cstats().completed, 4u);
 	cr_expect_eq(azblob_queue_destroy(a), 0);
 	cr_expect_eq(azblob_queue_destroy(b), 0);
 }
