@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * azblobd: the broker that owns the Azure Blob device (or a simulator)
+ * and serves local processes through libazblob (docs/BROKER.md). This
+ * file: options, the device, the loop and its modes, signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "azd.h"
+
+static const char usage_text[] =
+    "NAME\n"
+    "    azblobd - broker serving the Azure Blob device to local processes\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    azblobd [--socket PATH] [--allow FILE] [--allow-user U]... [--allow-group G]...\n"
+    "            [--device GUID | --sim [--sim-backend B] [--sim-ram SIZE] [--sim-step]\n"
+    "             | --sim-root DIR]\n"
+    "            [--mode poll|hybrid|interrupt] [--idle-us N] [--cpu N]\n"
+    "            [--max-clients N] [--max-qd N] [--max-arena SIZE] [--ring SIZE]\n"
+    "            [--device-qd N] [--bounce-bufs N] [--bounce-size SIZE]\n"
+    "            [--socket-mode OCTAL] [--ready-file PATH] [--log-level err|warn|info|debug]\n"
+    "    azblobd --help\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Owns the device through its own libazblob client and serves processes\n"
+    "    that attach over a unix SOCK_SEQPACKET socket. A peer is identified by\n"
+    "    SO_PEERCRED and must be root or in the allow-list. Each client gets a\n"
+    "    ring pair in shared memory and a data arena (a sealed memfd, hugetlb\n"
+    "    when possible) which the daemon pins once; its requests are checked\n"
+    "    (every buffer inside its arena) and forwarded under the daemon's own\n"
+    "    trans_ids. Clients use libazblob unchanged with azblob_opts.broker or\n"
+    "    AZBLOB_BROKER=PATH in the environment.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --socket PATH       listening socket (default " AZBLOB_BROKER_SOCK_PATH ")\n"
+    "    --socket-mode M     its permissions (default 0666: the allow-list decides)\n"
+    "    --allow FILE        allow-list: lines 'user NAME|UID' or 'group NAME|GID';\n"
+    "                        re-read on SIGHUP\n"
+    "    --allow-user U, --allow-group G   allow-list entries on the command line\n"
+    "    --device GUID       the device (default: the first Azure Blob device)\n"
+    "    --sim               serve an in-process simulated device\n"
+    "    --sim-backend B     its backend: memory (default), null, dir=PATH\n"
+    "    --sim-ram SIZE      its guest RAM (default: the bounce pool + 64M)\n"
+    "    --sim-step          with --sim-backend null: step the null host in the\n"
+    "                        daemon's own loop (no host thread; benchmarks)\n"
+    "    --sim-root DIR      a simulator published by azblob-vspd --root DIR\n"
+    "    --mode M            poll: busy-poll always; hybrid (default): busy-poll,\n"
+    "                        sleep after --idle-us without work; interrupt: sleep\n"
+    "                        whenever idle\n"
+    "    --idle-us N         hybrid: idle time before sleeping (default 200)\n"
+    "    --cpu N             pin the daemon to CPU N\n"
+    "    --max-clients N     sessions at once (default 32)\n"
+    "    --max-qd N          requests in flight per client (default 256)\n"
+    "    --max-arena SIZE    data arena per client (default 256M)\n"
+    "    --ring SIZE         each ring of a session, header page included\n"
+    "                        (default 516K)\n"
+    "    --device-qd N       the daemon's queue on the device (default 256)\n"
+    "    --bounce-bufs N, --bounce-size SIZE   simulators only: the copy pool\n"
+    "                        (default 32 buffers of 4M + 64K)\n"
+    "    --ready-file PATH   created once the socket listens\n"
+    "    --log-level L       err, warn, info (default), debug\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT  drain: stop accepting, finish what is in flight, exit\n"
+    "    SIGHUP           reload the allow-list file\n"
+    "    SIGUSR1          log the counters\n"
+    "\n"
+    "    Logs go to standard error (the journal under systemd). Counters:\n"
+    "    azblob stat --broker [PATH]. Manual: docs/BROKER.md.\n";
+
+enum {
+	O_SOCKET = 0x100,
+	O_ALLOW,
+	O_ALLOW_USER,
+	O_ALLOW_GROUP,
+	O_DEVICE,
+	O_SIM,
+	O_SIM_BACKEND,
+	O_SIM_RAM,
+	O_SIM_STEP,
+	O_SIM_ROOT,
+	O_MODE,
+	O_IDLE,
+	O_CPU,
+	O_MAX_CLIENTS,
+	O_MAX_QD,
+	O_MAX_ARENA,
+	O_RING,
+	O_DEVICE_QD,
+	O_BOUNCE_BUFS,
+	O_BOUNCE_SIZE,
+	O_SOCKET_MODE,
+	O_READY,
+	O_LOG_LEVEL,
+	O_HELP
+};
+
+static const struct option long_opts[] = {
+    {"socket", required_argument, NULL, O_SOCKET},
+    {"allow", required_argument, NULL, O_ALLOW},
+    {"allow-user", required_argument, NULL, O_ALLOW_USER},
+    {"allow-group", required_argument, NULL, O_ALLOW_GROUP},
+    {"device", required_argument, NULL, O_DEVICE},
+    {"sim", no_argument, NULL, O_SIM},
+    {"sim-backend", required_argument, NULL, O_SIM_BACKEND},
+    {"sim-ram", required_argument, NULL, O_SIM_RAM},
+    {"sim-step", no_argument, NULL, O_SIM_STEP},
+    {"sim-root", required_argument, NULL, O_SIM_ROOT},
+    {"mode", required_argument, NULL, O_MODE},
+    {"idle-us", required_argument, NULL, O_IDLE},
+    {"cpu", required_argument, NULL, O_CPU},
+    {"max-clients", required_argument, NULL, O_MAX_CLIENTS},
+    {"max-qd", required_argument, NULL, O_MAX_QD},
+    {"max-arena", required_argument, NULL, O_MAX_ARENA},
+    {"ring", required_argument, NULL, O_RING},
+    {"device-qd", required_argument, NULL, O_DEVICE_QD},
+    {"bounce-bufs", required_argument, NULL, O_BOUNCE_BUFS},
+    {"bounce-size", required_argument, NULL, O_BOUNCE_SIZE},
+    {"socket-mode", required_argument, NULL, O_SOCKET_MODE},
+    {"ready-file", required_argument, NULL, O_READY},
+    {"log-level", required_argument, NULL, O_LOG_LEVEL},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(try '" PROG " --help')\n");
+	return 2;
+}
+
+/* A number with an optional K/M/G suffix (1024). */
+static int num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse(struct azd *d, int argc, char **argv)
+{
+	struct azd_opts *o = &d->o;
+	char err[256];
+	uint64_t v;
+	int c;
+
+	o->socket_path = AZBLOB_BROKER_SOCK_PATH;
+	o->socket_mode = 0666;
+	o->mode = AZD_HYBRID;
+	o->idle_us = 200;
+	o->cpu = -1;
+	o->max_clients = 32;
+	o->max_qd = 256;
+	o->max_arena = 256ull << 20;
+	o->ring_bytes = 4096 + (512u << 10);
+	o->device_qd = 256;
+	o->bounce_bufs = 32;
+	o->bounce_size = (4u << 20) + (64u << 10);
+	o->max_pages = AZBLOB_MAX_PAGES;
+	o->sim_backend = "memory";
+	o->log_level = 6;
+	azd_allow_init(&o->allow_cli);
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		const char *a = optarg;
+
+		switch (c) {
+		case O_HELP:
+			fputs(usage_text, stdout);
+			exit(0);
+		case O_SOCKET:
+			o->socket_path = a;
+			break;
+		case O_ALLOW:
+			o->allow_file = a;
+			break;
+		case O_ALLOW_USER:
+		case O_ALLOW_GROUP:
+			if (azd_allow_add(&o->allow_cli, c == O_ALLOW_GROUP, a, err, sizeof(err)))
+				return usage("%s", err);
+			break;
+		case O_DEVICE:
+			o->device = a;
+			break;
+		case O_SIM:
+			o->sim = true;
+			break;
+		case O_SIM_BACKEND:
+			o->sim_backend = a;
+			break;
+		case O_SIM_STEP:
+			o->sim_step = true;
+			break;
+		case O_SIM_ROOT:
+			o->sim_root = a;
+			break;
+		case O_MODE:
+			if (!strcmp(a, "poll"))
+				o->mode = AZD_POLL;
+			else if (!strcmp(a, "hybrid"))
+				o->mode = AZD_HYBRID;
+			else if (!strcmp(a, "interrupt"))
+				o->mode = AZD_INTERRUPT;
+			else
+				return usage("--mode %s: poll, hybrid or interrupt", a);
+			break;
+		case O_LOG_LEVEL:
+			o->log_level = !strcmp(a, "err")     ? 3
+				       : !strcmp(a, "warn")  ? 4
+				       : !strcmp(a, "info")  ? 6
+				       : !strcmp(a, "debug") ? 7
+							     : -1;
+			if (o->log_level < 0)
+				return usage("--log-level %s: err, warn, info or debug", a);
+			break;
+		case O_SOCKET_MODE:
+			v = strtoul(a, NULL, 8);
+			o->socket_mode = (uint32_t)(v & 0777);
+			break;
+		case O_READY:
+			o->ready_file = a;
+			break;
+		case '?':
+			return 2;
+		default:
+			/* the numeric options */
+			if (c == O_SIM_RAM || c == O_MAX_ARENA || c == O_RING || c == O_BOUNCE_SIZE
+				? num(a, 4096, 1ull << 40, &v)
+				: num(a, c == O_CPU || c == O_IDLE ? 0 : 1, 1u << 30, &v))
+				return usage("bad number '%s'", a);
+			if (c == O_SIM_RAM)
+				o->sim_ram = v;
+			if (c == O_MAX_ARENA)
+				o->max_arena = v;
+			if (c == O_RING)
+				o->ring_bytes = (uint32_t)v;
+			if (c == O_BOUNCE_SIZE)
+				o->bounce_size = (uint32_t)v;
+			if (c == O_IDLE)
+				o->idle_us = (uint32_t)v;
+			if (c == O_CPU)
+				o->cpu = (int)v;
+			if (c == O_MAX_CLIENTS)
+				o->max_clients = (uint32_t)v;
+			if (c == O_MAX_QD)
+				o->max_qd = (uint32_t)v;
+			if (c == O_DEVICE_QD)
+				o->device_qd = (uint32_t)v;
+			if (c == O_BOUNCE_BUFS)
+				o->bounce_bufs = (uint32_t)v;
+			break;
+		}
+	}
+	if (optind < argc)
+		return usage("unexpected argument '%s'", argv[optind]);
+	if (o->sim && o->sim_root)
+		return usage("%s", "--sim and --sim-root exclude each other");
+	if (o->sim_step && (!o->sim || strcmp(o->sim_backend, "null")))
+		return usage("%s", "--sim-step goes with --sim --sim-backend null");
+	if (o->ring_bytes % 4096 || o->ring_bytes < 3 * 4096 || o->ring_bytes > (64u << 20))
+		return usage("%s", "--ring: whole pages, 12K..64M");
+	if (o->device_qd > AZBLOB_QUEUE_DEPTH || o->max_qd > AZBLOB_QUEUE_DEPTH)
+		return usage("%s", "--device-qd and --max-qd: at most 1024");
+	if (o->max_clients > 63)
+		return usage("%s", "--max-clients: at most 63 (registered arenas)");
+	return 0;
+}
+
+static int open_device(struct azd *d)
+{
+	struct azblob_opts o;
+	int rc;
+
+	d->bounce = d->o.sim || d->o.sim_root;
+	if (d->o.sim) {
+		struct azblob_sim_opts so;
+		char name[16];
+		const char *eq = strchr(d->o.sim_backend, '=');
+
+		azblob_sim_opts_init(&so);
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - d->o.sim_backend) : 15,
+			 d->o.sim_backend);
+		so.backend = name;
+		so.backend_arg = eq ? eq + 1 : NULL;
+		so.ram_bytes = d->o.sim_ram
+				   ? d->o.sim_ram
+				   : (uint64_t)d->o.bounce_size * d->o.bounce_bufs + (64ull << 20);
+		so.ram_bytes = (so.ram_bytes + (2u << 20) - 1) & ~((2ull << 20) - 1);
+		so.poll = d->o.mode == AZD_POLL;
+		so.log = azd_lib_log(d);
+		rc = azblob_sim_create(&d->sim, &so);
+		if (!rc)
+			rc = azblob_sim_start(d->sim);
+		if (rc) {
+			azd_log(d, 3, "cannot start the simulator: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	azblob_opts_init(&o);
+	o.device_guid = d->o.device;
+	o.sim_root = d->sim ? azblob_sim_root(d->sim) : d->o.sim_root;
+	o.broker = NULL;
+	o.queue_depth = d->o.device_qd;
+	o.interrupt_mode = d->o.mode != AZD_POLL;
+	o.log = azd_lib_log(d);
+	if (d->bounce) {
+		o.pool_buf_size = d->o.bounce_size;
+		o.pool_bufs = d->o.bounce_bufs;
+	} else {
+		o.pool_buf_size = 4096;
+		o.pool_bufs = 8;
+	}
+	/* The daemon's own client never attaches to a broker. */
+	unsetenv(AZBLOB_BROKER_ENV);
+	rc = azblob_open(&d->dev, &o);
+	if (rc) {
+		azd_log(d, 3, "cannot open the device: %s", strerror(-rc));
+		return rc;
+	}
+	if (d->o.sim_step)
+		azblob_sim_join(d->sim); /* the loop steps the null host itself */
+	return 0;
+}
+
+static void reload_allow(struct azd *d)
+{
+	struct azd_allow a = d->o.allow_cli, f;
+	char err[512];
+
+	if (d->o.allow_file) {
+		if (azd_allow_load(&f, d->o.allow_file, err, sizeof(err))) {
+			azd_log(d, 3, "allow-list not reloaded: %s", err);
+			return;
+		}
+		for (size_t i = 0; i < f.nuids && a.nuids < AZD_ALLOW_MAX; i++)
+			a.uids[a.nuids++] = f.uids[i];
+		for (size_t i = 0; i < f.ngids && a.ngids < AZD_ALLOW_MAX; i++)
+			a.gids[a.ngids++] = f.gids[i];
+	}
+	d->allow = a;
+	azd_log(d, 6, "allow-list: %zu user(s), %zu group(s) besides root", a.nuids, a.ngids);
+}
+
+static void on_signal(struct azd *d)
+{
+	struct signalfd_siginfo si;
+	char buf[AZBLOB_BROKER_STATS_MAX];
+
+	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload_allow(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			azd_format_stats(d, buf, sizeof(buf));
+			azd_log(d, 6, "counters:\n%s", buf);
+		} else if (!d->stopping) {
+			d->stopping = true;
+			azd_log(d, 6, "signal %u: draining (no new clients)", si.ssi_signo);
+		}
+	}
+}
+
+/* Stop accepting; cut clients off once their answers are out. */
+static bool drained(struct azd *d)
+{
+	bool all = true;
+
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->o.socket_path);
+		d->listen_fd = -1;
+	}
+	for (struct azd_session *s = d->sessions; s; s = s->next) {
+		if (s->state == SESS_ACTIVE && s->inflight == s->held && !s->ans_count &&
+		    !uvmbus_ring_readable(s->tx))
+			azd_session_close(s, "the daemon stops");
+		if (s->state == SESS_HELLO)
+			azd_session_close(s, "the daemon stops");
+		all &= s->state == SESS_ZOMBIE || s->state == SESS_CLOSING;
+	}
+	azd_session_reap(d);
+	return all && !azblob_inflight(d->dev);
+}
+
+static void events(struct azd *d, int timeout_ms)
+{
+	struct epoll_event ev[32];
+	int n = epoll_wait(d->epoll_fd, ev, 32, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		void *p = ev[i].data.ptr;
+
+		if (!p)
+			azd_accept(d);
+		else if (p == d)
+			on_signal(d);
+		else if (p != &d->dev)
+			azd_socket_event(d, p);
+	}
+}
+
+/* Before a sleep: interrupts on everywhere, then one more look. */
+static bool may_sleep(struct azd *d)
+{
+	bool busy = false;
+
+	for (struct azd_session *s = d->sessions; s; s = s->next)
+		busy |= azd_unmask_tx(s, true) || s->ans_count || s->have_pending;
+	if (!busy && azblob_inflight(d->dev))
+		busy = azblob_wait(d->dev, 0) != 0;
+	return !busy;
+}
+
+static int serve(struct azd *d)
+{
+	uint64_t idle_since = azd_now_ns(), last_events = 0, idle_ns = d->o.idle_us * 1000ull;
+
+	for (;;) {
+		unsigned work = 0;
+		uint64_t now;
+		int rc = azblob_poll(d->dev, 0);
+
+		if (rc < 0) {
+			azd_log(d, 3, "the device failed (%s): stopping", strerror(-rc));
+			return 1;
+		}
+		work += (unsigned)rc;
+		for (struct azd_session *s = d->sessions; s; s = s->next)
+			work += azd_serve(d, s);
+		if (d->submitted) {
+			d->submitted = false;
+			azblob_flush(d->dev);
+		}
+		if (d->o.sim_step && azblob_sim_step(d->sim) > 0)
+			work++;
+		now = azd_now_ns();
+		if (work)
+			idle_since = now;
+		if (d->stopping && drained(d))
+			return 0;
+		bool sleep = d->o.mode != AZD_POLL && !work &&
+			     (d->o.mode == AZD_INTERRUPT || now - idle_since >= idle_ns);
+
+		if (sleep && may_sleep(d)) {
+			events(d, 100);
+			if (d->o.mode == AZD_HYBRID)
+				for (struct azd_session *s = d->sessions; s; s = s->next)
+					azd_unmask_tx(s, false);
+			azd_session_reap(d);
+			last_events = azd_now_ns();
+			idle_since = last_events;
+		} else if (now - last_events >= 1000000u) {
+			/* Busy: sockets, signals and reaping once a millisecond. */
+			events(d, 0);
+			azd_session_reap(d);
+			last_events = now;
+		}
+	}
+}
+
+static int setup(struct azd *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	sigset_t set;
+	FILE *f;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->listen_fd = -1;
+	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->signal_fd < 0 || d->epoll_fd < 0)
+		return -errno;
+	ev.data.ptr = d;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->signal_fd, &ev);
+	if (d->o.cpu >= 0) {
+		cpu_set_t cs;
+
+		CPU_ZERO(&cs);
+		CPU_SET(d->o.cpu, &cs);
+		if (sched_setaffinity(0, sizeof(cs), &cs))
+			azd_log(d, 4, "cannot pin to CPU %d: %s", d->o.cpu, strerror(errno));
+	}
+	reload_allow(d);
+	if (d->o.allow_file && !d->allow.nuids && !d->allow.ngids && !d->o.allow_cli.nuids &&
+	    !d->o.allow_cli.ngids)
+		azd_log(d, 4, "the allow-list admits root only");
+	rc = open_device(d);
+	if (!rc && d->o.mode != AZD_POLL) {
+		ev.data.ptr = &d->dev;
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, azblob_fd(d->dev), &ev);
+	}
+	if (!rc)
+		rc = azd_listen(d);
+	if (rc)
+		return rc;
+	if (d->o.ready_file && (f = fopen(d->o.ready_file, "w")))
+		fclose(f);
+	azd_log(d, 6, "listening on %s (%s mode, %s)", d->o.socket_path,
+		d->o.mode == AZD_POLL	  ? "poll"
+		: d->o.mode == AZD_HYBRID ? "hybrid"
+					  : "interrupt",
+		d->bounce ? "simulated device: requests copied" : "arenas pinned");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct azd *d = calloc(1, sizeof(*d));
+	char err[512];
+	int rc;
+
+	if (!d)
+		return 1;
+	rc = parse(d, argc, argv);
+	if (rc)
+		return rc;
+	if (d->o.allow_file && azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	rc = setup(d);
+	if (!rc)
+		rc = serve(d);
+	else
+		rc = 1;
+	while (d->sessions) {
+		struct azd_session *s = d->sessions;
+
+		d->sessions = s->next;
+		azd_session_free(s);
+	}
+	if (d->dev && azblob_close(d->dev) == -EBUSY)
+		azd_log(d, 4, "closed with requests the host never answered");
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->o.socket_path);
+	}
+	azblob_sim_destroy(d->sim);
+	if (d->o.ready_file)
+		unlink(d->o.ready_file);
+	azd_log(d, 6, "stopped");
+	free(d);
+	return rc;
+}
