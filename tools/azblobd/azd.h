@@ -112,6 +112,7 @@ struct azd_opts {
 
 struct azd_counters {
 	uint64_t sessions, refused, protocol_errors, closed, zombies_freed;
+	uint64_t dropped; /* answers of freed sessions nobody read */
 	uint64_t arena_bytes_now;
 	uint32_t sessions_now, zombies_now;
 };

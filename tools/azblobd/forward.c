@@ -159,23 +159,30 @@ static int forward(struct azd *d, struct azd_session *s)
  * forward, 0: nothing (empty), -1: the session was closed. */
 static int next_request(struct azd_session *s)
 {
-	uint32_t readable = uvmbus_ring_readable(s->tx);
 	enum azd_violation v;
 	size_t len;
 	int rc;
 
 	for (;;) {
 		/* A producer only ever adds: fewer readable bytes than already
-		 * seen means its write index moved backwards. */
+		 * seen means its write index moved backwards. The read below
+		 * takes the first packet, which a non-zero snapshot holds
+		 * whole. */
+		uint32_t readable = uvmbus_ring_readable(s->tx);
+
 		if (readable < s->tx_seen) {
+			azd_log(s->d, 6, "client %llu: %u bytes readable, %u seen before",
+				(unsigned long long)s->id, readable, s->tx_seen);
 			azd_session_close(s, "its TX write index moved backwards");
 			return -1;
 		}
 		s->tx_seen = readable;
+		if (!readable)
+			return 0;
 		rc = uvmbus_ring_read(s->tx, s->pkt, s->pkt_cap, &len);
 		if (rc == -EAGAIN)
 			return 0;
-		if (rc) {
+		if (rc || len + VMBUS_PKT_TRAILER_SIZE > readable) {
 			azd_session_close(s, "its TX ring is corrupt");
 			return -1;
 		}
@@ -193,7 +200,6 @@ static int next_request(struct azd_session *s)
 			answer(s, rec_get(s), STATUS_INVALID_PARAMETER, 0);
 		if (s->inflight >= s->qd)
 			return 0;
-		readable = uvmbus_ring_readable(s->tx);
 	}
 }
 

@@ -406,6 +406,16 @@ static bool drained(struct azd *d)
 	return all && !azblob_inflight(d->dev);
 }
 
+/* The device's interrupt fd: take the event count (the completions are
+ * reaped by the loop); a hang-up is left to the library to notice. */
+static void device_event(struct azd *d, uint32_t events)
+{
+	uint32_t count;
+
+	if (events & (EPOLLHUP | EPOLLERR) || read(azblob_fd(d->dev), &count, sizeof(count)) <= 0)
+		azblob_wait(d->dev, 0);
+}
+
 static void events(struct azd *d, int timeout_ms)
 {
 	struct epoll_event ev[32];
@@ -418,7 +428,9 @@ static void events(struct azd *d, int timeout_ms)
 			azd_accept(d);
 		else if (p == d)
 			on_signal(d);
-		else if (p != &d->dev)
+		else if (p == &d->dev)
+			device_event(d, ev[i].events);
+		else
 			azd_socket_event(d, p);
 	}
 }

@@ -210,6 +210,7 @@ void azd_session_reap(struct azd *d)
 		*pp = s->next;
 		d->st.sessions_now--;
 		d->st.closed++;
+		d->st.dropped += s->st.dropped;
 		azd_log(d, 7, "client %llu: freed", (unsigned long long)s->id);
 		azd_session_free(s);
 	}

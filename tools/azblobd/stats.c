@@ -43,12 +43,13 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 	azblob_get_stats(d->dev, &ds);
 	put(&o,
 	    "daemon: mode %s, sessions now %u (zombies %u), total %" PRIu64 ", refused %" PRIu64
-	    ", protocol errors %" PRIu64 ", arenas %" PRIu64 " MiB, data path %s\n",
+	    ", protocol errors %" PRIu64 ", answers dropped %" PRIu64 ", arenas %" PRIu64
+	    " MiB, data path %s\n",
 	    d->o.mode == AZD_POLL     ? "poll"
 	    : d->o.mode == AZD_HYBRID ? "hybrid"
 				      : "interrupt",
 	    d->st.sessions_now, d->st.zombies_now, d->st.sessions, d->st.refused,
-	    d->st.protocol_errors, d->st.arena_bytes_now >> 20,
+	    d->st.protocol_errors, d->st.dropped, d->st.arena_bytes_now >> 20,
 	    d->bounce ? "copied (simulator)" : "arena pinned, in place");
 	put(&o,
 	    "device: submitted %" PRIu64 " completed %" PRIu64 " errors %" PRIu64
