@@ -63,6 +63,7 @@ struct azd_session {
 	pid_t pid;
 	uint64_t t_open_ns, t_state_ns;
 	const char *why; /* why it is closing */
+	bool denied;	 /* not in the allow-list: refused at its hello */
 	/* rings: TX (client -> daemon, we consume), RX (we produce) */
 	int ring_fd, arena_fd;
 	uint8_t *ring_map;

@@ -196,8 +196,12 @@ static int next_request(struct azd_session *s)
 		s->st.violations[v]++;
 		azd_log(s->d, 6, "client %llu: request refused: %s", (unsigned long long)s->id,
 			azd_violation_name(v));
-		if (azd_violation_answered(v))
-			answer(s, rec_get(s), STATUS_INVALID_PARAMETER, 0);
+		if (azd_violation_answered(v)) {
+			struct azd_rec *r = rec_get(s);
+
+			r->trans_id = s->req.trans_id; /* non-zero: read from the descriptor */
+			answer(s, r, STATUS_INVALID_PARAMETER, 0);
+		}
 		if (s->inflight >= s->qd)
 			return 0;
 	}

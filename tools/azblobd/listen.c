@@ -72,21 +72,10 @@ void azd_accept(struct azd *d)
 		s->next = d->sessions;
 		d->sessions = s;
 		d->st.sessions_now++;
-		if (azd_peer_creds(fd, &s->uid, &s->pid, gids, &ngids) ||
-		    !azd_allow_check(&d->allow, s->uid, gids, ngids)) {
-			d->st.refused++;
-			azd_log(d, 4, "refused pid %d uid %u: not in the allow-list", (int)s->pid,
-				(unsigned)s->uid);
-			struct azblob_broker_welcome w = {.magic = AZBLOB_BROKER_MAGIC,
-							  .version = AZBLOB_BROKER_VERSION,
-							  .status = -EACCES};
-
-			snprintf(w.message, sizeof(w.message),
-				 "uid %u is not in azblobd's allow-list", (unsigned)s->uid);
-			send(fd, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL);
-			azd_session_close(s, "refused");
-			continue;
-		}
+		/* Refused at its hello: closing now, with the hello unread,
+		 * would reset the connection before the client reads why. */
+		s->denied = azd_peer_creds(fd, &s->uid, &s->pid, gids, &ngids) ||
+			    !azd_allow_check(&d->allow, s->uid, gids, ngids);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
 
 		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
@@ -199,6 +188,14 @@ void azd_socket_event(struct azd *d, struct azd_session *s)
 		if (n <= 0) {
 			azd_session_close(s, n ? "socket error" : "the client hung up");
 			return;
+		}
+		if (s->state == SESS_HELLO && s->denied) {
+			char why[96];
+
+			s->d->st.refused++;
+			snprintf(why, sizeof(why), "uid %u is not in azblobd's allow-list",
+				 (unsigned)s->uid);
+			return refuse(s, -EACCES, why);
 		}
 		if (s->state == SESS_HELLO) {
 			if (n != sizeof(u.h) || u.h.magic != AZBLOB_BROKER_MAGIC ||

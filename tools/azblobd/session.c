@@ -17,8 +17,9 @@
 
 #include "azd.h"
 
-#define CHUNK (2ull << 20)
-#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define CHUNK	 (2ull << 20)
+#define SEALS	 (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define HELLO_NS (2000ull * 1000 * 1000) /* a connection has 2 s to say hello */
 
 /* A sealed memfd of `len` bytes mapped here: hugetlb when asked and
  * possible (the daemon touches it all now: no fault later). */
@@ -186,6 +187,8 @@ void azd_session_reap(struct azd *d)
 	for (struct azd_session **pp = &d->sessions; *pp;) {
 		struct azd_session *s = *pp;
 
+		if (s->state == SESS_HELLO && azd_now_ns() - s->t_open_ns > HELLO_NS)
+			azd_session_close(s, "no hello in time");
 		if (s->state != SESS_CLOSING && s->state != SESS_ZOMBIE) {
 			pp = &s->next;
 			continue;
