@@ -164,29 +164,14 @@ static int next_request(struct azd_session *s)
 	int rc;
 
 	for (;;) {
-		/* A producer only ever adds: fewer readable bytes than already
-		 * seen means its write index moved backwards. The read below
-		 * takes the first packet, which a non-zero snapshot holds
-		 * whole. */
-		uint32_t readable = uvmbus_ring_readable(s->tx);
-
-		if (readable < s->tx_seen) {
-			azd_log(s->d, 6, "client %llu: %u bytes readable, %u seen before",
-				(unsigned long long)s->id, readable, s->tx_seen);
-			azd_session_close(s, "its TX write index moved backwards");
+		rc = azd_next_packet(s->tx, &s->tx_seen, s->pkt, s->pkt_cap, &len);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			azd_session_close(s, rc == -ERANGE ? "its TX write index moved backwards"
+							   : "its TX ring is corrupt");
 			return -1;
 		}
-		s->tx_seen = readable;
-		if (!readable)
-			return 0;
-		rc = uvmbus_ring_read(s->tx, s->pkt, s->pkt_cap, &len);
-		if (rc == -EAGAIN)
-			return 0;
-		if (rc || len + VMBUS_PKT_TRAILER_SIZE > readable) {
-			azd_session_close(s, "its TX ring is corrupt");
-			return -1;
-		}
-		s->tx_seen -= (uint32_t)len + VMBUS_PKT_TRAILER_SIZE;
 		s->tx_dirty = true;
 		v = azd_parse(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
 			      &s->req);

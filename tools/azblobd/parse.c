@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Checking a client's request packet (parse.h). */
+#include <errno.h>
 #include <string.h>
 
 #include <azblob.h>
@@ -106,4 +107,25 @@ enum azd_violation azd_parse(const void *pkt, size_t len, uint64_t arena_pages, 
 		return AZD_V_LAYOUT;
 	out->trans_id = p.trans_id;
 	return AZD_OK;
+}
+
+int azd_next_packet(struct uvmbus_ring *tx, uint32_t *seen, void *pkt, size_t cap, size_t *len)
+{
+	/* The read below takes the first packet, which a non-zero snapshot
+	 * holds whole (the producer publishes whole packets). */
+	uint32_t readable = uvmbus_ring_readable(tx);
+	int rc;
+
+	if (readable < *seen)
+		return -ERANGE;
+	*seen = readable;
+	if (!readable)
+		return 0;
+	rc = uvmbus_ring_read(tx, pkt, cap, len);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc || *len + VMBUS_PKT_TRAILER_SIZE > readable)
+		return -EIO;
+	*seen -= (uint32_t)*len + VMBUS_PKT_TRAILER_SIZE;
+	return 1;
 }

@@ -51,4 +51,16 @@ static inline int azd_violation_answered(enum azd_violation v)
 
 const char *azd_violation_name(enum azd_violation v);
 
+struct uvmbus_ring;
+
+/*
+ * Take the next packet of a client's TX ring (the daemon is its consumer)
+ * into pkt (cap: the ring's largest packet). *seen carries, between calls,
+ * the readable bytes already seen and not consumed: a producer only ever
+ * adds, so fewer means its write index moved backwards. Returns 1 (a
+ * packet, *len bytes), 0 (empty), -ERANGE (index moved backwards), -EIO
+ * (corrupt ring). The read index is published by the caller.
+ */
+int azd_next_packet(struct uvmbus_ring *tx, uint32_t *seen, void *pkt, size_t cap, size_t *len);
+
 #endif
