@@ -82,6 +82,15 @@ static void raw_attach(const struct bh *h, struct raw *r)
 	    "rings");
 }
 
+static void raw_close(struct raw *r)
+{
+	uvmbus_ring_detach(r->tx);
+	uvmbus_ring_detach(r->rx);
+	munmap(r->rings, 2 * r->w.ring_bytes);
+	munmap(r->arena, r->w.arena_bytes);
+	close(r->fd);
+}
+
 /* A request: `head` at pfn 600 (in-page 0), a response page at pfn 601,
  * with the pfns given (NULL: those). */
 static void send_req(struct raw *r, uint64_t tid, const uint64_t *pfn, uint32_t npfn,
@@ -190,13 +199,13 @@ int main(int argc, char **argv)
 
 	__atomic_store_n(&th->write_index, th->write_index - 8, __ATOMIC_RELEASE);
 	BH_CHECK(hung_up(r.fd), "backwards index: disconnected");
-	close(r.fd);
+	raw_close(&r);
 
 	/* 4. garbage on the socket after the hello: disconnected */
 	raw_attach(&h, &r);
 	BH_CHECK(send(r.fd, "1234567", 7, 0) == 7, "send");
 	BH_CHECK(hung_up(r.fd), "garbage doorbell: disconnected");
-	close(r.fd);
+	raw_close(&r);
 
 	/* 5. a uid outside the allow-list */
 	pid_t p = fork();
