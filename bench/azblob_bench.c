@@ -102,8 +102,8 @@ struct cfg {
 	const char *op;
 	const char *vspd;
 	const char *plot_dir;
-	const char *host;	     /* "sim" or "null" (azblob-vspd --backend null) */
-	bool via_direct, via_broker; /* --via: the device directly, through azblobd */
+	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
+	bool via_broker;  /* --via broker: each azblob point also through azblobd */
 	const char *azblobd;
 	bool json;
 	int client_cpu, host_cpu;
@@ -719,10 +719,30 @@ static void usage(FILE *f)
 		   "  --plot DIR       PNG charts with gnuplot (latency CDF, rps and p99 vs qd)\n"
 		   "  --vspd PATH      the azblob-vspd binary (default: next to this one)\n"
 		   "  --cpus C,H       client and host CPUs (default 0,1)\n"
-		   "  --via LIST       direct (default), broker, or direct,broker: through\n"
-		   "                   azblobd --sim on the host CPU (with --host null and\n"
-		   "                   poll: the daemon steps the null host itself)\n"
+		   "  --via broker     each poll/interrupt/sync point also through azblobd\n"
+		   "                   (--sim, on the host CPU; with --host null and poll\n"
+		   "                   the daemon steps the null host in its own loop)\n"
 		   "  --azblobd PATH   the azblobd binary (default: next to this one)\n");
+}
+
+/* --via broker: the point just measured directly (r), again through
+ * azblobd, as the next result ("poll+brk", ...). */
+static int broker_point(const struct cfg *cfg, const char *m, struct result *res, unsigned *nres)
+{
+	struct result *d = &res[*nres - 1], *r = &res[*nres];
+
+	memset(r, 0, sizeof(*r));
+	r->mode = !strcmp(m, "poll") ? "poll+brk" : !strcmp(m, "sync") ? "sync+brk" : "irq+brk";
+	r->qd = d->qd;
+	r->size = d->size;
+	hist_init(&r->h);
+	if (run_azblob(cfg, m, r->qd, r->size, r, true))
+		return -1;
+	(*nres)++;
+	if (!cfg->json)
+		fprintf(stderr, "azblob-bench: %s qd %u size %u: %.0f req/s\n", r->mode, r->qd,
+			r->size, r->rps);
+	return 0;
 }
 
 static int parse_list(const char *s, unsigned *out, unsigned cap)
@@ -756,8 +776,7 @@ int main(int argc, char **argv)
 				 .op = "noop",
 				 .client_cpu = 0,
 				 .host_cpu = 1,
-				 .host = "sim",
-				 .via_direct = true};
+				 .host = "sim"};
 	static const struct option lo[] = {{"modes", 1, 0, 'm'},
 					   {"qd", 1, 0, 'q'},
 					   {"size", 1, 0, 's'},
@@ -837,10 +856,9 @@ int main(int argc, char **argv)
 			cfg.host = optarg;
 			break;
 		case 'V':
-			cfg.via_direct = strstr(optarg, "direct") != NULL;
-			cfg.via_broker = strstr(optarg, "broker") != NULL;
-			if (!cfg.via_direct && !cfg.via_broker)
+			if (strcmp(optarg, "broker") && strcmp(optarg, "direct"))
 				goto bad;
+			cfg.via_broker = !strcmp(optarg, "broker");
 			break;
 		case 'A':
 			cfg.azblobd = optarg;
@@ -905,36 +923,29 @@ int main(int argc, char **argv)
 
 				if ((!strcmp(m, "floor") || !strcmp(m, "sync")) && qi > 0)
 					break; /* one request at a time by nature */
-				for (int via = 0; via < 2; via++) {
-					r = &res[nres];
-					bool brk = via == 1;
-
-					if ((brk && !cfg.via_broker) || (!brk && !cfg.via_direct) ||
-					    (brk && !strcmp(m, "floor")))
-						continue;
-					memset(r, 0, sizeof(*r));
-					r->mode = !strcmp(m, "floor")  ? "floor"
-						  : !strcmp(m, "poll") ? (brk ? "poll+brk" : "poll")
-						  : !strcmp(m, "sync") ? (brk ? "sync+brk" : "sync")
-						  : brk		       ? "irq+brk"
-								       : "interrupt";
-					r->qd = !strcmp(m, "floor") || !strcmp(m, "sync") ? 1 : qd;
-					r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
-					hist_init(&r->h);
-					if (!strcmp(m, "floor")) {
-						if (si > 0)
-							break;
-						run_floor(&cfg, r);
-					} else if (run_azblob(&cfg, m, r->qd, r->size, r, brk)) {
-						return 1;
-					}
-					nres++;
-					if (!cfg.json)
-						fprintf(
-						    stderr,
-						    "azblob-bench: %s qd %u size %u: %.0f req/s\n",
-						    r->mode, r->qd, r->size, r->rps);
+				memset(r, 0, sizeof(*r));
+				r->mode = !strcmp(m, "floor")  ? "floor"
+					  : !strcmp(m, "poll") ? "poll"
+					  : !strcmp(m, "sync") ? "sync"
+							       : "interrupt";
+				r->qd = !strcmp(m, "floor") || !strcmp(m, "sync") ? 1 : qd;
+				r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
+				hist_init(&r->h);
+				if (!strcmp(m, "floor")) {
+					if (si > 0)
+						break;
+					run_floor(&cfg, r);
+				} else if (run_azblob(&cfg, m, r->qd, r->size, r, false)) {
+					return 1;
 				}
+				nres++;
+				if (!cfg.json)
+					fprintf(stderr,
+						"azblob-bench: %s qd %u size %u: %.0f req/s\n",
+						r->mode, r->qd, r->size, r->rps);
+				if (cfg.via_broker && strcmp(m, "floor") &&
+				    broker_point(&cfg, m, res, &nres))
+					return 1;
 			}
 		}
 	}
