@@ -7,6 +7,7 @@
  * the client's arena is ever accepted.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include <uvmbus/packet.h>
@@ -203,4 +204,41 @@ Test(broker_parse, garbage_never_accepted_outside)
 			cr_assert_leq(r.response_off + r.q.response_buffer_length, 64 * 4096);
 		}
 	}
+}
+
+/* The TX reader: packets in order, then a write index moved backwards
+ * (-ERANGE) and one out of range (-EIO). */
+Test(broker_parse, tx_reader_sees_an_index_moved_backwards)
+{
+	static uint8_t mem[4096 + 4096] __attribute__((aligned(4096)));
+	struct vmbus_ring_hdr *h = (void *)mem;
+	struct uvmbus_ring *prod, *cons;
+	struct azblob_vsp_request q = good_q();
+	uint8_t buf[4096];
+	uint32_t seen = 0, w;
+	size_t len;
+
+	h->feature_bits = 1;
+	cr_assert_eq(uvmbus_ring_attach(&prod, mem, sizeof(mem), 4096, UVMBUS_RING_PRODUCER), 0);
+	cr_assert_eq(uvmbus_ring_attach(&cons, mem, sizeof(mem), 4096, UVMBUS_RING_CONSUMER), 0);
+	cr_assert_eq(azd_next_packet(cons, &seen, buf, sizeof(buf), &len), 0, "empty");
+	for (uint64_t tid = 1; tid <= 3; tid++)
+		cr_assert_eq(
+		    uvmbus_pkt_write_gpa(prod, tid, 0, 4 * 4096, good_pfn, 4, &q, sizeof(q), NULL),
+		    0);
+	cr_assert_eq(azd_next_packet(cons, &seen, buf, sizeof(buf), &len), 1);
+	struct azd_req r;
+
+	cr_assert_eq(azd_parse(buf, len, ARENA_PAGES, 8192, &r), AZD_OK);
+	cr_assert_eq(r.trans_id, 1);
+	/* the client takes back its third packet: fewer bytes than seen */
+	w = h->write_index;
+	h->write_index = w - (uint32_t)(len + 8);
+	cr_assert_eq(azd_next_packet(cons, &seen, buf, sizeof(buf), &len), -ERANGE);
+	/* an index beyond the data area */
+	seen = 0;
+	h->write_index = 4096 + 8;
+	cr_assert_eq(azd_next_packet(cons, &seen, buf, sizeof(buf), &len), -EIO);
+	uvmbus_ring_detach(prod);
+	uvmbus_ring_detach(cons);
 }

@@ -119,8 +119,14 @@ int azd_next_packet(struct uvmbus_ring *tx, uint32_t *seen, void *pkt, size_t ca
 	if (readable < *seen)
 		return -ERANGE;
 	*seen = readable;
-	if (!readable)
-		return 0;
+	if (!readable) {
+		/* Empty, or a write index out of range (which reads as
+		 * empty): the index itself tells them apart. */
+		struct uvmbus_ring_state st;
+
+		uvmbus_ring_get_state(tx, &st);
+		return st.write_index >= st.data_size || (st.write_index & 7) ? -EIO : 0;
+	}
 	rc = uvmbus_ring_read(tx, pkt, cap, len);
 	if (rc == -EAGAIN)
 		return 0;
