@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * broker_e2e_two_clients: two processes put and get blobs at the same
+ * broker_e2e_two_clients (and _poll, _interrupt: the daemon's other
+ * modes; the default is hybrid): two processes put and get blobs at the same
  * time through one azblobd on a simulator, with the blob helpers of
  * libazblob switched to the broker by azblob_opts.broker; every blob read
  * back is compared byte for byte. Then the daemon's and the simulator's
@@ -56,8 +57,8 @@ int main(int argc, char **argv)
 	pid_t kids[2];
 	int fds0, status;
 
-	BH_CHECK(argc == 2, "usage: %s AZBLOBD", argv[0]);
-	bh_start(&h, argv[1], NULL, NULL);
+	BH_CHECK(argc >= 2, "usage: %s AZBLOBD [DAEMON OPTION...]", argv[0]);
+	bh_start(&h, argv[1], (const char *const *)argv + 2, NULL);
 	fds0 = bh_fds(h.pid);
 	for (int i = 0; i < 2; i++) {
 		kids[i] = fork();

@@ -128,6 +128,7 @@ struct azd {
 	struct azd_session *sessions;
 	uint64_t next_id;
 	bool stopping, submitted;
+	uint64_t stop_ns; /* when draining began */
 	struct azd_counters st;
 };
 

@@ -200,7 +200,8 @@ unsigned azd_serve(struct azd *d, struct azd_session *s)
 	if (s->state != SESS_ACTIVE)
 		return 0;
 	n += flush_answers(s);
-	while (s->state == SESS_ACTIVE && got < BUDGET) {
+	/* Draining (SIGTERM): answers still go out, new requests wait. */
+	while (s->state == SESS_ACTIVE && !d->stopping && got < BUDGET) {
 		if (!s->have_pending) {
 			if (s->inflight >= s->qd) {
 				s->st.qd_full++;

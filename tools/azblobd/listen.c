@@ -19,7 +19,8 @@
 
 #include "azd.h"
 
-#define CHUNK (2ull << 20)
+#define CHUNK	  (2ull << 20)
+#define MAX_HELLO 64 /* connections waiting for their hello */
 
 int azd_listen(struct azd *d)
 {
@@ -58,6 +59,17 @@ void azd_accept(struct azd *d)
 
 		if (fd < 0)
 			return;
+		unsigned pending = 0;
+
+		for (struct azd_session *o = d->sessions; o; o = o->next)
+			pending += o->state == SESS_HELLO;
+		if (pending >= MAX_HELLO) {
+			/* Connections that have not said hello yet are capped:
+			 * a flood of them cannot exhaust the daemon's fds. */
+			d->st.refused++;
+			close(fd);
+			continue;
+		}
 		s = calloc(1, sizeof(*s));
 		if (!s) {
 			close(fd);
@@ -180,7 +192,8 @@ void azd_socket_event(struct azd *d, struct azd_session *s)
 	} u;
 
 	(void)d;
-	while (s->fd >= 0) {
+	/* Bounded: a client flooding doorbells does not hold the loop. */
+	for (int k = 0; k < 64 && s->fd >= 0; k++) {
 		ssize_t n = recv(s->fd, &u, sizeof(u), MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

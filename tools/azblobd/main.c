@@ -17,6 +17,8 @@
 
 #include "azd.h"
 
+#define DRAIN_READ_NS (2000ull * 1000 * 1000) /* draining: time for clients to read */
+
 static const char usage_text[] =
     "NAME\n"
     "    azblobd - broker serving the Azure Blob device to local processes\n"
@@ -379,6 +381,7 @@ static void on_signal(struct azd *d)
 			azd_log(d, 6, "counters:\n%s", buf);
 		} else if (!d->stopping) {
 			d->stopping = true;
+			d->stop_ns = azd_now_ns();
 			azd_log(d, 6, "signal %u: draining (no new clients)", si.ssi_signo);
 		}
 	}
@@ -395,8 +398,11 @@ static bool drained(struct azd *d)
 		d->listen_fd = -1;
 	}
 	for (struct azd_session *s = d->sessions; s; s = s->next) {
+		/* Cut off once its answers are out and read (its RX ring
+		 * drained: a client that sees the hang-up first fails what it
+		 * has not read), or after DRAIN_READ_NS. */
 		if (s->state == SESS_ACTIVE && s->inflight == s->held && !s->ans_count &&
-		    !uvmbus_ring_readable(s->tx))
+		    (!uvmbus_ring_readable(s->rx) || azd_now_ns() - d->stop_ns > DRAIN_READ_NS))
 			azd_session_close(s, "the daemon stops");
 		if (s->state == SESS_HELLO)
 			azd_session_close(s, "the daemon stops");

@@ -68,6 +68,8 @@ int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_
 	s->ring_bytes = d->o.ring_bytes;
 	s->ring_fd = make_memfd("azblobd-rings", 2 * s->ring_bytes, false, NULL, &s->ring_map);
 	s->arena_fd = make_memfd("azblobd-arena", arena_bytes, true, &s->hugetlb, &s->arena);
+	if (s->arena_fd >= 0)
+		d->st.arena_bytes_now += arena_bytes; /* until azd_session_free() */
 	if (s->ring_fd < 0 || s->arena_fd < 0) {
 		snprintf(why, whylen, "no memory for a %llu-byte arena",
 			 (unsigned long long)arena_bytes);
@@ -110,7 +112,6 @@ int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_
 		}
 		s->registered = true;
 	}
-	d->st.arena_bytes_now += arena_bytes;
 	return 0;
 }
 
