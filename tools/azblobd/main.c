@@ -542,8 +542,19 @@ static int setup(struct azd *d)
 		rc = azd_listen(d);
 	if (rc)
 		return rc;
-	if (d->o.ready_file && (f = fopen(d->o.ready_file, "w")))
-		fclose(f);
+	if (d->o.ready_file) {
+		/* Closed before it appears (renamed into place): whoever waits
+		 * for it sees a daemon with nothing transient open. */
+		char tmp[4096];
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.ready_file);
+		if ((f = fopen(tmp, "we"))) {
+			fclose(f);
+			if (rename(tmp, d->o.ready_file))
+				azd_log(d, 4, "ready file %s: %s", d->o.ready_file,
+					strerror(errno));
+		}
+	}
 	azd_log(d, 6, "listening on %s (%s mode, %s)", d->o.socket_path,
 		d->o.mode == AZD_POLL	  ? "poll"
 		: d->o.mode == AZD_HYBRID ? "hybrid"
