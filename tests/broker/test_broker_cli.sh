@@ -9,7 +9,7 @@ azblob=$2
 dir=$(mktemp -d /tmp/broker-cli-XXXXXX)
 pid=
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
 	rm -rf "$dir"
 }
 trap cleanup EXIT
