@@ -583,14 +583,15 @@ int main(int argc, char **argv)
 		rc = serve(d);
 	else
 		rc = 1;
+	/* The device first: a callback it still runs finds its session. */
+	if (d->dev && azblob_close(d->dev) == -EBUSY)
+		azd_log(d, 4, "closed with requests the host never answered");
 	while (d->sessions) {
 		struct azd_session *s = d->sessions;
 
 		d->sessions = s->next;
 		azd_session_free(s);
 	}
-	if (d->dev && azblob_close(d->dev) == -EBUSY)
-		azd_log(d, 4, "closed with requests the host never answered");
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->o.socket_path);
