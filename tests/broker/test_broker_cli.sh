@@ -2,7 +2,7 @@
 # broker_cli: azblobd --help, and the azblob CLI through the broker
 # (AZBLOB_BROKER in the environment, no other change): mb, put, get
 # (compared), ls, rm, stat --broker; SIGHUP reloads the allow-list; SIGTERM
-# drains and exits 0.  usage: test_broker_cli.sh AZBLOBD AZBLOB
+# drains and exits 0; a client over --max-arena or --max-qd is refused.  usage: test_broker_cli.sh AZBLOBD AZBLOB
 set -euo pipefail
 azblobd=$1
 azblob=$2
@@ -49,4 +49,24 @@ pid=
 [ $rc -eq 0 ] || fail "azblobd exit $rc after SIGTERM"
 [ ! -e "$dir/s.sock" ] || fail "socket removed at exit"
 grep -q 'draining' "$dir/log" || fail "drain logged"
+# Per-client limits: an arena or a queue depth over them is refused, with why.
+"$azblobd" --sim --socket "$dir/l.sock" --max-arena 8M --max-qd 4 --ready-file "$dir/lready" \
+	--log-level warn 2> "$dir/llog" &
+pid=$!
+for _ in $(seq 200); do [ -e "$dir/lready" ] && break; sleep 0.05; done
+export AZBLOB_BROKER=$dir/l.sock
+set +e
+"$azblob" put --qd 2 "$dir/in" cli-test/big 2> "$dir/err1"; rc1=$?
+"$azblob" put --chunk 64K "$dir/in" cli-test/big 2> "$dir/err2"; rc2=$?
+set -e
+cat "$dir/err1" "$dir/err2"
+if [ $rc1 -ne 1 ] || ! grep -q 'arena of' "$dir/err1"; then
+	fail "a 4 MiB-chunk arena over --max-arena 8M"
+fi
+if [ $rc2 -ne 1 ] || ! grep -q 'queue depth 8' "$dir/err2"; then
+	fail "queue depth 8 over --max-qd 4"
+fi
+kill -TERM "$pid"
+wait "$pid"
+pid=
 echo ok
