@@ -132,6 +132,11 @@ struct azd {
 	struct azd_counters st;
 };
 
+/* options.c: fill d->o from the command line; 0, or the exit status
+ * (2: usage, with a message) when the program should stop; exits 0 after
+ * --help. */
+int azd_parse_options(struct azd *d, int argc, char **argv);
+
 /* log.c */
 void azd_log(const struct azd *d, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
