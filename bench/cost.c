@@ -1,10 +1,12 @@
 /*
- * azblob-bench --modes cost: the client's instructions per request,
- * deterministically. One thread runs the client and a stepped null host
- * (azblob_sim_step(), no sim thread): per round it submits QD requests,
- * flushes, steps the host once (every request answered), and polls until
- * all QD came back. Only the client calls are counted, each phase
- * (submit, flush, poll with its callbacks) on its own.
+ * azblob-bench --modes cost: instructions per request, deterministically.
+ * One thread runs the client and a stepped host (azblob_sim_step(), no sim
+ * thread; the null host, or with --host sim the normal one): per round it
+ * submits QD requests, flushes, steps the host once (every request
+ * answered), and polls until all QD came back. Each phase is counted on
+ * its own: the client's (submit, flush, poll with its callbacks), then
+ * the host's steps (in runs of their own, so the client's figures are
+ * the client's alone).
  *
  * The counter: this machine has no PMU in user space, so the benchmark
  * re-executes itself under `valgrind --tool=callgrind --collect-atstart=no`
@@ -38,7 +40,7 @@
 #define COST_DATA  65536u /* the large request: one registered (pool) buffer */
 #define COST_MAXQD 1024u
 
-static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll"};
+static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll", "host"};
 
 /* ---- the child: runs under callgrind ---- */
 
@@ -78,7 +80,14 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 	if (rc)
 		return -1;
 	for (int spins = 0; answered < want; spins++) {
-		if (spins > 1000000 || azblob_sim_step(sim) < 0)
+		if (spins > 1000000)
+			return -1;
+		if (phase == 3)
+			CALLGRIND_TOGGLE_COLLECT;
+		rc = azblob_sim_step(sim);
+		if (phase == 3)
+			CALLGRIND_TOGGLE_COLLECT;
+		if (rc < 0)
 			return -1;
 		if (phase == 2)
 			CALLGRIND_TOGGLE_COLLECT;
@@ -91,7 +100,7 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 	return 0;
 }
 
-static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
+static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, bool null_host)
 {
 	struct azblob_sim_opts so;
 	struct azblob_sim *sim;
@@ -106,7 +115,7 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 	snprintf(root, sizeof(root), "/dev/shm/azblob-bench-%d-cost", (int)getpid());
 	azblob_sim_opts_init(&so);
 	so.root = root;
-	so.backend = "null";
+	so.backend = null_host ? "null" : NULL; /* NULL: the memory backend */
 	so.poll = true;
 	so.no_hugetlb = true;
 	so.ram_bytes =
@@ -192,7 +201,7 @@ int cost_child_main(int argc, char **argv)
 	unsigned qds[32], n = 0;
 	unsigned long reqs;
 
-	if (argc != 4)
+	if (argc != 5 || (strcmp(argv[4], "null") && strcmp(argv[4], "sim")))
 		return 2;
 	reqs = strtoul(argv[3], NULL, 10);
 	for (char *save = NULL, *t = strtok_r(argv[2], ",", &save); t && n < 32;
@@ -203,7 +212,7 @@ int cost_child_main(int argc, char **argv)
 			return 2;
 	if (!n || !reqs)
 		return 2;
-	return cost_child(qds, n, reqs);
+	return cost_child(qds, n, reqs, !strcmp(argv[4], "null"));
 }
 
 /* ---- the parent: runs the child under callgrind, reads its dumps ---- */
@@ -282,8 +291,8 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-int cost_measure(const char *self, const unsigned *qds, unsigned nqd, unsigned long reqs,
-		 struct cost_point *pts, unsigned cap, unsigned *npts)
+int cost_measure(const char *self, const char *host, const unsigned *qds, unsigned nqd,
+		 unsigned long reqs, struct cost_point *pts, unsigned cap, unsigned *npts)
 {
 	char dir[] = "/tmp/azblob-cost-XXXXXX", out[128], qlist[256] = "", nreq[32];
 	int status, rc = -1;
@@ -314,6 +323,7 @@ int cost_measure(const char *self, const unsigned *qds, unsigned nqd, unsigned l
 				      "--cost-child",
 				      qlist,
 				      nreq,
+				      host,
 				      NULL};
 
 		execvp(argv[0], (char *const *)argv);

@@ -88,6 +88,7 @@ struct azblob_sim {
 	pthread_mutex_t lock; /* faults and stats, shared with other threads */
 	struct azblob_sim_faults faults;
 	atomic_bool oneshots;		      /* a drop/duplicate/... counter is armed */
+	struct azblob_sim_faults cur;	      /* sim thread's copy, taken at housekeeping */
 	uint32_t cur_delay_us, cur_jitter_us; /* sim thread's copy of the delay settings */
 	atomic_uint faults_gen;		      /* bumped by azblob_sim_set_faults */
 	atomic_uint applied_gen;	      /* the generation the serving loop uses */
@@ -114,8 +115,8 @@ struct azblob_sim {
 
 	/* the null host (backend "null", sim_null.c) */
 	bool null_host;
-	bool null_broken; /* a corrupt ring: no more reading */
-	uint32_t null_steps;
+	bool null_broken;    /* a corrupt ring: no more reading */
+	uint32_t null_steps; /* azblob_sim_step() calls (both hosts) */
 };
 
 /* sim_ram.c */
@@ -163,5 +164,8 @@ int sim_null_drain(struct azblob_sim *s);
 /* sim_vsp.c */
 #define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)
 uint64_t sim_now_ns(void);
+/* azblob_sim_step() of the normal host: one serving pass in the caller's
+ * thread. Packets taken, or -EIO once TX is corrupt. */
+int sim_vsp_step(struct azblob_sim *s);
 
 #endif

@@ -502,6 +502,59 @@ static void idle_wait(struct azblob_sim *s, const struct azblob_sim_faults *f, b
 	}
 }
 
+/* Housekeeping (fault settings, connections, doorbell writes, the monitor
+ * page): it costs system calls, so a polling host does it every 20 us, not
+ * on every pass over the rings. Returns the guest signals taken. */
+static int housekeeping(struct azblob_sim *s, uint64_t now, bool rescinded)
+{
+	struct azblob_sim_faults *f = &s->cur;
+	unsigned gen;
+	int signals = 0;
+
+	pthread_mutex_lock(&s->lock);
+	*f = s->faults;
+	gen = atomic_load_explicit(&s->faults_gen, memory_order_relaxed);
+	pthread_mutex_unlock(&s->lock);
+	s->cur_delay_us = f->delay_us;
+	s->cur_jitter_us = f->jitter_us;
+	/* azblob_sim_set_faults() waits for this: new settings apply to every
+	 * packet read from now on. */
+	atomic_store_explicit(&s->applied_gen, gen, memory_order_release);
+	if (rescinded)
+		return 0;
+	sim_conn_accept(s);
+	signals = sim_conn_drain(s);
+	signals += scan_monitor(s, now, f->monitor_scan_us);
+	STAT_ADD(s, signals, signals);
+	if (f->pause_ms) {
+		s->pause_until_ns = now + (uint64_t)f->pause_ms * 1000000;
+		pthread_mutex_lock(&s->lock);
+		s->faults.pause_ms = 0;
+		f->pause_ms = 0;
+		STAT_ADD(s, faults, 1);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return signals;
+}
+
+/* One pass over the rings: take what TX holds, answer what is due.
+ * Returns the packets taken, -1 when TX is corrupt. */
+static int serve_pass(struct azblob_sim *s, uint64_t now, int signals)
+{
+	int n = 0;
+
+	if (s->conn_fd >= 0 && !s->cur.stop_draining && now >= s->pause_until_ns) {
+		/* Masked while draining (always, when polling). Store only on
+		 * change: the line also holds the guest's write index. */
+		if (__atomic_load_n(s->tx.mask, __ATOMIC_RELAXED) != 1u)
+			__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST);
+		n = s->null_host ? sim_null_drain(s) : drain_tx(s);
+	}
+	if (s->nheld && (!s->rx_waiting || signals))
+		emit_due(s);
+	return n;
+}
+
 static void serve(struct azblob_sim *s)
 {
 	bool rescinded = false;
@@ -514,7 +567,6 @@ static void serve(struct azblob_sim *s)
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
 			sim_log(s, UVMBUS_LOG_WARN, "cannot pin to CPU %d", s->opts.cpu);
 	}
-	struct azblob_sim_faults f = {0};
 	uint64_t last_house = 0;
 
 	s->serving_thread = pthread_self();
@@ -535,56 +587,36 @@ static void serve(struct azblob_sim *s)
 				do_rescind(s);
 			rescinded = do_reoffer(s) != 0;
 		}
-		/* Housekeeping (fault settings, connections, doorbell writes, the
-		 * monitor page) costs system calls: a polling host does it every
-		 * 20 us, not on every pass over the rings. */
 		if (!s->opts.poll || now - last_house >= 20000 || rescinded) {
 			last_house = now;
-			unsigned gen;
-
-			pthread_mutex_lock(&s->lock);
-			f = s->faults;
-			gen = atomic_load_explicit(&s->faults_gen, memory_order_relaxed);
-			pthread_mutex_unlock(&s->lock);
-			s->cur_delay_us = f.delay_us;
-			s->cur_jitter_us = f.jitter_us;
-			/* azblob_sim_set_faults() waits for this: new settings apply
-			 * to every packet read from now on. */
-			atomic_store_explicit(&s->applied_gen, gen, memory_order_release);
-			if (!rescinded) {
-				sim_conn_accept(s);
-				signals = sim_conn_drain(s);
-				signals += scan_monitor(s, now, f.monitor_scan_us);
-				STAT_ADD(s, signals, signals);
-				if (f.pause_ms) {
-					s->pause_until_ns = now + (uint64_t)f.pause_ms * 1000000;
-					pthread_mutex_lock(&s->lock);
-					s->faults.pause_ms = 0;
-					f.pause_ms = 0;
-					STAT_ADD(s, faults, 1);
-					pthread_mutex_unlock(&s->lock);
-				}
-			}
+			signals = housekeeping(s, now, rescinded);
 		}
-		if (!rescinded) {
-			if (s->conn_fd >= 0 && !f.stop_draining && now >= s->pause_until_ns) {
-				/* Masked while draining (always, when polling). Store only
-				 * on change: the line also holds the guest's write index. */
-				if (__atomic_load_n(s->tx.mask, __ATOMIC_RELAXED) != 1u)
-					__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST);
-				work += (s->null_host ? sim_null_drain(s) : drain_tx(s)) > 0;
-			}
-			if (s->nheld && (!s->rx_waiting || signals))
-				emit_due(s);
-		}
+		if (!rescinded)
+			work = serve_pass(s, now, signals) > 0;
 		if (work)
 			continue;
 		if (s->opts.poll && !rescinded) {
 			cpu_relax();
 			continue;
 		}
-		idle_wait(s, &f, rescinded, now);
+		idle_wait(s, &s->cur, rescinded, now);
 	}
+}
+
+/* azblob_sim_step() for the normal host: one pass in the caller's thread,
+ * housekeeping every 64 steps (or when the guest's signal is awaited). */
+int sim_vsp_step(struct azblob_sim *s)
+{
+	uint64_t now = s->now = sim_now_ns();
+	int signals = 0, n;
+
+	if (s->conn_fd < 0 || (++s->null_steps & 63) == 0 || s->rx_waiting) {
+		signals = housekeeping(s, now, false);
+		if (s->conn_fd < 0)
+			return 0;
+	}
+	n = serve_pass(s, now, signals);
+	return n < 0 ? -EIO : n;
 }
 
 static void *serve_thread(void *arg)
