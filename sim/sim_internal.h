@@ -103,6 +103,9 @@ struct azblob_sim {
 
 	struct sim_pending *held;
 	unsigned nheld;
+	struct {
+		uint64_t requests, bytes_in, bytes_out;
+	} pass;		 /* this pass's statistics, added to st once (drain_tx) */
 	uint16_t *owned; /* per SIM_UNIT of guest RAM: unanswered requests that may write it */
 	uint64_t owned_units;
 
@@ -154,6 +157,28 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 int sim_writable_runs(const struct azblob_sim *s, const uint8_t *pkt, struct sim_run *runs);
 /* Copy the response/data bounces back into guest RAM after handling. */
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
+
+/* Statistics are written by the sim thread and read by others. */
+#define SIM_STAT_ADD(s, field, n)                                                                  \
+	__atomic_fetch_add(&(s)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+static inline uint64_t sim_rnd(struct azblob_sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* sim_held.c: answers held until due, written in batches. */
+/* Take the units of runs for a new unanswered request: true when one of
+ * them already belonged to another (the guest reused a buffer). */
+bool sim_own_claim(struct azblob_sim *s, const struct sim_run *runs, int n);
+/* Hold an answer (its runs claimed) until due: now + the delay fault. */
+void sim_hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
+	      uint32_t timeout_ms, const struct sim_run *runs, int nruns);
+/* Write every due answer into RX in one batch (stops at RX full). */
+void sim_emit_due(struct azblob_sim *s);
 
 /* sim_null.c: the null host. One batch: every packet TX holds answered
  * with status 0, one publish per ring, one interrupt decision. Returns the

@@ -94,22 +94,48 @@ bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes)
 	return free_now > pending && (uint64_t)free_now <= (uint64_t)pending + read_bytes;
 }
 
-int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty)
+void hring_batch_begin(struct hring *h, struct hring_batch *b)
 {
-	uint32_t w = load_acq(h->w), r = load_acq(h->r), room;
-	uint64_t trailer = (uint64_t)w << 32;
+	b->w0 = b->w = load_acq(h->w);
+	b->r = load_acq(h->r);
+	b->bad = b->w >= h->size || b->r >= h->size || (b->w & 7) || (b->r & 7);
+}
 
-	if (w >= h->size || r >= h->size || (w & 7) || (r & 7))
+static uint32_t batch_room(const struct hring *h, const struct hring_batch *b)
+{
+	return b->w >= b->r ? h->size - (b->w - b->r) : b->r - b->w;
+}
+
+int hring_batch_put(struct hring *h, struct hring_batch *b, const void *pkt, uint32_t n)
+{
+	uint64_t trailer = (uint64_t)b->w << 32;
+
+	if (b->bad)
 		return -1;
-	room = w >= r ? h->size - (w - r) : r - w;
-	if (room <= n + 8) /* never full: w == r means empty */
-		return -1;
-	copy_in(h, w, pkt, n);
-	copy_in(h, (w + n) % h->size, &trailer, 8);
-	store_rel(h->w, (w + n + 8) % h->size);
-	atomic_thread_fence(memory_order_seq_cst);
-	*was_empty = load_acq(h->r) == w;
+	if (batch_room(h, b) <= n + 8) { /* never full: w == r means empty */
+		uint32_t r = load_acq(h->r);
+
+		if (r >= h->size || (r & 7)) {
+			b->bad = true;
+			return -1;
+		}
+		b->r = r;
+		if (batch_room(h, b) <= n + 8)
+			return -1;
+	}
+	copy_in(h, b->w, pkt, n);
+	copy_in(h, (b->w + n) % h->size, &trailer, 8);
+	b->w = (b->w + n + 8) % h->size;
 	return 0;
+}
+
+bool hring_batch_publish(struct hring *h, struct hring_batch *b)
+{
+	if (b->w == b->w0)
+		return false;
+	store_rel(h->w, b->w);
+	atomic_thread_fence(memory_order_seq_cst);
+	return load_acq(h->r) == b->w0;
 }
 
 void hring_get(const struct hring *h, uint32_t at, void *dst, uint32_t n)
