@@ -24,6 +24,43 @@ static void unit_range(const struct azblob_sim *s, const struct sim_run *run, ui
 		*end = s->owned_units;
 }
 
+/* The unit loops in chunks of a fixed count: the compiler turns each
+ * chunk into a few vector instructions (a 64 KiB buffer is 1024 units, a
+ * 512-byte response 8). */
+#define OWN_CHUNK 16
+
+static uint16_t units_or(const uint16_t *o, uint64_t u, uint64_t end)
+{
+	uint16_t acc = 0;
+
+	for (; u + OWN_CHUNK <= end; u += OWN_CHUNK)
+		for (unsigned j = 0; j < OWN_CHUNK; j++)
+			acc |= o[u + j];
+	if (u + OWN_CHUNK / 2 <= end) {
+		for (unsigned j = 0; j < OWN_CHUNK / 2; j++)
+			acc |= o[u + j];
+		u += OWN_CHUNK / 2;
+	}
+	for (; u < end; u++)
+		acc |= o[u];
+	return acc;
+}
+
+/* Counts wrap within their unit (never more owners than requests). */
+static void units_add(uint16_t *o, uint64_t u, uint64_t end, uint16_t delta)
+{
+	for (; u + OWN_CHUNK <= end; u += OWN_CHUNK)
+		for (unsigned j = 0; j < OWN_CHUNK; j++)
+			o[u + j] = (uint16_t)(o[u + j] + delta);
+	if (u + OWN_CHUNK / 2 <= end) {
+		for (unsigned j = 0; j < OWN_CHUNK / 2; j++)
+			o[u + j] = (uint16_t)(o[u + j] + delta);
+		u += OWN_CHUNK / 2;
+	}
+	for (; u < end; u++)
+		o[u] = (uint16_t)(o[u] + delta);
+}
+
 bool sim_own_claim(struct azblob_sim *s, const struct sim_run *runs, int n)
 {
 	uint16_t taken = 0;
@@ -31,23 +68,24 @@ bool sim_own_claim(struct azblob_sim *s, const struct sim_run *runs, int n)
 
 	/* Look first, then take: a request's own buffers may share a unit
 	 * (data ending where its response begins). */
-	for (int r = 0; r < n; r++)
-		for (unit_range(s, &runs[r], &u, &end); u < end; u++)
-			taken |= s->owned[u];
-	for (int r = 0; r < n; r++)
-		for (unit_range(s, &runs[r], &u, &end); u < end; u++)
-			s->owned[u]++;
+	for (int r = 0; r < n; r++) {
+		unit_range(s, &runs[r], &u, &end);
+		taken |= units_or(s->owned, u, end);
+	}
+	for (int r = 0; r < n; r++) {
+		unit_range(s, &runs[r], &u, &end);
+		units_add(s->owned, u, end, 1);
+	}
 	return taken != 0;
 }
 
 static void own_release(struct azblob_sim *s, const struct sim_pending *p)
 {
-	for (unsigned r = 0; r < p->nruns; r++) {
-		uint64_t u, end;
+	uint64_t u, end;
 
+	for (unsigned r = 0; r < p->nruns; r++) {
 		unit_range(s, &p->runs[r], &u, &end);
-		for (; u < end; u++)
-			s->owned[u]--;
+		units_add(s->owned, u, end, (uint16_t)-1);
 	}
 }
 
@@ -143,7 +181,10 @@ static bool write_completion(struct azblob_sim *s, struct emitter *e, uint64_t t
 
 	/* Only the packet's own bytes are cleared: the response's padding
 	 * and the extra header (zero, as documented). */
-	memset(pkt, 0, len);
+	if (extra8)
+		memset(pkt, 0, len);
+	else
+		memset(pkt, 0, 32); /* a constant size: no call */
 	memcpy(pkt, &d, sizeof(d));
 	memcpy(pkt + 8u * d.offset8, &rsp, sizeof(rsp));
 	if (!stage(s, e, pkt, len))

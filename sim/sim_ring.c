@@ -40,19 +40,28 @@ uint32_t hring_used(const struct hring *h)
 }
 
 /* Copies in at most two pieces: up to the end of the data area, then from
- * its start (at < size and n <= size always hold here). */
+ * its start (at < size and n <= size always hold here); one memcpy when it
+ * does not wrap, the common case. */
 static void copy_out(const struct hring *h, uint32_t at, void *dst, uint32_t n)
 {
-	uint32_t first = h->size - at < n ? h->size - at : n;
+	uint32_t first = h->size - at;
 
+	if (n <= first) {
+		memcpy(dst, h->data + at, n);
+		return;
+	}
 	memcpy(dst, h->data + at, first);
 	memcpy((uint8_t *)dst + first, h->data, n - first);
 }
 
 static void copy_in(struct hring *h, uint32_t at, const void *src, uint32_t n)
 {
-	uint32_t first = h->size - at < n ? h->size - at : n;
+	uint32_t first = h->size - at;
 
+	if (n <= first) {
+		memcpy(h->data + at, src, n);
+		return;
+	}
 	memcpy(h->data + at, src, first);
 	memcpy(h->data, (const uint8_t *)src + first, n - first);
 }
@@ -123,8 +132,13 @@ int hring_batch_put(struct hring *h, struct hring_batch *b, const void *pkt, uin
 		if (batch_room(h, b) <= n + 8)
 			return -1;
 	}
-	copy_in(h, b->w, pkt, n);
-	copy_in(h, (b->w + n) % h->size, &trailer, 8);
+	if (h->size - b->w >= n + 8) { /* no wrap: the common case */
+		memcpy(h->data + b->w, pkt, n);
+		memcpy(h->data + b->w + n, &trailer, 8);
+	} else {
+		copy_in(h, b->w, pkt, n);
+		copy_in(h, (b->w + n) % h->size, &trailer, 8);
+	}
 	b->w = (b->w + n + 8) % h->size;
 	return 0;
 }
