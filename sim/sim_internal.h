@@ -10,6 +10,7 @@
 #include <azblob/sim.h>
 #include <azblob/sim_proto.h>
 
+#include "../azblob/clock.h"
 #include "sim_ring.h"
 
 #define SIM_PAGE     4096u
@@ -97,7 +98,9 @@ struct azblob_sim {
 	struct azblob_sim_stats st;
 	uint64_t rng;
 	uint64_t pause_until_ns;
-	uint64_t now; /* the serving loop's time for this pass */
+	uint64_t now;	     /* the serving loop's time for this pass */
+	struct az_clock clk; /* its source: the TSC where usable (no vDSO call) */
+	uint32_t house_n;    /* housekeeping rounds */
 	uint64_t last_scan_ns;
 	bool rx_waiting; /* RX full: waiting for the guest's signal */
 
@@ -188,7 +191,12 @@ int sim_null_drain(struct azblob_sim *s);
 
 /* sim_vsp.c */
 #define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)
-uint64_t sim_now_ns(void);
+/* The serving loop's clock (CLOCK_MONOTONIC ns; the TSC where usable,
+ * re-synchronised now and then in housekeeping). */
+static inline uint64_t sim_now(const struct azblob_sim *s)
+{
+	return az_clock_now(&s->clk);
+}
 /* azblob_sim_step() of the normal host: one serving pass in the caller's
  * thread. Packets taken, or -EIO once TX is corrupt. */
 int sim_vsp_step(struct azblob_sim *s);
