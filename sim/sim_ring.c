@@ -78,7 +78,9 @@ int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint
 		return 0;
 	if (avail < 24)
 		return -1;
-	copy_out(h, at, hdr, 8); /* type, offset8, len8, flags */
+	/* type, offset8, len8, flags: at is 8-aligned and the data area a
+	 * multiple of 8 (whole pages), so these 8 bytes never wrap */
+	memcpy(hdr, h->data + at, 8);
 	if (hdr[1] < 2 || hdr[1] > hdr[2] || (uint32_t)hdr[2] * 8 + 8 > avail)
 		return -1;
 	*len = (uint32_t)hdr[2] * 8;
