@@ -161,6 +161,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	az_lock_init(&c->lock);
 	c->opts = *o;
 	az_clock_init(&c->clock, true);
 	c->opts.device_guid = c->opts.sysfs_root = c->opts.dev_root = c->opts.sim_root = NULL;
@@ -180,6 +181,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 		       "azblob: queue depth %u (max %u) or timeout %u ms (max %u)",
 		       c->opts.queue_depth, AZBLOB_QUEUE_DEPTH, c->opts.default_timeout_ms,
 		       AZBLOB_MAX_TIMEOUT_MS);
+		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return -EINVAL;
 	}
@@ -278,6 +280,9 @@ int azblob_close(struct azblob_client *c)
 
 	if (!c)
 		return 0;
+	/* 0. Queues first (queue.c): the client is left untouched while any is open. */
+	if (az_queues_close(c))
+		return -ENOTEMPTY;
 	/* 1. As the original driver: the host answers what it holds first. */
 	if (c->slots && c->dev && !c->dead && !c->broken)
 		close_wait(c);
@@ -295,13 +300,14 @@ int azblob_close(struct azblob_client *c)
 	free(c->pool_free_pending);
 	free(c->slots);
 	free(c->free_slots);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return unanswered ? -EBUSY : 0;
 }
 
 /* ---- memory ---- */
 
-void *azblob_alloc(struct azblob_client *c, size_t len)
+static void *alloc_locked(struct azblob_client *c, size_t len)
 {
 	struct uvmbus_buf *b;
 
@@ -316,7 +322,17 @@ void *azblob_alloc(struct azblob_client *c, size_t len)
 	return b->addr;
 }
 
-void azblob_free(struct azblob_client *c, void *buf)
+void *azblob_alloc(struct azblob_client *c, size_t len)
+{
+	void *p;
+
+	az_mem_lock(c);
+	p = alloc_locked(c, len);
+	az_mem_unlock(c);
+	return p;
+}
+
+static void free_locked(struct azblob_client *c, void *buf)
 {
 	size_t off;
 
@@ -340,7 +356,14 @@ void azblob_free(struct azblob_client *c, void *buf)
 	c->alloc_map[i] = NULL;
 }
 
-int azblob_register(struct azblob_client *c, void *addr, size_t len)
+void azblob_free(struct azblob_client *c, void *buf)
+{
+	az_mem_lock(c);
+	free_locked(c, buf);
+	az_mem_unlock(c);
+}
+
+static int register_locked(struct azblob_client *c, void *addr, size_t len)
 {
 	int rc;
 
@@ -355,7 +378,17 @@ int azblob_register(struct azblob_client *c, void *addr, size_t len)
 	return rc;
 }
 
-int azblob_unregister(struct azblob_client *c, void *addr)
+int azblob_register(struct azblob_client *c, void *addr, size_t len)
+{
+	int rc;
+
+	az_mem_lock(c);
+	rc = register_locked(c, addr, len);
+	az_mem_unlock(c);
+	return rc;
+}
+
+static int unregister_locked(struct azblob_client *c, void *addr)
 {
 	for (unsigned i = 0; i < c->nreg; i++) {
 		if (uvmbus_region_addr(c->reg[i]) != addr)
@@ -370,6 +403,16 @@ int azblob_unregister(struct azblob_client *c, void *addr)
 	return -EINVAL;
 }
 
+int azblob_unregister(struct azblob_client *c, void *addr)
+{
+	int rc;
+
+	az_mem_lock(c);
+	rc = unregister_locked(c, addr);
+	az_mem_unlock(c);
+	return rc;
+}
+
 int azblob_fd(const struct azblob_client *c)
 {
 	return uvmbus_chan_fd(c->ch);
@@ -377,5 +420,7 @@ int azblob_fd(const struct azblob_client *c)
 
 unsigned azblob_inflight(const struct azblob_client *c)
 {
+	if (c->shared)
+		return azblob_queue_inflight(c->q0);
 	return c->inflight;
 }

@@ -236,17 +236,15 @@ static void count_type(struct azblob_client *c, uint16_t type)
 	c->st.rx_types[k]++;
 }
 
-int azblob_poll(struct azblob_client *c, unsigned max)
+/* One copy of the body (its helpers inlined into it once); the public
+ * call only adds the shared-mode test. */
+__attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max)
 {
 	unsigned n = 0;
 	uint64_t now;
 	bool sig, skipped = false;
 	int rc = 0;
 
-	if (c->dead)
-		return -ENODEV;
-	if (c->broken)
-		return -EIO;
 	now = az_now(c); /* one time read per batch: latency at batch granularity */
 	while (!max || n < max) {
 		struct azblob_vsp_response rsp;
@@ -290,7 +288,28 @@ int azblob_poll(struct azblob_client *c, unsigned max)
 	return c->dead ? -ENODEV : (int)n;
 }
 
+static __attribute__((noinline)) int poll_gated(struct azblob_client *c, unsigned max)
+{
+	if (c->shared)
+		return az_q0_poll(c, max);
+	return c->dead ? -ENODEV : -EIO;
+}
+
+int azblob_poll(struct azblob_client *c, unsigned max)
+{
+	if (__builtin_expect(c->gate != 0, 0))
+		return poll_gated(c, max);
+	return az_poll_core(c, max);
+}
+
 int azblob_wait(struct azblob_client *c, int timeout_ms)
+{
+	if (c->shared)
+		return az_q0_wait(c, timeout_ms);
+	return az_wait_core(c, timeout_ms);
+}
+
+int az_wait_core(struct azblob_client *c, int timeout_ms)
 {
 	int rc;
 
@@ -318,19 +337,25 @@ int azblob_wait(struct azblob_client *c, int timeout_ms)
 
 void azblob_get_stats(const struct azblob_client *c, struct azblob_stats *st)
 {
+	struct azblob_client *m = (struct azblob_client *)c; /* the lock only */
 	struct uvmbus_chan_stats cs;
 
+	az_mem_lock(m);
 	*st = c->st;
 	st->held_slots = c->held;
 	uvmbus_chan_get_stats(c->ch, &cs);
+	az_mem_unlock(m);
 	st->idle_signals = cs.idle_signals;
 	st->waits = cs.unmasks;
 }
 
 int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 {
+	struct azblob_client *m = (struct azblob_client *)c; /* the lock only */
 	uint64_t now = az_now(c);
 	size_t n = 0;
+
+	az_mem_lock(m);
 
 	if (cap)
 		buf[0] = 0;
@@ -353,5 +378,6 @@ int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 			snprintf(buf + n, cap - n, "%s", line);
 		n += (size_t)k;
 	}
+	az_mem_unlock(m);
 	return (int)n;
 }

@@ -3,6 +3,7 @@
 #ifndef AZBLOB_INTERNAL_H
 #define AZBLOB_INTERNAL_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include "clock.h"
@@ -19,8 +20,15 @@ enum slot_state {
 			   * answers or the channel closes */
 };
 
+struct azblob_queue;
+
 struct slot {
 	uint32_t gen; /* bumped at every reuse: stale answers are recognised */
+	/* Shared mode: done/user are queue.c's router and the slot itself;
+	 * the caller's callback, and the queue it goes to, are kept here. */
+	struct azblob_queue *owner;
+	azblob_done_fn udone;
+	void *uuser;
 	uint8_t state;
 	azblob_done_fn done;
 	void *user;
@@ -61,13 +69,31 @@ struct azblob_client {
 	uint32_t held; /* slots of requests answered to the caller, not by the host */
 	uint32_t max_pages;
 	uint32_t gen_seed;
-	bool dead, broken;
+	/* One load tells the public calls whether they leave the fast path:
+	 * dead, broken, or in shared mode (queues). */
+	union {
+		struct {
+			bool dead, shared; /* shared: queues exist (below) */
+			bool broken;
+		};
+		uint16_t dead_or_shared; /* flush's gate */
+		uint32_t gate;
+	};
 
 	uint64_t next_deadline_ns;
 	uint64_t last_activity_ns, last_fd_check_ns, fd_check_ns;
 	uint64_t guid_seq, guid_salt;
 	struct az_clock clock;
 	struct azblob_stats st;
+
+	/* Queues (queue.c). `shared` turns on at the first queue and stays on
+	 * until close: from then on `lock` guards everything above (rings,
+	 * slots, memory, counters) and completions are routed to the owning
+	 * queue's ring instead of being called back inline. */
+	pthread_mutex_t lock;
+	unsigned nqueues;
+	struct azblob_queue *q0; /* the client's own calls in shared mode */
+	int fail;		 /* 0, -ENODEV or -EIO: read without the lock */
 };
 
 #define TID_SLOT(tid) ((uint32_t)((tid)&0xffffffffu) - 1u)
@@ -80,6 +106,40 @@ static inline uint64_t az_now(const struct azblob_client *c)
 }
 
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
+
+/* The cores of the public calls, without the gate (dead, broken, shared
+ * mode): the callers test those first. queue.c calls them with the lock
+ * held. az_flush_core refuses a dead channel itself. */
+int az_submit_core(struct azblob_client *c, const struct azblob_request *r);
+int az_flush_core(struct azblob_client *c);
+int az_poll_core(struct azblob_client *c, unsigned max);
+int az_wait_core(struct azblob_client *c, int timeout_ms);
+
+/* queue.c: the shared-mode forms of the client's own calls (through q0),
+ * and close's check. */
+int az_q0_submit(struct azblob_client *c, const struct azblob_request *r);
+int az_q0_flush(struct azblob_client *c);
+int az_q0_poll(struct azblob_client *c, unsigned max);
+int az_q0_wait(struct azblob_client *c, int timeout_ms);
+/* -ENOTEMPTY while queues are open; else back to single-thread mode. */
+int az_queues_close(struct azblob_client *c);
+
+/* The client's lock: adaptive (spins briefly before sleeping), since its
+ * critical sections are short. */
+void az_lock_init(pthread_mutex_t *m);
+
+/* Memory calls from any thread in shared mode. */
+static inline void az_mem_lock(struct azblob_client *c)
+{
+	if (c->shared)
+		pthread_mutex_lock(&c->lock);
+}
+
+static inline void az_mem_unlock(struct azblob_client *c)
+{
+	if (c->shared)
+		pthread_mutex_unlock(&c->lock);
+}
 
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);

@@ -150,7 +150,9 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	return 0;
 }
 
-int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
+/* One copy of the body; the public call only adds its test of the gate. */
+__attribute__((noinline)) int az_submit_core(struct azblob_client *c,
+					     const struct azblob_request *r)
 {
 	struct res rq = {0}, rs = {0}, d = {0};
 	struct uvmbus_ring_span span;
@@ -161,10 +163,6 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	uint64_t tid, now;
 	int rc;
 
-	if (c->dead)
-		return -ENODEV;
-	if (c->broken)
-		return -EIO;
 	rc = check(c, r);
 	if (rc)
 		return rc;
@@ -292,17 +290,32 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	c->inflight++;
 	c->st.submitted++;
 	if (c->opts.auto_flush)
-		return azblob_flush(c);
+		return az_flush_core(c);
 	return 0;
 }
 
-int azblob_flush(struct azblob_client *c)
+static __attribute__((noinline)) int submit_gated(struct azblob_client *c,
+						  const struct azblob_request *r)
+{
+	if (c->dead)
+		return -ENODEV;
+	if (c->broken)
+		return -EIO;
+	return az_q0_submit(c, r);
+}
+
+int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
+{
+	if (__builtin_expect(c->gate != 0, 0))
+		return submit_gated(c, r);
+	return az_submit_core(c, r);
+}
+
+static inline int flush_body(struct azblob_client *c)
 {
 	bool sig = false;
 	int rc;
 
-	if (c->dead)
-		return -ENODEV;
 	/* One clock read per batch: a batch staged before a silent period
 	 * is not published into rings a rescind may have freed. */
 	if (az_silent_dead(c, az_now(c)))
@@ -316,4 +329,18 @@ int azblob_flush(struct azblob_client *c)
 	else if (!rc)
 		c->st.signals++;
 	return rc;
+}
+
+int az_flush_core(struct azblob_client *c)
+{
+	if (c->dead)
+		return -ENODEV;
+	return flush_body(c);
+}
+
+int azblob_flush(struct azblob_client *c)
+{
+	if (__builtin_expect(c->dead_or_shared != 0, 0))
+		return c->shared ? az_q0_flush(c) : -ENODEV;
+	return flush_body(c);
 }

@@ -19,12 +19,14 @@ int az_submit_until(struct azblob_client *c, const struct azblob_request *r, uin
 			return rc;
 		now = az_now(c);
 		if (now >= deadline_ns) {
+			az_mem_lock(c); /* shared mode: counters under the lock */
 			c->st.slot_timeouts++;
 			az_log(
 			    c, UVMBUS_LOG_WARN,
 			    "azblob: no room for a request within its timeout: %u of %u slots are "
 			    "held by requests the host has not answered, %u in flight",
 			    c->held, c->qd, c->inflight);
+			az_mem_unlock(c);
 			return -ETIMEDOUT;
 		}
 		/* Make room the way an ioctl caller would wait: publish what is

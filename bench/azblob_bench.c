@@ -39,6 +39,7 @@
 #include "bench_util.h"
 #include "cost.h"
 #include "result.h"
+#include "threads.h"
 
 /* The benchmark's clock: the library's time source (azblob/clock.h), the
  * TSC where invariant, so that its own reads (one per request for the
@@ -107,6 +108,7 @@ struct cfg {
 	const char *azblobd;
 	bool json;
 	int client_cpu, host_cpu;
+	unsigned threads; /* --threads N: queues (threads.c) */
 };
 
 /* ---- floor: two threads ping-pong one cache line each way ---- */
@@ -610,6 +612,40 @@ static void print_table(const struct result *r, unsigned n)
 	}
 }
 
+/* --threads N: per total queue depth, the plain client on one thread,
+ * then N threads on their own queues of one client (threads.c); a
+ * busy-polling host of its own for each. */
+static int run_threads(const struct cfg *cfg)
+{
+	printf("azblob-bench: --threads %u, no-op, client threads on CPU %d, host (host %s, "
+	       "polling) on CPU %d\n",
+	       cfg->threads, cfg->client_cpu, cfg->host, cfg->host_cpu);
+	printf("%5s %14s %14s %7s\n", "qd", "1 thread req/s", "N queues req/s", "ratio");
+	fflush(stdout); /* before the host's fork */
+	for (unsigned i = 0; i < cfg->nqd; i++) {
+		double r[2] = {0, 0};
+
+		for (int k = 0; k < 2; k++) {
+			struct host h = {0};
+			int rc;
+
+			if (host_start(cfg, &h, true, 64ull << 20))
+				return 1;
+			rc = bench_threads(h.root, k ? cfg->threads : 0, cfg->qd[i], cfg->warmup,
+					   cfg->duration, cfg->client_cpu, &r[k]);
+			host_stop(&h);
+			if (rc) {
+				fprintf(stderr, "azblob-bench: --threads %u qd %u: %s\n",
+					k ? cfg->threads : 0, cfg->qd[i], strerror(-rc));
+				return 1;
+			}
+		}
+		printf("%5u %14.0f %14.0f %7.2f\n", cfg->qd[i], r[0], r[1], r[1] / r[0]);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 /* --modes cost: the client's instructions per request (cost.c), one
  * result per queue depth and size (0 and 64 KiB). */
 static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, unsigned cap)
@@ -724,7 +760,11 @@ static void usage(FILE *f)
 		   "  --json           one JSON object with a results array\n"
 		   "  --plot DIR       PNG charts with gnuplot (latency CDF, rps and p99 vs qd)\n"
 		   "  --vspd PATH      the azblob-vspd binary (default: next to this one)\n"
-		   "  --cpus C,H       client and host CPUs (default 0,1)\n"
+		   "  --cpus C,H       client and host CPUs (default 0,1; C -1 with --threads:\n"
+		   "                   client threads not pinned)\n"
+		   "  --threads N      instead of the modes: per --qd, the plain client on one\n"
+		   "                   thread, then N threads on their own queues of one client\n"
+		   "                   (the same total queue depth), no-op requests\n"
 		   "  --via broker     each poll/interrupt/sync point also through azblobd\n"
 		   "                   (--sim, on the host CPU; with --host null and poll\n"
 		   "                   the daemon steps the null host in its own loop)\n"
@@ -783,23 +823,13 @@ int main(int argc, char **argv)
 				 .client_cpu = 0,
 				 .host_cpu = 1,
 				 .host = "sim"};
-	static const struct option lo[] = {{"modes", 1, 0, 'm'},
-					   {"qd", 1, 0, 'q'},
-					   {"size", 1, 0, 's'},
-					   {"op", 1, 0, 'o'},
-					   {"duration", 1, 0, 'd'},
-					   {"requests", 1, 0, 'n'},
-					   {"warmup", 1, 0, 'w'},
-					   {"batch", 1, 0, 'b'},
-					   {"json", 0, 0, 'j'},
-					   {"plot", 1, 0, 'p'},
-					   {"vspd", 1, 0, 'v'},
-					   {"cpus", 1, 0, 'c'},
-					   {"help", 0, 0, 'h'},
-					   {"host", 1, 0, 'H'},
-					   {"via", 1, 0, 'V'},
-					   {"azblobd", 1, 0, 'A'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"modes", 1, 0, 'm'},   {"qd", 1, 0, 'q'},	     {"size", 1, 0, 's'},
+	    {"op", 1, 0, 'o'},	    {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
+	    {"warmup", 1, 0, 'w'},  {"batch", 1, 0, 'b'},    {"json", 0, 0, 'j'},
+	    {"plot", 1, 0, 'p'},    {"vspd", 1, 0, 'v'},     {"cpus", 1, 0, 'c'},
+	    {"help", 0, 0, 'h'},    {"host", 1, 0, 'H'},     {"via", 1, 0, 'V'},
+	    {"azblobd", 1, 0, 'A'}, {"threads", 1, 0, 'T'},  {0, 0, 0, 0}};
 	static char vspd[4096];
 	static struct result res[256];
 	unsigned nres = 0;
@@ -861,6 +891,11 @@ int main(int argc, char **argv)
 		case 'H':
 			cfg.host = optarg;
 			break;
+		case 'T':
+			cfg.threads = (unsigned)atoi(optarg);
+			if (!cfg.threads || cfg.threads > 64)
+				goto bad;
+			break;
 		case 'V':
 			if (strcmp(optarg, "broker") && strcmp(optarg, "direct"))
 				goto bad;
@@ -906,6 +941,9 @@ int main(int argc, char **argv)
 		}
 		cfg.azblobd = azblobd;
 	}
+
+	if (cfg.threads)
+		return run_threads(&cfg);
 
 	char modes[128];
 

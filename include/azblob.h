@@ -13,9 +13,15 @@
  * and makes no system call (signalling a sleeping host is the exception,
  * and never happens while the host polls).
  *
- * ONE CLIENT PER THREAD: a client and its buffers must be used by one
- * thread at a time; open one client per thread (each on its own channel
- * when the device offers subchannels).
+ * THREADS: a client's own calls (submit/flush/poll/wait, request_sync,
+ * the blob helpers) are used by one thread at a time. Other threads use
+ * queues (azblob_queue_create below): one queue per thread, all on the
+ * client's one channel, each thread submitting and reaping on its own
+ * queue, its callbacks run in its own azblob_queue_poll(). azblob_alloc,
+ * azblob_free, azblob_register, azblob_unregister and azblob_get_stats may
+ * then be called from any thread. The library starts no thread: callers
+ * that poll drive the channel (with a try-lock), or a thread of the
+ * caller's loops on azblob_wait()/azblob_poll() (docs/AZBLOB.md).
  *
  * Errors are negative errno values; every -EINVAL comes with a message
  * through the log callback.
@@ -108,7 +114,8 @@ AZBLOB_API int azblob_open(struct azblob_client **out, const struct azblob_opts 
  * unused, until the process exits (under kstub the module's quarantine
  * holds the pins). Returns 0, or -EBUSY when such memory was left behind
  * (logged with its size): registered memory those requests used must
- * then not be reused by the caller either. The client is freed either way.
+ * then not be reused by the caller either. The client is freed either way,
+ * except with queues still open: -ENOTEMPTY and nothing is done.
  */
 AZBLOB_API int azblob_close(struct azblob_client *c);
 
@@ -168,6 +175,39 @@ AZBLOB_API int azblob_fd(const struct azblob_client *c);
 
 /* Requests submitted and not yet completed to the caller. */
 AZBLOB_API unsigned azblob_inflight(const struct azblob_client *c);
+
+/* ---- queues: one per thread, all on the client's channel ---- */
+
+struct azblob_queue;
+
+/*
+ * A queue of up to `depth` requests in flight (0: the client's
+ * queue_depth; at most that). The queues share the client's slots
+ * (queue_depth in all: -EAGAIN when none is free). The first queue turns
+ * the client into shared mode for good: its own calls then go through an
+ * internal queue, callbacks of its own requests run in azblob_poll(), and
+ * the submit/poll path takes a short lock (no system call uncontended).
+ * The first azblob_queue_create() must not run concurrently with the
+ * client's own calls; later ones may come from any thread. One system
+ * call (an eventfd) and two allocations per queue, none per request.
+ */
+AZBLOB_API int azblob_queue_create(struct azblob_client *c, uint32_t depth,
+				   struct azblob_queue **out);
+/* -EBUSY (nothing done) while requests submitted on the queue have not
+ * been reaped by azblob_queue_poll(). All queues must be destroyed before
+ * azblob_close() (which otherwise returns -ENOTEMPTY and closes nothing). */
+AZBLOB_API int azblob_queue_destroy(struct azblob_queue *q);
+/* As azblob_submit/flush/poll/wait, for the queue's thread. poll drives
+ * the channel when no other thread is in it and runs this queue's
+ * callbacks only; -ENODEV / -EIO once nothing is left to call back. wait
+ * sleeps until this queue has a completion (never loses a wake-up, even
+ * when another thread reaped it), a request's deadline, or timeout_ms. */
+AZBLOB_API int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r);
+AZBLOB_API int azblob_queue_flush(struct azblob_queue *q);
+AZBLOB_API int azblob_queue_poll(struct azblob_queue *q, unsigned max);
+AZBLOB_API int azblob_queue_wait(struct azblob_queue *q, int timeout_ms);
+/* Requests submitted on the queue whose callback has not run yet. */
+AZBLOB_API unsigned azblob_queue_inflight(const struct azblob_queue *q);
 
 /* ---- memory ---- */
 

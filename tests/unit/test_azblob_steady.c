@@ -7,6 +7,8 @@
  * (getppid) that bracket 100,000 no-op requests at queue depth 32; the
  * child counts malloc/calloc/realloc/free through an interposer in the same
  * window. Both must be zero. A plain program (fork + ptrace).
+ * STEADY_QUEUE=1: the same through a queue (azblob_queue_*), the client in
+ * shared mode (a second queue exists): the lock costs no system call.
  */
 #include <errno.h>
 #include <sched.h>
@@ -103,6 +105,11 @@ static int child(int ready_fd, int go_fd, long n)
 	o.rescind_check_ms = 60000;
 	if (azblob_open(&c, &o))
 		return 11;
+	struct azblob_queue *q = NULL, *other = NULL;
+
+	if (getenv("STEADY_QUEUE") &&
+	    (azblob_queue_create(c, QD, &q) || azblob_queue_create(c, 1, &other)))
+		return 14;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
@@ -131,12 +138,13 @@ static int child(int ready_fd, int go_fd, long n)
 							   .response_len = 256,
 							   .done = on_done};
 
-				if (azblob_submit(c, &r))
+				if (q ? azblob_queue_submit(q, &r) : azblob_submit(c, &r))
 					break;
 				sent++;
 			}
-			azblob_flush(c);
-			if (azblob_poll(c, 0) < 0)
+			if (q ? azblob_queue_flush(q) : azblob_flush(c))
+				return 13;
+			if ((q ? azblob_queue_poll(q, 0) : azblob_poll(c, 0)) < 0)
 				return 13;
 		}
 		if (phase == 1) {
@@ -151,6 +159,8 @@ static int child(int ready_fd, int go_fd, long n)
 	       "signals in all\n",
 	       n, atomic_load(&allocs), (unsigned long long)st.signals);
 	fflush(stdout);
+	if (q && (azblob_queue_destroy(q) || azblob_queue_destroy(other)))
+		return 15;
 	azblob_close(c);
 	azblob_sim_destroy(sim);
 	return atomic_load(&allocs) ? 20 : 0;
