@@ -173,6 +173,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 		return -ENODEV;
 	if (!c->nfree) {
 		c->st.queue_full++;
+		AZ_PROBE1(queue_full, c->inflight);
 		return -EAGAIN;
 	}
 	i = c->free_slots[c->nfree - 1];
@@ -210,8 +211,10 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	if (rc) {
 		if (s->bounce)
 			uvmbus_pool_put(c->pool, s->bounce);
-		if (rc == -EAGAIN)
+		if (rc == -EAGAIN) {
 			c->st.ring_full++;
+			AZ_PROBE4(ring_full, rq.len, rs.len, d.len, c->inflight);
+		}
 		if (rc == -EIO)
 			az_mark_broken(c, "the host corrupted the TX ring");
 		return rc;
@@ -291,6 +294,7 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	mark_pool(c, s, 2, d.len ? r->data : NULL);
 	c->inflight++;
 	c->st.submitted++;
+	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
 	if (c->opts.auto_flush)
 		return azblob_flush(c);
 	return 0;
@@ -310,6 +314,7 @@ int azblob_flush(struct azblob_client *c)
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)
 		return 0;
+	AZ_PROBE2(signal, 1, c->inflight);
 	rc = uvmbus_chan_signal(c->ch);
 	if (rc == -ENODEV)
 		az_mark_dead(c);
