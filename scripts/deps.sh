@@ -35,6 +35,8 @@ TEST=(
 	# the Debian packages (pkg_ tests, docs/PACKAGING.md): build, check,
 	# install the module source with dkms; man pages checked with groff
 	dpkg-dev debhelper dh-dkms fakeroot lintian dkms groff-base man-db binutils
+	# the USDT probes fired and counted (pkg_probes_fire); --json checked
+	bpftrace jq
 )
 
 case "${1:-test}" in

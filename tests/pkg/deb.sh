@@ -10,6 +10,8 @@
 #   deb.sh consumer SRC CC  build SRC (tests/install/consumer) against the
 #                           installed files: CMake and pkg-config
 #   deb.sh probes           readelf -n lists the USDT probes of libazblob
+#   deb.sh probes_fire      bpftrace counts the probes of /usr/bin/azblob
+#                           (libazblob linked in) on known traffic
 #   deb.sh dkms             dkms build against the installed kernel headers
 set -euo pipefail
 PKGS=(azblob-tools libazblob-dev libazblob0 libuvmbus0 uvmbus-kstub-dkms)
@@ -160,6 +162,41 @@ probes() {
 	echo "probes: OK"
 }
 
+# bt_count OUT MAP: the value of "@MAP: N" in bpftrace's exit dump (0 if absent).
+bt_count() {
+	local v
+	v=$(sed -n "s/^@$2: \([0-9]*\)\$/\1/p" "$1")
+	echo "${v:-0}"
+}
+
+probes_fire() {
+	need bpftrace
+	local az=${AZBLOB_BIN:-/usr/bin/azblob} out prog n
+	out=$(mktemp)
+	# shellcheck disable=SC2064
+	trap "rm -f '$out'" EXIT
+	prog="usdt:$az:azblob:submit { @submit = count(); }
+		usdt:$az:azblob:complete { @complete = count(); if (arg1 > 0) { @timed = count(); } }
+		usdt:$az:azblob:signal { @signal = count(); }
+		usdt:$az:azblob:timeout { @timeout = count(); }"
+	# 50 no-op requests one at a time: 50 submits and completions, each
+	# with a latency, at least one signal; no timeout.
+	bpftrace -e "$prog" -c "$az stat --sim --requests 50" >"$out" 2>&1 ||
+		{ cat "$out" >&2; die "bpftrace failed (a kernel without uprobes or BPF?)"; }
+	for m in submit complete timed; do
+		n=$(bt_count "$out" $m)
+		[ "$n" -eq 50 ] || { cat "$out" >&2; die "azblob:$m fired $n times, not 50"; }
+	done
+	[ "$(bt_count "$out" signal)" -ge 1 ] || die "azblob:signal never fired"
+	[ "$(bt_count "$out" timeout)" -eq 0 ] || die "azblob:timeout fired without a timeout"
+	# A dropped answer: one timeout.
+	bpftrace -e "$prog" -c "$az stat --sim --sim-fault drop=1 --timeout 100 --requests 1" \
+		>"$out" 2>&1 || true
+	n=$(bt_count "$out" timeout)
+	[ "$n" -eq 1 ] || { cat "$out" >&2; die "azblob:timeout fired $n times, not 1"; }
+	echo "probes fire under bpftrace: submit, complete (with latency), signal, timeout: OK"
+}
+
 dkms_build() {
 	need dkms
 	local conf ver k built=0
@@ -192,6 +229,7 @@ purge) purge ;;
 demo) demo ;;
 consumer) consumer "$@" ;;
 probes) probes ;;
+probes_fire) probes_fire ;;
 dkms) dkms_build ;;
-*) die "usage: deb.sh build|install|purge|demo|consumer|probes|dkms ..." ;;
+*) die "usage: deb.sh build|install|purge|demo|consumer|probes|probes_fire|dkms ..." ;;
 esac
