@@ -33,14 +33,18 @@ kstub_version() { sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$1"; }
 
 build() {
 	local src=$1 out=$2 work
-	need dpkg-buildpackage lintian git tar
+	need dpkg-buildpackage lintian tar
 	work=$(mktemp -d)
 	# shellcheck disable=SC2064
 	trap "rm -rf '$work'" EXIT
 	# The tracked and new files only: no build/ directory of the worktree.
 	mkdir "$work/uvmbus"
-	(cd "$src" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
-		tar -xf - -C "$work/uvmbus"
+	if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$src" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
+			tar -xf - -C "$work/uvmbus"
+	else # a source tarball: everything but the build directories
+		tar -C "$src" --exclude=./build --exclude='./obj-*' -cf - . | tar -xf - -C "$work/uvmbus"
+	fi
 	echo "== dpkg-buildpackage -b -us -uc (log: $out/build.log)"
 	rm -rf "$out"
 	mkdir -p "$out"
