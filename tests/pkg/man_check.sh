@@ -25,11 +25,11 @@ text=$(groff -man -Tascii -rLL=1000n -rHY=0 -P-cbou "$page" 2>/dev/null)
 
 if [[ $prog == *.h ]]; then
 	# A library page: every exported function of the header.
-	what="function of $prog"
+	what="functions of $prog"
 	mapfile -t opts < <(grep -oE '^AZBLOB_API [^(]*[ *]azblob_[a-z_]+\(' "$prog" |
 		grep -oE 'azblob_[a-z_]+' | sort -u)
 else
-	what="option printed by $prog --help"
+	what="options printed by $prog --help"
 	help=$("$prog" --help 2>&1) || { echo "$prog --help failed" >&2; exit 1; }
 	for cmd in "$@"; do
 		help+=$'\n'$("$prog" "$cmd" --help 2>&1) || { echo "$prog $cmd --help failed" >&2; exit 1; }
@@ -45,7 +45,7 @@ for o in "${opts[@]}"; do
 	grep -qE -- "(^|[^a-zA-Z0-9-])${o}([^a-zA-Z0-9-]|$)" <<<"$text" || missing+=("$o")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	echo "$page: not in the page (each a $what): ${missing[*]}" >&2
+	echo "$page: missing from the page ($what): ${missing[*]}" >&2
 	exit 1
 fi
-echo "$page: no warnings; all ${#opts[@]} present (each a $what)"
+echo "$page: no warnings; all ${#opts[@]} $what are in it"
