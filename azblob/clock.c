@@ -31,7 +31,7 @@ static void pair(uint64_t *tsc, uint64_t *ns)
 	for (int i = 0; i < 3; i++) {
 		uint64_t t0 = az_rdtsc(), n = az_mono_ns(), t1 = az_rdtsc();
 
-		if (t1 - t0 < best) {
+		if (i == 0 || t1 - t0 < best) {
 			best = t1 - t0;
 			*tsc = t0 + (t1 - t0) / 2;
 			*ns = n;

@@ -94,6 +94,7 @@ void az_mark_dead(struct azblob_client *c)
 		return;
 	c->dead = true;
 	c->st.rescinded++;
+	AZ_PROBE1(rescind, c->inflight);
 	az_log(c, UVMBUS_LOG_ERR, "azblob: device rescinded: %u request(s) fail with ENODEV",
 	       c->inflight);
 	az_fail_all(c, -ENODEV);
@@ -141,10 +142,13 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	if (s->state == SLOT_QUARANTINED) {
 		/* The caller already had its -ETIMEDOUT: absorb, free at last. */
 		c->st.late++;
+		AZ_PROBE2(late, trans_id, rsp.response_len);
 		az_slot_release(c, i);
 		return;
 	}
 	latency(c, s, now);
+	AZ_PROBE4(complete, trans_id, now > s->start_ns ? now - s->start_ns : 1, rsp.error,
+		  rsp.response_len);
 	c->inflight--;
 	c->st.completed++;
 	int err = 0;
@@ -183,6 +187,7 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 			continue;
 		if (s->deadline_ns <= now) {
 			c->st.timeouts++;
+			AZ_PROBE3(timeout, AZ_TID(s, i), now - s->start_ns, s->req_len);
 			az_log(c, UVMBUS_LOG_WARN,
 			       "azblob: request in slot %u timed out; its buffers stay held until "
 			       "the host answers",
@@ -276,6 +281,8 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 		/* Once per batch, for every packet consumed, handled or skipped:
 		 * the host may wait for room (pending_send_sz). */
 		uvmbus_ring_read_commit(c->rx, &sig);
+		if (sig)
+			AZ_PROBE2(signal, 2, c->inflight);
 		if (sig && uvmbus_chan_signal(c->ch) == 0)
 			c->st.signals++;
 	}

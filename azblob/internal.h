@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "probes.h"
 
 #include <azblob.h>
 #include <azblob/sim.h>

@@ -171,6 +171,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 		return -ENODEV;
 	if (!c->nfree) {
 		c->st.queue_full++;
+		AZ_PROBE1(queue_full, c->inflight);
 		return -EAGAIN;
 	}
 	i = c->free_slots[c->nfree - 1];
@@ -208,8 +209,10 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	if (rc) {
 		if (s->bounce)
 			uvmbus_pool_put(c->pool, s->bounce);
-		if (rc == -EAGAIN)
+		if (rc == -EAGAIN) {
 			c->st.ring_full++;
+			AZ_PROBE4(ring_full, rq.len, rs.len, d.len, c->inflight);
+		}
 		if (rc == -EIO)
 			az_mark_broken(c, "the host corrupted the TX ring");
 		return rc;
@@ -289,6 +292,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	mark_pool(c, s, 2, d.len ? r->data : NULL);
 	c->inflight++;
 	c->st.submitted++;
+	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
 	if (c->opts.auto_flush)
 		return az_flush_core(c);
 	return 0;
@@ -323,6 +327,7 @@ static inline int flush_body(struct azblob_client *c)
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)
 		return 0;
+	AZ_PROBE2(signal, 1, c->inflight);
 	rc = uvmbus_chan_signal(c->ch);
 	if (rc == -ENODEV)
 		az_mark_dead(c);

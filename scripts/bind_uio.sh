@@ -11,7 +11,7 @@
 set -euo pipefail
 shopt -s nullglob # every glob here walks sysfs: no match means "none"
 
-PROG=bind_uio.sh
+PROG=${0##*/}
 UIO_DRV=uio_hv_generic
 KSTUB_MOD=uvmbus_kstub
 BROKER=azblobd # the broker that will serve untrusted users (DESIGN.md)

@@ -11,6 +11,8 @@ BUILD=(
 	libcurl4-openssl-dev libssl-dev
 	# XML (block lists, List Blobs)
 	libexpat1-dev
+	# USDT trace points in libazblob (<sys/sdt.h>, docs/TRACING.md)
+	systemtap-sdt-dev
 )
 TEST=(
 	# sanitizer and fuzzing builds
@@ -30,6 +32,11 @@ TEST=(
 	# Azurite (npm) for the REST end-to-end tests, which also talk to it
 	# directly (curl, a SAS signed with openssl)
 	nodejs curl openssl xxd
+	# the Debian packages (pkg_ tests, docs/PACKAGING.md): build, check,
+	# install the module source with dkms; man pages checked with groff
+	dpkg-dev debhelper dh-dkms fakeroot lintian dkms groff-base man-db binutils
+	# the USDT probes fired and counted (pkg_probes_fire); --json checked
+	bpftrace jq
 )
 
 case "${1:-test}" in

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: install what is needed (apt-get), build the plain,
-# ASan+UBSan and TSan configurations, run each one's tests through ctest.
+# ASan+UBSan, TSan and release (-O3, -Os) configurations, run each one's tests through
+# ctest. Warnings are errors in every configuration here (UVMBUS_WERROR).
 #   scripts/test.sh                 everything
 #   scripts/test.sh -L unit         extra arguments go to every ctest call
 #   CONFIGS="default" scripts/test.sh -R ring_   one configuration only
@@ -21,18 +22,36 @@ else
 	style_failed=0
 fi
 
-configs=${CONFIGS:-default asan tsan}
+configs=${CONFIGS:-default asan tsan release clang-release minsizerel}
 jobs=$(nproc)
 passed=0 failed=0 status=0
 if [ "$style_failed" -ne 0 ]; then failed=1 status=1; fi
 
 cfg_args() {
 	case $1 in
-	default) echo "-DCMAKE_C_COMPILER=gcc" ;;
+	default) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc" ;;
 	# clang: libFuzzer is part of the ASan build
-	asan) echo "-DCMAKE_C_COMPILER=clang -DUVMBUS_SANITIZE=address" ;;
-	tsan) echo "-DCMAKE_C_COMPILER=clang -DUVMBUS_SANITIZE=thread" ;;
+	asan) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DUVMBUS_SANITIZE=address" ;;
+	tsan) echo "-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DUVMBUS_SANITIZE=thread" ;;
+	# What a user or a package builds (-O3 -DNDEBUG): gcc's -O3 warnings
+	# (format-truncation, maybe-uninitialized) only show here.
+	release) echo "-DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc" ;;
+	clang-release) echo "-DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang" ;;
+	# -Os: gcc's -Wmaybe-uninitialized sees other paths than at -O2/-O3
+	minsizerel) echo "-DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_C_COMPILER=gcc" ;;
 	*) return 1 ;;
+	esac
+}
+# Which tests a configuration runs: all, unit (the unit label: fast, and
+# what -O3 can break without a warning, such as undefined behaviour the
+# optimiser exploits; not the scripts and the module, which no C compiler
+# flag changes: bind_, kstub_, pkg_) or none (building with warnings as
+# errors is the test).
+cfg_tests() {
+	case $1 in
+	release) echo unit ;;
+	clang-release | minsizerel) echo none ;;
+	*) echo all ;;
 	esac
 }
 
@@ -42,7 +61,7 @@ for cfg in $configs; do
 	echo "=== [$cfg] configure and build in build/$cfg"
 	mkdir -p "$dir"
 	# shellcheck disable=SC2086
-	if ! cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $args \
+	if ! cmake -S "$root" -B "$dir" -G Ninja -DUVMBUS_WERROR=ON $args \
 		>"$dir/configure.log" 2>&1; then
 		cat "$dir/configure.log" >&2
 		echo "test.sh: [$cfg] configure failed" >&2
@@ -54,12 +73,19 @@ for cfg in $configs; do
 		status=1 failed=$((failed + 1))
 		continue
 	fi
-	echo "=== [$cfg] ctest"
+	tests=$(cfg_tests "$cfg")
+	if [ "$tests" = none ]; then
+		echo "=== [$cfg] built (no tests in this configuration)"
+		continue
+	fi
+	extra=()
+	[ "$tests" = unit ] && extra=(-L unit -E '^(bind_|kstub_|pkg_)')
+	echo "=== [$cfg] ctest ${extra[*]}"
 	log=$dir/ctest.log
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-		ctest --test-dir "$dir" --output-on-failure --timeout 1800 "$@" 2>&1 | tee "$log"
+		ctest --test-dir "$dir" --output-on-failure --timeout 1800 "${extra[@]}" "$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
 	if [ -z "$line" ]; then

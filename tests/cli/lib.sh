@@ -46,3 +46,17 @@ out_lacks() { ! grep -qE -- "$1" "$T/out" || fail "stdout has /$1/"; }
 err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
 out_empty() { [ ! -s "$T/out" ] || fail "stdout should be empty"; }
 err_empty() { [ ! -s "$T/err" ] || fail "stderr should be empty"; }
+
+# start_host HOST: start cli_simhost HOST in the background (HPID, stopped
+# at exit) and wait until it is ready; ROOT is then its directory.
+start_host() {
+	"$1" "$T/ready" 2>"$T/host.err" &
+	HPID=$!
+	for _ in $(seq 1000); do
+		[ -s "$T/ready" ] && break
+		sleep 0.01
+	done
+	[ -s "$T/ready" ] || fail "cli_simhost not ready after 10 s"
+	# shellcheck disable=SC2034 # for the sourcing script
+	ROOT=$(cat "$T/ready")
+}

@@ -121,14 +121,7 @@ err_has 'memc: 201'
 run 1 --sim --backend memory put "$T/small.bin" memc/small.bin
 err_has '404 ContainerNotFound'
 
-"$HOST" "$T/ready" 2>"$T/host.err" &
-HPID=$!
-for _ in $(seq 1000); do
-	[ -s "$T/ready" ] && break
-	sleep 0.01
-done
-[ -s "$T/ready" ] || fail "cli_simhost not ready after 10 s"
-ROOT=$(cat "$T/ready")
+start_host "$HOST"
 SR=(--sim-root "$ROOT")
 run 0 "${SR[@]}" mb memc
 run 0 "${SR[@]}" put --chunk 1M --qd 4 "$T/small.bin" memc/a/small.bin

@@ -37,7 +37,7 @@ err_has 'missing command'
 out_empty
 run 2 frobnicate
 err_has "unknown command 'frobnicate'"
-err_has "Try 'azblob --help'"
+err_has "; try 'azblob --help'$"
 out_empty
 run 2 help frobnicate
 err_has "no command 'frobnicate'"
@@ -45,7 +45,7 @@ run 2 --bogus demo
 err_has "unknown option '--bogus'"
 run 2 raw --bogus
 err_has "unknown option '--bogus'"
-err_has "Try 'azblob raw --help'"
+err_has "; try 'azblob raw --help'$"
 run 2 raw --request
 err_has "needs an argument"
 run 2 raw --sim

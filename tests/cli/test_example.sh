@@ -101,14 +101,7 @@ expect failed = 0
 err_has 'Terminated: stopping'
 
 # ---- a simulator in its own process ----
-"$HOST" "$T/ready" 2>"$T/host.err" &
-HPID=$!
-for _ in $(seq 1000); do
-	[ -s "$T/ready" ] && break
-	sleep 0.01
-done
-[ -s "$T/ready" ] || fail "cli_simhost not ready"
-ROOT=$(cat "$T/ready")
+start_host "$HOST"
 run 0 --sim-root "$ROOT" -n 1500 --burst 300
 expect result = "done"
 expect ok = 1500

@@ -62,7 +62,7 @@ struct result {
 static struct result req(const char *head, uint32_t data_len, uint32_t data_valid)
 {
 	struct result res = {0};
-	struct tcompl c;
+	struct tcompl c = {0};
 	struct treq q = {.tid = ++tid,
 			 .data_off = DATA_OFF,
 			 .data_len = data_len,

@@ -640,7 +640,7 @@ Test(blob_ops, list)
 
 Test(blob_ops, conditions)
 {
-	char etag[64], h[128];
+	char etag[512], h[512]; /* as long as hdr() returns */
 
 	req("PUT /box?restype=container HTTP/1.1\r\n");
 	put("abc", 3, "PUT /box/c HTTP/1.1\r\n");

@@ -15,6 +15,7 @@
 
 #include "cmd_blob.h"
 #include "common.h"
+#include "json.h"
 
 #define BLOB_OPTIONS_HELP                                                                          \
 	"Blob options:\n"                                                                          \
@@ -67,6 +68,8 @@ const char ls_help[] =
     "  --page-size N      blobs per List Blobs request, 1..5000 (default: what\n"
     "                     fits a chunk)\n"
     "  --delimiter D      group names at D (e.g. '/'): prefixes show as 'PRE name'\n"
+    "  --json             one JSON object: the items (name, prefix, size,\n"
+    "                     last_modified), blobs, bytes (docs/CLI.md)\n"
     "\n" BLOB_OPTIONS_HELP BLOB_EXIT_HELP CLI_GLOBAL_OPTIONS_HELP;
 
 const char rm_help[] = "Usage: " PROG " rm [OPTIONS] CONTAINER/BLOB\n"
@@ -89,6 +92,8 @@ static const char blob_stat_help[] =
     "\n"
     "With a blob argument: the blob's properties (Get Blob Properties): size,\n"
     "ETag, Last-Modified, Content-Type, blob type.\n"
+    "\n"
+    "  --json             one JSON object with these properties (docs/CLI.md)\n"
     "\n" BLOB_OPTIONS_HELP;
 
 enum {
@@ -111,6 +116,7 @@ static const struct option blob_opts[] = {
     {"check", required_argument, NULL, OPT_CHECK},
     {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
     {"delimiter", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, OPT_JSON},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,7 +125,7 @@ enum blob_cmd { B_PUT, B_GET, B_LS, B_RM, B_STAT, B_MB, B_RB };
 struct bopts {
 	const char *backend;
 	uint32_t qd, chunk, page_size;
-	bool quiet, md5;
+	bool quiet, md5, json;
 	enum azblob_blob_check check;
 	const char *content_type, *delimiter;
 };
@@ -208,14 +214,41 @@ static int open_client(struct cli *cli, const struct bopts *b)
 
 /* ---- messages ---- */
 
+/* What to do about the common Azure errors, or "". */
+static const char *hint(const char *code)
+{
+	static const struct {
+		const char *code, *hint;
+	} h[] = {
+	    {"ContainerNotFound", "; 'azblob mb CONTAINER' makes it"},
+	    {"BlobNotFound", "; 'azblob ls CONTAINER' lists the blobs"},
+	    {"ContainerAlreadyExists", "; it is there already"},
+	    {"ContainerBeingDeleted", "; wait and retry"},
+	    {"AuthenticationFailed", "; check the account key or SAS of --backend"},
+	    {"AuthorizationFailure", "; the SAS or key lacks the permission"},
+	    {"ServerBusy", "; retry later (the service throttles)"},
+	    {"OperationTimedOut", "; retry, or a larger --timeout"},
+	};
+
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		if (!strcmp(code, h[i].code))
+			return h[i].hint;
+	return "";
+}
+
 static int report(struct cli *cli, const char *what, int rc, const struct azblob_blob_status *st)
 {
 	bool msg = st->message[0] && strcmp(st->message, st->error_code);
 
 	if (st->http_status >= 300)
-		cli_error(cli, "%s: %d %s%s%s%s", what, st->http_status,
+		cli_error(cli, "%s: %d %s%s%s%s%s", what, st->http_status,
 			  st->error_code[0] ? st->error_code : "(no error code)", msg ? " (" : "",
-			  msg ? st->message : "", msg ? ")" : "");
+			  msg ? st->message : "", msg ? ")" : "", hint(st->error_code));
+	else if (rc == -ETIMEDOUT)
+		cli_error(cli,
+			  "%s: the host did not answer in time (ETIMEDOUT); retry, or raise "
+			  "--timeout MS",
+			  what);
 	else if (st->vsp_status)
 		cli_error(cli, "%s: the host answered with VSP status 0x%08" PRIx32 " %s", what,
 			  st->vsp_status, cli_status_name(st->vsp_status));
@@ -512,17 +545,31 @@ static int do_get(struct cli *cli, struct bopts *b, const char *target, const ch
 
 struct ls_state {
 	uint64_t n, bytes;
+	struct json *j; /* --json: items into its "items" array */
 };
 
 static int ls_item(void *user, const struct azblob_blob_item *it)
 {
 	struct ls_state *s = user;
 
+	if (s->j) {
+		json_obj(s->j, NULL);
+		json_str(s->j, "name", it->name, false);
+		json_bool(s->j, "prefix", it->is_prefix);
+		if (!it->is_prefix) {
+			json_u64(s->j, "size", it->size);
+			json_str(s->j, "last_modified", it->last_modified, true);
+		}
+		json_obj_end(s->j);
+	}
 	if (it->is_prefix) {
+		if (s->j)
+			return 0;
 		printf("%12s  %-29s  %s\n", "PRE", "", it->name);
 		return 0;
 	}
-	printf("%12" PRIu64 "  %-29s  %s\n", it->size, it->last_modified, it->name);
+	if (!s->j)
+		printf("%12" PRIu64 "  %-29s  %s\n", it->size, it->last_modified, it->name);
 	s->n++;
 	s->bytes += it->size;
 	return 0;
@@ -533,6 +580,7 @@ static int do_ls(struct cli *cli, struct bopts *b, const char *target)
 	struct azblob_blob_list_opts lo = {0};
 	struct azblob_blob_status st;
 	struct ls_state s = {0};
+	struct json j;
 	char container[64];
 	const char *prefix;
 	int rc;
@@ -544,7 +592,23 @@ static int do_ls(struct cli *cli, struct bopts *b, const char *target)
 	lo.prefix = prefix;
 	lo.delimiter = b->delimiter;
 	lo.max_results = b->page_size;
+	if (b->json) {
+		/* Streamed: the items are printed as the pages come. */
+		s.j = &j;
+		json_begin(&j, stdout);
+		json_str(&j, "container", container, false);
+		json_str(&j, "prefix", prefix, true);
+		json_str(&j, "delimiter", b->delimiter, true);
+		json_arr(&j, "items");
+	}
 	rc = azblob_blob_list(cli->c, container, &lo, ls_item, &s, &st);
+	if (b->json) {
+		json_arr_end(&j);
+		json_u64(&j, "blobs", s.n);
+		json_u64(&j, "bytes", s.bytes);
+		json_bool(&j, "complete", rc == 0);
+		json_end(&j);
+	}
 	fflush(stdout);
 	if (rc)
 		return report(cli, target, rc, &st);
@@ -584,7 +648,20 @@ static int do_simple(struct cli *cli, struct bopts *b, enum blob_cmd which, cons
 	}
 	if (rc)
 		return report(cli, target, rc, &st);
-	if (which == B_STAT) {
+	if (which == B_STAT && b->json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "container", container, false);
+		json_str(&j, "blob", blob, false);
+		json_u64(&j, "size", p.size);
+		json_str(&j, "etag", p.etag, true);
+		json_str(&j, "last_modified", p.last_modified, true);
+		json_str(&j, "content_type", p.content_type, true);
+		json_str(&j, "content_md5", p.content_md5, true);
+		json_str(&j, "blob_type", p.blob_type, true);
+		json_end(&j);
+	} else if (which == B_STAT) {
 		printf("blob           %s/%s\n", container, blob);
 		printf("size           %" PRIu64 "\n", p.size);
 		printf("etag           %s\n", p.etag[0] ? p.etag : "-");
@@ -658,6 +735,12 @@ static int run(struct cli *cli, int argc, char **argv, enum blob_cmd which, cons
 			if (which != B_LS)
 				return cli_usage_error(cli, "--delimiter goes with ls");
 			b.delimiter = arg;
+			break;
+		case OPT_JSON:
+			if (which != B_LS && which != B_STAT)
+				return cli_usage_error(cli,
+						       "--json goes with ls, stat and devices");
+			b.json = true;
 			break;
 		default:
 			return cli_usage_error(cli, "unexpected option");

@@ -8,6 +8,7 @@
 #include <uvmbus/dev.h>
 
 #include "common.h"
+#include "json.h"
 
 const char devices_help[] =
     "Usage: " PROG " devices [--azblob] [--sysfs-root DIR | --sim-root DIR | --sim]\n"
@@ -25,6 +26,9 @@ const char devices_help[] =
     "  --sim-root DIR     the devices of the simulator published in DIR\n"
     "  --sim              start the in-process simulator and list its device\n"
     "  --device GUID      only this device (exit 1 when it is not there)\n"
+    "  --json             one JSON object: root, devices (guid, class_guid, class,\n"
+    "                     azblob, relid, numa_node, driver, uio, channels, usable,\n"
+    "                     fix), count, azblob_count (docs/CLI.md)\n"
     "\n"
     "Exit status: 0 listed (even none), 1 no VMbus under the root or --device\n"
     "not found, 2 usage.\n"
@@ -34,6 +38,7 @@ enum { OPT_AZBLOB = 0x200 };
 
 static const struct option devices_opts[] = {
     {"azblob", no_argument, NULL, OPT_AZBLOB},
+    {"json", no_argument, NULL, OPT_JSON},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,12 +107,57 @@ static bool same_guid(const char *a, const char *b)
 	return !strncasecmp(a, b, UVMBUS_GUID_STR_LEN);
 }
 
+/* --json: the devices shown, one object each. */
+static void print_json(const struct cli *cli, const struct uvmbus_dev_info *list, size_t n,
+		       bool only_azblob, const char *sysfs, size_t nblob)
+{
+	struct json j;
+	char fix[128];
+
+	json_begin(&j, stdout);
+	json_str(&j, "root", sysfs, false);
+	json_arr(&j, "devices");
+	for (size_t i = 0; i < n; i++) {
+		const struct uvmbus_dev_info *v = &list[i];
+		bool blob = !strcmp(v->class_guid, AZBLOB_CLASS_GUID_STR);
+		bool bound = !strcmp(v->driver, "uio_hv_generic");
+
+		if ((only_azblob && !blob) || (cli->device && !same_guid(v->guid, cli->device)))
+			continue;
+		json_obj(&j, NULL);
+		json_str(&j, "guid", v->guid, false);
+		json_str(&j, "class_guid", v->class_guid, false);
+		json_str(&j, "class", class_name(v->class_guid), false);
+		json_bool(&j, "azblob", blob);
+		json_u64(&j, "relid", v->relid);
+		if (v->numa_node >= 0)
+			json_i64(&j, "numa_node", v->numa_node);
+		else
+			json_null(&j, "numa_node");
+		json_str(&j, "driver", v->driver, true);
+		if (v->uio >= 0)
+			json_i64(&j, "uio", v->uio);
+		else
+			json_null(&j, "uio");
+		json_u64(&j, "channels", v->nchannels);
+		json_bool(&j, "usable", blob && bound && v->uio >= 0);
+		/* What makes an Azure Blob device usable, as a command. */
+		snprintf(fix, sizeof(fix), "uvmbus-bind bind %s", v->guid);
+		json_str(&j, "fix", blob && !bound ? fix : NULL, false);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_u64(&j, "count", n);
+	json_u64(&j, "azblob_count", nblob);
+	json_end(&j);
+}
+
 int cmd_devices(struct cli *cli, int argc, char **argv)
 {
 	struct uvmbus_dev_opts d;
 	struct uvmbus_dev_info *list = NULL;
 	size_t n = 0, cap = 64, shown = 0, nblob = 0;
-	bool only_azblob = false;
+	bool only_azblob = false, json = false;
 	char root[1024], *arg;
 	const char *sysfs;
 	int c, rc;
@@ -121,6 +171,9 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		case OPT_AZBLOB:
 			only_azblob = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		default:
 			return cli_usage_error(cli, "unexpected option");
@@ -154,6 +207,16 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 		    cli, "no VMbus devices under %s/bus/vmbus: %s%s", sysfs, strerror(-rc),
 		    rc == -ENOENT ? " (not a Hyper-V guest? --sim lists a simulated one)" : "");
 		goto out;
+	}
+	if (json) {
+		for (size_t i = 0; i < n; i++) {
+			nblob += !strcmp(list[i].class_guid, AZBLOB_CLASS_GUID_STR);
+			shown +=
+			    (!only_azblob || !strcmp(list[i].class_guid, AZBLOB_CLASS_GUID_STR)) &&
+			    (!cli->device || same_guid(list[i].guid, cli->device));
+		}
+		print_json(cli, list, n, only_azblob, sysfs, nblob);
+		goto found;
 	}
 	printf("  %-36s  %-18s %5s %4s  %-16s %-5s %s\n", "GUID", "CLASS", "RELID", "NUMA",
 	       "DRIVER", "UIO", "CHANNELS");
@@ -192,6 +255,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 	}
 	printf("%zu VMbus device%s under %s, %zu Azure Blob (*)\n", n, n == 1 ? "" : "s", sysfs,
 	       nblob);
+found:
 	if (cli->device && !shown)
 		rc = cli_error(cli, "no device %s under %s", cli->device, sysfs);
 out:

@@ -40,7 +40,8 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG "%s%s --help'.\n", cli->cmd ? " " : "", cmd_name(cli));
+	/* One line: the problem, then where the usage is. */
+	fprintf(stderr, "; try '" PROG "%s%s --help'\n", cli->cmd ? " " : "", cmd_name(cli));
 	return EXIT_USAGE;
 }
 
@@ -371,12 +372,24 @@ int cli_open(struct cli *cli, const struct cli_client_opts *co)
 	rc = azblob_open(&cli->c, &o);
 	if (rc) {
 		cli->c = NULL;
-		cli_error(cli, "cannot open %s: %s", cli_target(cli, what, sizeof(what)),
-			  strerror(-rc));
-		if (!cli->s && !cli->sim_root && (rc == -ENODEV || rc == -ENOENT))
-			fprintf(stderr, "  (no Azure Blob device here? '" PROG
-					" devices' lists VMbus devices; --sim uses the built-in "
-					"simulator)\n");
+		/* One line: what failed and what to do about it. */
+		const char *hint = "";
+
+		if (cli->sim_root)
+			hint = " (is azblob-vspd running with --root there?)";
+		else if (cli->s)
+			hint = "";
+		else if (rc == -ENODEV || rc == -ENOENT)
+			hint = " (no Azure Blob device here? 'azblob devices' lists VMbus devices, "
+			       "'uvmbus-bind status' says what is missing; --sim uses the built-in "
+			       "simulator)";
+		else if (rc == -EACCES || rc == -EPERM)
+			hint =
+			    " (run as root, or grant a group: 'uvmbus-bind permissions --group G')";
+		else if (rc == -ENOMEM)
+			hint = " (no hugepages? 'uvmbus-bind hugepages N' reserves them)";
+		cli_error(cli, "cannot open %s: %s%s", cli_target(cli, what, sizeof(what)),
+			  strerror(-rc), hint);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;

@@ -77,6 +77,9 @@ struct cli_client_opts {
 #define CLI_OPT_HELP  (-2)
 #define CLI_OPT_USAGE (-3)
 
+/* --json, a command option of devices, stat and ls (json.h). */
+#define OPT_JSON 0x1ff
+
 /* Values of the global long options (commands use 'a'..'z' or >= 0x200). */
 enum {
 	OPT_DEVICE = 0x100,
