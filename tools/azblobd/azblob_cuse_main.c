@@ -104,12 +104,15 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"sim", no_argument, NULL, 's'},	  {"sim-root", required_argument, NULL, 'r'},
-	    {"device", required_argument, NULL, 'g'}, {"arenas", required_argument, NULL, 'a'},
-	    {"allow-uid", required_argument, NULL, 'u'}, {"allow-gid", required_argument, NULL, 'G'},
-	    {"name", required_argument, NULL, 'n'},   {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"sim", no_argument, NULL, 's'},
+					   {"sim-root", required_argument, NULL, 'r'},
+					   {"device", required_argument, NULL, 'g'},
+					   {"arenas", required_argument, NULL, 'a'},
+					   {"allow-uid", required_argument, NULL, 'u'},
+					   {"allow-gid", required_argument, NULL, 'G'},
+					   {"name", required_argument, NULL, 'n'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	struct uvmbus_log log = {.fn = log_stderr};
 	struct allow allow = {0};
 	struct azcuse_opts o;

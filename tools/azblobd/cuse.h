@@ -25,12 +25,12 @@ struct azcuse;
 typedef bool (*azcuse_may_use_fn)(void *ctx, uid_t uid, gid_t gid, pid_t pid);
 
 struct azcuse_opts {
-	const char *devname;   /* "azure_blob" (default) */
-	unsigned arenas;       /* requests staged at once, 32 MiB each (default 4) */
-	unsigned max_threads;  /* libfuse loop threads at most (default 64) */
+	const char *devname;	   /* "azure_blob" (default) */
+	unsigned arenas;	   /* requests staged at once, 32 MiB each (default 4) */
+	unsigned max_threads;	   /* libfuse loop threads at most (default 64) */
 	azcuse_may_use_fn may_use; /* NULL: everyone the node's mode lets in */
 	void *may_use_ctx;
-	bool debug;	       /* libfuse's -d */
+	bool debug; /* libfuse's -d */
 	struct uvmbus_log log;
 };
 

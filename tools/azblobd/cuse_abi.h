@@ -18,7 +18,7 @@
 /* The patches posted to LKML (v1..v5, azure_blob then hv_azure_blob). */
 #define AZCUSE_NR_LKML 0xf0
 /* The hv_azure_blob driver as later shipped in Ubuntu's 22.04 kernels. */
-#define AZCUSE_NR_UBUNTU 10
+#define AZCUSE_NR_UBUNTU    10
 #define AZCUSE_IOCTL_LKML   _IOWR(AZCUSE_MAGIC, AZCUSE_NR_LKML, struct azblob_request_sync_abi)
 #define AZCUSE_IOCTL_UBUNTU _IOWR(AZCUSE_MAGIC, AZCUSE_NR_UBUNTU, struct azblob_request_sync_abi)
 

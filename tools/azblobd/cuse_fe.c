@@ -71,7 +71,8 @@ static int xfer(pid_t pid, void *local, uint64_t raddr, size_t len, bool to_call
 				      : process_vm_readv(pid, &l, 1, &r, 1, 0);
 
 		if (n < 0)
-			return errno == ESRCH || errno == EPERM || errno == ENOMEM ? -errno : -EFAULT;
+			return errno == ESRCH || errno == EPERM || errno == ENOMEM ? -errno
+										   : -EFAULT;
 		if (n == 0)
 			return -EFAULT;
 		local = (uint8_t *)local + n;
@@ -130,7 +131,8 @@ static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_
 		return rc;
 	ar = azcuse_arena_get(s, t ? t : 30000);
 	if (!ar) {
-		AZCUSE_LOG(s, UVMBUS_LOG_WARN, "cuse: no staging arena came free within the timeout");
+		AZCUSE_LOG(s, UVMBUS_LOG_WARN,
+			   "cuse: no staging arena came free within the timeout");
 		return -ETIMEDOUT;
 	}
 	(void)azcuse_plan(a, &p); /* the offsets; the page rule comes after the copies */
@@ -169,8 +171,8 @@ static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_
 }
 
 /* cuse_lowlevel.h (3.14) still passes the command as int. */
-static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *fi,
-		     unsigned flags, const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *fi, unsigned flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
 	struct azcuse *s = fuse_req_userdata(req);
 	const struct fuse_ctx *cx = fuse_req_ctx(req);
