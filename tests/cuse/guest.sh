@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# The CUSE device end to end, where /dev/cuse exists: inside the QEMU guest
+# (cuse_qemu, from init.sh) or on a host that has it (cuse_host). Starts
+# azblob-cuse over an in-process simulator, runs the ABI test program
+# against /dev/azure_blob, compares its transcript with the direct API's,
+# and benchmarks. Exit status: the number of failed steps.
+#
+# Usage: guest.sh BIN_DIR WORK_DIR   (or, from ctest on a host:
+#        guest.sh REPO AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH WORK_DIR)
+if [ $# -eq 6 ]; then
+	cuse=$2 client=$3 direct=$4 bench=$5 work=$6
+else
+	cuse=$1/azblob-cuse client=$1/cuse_abi_client direct=$1/cuse_abi_direct
+	bench=$1/azblob-bench work=$2
+fi
+dev=/dev/azure_blob
+fails=0
+mkdir -p "$work"
+step() { # step NAME COMMAND...: run, print a PASS/FAIL line, count failures
+	name=$1
+	shift
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "PASS: $name"
+	else
+		echo "FAIL: $name (status $rc)"
+		fails=$((fails + 1))
+	fi
+}
+wait_dev() {
+	i=0
+	while [ ! -e $dev ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e $dev ]
+}
+[ -e /dev/cuse ] || { echo "FAIL: no /dev/cuse"; exit 1; }
+[ -e $dev ] && { echo "FAIL: $dev exists already"; exit 1; }
+
+# Only root (uid 0) and group 4242 may use the device; the node is 0666
+# so that the allow-list, not the mode, refuses uid 65534.
+"$cuse" --sim --arenas 4 --allow-uid 0 --allow-gid 4242 2>"$work/cuse.log" &
+daemon=$!
+step "azblob-cuse creates $dev" wait_dev
+chmod 0666 $dev
+step "invalid requests get the driver's errno" "$client" errors $dev
+step "script through $dev" "$client" script $dev "$work/cuse.txt"
+step "script through the direct API" "$direct" script - "$work/direct.txt"
+step "transcripts byte-identical" cmp "$work/cuse.txt" "$work/direct.txt"
+step "uid 65534 refused with EACCES" "$client" access $dev 65534
+step "4 processes x 8 threads at once" "$client" stress $dev 8 4 25
+step "a caller killed mid-request" "$client" kill $dev
+echo "--- benchmark (figures for docs/CUSE.md; never asserted)"
+"$bench" --via cuse --requests 2000 2>&1 || echo "(benchmark failed)"
+"$client" bench $dev 2000 0
+"$client" bench $dev 200 1048576
+stop_daemon() {
+	kill -TERM $daemon && wait $daemon
+}
+step "azblob-cuse stops on SIGTERM, status 0" stop_daemon
+step "$dev gone after the daemon" test ! -e $dev
+echo "--- azblob-cuse log"
+cat "$work/cuse.log"
+exit $fails
