@@ -10,6 +10,8 @@
  *              completion, host sleeps on its doorbell (the original
  *              driver's wait_for_completion per ioctl)
  *   sync       azblob_request_sync(), one request at a time
+ *   cuse       the original ioctl on /dev/azure_blob served by azblob-cuse
+ *              over the fast path (--via cuse: next to poll and interrupt)
  *   cost       instructions per request of the client alone, with a
  *              stepped null host in the same thread, under callgrind
  *              (cost.c)
@@ -39,6 +41,7 @@
 #include "bench_util.h"
 #include "cost.h"
 #include "result.h"
+#include "via_cuse.h"
 
 /* The benchmark's clock: the library's time source (azblob/clock.h), the
  * TSC where invariant, so that its own reads (one per request for the
@@ -105,6 +108,7 @@ struct cfg {
 	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
 	bool json;
 	int client_cpu, host_cpu;
+	const char *cuse; /* azblob-cuse binary, for the cuse mode */
 };
 
 /* ---- floor: two threads ping-pong one cache line each way ---- */
@@ -346,6 +350,18 @@ static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint
 	struct host h = {0};
 	char head[128];
 
+	if (!strcmp(mode, "cuse")) { /* the device in front of a busy-polling host */
+		struct via_cuse_cfg vc = {cfg->cuse, h.root, cfg->duration, cfg->warmup,
+					  cfg->requests};
+		int rc;
+
+		if (host_start(cfg, &h, true, 256ull << 20))
+			return -1;
+		vc.sim_root = h.root;
+		rc = via_cuse_run(&vc, size, res);
+		host_stop(&h);
+		return rc;
+	}
 	failures = 0;
 	ndone = 0;
 	if (size && (uint64_t)size * nbufs > (1ull << 30))
@@ -660,7 +676,9 @@ static void usage(FILE *f)
 		   "  --json           one JSON object with a results array\n"
 		   "  --plot DIR       PNG charts with gnuplot (latency CDF, rps and p99 vs qd)\n"
 		   "  --vspd PATH      the azblob-vspd binary (default: next to this one)\n"
-		   "  --cpus C,H       client and host CPUs (default 0,1)\n");
+		   "  --cpus C,H       client and host CPUs (default 0,1)\n"
+		   "  --via cuse       add the cuse mode: the original ioctl on a CUSE device\n"
+		   "                   (azblob-cuse, next to azblob-vspd; needs /dev/cuse)\n");
 }
 
 static int parse_list(const char *s, unsigned *out, unsigned cap)
@@ -700,8 +718,10 @@ int main(int argc, char **argv)
 	    {"op", 1, 0, 'o'},	   {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
 	    {"warmup", 1, 0, 'w'}, {"batch", 1, 0, 'b'},    {"json", 0, 0, 'j'},
 	    {"plot", 1, 0, 'p'},   {"vspd", 1, 0, 'v'},	    {"cpus", 1, 0, 'c'},
-	    {"help", 0, 0, 'h'},   {"host", 1, 0, 'H'},	    {0, 0, 0, 0}};
-	static char vspd[4096];
+	    {"help", 0, 0, 'h'},   {"host", 1, 0, 'H'},	    {"via", 1, 0, 'V'},
+	    {0, 0, 0, 0}};
+	static char vspd[4096], cuse[4096];
+	bool via_cuse = false, modes_given = false;
 	static struct result res[256];
 	unsigned nres = 0;
 	int opt;
@@ -718,6 +738,12 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			snprintf(cfg.modes, sizeof(cfg.modes), "%s", optarg);
+			modes_given = true;
+			break;
+		case 'V':
+			if (strcmp(optarg, "cuse"))
+				goto bad;
+			via_cuse = true;
 			break;
 		case 'q':
 			k = parse_list(optarg, cfg.qd, 32);
@@ -789,13 +815,25 @@ int main(int argc, char **argv)
 		cfg.vspd = vspd;
 	}
 
+	if (via_cuse) { /* the device next to the fast path and the interrupt model */
+		size_t k = strlen(cfg.vspd);
+
+		snprintf(cuse, sizeof(cuse), "%.*sazblob-cuse", (int)(k - strlen("azblob-vspd")),
+			 cfg.vspd);
+		cfg.cuse = cuse;
+		if (!modes_given)
+			snprintf(cfg.modes, sizeof(cfg.modes), "poll,interrupt,cuse");
+		else if (!strstr(cfg.modes, "cuse"))
+			strncat(cfg.modes, ",cuse", sizeof(cfg.modes) - strlen(cfg.modes) - 1);
+	}
+
 	char modes[128];
 
 	snprintf(modes, sizeof(modes), "%s", cfg.modes);
 	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m;
 	     m = strtok_r(NULL, ",", &save)) {
 		if (strcmp(m, "floor") && strcmp(m, "poll") && strcmp(m, "interrupt") &&
-		    strcmp(m, "sync") && strcmp(m, "cost")) {
+		    strcmp(m, "sync") && strcmp(m, "cost") && strcmp(m, "cuse")) {
 			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", m);
 			return 2;
 		}
@@ -809,14 +847,20 @@ int main(int argc, char **argv)
 				struct result *r = &res[nres];
 				unsigned qd = cfg.qd[qi];
 
-				if ((!strcmp(m, "floor") || !strcmp(m, "sync")) && qi > 0)
+				if ((!strcmp(m, "floor") || !strcmp(m, "sync") ||
+				     !strcmp(m, "cuse")) &&
+				    qi > 0)
 					break; /* one request at a time by nature */
 				memset(r, 0, sizeof(*r));
 				r->mode = !strcmp(m, "floor")  ? "floor"
 					  : !strcmp(m, "poll") ? "poll"
 					  : !strcmp(m, "sync") ? "sync"
+					  : !strcmp(m, "cuse") ? "cuse"
 							       : "interrupt";
-				r->qd = !strcmp(m, "floor") || !strcmp(m, "sync") ? 1 : qd;
+				r->qd =
+				    !strcmp(m, "floor") || !strcmp(m, "sync") || !strcmp(m, "cuse")
+					? 1
+					: qd;
 				r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
 				hist_init(&r->h);
 				if (!strcmp(m, "floor")) {
@@ -858,7 +902,7 @@ int main(int argc, char **argv)
 				       res[i].bps / (1 << 30), res[i].memcpy_bps / (1 << 30),
 				       res[i].memcpy_bps / res[i].bps);
 		/* the headline ratios, when both sides were measured */
-		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL;
+		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *cu = NULL;
 
 		for (unsigned i = 0; i < nres; i++) {
 			if (res[i].qd != 1 || res[i].size)
@@ -869,6 +913,8 @@ int main(int argc, char **argv)
 				po = &res[i];
 			else if (!strcmp(res[i].mode, "interrupt"))
 				ir = &res[i];
+			else if (!strcmp(res[i].mode, "cuse"))
+				cu = &res[i];
 			else
 				sy = &res[i];
 		}
@@ -879,6 +925,10 @@ int main(int argc, char **argv)
 		if (po && ir)
 			printf("QD1 interrupt / poll: p50 %.1fx\n",
 			       (double)hist_pct(&ir->h, 50) / (double)hist_pct(&po->h, 50));
+		if (po && cu && ir)
+			printf("QD1 cuse / poll: p50 %.1fx; cuse / interrupt: p50 %.2fx\n",
+			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&po->h, 50),
+			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&ir->h, 50));
 		if (po && sy)
 			printf("QD1 sync / poll: p50 %.1fx\n",
 			       (double)hist_pct(&sy->h, 50) / (double)hist_pct(&po->h, 50));

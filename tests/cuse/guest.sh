@@ -54,7 +54,7 @@ step "uid 65534 refused with EACCES" "$client" access $dev 65534
 step "4 processes x 8 threads at once" "$client" stress $dev 8 4 25
 step "a caller killed mid-request" "$client" kill $dev
 echo "--- benchmark (figures for docs/CUSE.md; never asserted)"
-"$bench" --via cuse --requests 2000 2>&1 || echo "(benchmark failed)"
+"$bench" --via cuse --qd 1 --requests 2000 --warmup 0.2 2>&1 || echo "(benchmark failed)"
 "$client" bench $dev 2000 0
 "$client" bench $dev 200 1048576
 stop_daemon() {

@@ -10,6 +10,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 exec </dev/console >/dev/console 2>&1
 echo "cuse-init: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus"
 fails=0

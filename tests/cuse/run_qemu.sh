@@ -37,14 +37,17 @@ cp "$cuse" "$root/t/azblob-cuse"
 cp "$client" "$root/t/cuse_abi_client"
 cp "$direct" "$root/t/cuse_abi_direct"
 cp "$bench" "$root/t/azblob-bench"
-chmod 0755 "$root/init" "$root/t/"* "$root/bin/busybox"
+# azblob-bench finds azblob-vspd and azblob-cuse at ../tools/ from itself.
+mkdir -p "$root/tools"
+cp "$(dirname "$bench")/../tools/azblob-vspd" "$cuse" "$root/tools/"
+chmod 0755 "$root/init" "$root/t/"* "$root/tools/"* "$root/bin/busybox"
 
 # The shared libraries and the loader, at their own paths.
-for p in "$cuse" "$client" "$direct" "$bench"; do
+for p in "$cuse" "$client" "$direct" "$bench" "$root/tools/azblob-vspd"; do
 	ldd "$p" | awk '/=> \//{print $3} $1 ~ /^\/.*ld-linux/{print $1}'
 done | sort -u >"$work/libs"
 # libgcc_s: dlopen'ed by glibc for pthread_cancel (libfuse's loop ends so).
-gcc -print-file-name=libgcc_s.so.1 >>"$work/libs"
+realpath "$(gcc -print-file-name=libgcc_s.so.1)" >>"$work/libs"
 sort -u "$work/libs" | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
