@@ -40,9 +40,9 @@ wait_dev() {
 [ -e /dev/cuse ] || { echo "FAIL: no /dev/cuse"; exit 1; }
 [ -e $dev ] && { echo "FAIL: $dev exists already"; exit 1; }
 
-# Only root (uid 0) and group 4242 may use the device; the node is 0666
-# so that the allow-list, not the mode, refuses uid 65534.
-"$cuse" --sim --arenas 4 --allow-uid 0 --allow-gid 4242 2>"$work/cuse.log" &
+# Only root (always) and uid 4242 may use the device; the node is 0666 so
+# that the allow-list, not the mode, refuses uid 65534.
+"$cuse" --sim --arenas 4 --allow-uid 4242 2>"$work/cuse.log" &
 daemon=$!
 step "azblob-cuse creates $dev" wait_dev
 chmod 0666 $dev

@@ -4,9 +4,10 @@
  * client of a real device, of a simulator published under a directory,
  * or of an in-process simulator (--sim). It stands in for `azblobd --cuse`
  * where the broker is not built, and drives the QEMU test (cuse_qemu).
- * Its allow-list is a list of uids and gids (--allow-uid, --allow-gid):
- * a caller passes when its uid, primary gid or a supplementary group is
- * listed; with no list, everyone the device node's mode lets in passes.
+ * Its allow-list is a list of uids and gids (--allow-uid, --allow-gid),
+ * with the broker's rules: root always passes, others when their uid,
+ * primary gid or a supplementary group is listed; with no list, everyone
+ * the device node's mode lets in passes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,7 +68,7 @@ static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)
 {
 	const struct allow *a = ctx;
 
-	return listed(a->uids, a->nuid, uid) || listed(a->gids, a->ngid, gid) ||
+	return uid == 0 || listed(a->uids, a->nuid, uid) || listed(a->gids, a->ngid, gid) ||
 	       group_listed(a, pid);
 }
 
