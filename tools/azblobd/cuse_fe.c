@@ -224,36 +224,9 @@ void azcuse_client_opts(struct azblob_opts *co, unsigned arenas)
 	co->pool_bufs = arenas ? arenas : 4;
 }
 
-static int take_arenas(struct azcuse *s)
-{
-	s->narenas = s->o.arenas ? s->o.arenas : 4;
-	s->arenas = calloc(s->narenas, sizeof(*s->arenas));
-	if (!s->arenas)
-		return -ENOMEM;
-	for (unsigned i = 0; i < s->narenas; i++) {
-		s->arenas[i].base = azblob_alloc(s->c, AZCUSE_MAX_BYTES);
-		if (!s->arenas[i].base || ((uintptr_t)s->arenas[i].base & (AZCUSE_PAGE - 1))) {
-			AZCUSE_LOG(s, UVMBUS_LOG_ERR,
-				   "cuse: staging arena %u of %u: the client needs a pool of "
-				   "page-aligned 32 MiB buffers (azcuse_client_opts)",
-				   i + 1, s->narenas);
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static void give_arenas(struct azcuse *s)
-{
-	for (unsigned i = 0; s->arenas && i < s->narenas; i++)
-		if (s->arenas[i].base && !s->arenas[i].lost)
-			azblob_free(s->c, s->arenas[i].base);
-	free(s->arenas);
-}
-
 int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o)
 {
-	struct azcuse s = {.c = c, .o = *o};
+	struct azcuse s;
 	char devarg[128];
 	const char *info[] = {devarg};
 	struct cuse_info ci = {.dev_info_argc = 1, .dev_info_argv = info};
@@ -263,15 +236,14 @@ int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o)
 	int mt = 0, rc;
 
 	snprintf(devarg, sizeof(devarg), "DEVNAME=%s", o->devname ? o->devname : "azure_blob");
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.work, NULL);
-	pthread_cond_init(&s.arena_cv, NULL);
-	rc = take_arenas(&s);
+	rc = azcuse_core_init(&s, c, o);
 	if (rc)
-		goto out;
+		return rc;
 	rc = azcuse_owner_start(&s);
-	if (rc)
-		goto out;
+	if (rc) {
+		azcuse_core_fini(&s);
+		return rc;
+	}
 	se = cuse_lowlevel_setup(o->debug ? 3 : 2, argv, &ci, &ops, &mt, &s);
 	if (!se) {
 		AZCUSE_LOG(&s, UVMBUS_LOG_ERR,
@@ -296,10 +268,6 @@ int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o)
 		   (unsigned long long)s.ioctls, (unsigned long long)s.completed,
 		   (unsigned long long)s.refused, (unsigned long long)s.faults,
 		   (unsigned long long)s.gone, (unsigned long long)s.lost);
-out:
-	give_arenas(&s);
-	pthread_cond_destroy(&s.arena_cv);
-	pthread_cond_destroy(&s.work);
-	pthread_mutex_destroy(&s.mu);
+	azcuse_core_fini(&s);
 	return rc;
 }

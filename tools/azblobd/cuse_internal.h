@@ -43,6 +43,10 @@ struct azcuse {
 	atomic_ullong ioctls, completed, refused, faults, lost, gone;
 };
 
+/* Set up (locks, the staging arenas from the client's pool) and tear down. */
+int azcuse_core_init(struct azcuse *s, struct azblob_client *c, const struct azcuse_opts *o);
+void azcuse_core_fini(struct azcuse *s);
+
 /* Owner thread and queue. */
 int azcuse_owner_start(struct azcuse *s);
 void azcuse_owner_stop(struct azcuse *s);

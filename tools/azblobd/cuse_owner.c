@@ -8,6 +8,8 @@
  * on a condition variable until a job comes.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cuse_internal.h"
@@ -175,4 +177,56 @@ void azcuse_arena_put(struct azcuse *s, struct azcuse_arena *a, bool lost)
 	if (!lost)
 		pthread_cond_signal(&s->arena_cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+static int take_arenas(struct azcuse *s)
+{
+	s->narenas = s->o.arenas ? s->o.arenas : 4;
+	s->arenas = calloc(s->narenas, sizeof(*s->arenas));
+	if (!s->arenas)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->narenas; i++) {
+		s->arenas[i].base = azblob_alloc(s->c, AZCUSE_MAX_BYTES);
+		if (!s->arenas[i].base || ((uintptr_t)s->arenas[i].base & (AZCUSE_PAGE - 1))) {
+			AZCUSE_LOG(s, UVMBUS_LOG_ERR,
+				   "cuse: staging arena %u of %u: the client needs a pool of "
+				   "page-aligned 32 MiB buffers (azcuse_client_opts)",
+				   i + 1, s->narenas);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void give_arenas(struct azcuse *s)
+{
+	for (unsigned i = 0; s->arenas && i < s->narenas; i++)
+		if (s->arenas[i].base && !s->arenas[i].lost)
+			azblob_free(s->c, s->arenas[i].base);
+	free(s->arenas);
+}
+
+int azcuse_core_init(struct azcuse *s, struct azblob_client *c, const struct azcuse_opts *o)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->o = *o;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->arena_cv, NULL);
+	rc = take_arenas(s);
+	if (rc)
+		azcuse_core_fini(s);
+	return rc;
+}
+
+void azcuse_core_fini(struct azcuse *s)
+{
+	give_arenas(s);
+	s->arenas = NULL;
+	pthread_cond_destroy(&s->arena_cv);
+	pthread_cond_destroy(&s->work);
+	pthread_mutex_destroy(&s->mu);
 }
