@@ -78,25 +78,6 @@ elif ! grep -q '/cuse\.ko' "$moddir/modules.builtin"; then
 fi
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
-log=$work/console.log
-echo "cuse_qemu: booting (timeout ${limit}s)"
-set +e
-timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -smp 2 -m 1536M \
-	-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>&1 | tr -d '\r' | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-
-echo "----"
-echo "cuse_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
-grep '^FAIL:' "$log" || true
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
-fi
-[ "$rc" -ne 0 ] || die "FAIL: the guest never reached isa-debug-exit (kernel panic or init died); console in $log"
-[ "$rc" -eq 1 ] || die "FAIL: the guest reported $(((rc - 1) / 2)) failed steps (QEMU status $rc)"
-grep -q 'cuse-init: done, failures=0' "$log" || die "FAIL: QEMU exited 1 but the guest summary is missing"
-grep -q '^FAIL:' "$log" && die "FAIL: FAIL lines on the console"
+qemu_boot_verdict cuse "$kernel" "$work/initrd.gz" "$work/console.log" "$limit" 1536M \
+	"console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4"
 echo "cuse_qemu: PASS (kernel $ver)"
