@@ -178,9 +178,13 @@ static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *
 	const struct fuse_ctx *cx = fuse_req_ctx(req);
 	const struct opener *op = (const void *)(uintptr_t)fi->fh;
 	struct azblob_request_sync_abi a;
-	int rc = azcuse_check_cmd((unsigned)cmd, flags & FUSE_IOCTL_COMPAT);
+	int rc = azcuse_check_cmd((unsigned)cmd, flags & FUSE_IOCTL_COMPAT), cancel;
 
 	(void)out_bufsz;
+	/* libfuse cancels its loop threads when the session ends; a thread
+	 * waiting for its job must not vanish: the job lives on its stack
+	 * and the owner thread calls it back. The join waits for it instead. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	atomic_fetch_add(&s->ioctls, 1);
 	if (!rc && (!allowed(s, cx) || cx->uid != op->uid || cx->gid != op->gid)) {
 		atomic_fetch_add(&s->refused, 1);
@@ -198,10 +202,16 @@ static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *
 		atomic_fetch_add(&s->gone, 1);
 		rc = -EINTR; /* nobody is left to read it */
 	}
+	if (rc == -EPERM)
+		AZCUSE_LOG(s, UVMBUS_LOG_ERR,
+			   "cuse: no access to pid %d's memory: the daemon needs CAP_SYS_PTRACE "
+			   "(and Yama ptrace_scope below 3)",
+			   (int)cx->pid);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_ioctl(req, 0, NULL, 0);
+	pthread_setcancelstate(cancel, NULL);
 }
 
 static const struct cuse_lowlevel_ops ops = {
