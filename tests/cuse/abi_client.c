@@ -304,8 +304,11 @@ static void *worker_main(void *arg)
 		memcpy(copy, d, len);
 		req_init(&r, "POST /$sim/echo HTTP/1.1\r\n\r\n", (char *)rq, rs, 2 * PAGE, d, len,
 			 len);
-		if (ioctl(w->fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r) || r.response.status ||
-		    memcmp(d, copy, len))
+		if (ioctl(w->fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r)) {
+			w->bad++;
+			break; /* the device went away (or refused): no point going on */
+		}
+		if (r.response.status || memcmp(d, copy, len))
 			w->bad++;
 	}
 	return NULL;
