@@ -6,8 +6,8 @@
  * where the broker is not built, and drives the QEMU test (cuse_qemu).
  * Its allow-list is a list of uids and gids (--allow-uid, --allow-gid),
  * with the broker's rules: root always passes, others when their uid,
- * primary gid or a supplementary group is listed; with no list, everyone
- * the device node's mode lets in passes.
+ * primary gid or a supplementary group is listed (an empty list: root
+ * only).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -150,8 +150,6 @@ int main(int argc, char **argv)
 				fprintf(stderr, "azblob-cuse: bad id list '%s'\n", optarg);
 				return 2;
 			}
-			o.may_use = may_use;
-			o.may_use_ctx = &allow;
 			break;
 		case 'n':
 			o.devname = optarg;
@@ -164,6 +162,8 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
+	o.may_use = may_use;
+	o.may_use_ctx = &allow;
 	o.log = log;
 	co.log = log;
 	azcuse_client_opts(&co, o.arenas);
