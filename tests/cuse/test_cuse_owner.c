@@ -6,6 +6,7 @@
  * than arenas: the rest wait for one. A plain program (Criterion cannot
  * start under TSan), run in the default, ASan and TSan builds.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #define THREADS 8
 #define ARENAS	3
 
-static int requests = 150;
+static int requests = 150, echoes;
 static struct azcuse s;
 
 static void *worker(void *arg)
@@ -58,6 +59,44 @@ static void *worker(void *arg)
 	return (void *)bad;
 }
 
+/* A request the host never answers: -ETIMEDOUT, and its arena is never
+ * handed out again; the others still are, and still serve. */
+static long retire(struct azblob_sim *sim)
+{
+	struct azblob_sim_faults f = {.drop = 1};
+	struct azcuse_arena *ar = azcuse_arena_get(&s, 1000), *got[ARENAS];
+	static const char head[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";
+	struct azcuse_job j;
+	long bad = 0;
+	unsigned n = 0;
+
+	memcpy(ar->base, head, sizeof(head) - 1);
+	memset(&j, 0, sizeof(j));
+	j.r = (struct azblob_request){.request = ar->base,
+				      .request_len = sizeof(head) - 1,
+				      .response = ar->base + 4096,
+				      .response_len = 4096,
+				      .timeout_ms = 100};
+	azblob_sim_set_faults(sim, &f);
+	if (azcuse_run_staged(&s, ar, &j) != -ETIMEDOUT || !ar->lost || s.lost != 1) {
+		printf("FAIL: a dropped answer: err %d, arena lost %d\n", j.err, ar->lost);
+		bad++;
+	}
+	while (n < ARENAS && (got[n] = azcuse_arena_get(&s, 200)))
+		if (got[n++] == ar)
+			bad++;
+	if (n != ARENAS - 1) {
+		printf("FAIL: %u arenas after one was retired, want %d\n", n, ARENAS - 1);
+		bad++;
+	}
+	while (n)
+		azcuse_arena_put(&s, got[--n], false);
+	requests = 3;
+	if (worker((void *)99))
+		bad++;
+	return bad;
+}
+
 int main(void)
 {
 	struct azblob_sim_opts so;
@@ -91,6 +130,7 @@ int main(void)
 		fprintf(stderr, "FAIL: core: %d\n", rc);
 		return 1;
 	}
+	echoes = requests;
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, worker, (void *)i);
 	for (int i = 0; i < THREADS; i++) {
@@ -99,16 +139,17 @@ int main(void)
 		pthread_join(t[i], &r);
 		bad += (long)r;
 	}
-	azcuse_owner_stop(&s);
 	for (unsigned i = 0; i < s.narenas; i++)
 		if (s.arenas[i].busy || s.arenas[i].lost)
 			bad++;
+	bad += retire(sim);
+	azcuse_owner_stop(&s);
 	if (s.inflight || s.head || azblob_inflight(c))
 		bad++;
 	azcuse_core_fini(&s);
 	azblob_close(c);
 	azblob_sim_destroy(sim);
 	printf("%s: %d threads x %d echoes through %d arenas, %ld bad\n", bad ? "FAIL" : "PASS",
-	       THREADS, requests, ARENAS, bad);
+	       THREADS, echoes, ARENAS, bad);
 	return bad ? 1 : 0;
 }

@@ -153,15 +153,8 @@ static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_
 	j.r.data_valid = a->data_len ? a->data_valid : 0;
 	j.r.timeout_ms = t;
 	j.r.guid = a->guid;
-	azcuse_run_job(s, &j);
-	if (j.err == -ETIMEDOUT) {
-		/* The host may still write the arena: never reuse it. */
-		atomic_fetch_add(&s->lost, 1);
-		AZCUSE_LOG(s, UVMBUS_LOG_WARN,
-			   "cuse: request timed out; its 32 MiB staging arena is retired");
-		azcuse_arena_put(s, ar, true);
-		return j.err;
-	}
+	if (azcuse_run_staged(s, ar, &j))
+		return j.err; /* timed out: the arena is retired */
 	if (!j.err)
 		j.err = stage_out(s, pid, arg, a, &p, ar->base, &j);
 	azcuse_arena_put(s, ar, false);

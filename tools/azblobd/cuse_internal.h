@@ -52,6 +52,9 @@ int azcuse_owner_start(struct azcuse *s);
 void azcuse_owner_stop(struct azcuse *s);
 /* Queue a job (its r filled) and wait for its completion. */
 void azcuse_run_job(struct azcuse *s, struct azcuse_job *j);
+/* Run a job staged in ar: 0 (the caller still holds ar), or -ETIMEDOUT
+ * when the host did not answer: ar is then retired, never reused. */
+int azcuse_run_staged(struct azcuse *s, struct azcuse_arena *ar, struct azcuse_job *j);
 /* Take a free arena, waiting up to timeout_ms: NULL when none came. */
 struct azcuse_arena *azcuse_arena_get(struct azcuse *s, uint32_t timeout_ms);
 /* Give it back; lost: the host may still write it (never reused). */

@@ -143,6 +143,18 @@ void azcuse_run_job(struct azcuse *s, struct azcuse_job *j)
 	pthread_cond_destroy(&j->cv);
 }
 
+int azcuse_run_staged(struct azcuse *s, struct azcuse_arena *ar, struct azcuse_job *j)
+{
+	azcuse_run_job(s, j);
+	if (j->err != -ETIMEDOUT)
+		return 0;
+	/* The host may still write the arena: never reuse it. */
+	atomic_fetch_add(&s->lost, 1);
+	AZCUSE_LOG(s, UVMBUS_LOG_WARN, "cuse: request timed out; its staging arena is retired");
+	azcuse_arena_put(s, ar, true);
+	return -ETIMEDOUT;
+}
+
 struct azcuse_arena *azcuse_arena_get(struct azcuse *s, uint32_t timeout_ms)
 {
 	struct timespec until;
