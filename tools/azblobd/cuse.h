@@ -37,7 +37,9 @@ struct azcuse_opts {
 void azcuse_opts_init(struct azcuse_opts *o);
 
 /* Client options the front end needs: a pool whose buffers are its
- * staging arenas (arenas x 32 MiB). Call before azblob_open(). */
+ * staging arenas (arenas x 32 MiB), and no auto_flush (a failed submit
+ * must mean no callback; the owner thread flushes once per batch). Call
+ * before azblob_open(). */
 void azcuse_client_opts(struct azblob_opts *co, unsigned arenas);
 
 /* Create /dev/<devname> through /dev/cuse and serve until SIGINT, SIGTERM

@@ -223,6 +223,7 @@ void azcuse_opts_init(struct azcuse_opts *o)
 
 void azcuse_client_opts(struct azblob_opts *co, unsigned arenas)
 {
+	co->auto_flush = false;
 	co->pool_buf_size = AZCUSE_MAX_BYTES;
 	co->pool_bufs = arenas ? arenas : 4;
 }
