@@ -8,6 +8,8 @@
  *   abi_client errors DEV         invalid requests get the driver's errno
  *   abi_client access DEV UID     UID may not use DEV: EACCES at open and
  *                                 at an ioctl on a file root opened
+ *   abi_client opener DEV UID     UID may: served on its own file, EACCES
+ *                                 on a file root opened (not the opener)
  *   abi_client stress DEV T P N   P processes x T threads x N echo requests
  *   abi_client kill DEV           a caller killed mid-request harms no one
  *   abi_client bench DEV N SIZE   N round trips: latency and CPU per request
@@ -286,6 +288,38 @@ static int cmd_access(const char *dev, int fd, uid_t uid)
 	return failures ? 1 : 0;
 }
 
+/* An allowed uid: its own open serves it, but a file root opened does not
+ * (the driver's rule: the ioctl's credentials must be the opener's). */
+static int cmd_opener(const char *dev, int fd, uid_t uid)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		unsigned char *rq = pages(1), *rs = pages(1);
+		struct az_blob_request_sync r;
+		int fd2;
+
+		if (setgid(uid) || setuid(uid))
+			_exit(3);
+		req_init(&r, "GET /$sim/noop HTTP/1.1\r\n\r\n", (char *)rq, rs, 4096, NULL, 0, 0);
+		CHECK(ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r) == -1 && errno == EACCES,
+		      "uid %u: ioctl on a file root opened refused with EACCES (%s)", (unsigned)uid,
+		      strerror(errno));
+		fd2 = open(dev, O_RDWR);
+		CHECK(fd2 >= 0, "uid %u: its own open (%s)", (unsigned)uid,
+		      fd2 < 0 ? strerror(errno) : "ok");
+		req_init(&r, "GET /$sim/noop HTTP/1.1\r\n\r\n", (char *)rq, rs, 4096, NULL, 0, 0);
+		CHECK(fd2 >= 0 && ioctl(fd2, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r) == 0 &&
+			  r.response.response_len > 0,
+		      "uid %u: a request on its own file", (unsigned)uid);
+		_exit(failures ? 1 : 0);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the allowed caller's checks");
+	return failures ? 1 : 0;
+}
+
 /* Echo requests with checked bytes, from one thread. */
 struct worker {
 	int fd, n, seed, bad;
@@ -426,7 +460,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fputs("usage: abi_client script|errors|access|stress|kill|bench DEV ...\n", stderr);
+		fputs("usage: abi_client script|errors|access|opener|stress|kill|bench DEV ...\n",
+		      stderr);
 		return 2;
 	}
 #ifndef ABI_DIRECT
@@ -443,6 +478,8 @@ int main(int argc, char **argv)
 		return cmd_errors(fd);
 	if (!strcmp(argv[1], "access") && argc == 4)
 		return cmd_access(argv[2], fd, (uid_t)atoi(argv[3]));
+	if (!strcmp(argv[1], "opener") && argc == 4)
+		return cmd_opener(argv[2], fd, (uid_t)atoi(argv[3]));
 	if (!strcmp(argv[1], "stress") && argc == 6)
 		return cmd_stress(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (!strcmp(argv[1], "kill"))

@@ -51,6 +51,7 @@ step "script through $dev" "$client" script $dev "$work/cuse.txt"
 step "script through the direct API" "$direct" script - "$work/direct.txt"
 step "transcripts byte-identical" cmp "$work/cuse.txt" "$work/direct.txt"
 step "uid 65534 refused with EACCES" "$client" access $dev 65534
+step "uid 4242 served, but not on a file root opened" "$client" opener $dev 4242
 step "4 processes x 8 threads at once" "$client" stress $dev 8 4 25
 step "a caller killed mid-request" "$client" kill $dev
 echo "--- benchmark (figures for docs/CUSE.md; never asserted)"
