@@ -41,6 +41,12 @@ static int open_device(struct azblob_client *c, const struct azblob_opts *o)
 	d.log = o->log;
 	d.sysfs_root = o->sysfs_root;
 	d.dev_root = o->dev_root;
+	if (az_broker_path(o)) {
+		rc = az_broker_open(c, az_broker_path(o), &d);
+		if (rc)
+			return rc;
+		goto opened;
+	}
 	if (o->sim_root) {
 		rc = azblob_sim_connect(o->sim_root, &c->sim);
 		if (rc) {
@@ -71,12 +77,15 @@ static int open_device(struct azblob_client *c, const struct azblob_opts *o)
 	}
 	if (rc)
 		return rc;
+opened:
 	c->ch = uvmbus_dev_channel(c->dev, 0);
 	c->tx = uvmbus_chan_tx(c->ch);
 	c->rx = uvmbus_chan_rx(c->ch);
 	c->max_pages = uvmbus_chan_max_gpa_pfns(c->ch, sizeof(struct azblob_vsp_request));
 	if (c->max_pages > AZBLOB_MAX_PAGES)
 		c->max_pages = AZBLOB_MAX_PAGES;
+	if (c->broker_max_pages && c->max_pages > c->broker_max_pages)
+		c->max_pages = c->broker_max_pages;
 	uvmbus_chan_set_polling(c->ch, !o->interrupt_mode);
 	return 0;
 }
@@ -155,6 +164,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	c->opts = *o;
 	az_clock_init(&c->clock, true);
 	c->opts.device_guid = c->opts.sysfs_root = c->opts.dev_root = c->opts.sim_root = NULL;
+	c->opts.broker = NULL;
 	c->sim.event_fd = c->sim.ram_fd = -1;
 	if (!c->opts.queue_depth)
 		c->opts.queue_depth = DEFAULT_QD;

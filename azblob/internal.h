@@ -39,6 +39,7 @@ struct azblob_client {
 	struct azblob_opts opts;
 	struct azblob_sim_guest sim;
 	bool sim_connected;
+	uint32_t broker_max_pages; /* the broker's cap on pfns per request (0: none) */
 	struct uvmbus_dev *dev;
 	struct uvmbus_chan *ch;
 	struct uvmbus_ring *tx, *rx;
@@ -111,6 +112,14 @@ static inline void az_wait_until(struct azblob_client *c, uint64_t now_ns, uint6
 
 	azblob_wait(c, left_ms < 10 ? (int)left_ms : 10);
 }
+
+/* broker_client.c: the broker to attach to (opts.broker, else
+ * $AZBLOB_BROKER unless a simulator root is given), or NULL. */
+const char *az_broker_path(const struct azblob_opts *o);
+/* Attach to the broker at `path`: c->dev is the session's virtual channel,
+ * c->sim.ram_fd / ram_bytes its arena (c->sim_connected set, so memory
+ * comes from the arena through the sim pin backend). */
+int az_broker_open(struct azblob_client *c, const char *path, const struct uvmbus_dev_opts *d);
 
 /* sync.c: submit, waiting up to deadline_ns for a free slot or ring room
  * (polling meanwhile). -ETIMEDOUT, with a message that counts the slots

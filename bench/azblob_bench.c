@@ -106,6 +106,8 @@ struct cfg {
 	const char *vspd;
 	const char *plot_dir;
 	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
+	bool via_broker;  /* --via broker: each azblob point also through azblobd */
+	const char *azblobd;
 	bool json;
 	int client_cpu, host_cpu;
 	const char *cuse; /* azblob-cuse binary, for the cuse mode */
@@ -245,6 +247,58 @@ static void host_stop(struct host *h)
 	h->pid = 0;
 }
 
+/* --via broker: azblobd on the host CPU with its own simulated device;
+ * with the null host in poll mode the daemon steps it in its own loop
+ * (--sim-step: daemon and host share the host CPU, no third spinner). */
+static int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint32_t size,
+			unsigned qd)
+{
+	char ready[160], cpu[16], bsize[32], bbufs[16];
+	bool null = !strcmp(cfg->host, "null");
+
+	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d.sock", (int)getpid());
+	snprintf(ready, sizeof(ready), "%s.ready", h->root);
+	snprintf(cpu, sizeof(cpu), "%d", cfg->host_cpu);
+	snprintf(bsize, sizeof(bsize), "%u", size + (128u << 10));
+	snprintf(bbufs, sizeof(bbufs), "%u", qd + 4);
+	unlink(ready);
+	h->pid = fork();
+	if (h->pid == 0) {
+		const char *argv[32] = {cfg->azblobd,	 "--sim",
+					"--sim-backend", null ? "null" : "memory",
+					"--mode",	 poll_mode ? "poll" : "interrupt",
+					"--cpu",	 cpu,
+					"--socket",	 h->root,
+					"--ready-file",	 ready,
+					"--bounce-size", bsize,
+					"--bounce-bufs", bbufs,
+					"--log-level",	 "err"};
+		int n = 18;
+
+		if (null && poll_mode)
+			argv[n++] = "--sim-step";
+		argv[n] = NULL;
+		execv(cfg->azblobd, (char *const *)argv);
+		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->azblobd, strerror(errno));
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+		int status;
+
+		if (stat(ready, &st) == 0)
+			return 0;
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+			fprintf(stderr, "azblob-bench: azblobd exited (status %d)\n", status);
+			return -1;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "azblob-bench: azblobd did not get ready\n");
+	kill(h->pid, SIGKILL);
+	return -1;
+}
+
 /* ---- azblob modes ---- */
 
 struct bench_req {
@@ -340,7 +394,7 @@ static double memcpy_rate(uint8_t **data, unsigned nbufs, uint32_t size)
 }
 
 static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint32_t size,
-		      struct result *res)
+		      struct result *res, bool broker)
 {
 	bool interrupt = !strcmp(mode, "interrupt"), sync = !strcmp(mode, "sync");
 	unsigned nbufs = size ? qd : 1, nfly;
@@ -371,10 +425,14 @@ static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint
 	ram +=
 	    ((uint64_t)(size + 8192) * nbufs + (4u << 20) + (2u << 20) - 1) & ~((2ull << 20) - 1);
 	/* poll and sync: a busy-polling host; interrupt: a sleeping one */
-	if (host_start(cfg, &h, !interrupt, ram))
+	if (broker ? broker_start(cfg, &h, !interrupt, size, qd)
+		   : host_start(cfg, &h, !interrupt, ram))
 		return -1;
 	azblob_opts_init(&o);
-	o.sim_root = h.root;
+	if (broker)
+		o.broker = h.root;
+	else
+		o.sim_root = h.root;
 	o.queue_depth = sync ? 1 : qd;
 	o.interrupt_mode = interrupt;
 	o.pool_buf_size = size > 512 * qd ? size : 512 * qd;
@@ -580,7 +638,7 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 	if (k <= 0)
 		return -1;
 	self[k] = 0;
-	if (cost_measure(self, cfg->qd, cfg->nqd,
+	if (cost_measure(self, cfg->host, cfg->qd, cfg->nqd,
 			 cfg->requests > 0 ? (unsigned long)cfg->requests : 4096, pts, 64, &n))
 		return -1;
 	for (unsigned i = 0; i < n && *nres < cap; i++) {
@@ -597,14 +655,17 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 		r->ins_flush = pts[i].ins[COST_FLUSH];
 		r->ins_poll = pts[i].ins[COST_POLL];
 		r->ins_total = r->ins_submit + r->ins_flush + r->ins_poll;
+		r->ins_host = pts[i].ins[COST_HOST];
 		if (!cfg->json)
-			fprintf(stderr, "azblob-bench: cost qd %u size %u: %.0f instructions/req\n",
-				r->qd, r->size, r->ins_total);
+			fprintf(stderr,
+				"azblob-bench: cost qd %u size %u: %.0f instructions/req (host %s: "
+				"%.0f)\n",
+				r->qd, r->size, r->ins_total, cfg->host, r->ins_host);
 	}
 	return 0;
 }
 
-static void print_cost_table(const struct result *r, unsigned n)
+static void print_cost_table(const struct result *r, unsigned n, const char *host)
 {
 	bool first = true;
 
@@ -612,13 +673,14 @@ static void print_cost_table(const struct result *r, unsigned n)
 		if (!r[i].counter)
 			continue;
 		if (first)
-			printf("instructions per request (%s, stepped null host):\n%-6s %5s %9s "
-			       "%9s %9s %9s %9s\n",
-			       r[i].counter, "mode", "qd", "size", "submit", "flush", "poll",
-			       "total");
+			printf("instructions per request (%s, stepped %s host; total: the "
+			       "client's):\n%-6s %5s %9s %9s %9s %9s %9s %9s\n",
+			       r[i].counter, host, "mode", "qd", "size", "submit", "flush", "poll",
+			       "total", "host");
 		first = false;
-		printf("%-6s %5u %9u %9.1f %9.1f %9.1f %9.1f\n", r[i].mode, r[i].qd, r[i].size,
-		       r[i].ins_submit, r[i].ins_flush, r[i].ins_poll, r[i].ins_total);
+		printf("%-6s %5u %9u %9.1f %9.1f %9.1f %9.1f %9.1f\n", r[i].mode, r[i].qd,
+		       r[i].size, r[i].ins_submit, r[i].ins_flush, r[i].ins_poll, r[i].ins_total,
+		       r[i].ins_host);
 	}
 }
 
@@ -647,9 +709,10 @@ static void print_json(const struct result *r, unsigned n, const char *cpu, cons
 			printf(",\"counter\":\"%s\",\"instructions_per_req\":%.1f,"
 			       "\"submit_instructions_per_req\":%.1f,"
 			       "\"flush_instructions_per_req\":%.1f,"
-			       "\"poll_instructions_per_req\":%.1f",
+			       "\"poll_instructions_per_req\":%.1f,"
+			       "\"host_instructions_per_req\":%.1f",
 			       r[i].counter, r[i].ins_total, r[i].ins_submit, r[i].ins_flush,
-			       r[i].ins_poll);
+			       r[i].ins_poll, r[i].ins_host);
 		printf("}");
 	}
 	printf("]}\n");
@@ -660,8 +723,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: azblob-bench [options]\n"
 		   "  --modes LIST     floor,poll,interrupt,sync,cost (default: the first four);\n"
 		   "                   cost: instructions per request under callgrind, client\n"
-		   "                   and a stepped null host in one thread (QD of --qd; no-op\n"
-		   "                   and 64 KiB requests; --requests per phase, default 4096)\n"
+		   "                   and a stepped host (--host) in one thread (QD of --qd;\n"
+		   "                   no-op and 64 KiB requests; --requests per phase, default\n"
+		   "                   4096); the host's counted apart\n"
 		   "  --host HOST      sim (default): azblob-vspd as it is; null: azblob-vspd\n"
 		   "                   --backend null, every request answered at once\n"
 		   "  --qd LIST        queue depths, e.g. 1,32,256 (default 1,32)\n"
@@ -677,8 +741,32 @@ static void usage(FILE *f)
 		   "  --plot DIR       PNG charts with gnuplot (latency CDF, rps and p99 vs qd)\n"
 		   "  --vspd PATH      the azblob-vspd binary (default: next to this one)\n"
 		   "  --cpus C,H       client and host CPUs (default 0,1)\n"
+		   "  --via broker     each poll/interrupt/sync point also through azblobd\n"
+		   "                   (--sim, on the host CPU; with --host null and poll\n"
+		   "                   the daemon steps the null host in its own loop)\n"
+		   "  --azblobd PATH   the azblobd binary (default: next to this one)\n"
 		   "  --via cuse       add the cuse mode: the original ioctl on a CUSE device\n"
 		   "                   (azblob-cuse, next to azblob-vspd; needs /dev/cuse)\n");
+}
+
+/* --via broker: the point just measured directly (r), again through
+ * azblobd, as the next result ("poll+brk", ...). */
+static int broker_point(const struct cfg *cfg, const char *m, struct result *res, unsigned *nres)
+{
+	struct result *d = &res[*nres - 1], *r = &res[*nres];
+
+	memset(r, 0, sizeof(*r));
+	r->mode = !strcmp(m, "poll") ? "poll+brk" : !strcmp(m, "sync") ? "sync+brk" : "irq+brk";
+	r->qd = d->qd;
+	r->size = d->size;
+	hist_init(&r->h);
+	if (run_azblob(cfg, m, r->qd, r->size, r, true))
+		return -1;
+	(*nres)++;
+	if (!cfg->json)
+		fprintf(stderr, "azblob-bench: %s qd %u size %u: %.0f req/s\n", r->mode, r->qd,
+			r->size, r->rps);
+	return 0;
 }
 
 static int parse_list(const char *s, unsigned *out, unsigned cap)
@@ -713,20 +801,31 @@ int main(int argc, char **argv)
 				 .client_cpu = 0,
 				 .host_cpu = 1,
 				 .host = "sim"};
-	static const struct option lo[] = {
-	    {"modes", 1, 0, 'm'},  {"qd", 1, 0, 'q'},	    {"size", 1, 0, 's'},
-	    {"op", 1, 0, 'o'},	   {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
-	    {"warmup", 1, 0, 'w'}, {"batch", 1, 0, 'b'},    {"json", 0, 0, 'j'},
-	    {"plot", 1, 0, 'p'},   {"vspd", 1, 0, 'v'},	    {"cpus", 1, 0, 'c'},
-	    {"help", 0, 0, 'h'},   {"host", 1, 0, 'H'},	    {"via", 1, 0, 'V'},
-	    {0, 0, 0, 0}};
-	static char vspd[4096], cuse[4096];
+	static const struct option lo[] = {{"modes", 1, 0, 'm'},
+					   {"qd", 1, 0, 'q'},
+					   {"size", 1, 0, 's'},
+					   {"op", 1, 0, 'o'},
+					   {"duration", 1, 0, 'd'},
+					   {"requests", 1, 0, 'n'},
+					   {"warmup", 1, 0, 'w'},
+					   {"batch", 1, 0, 'b'},
+					   {"json", 0, 0, 'j'},
+					   {"plot", 1, 0, 'p'},
+					   {"vspd", 1, 0, 'v'},
+					   {"cpus", 1, 0, 'c'},
+					   {"help", 0, 0, 'h'},
+					   {"host", 1, 0, 'H'},
+					   {"via", 1, 0, 'V'},
+					   {"azblobd", 1, 0, 'A'},
+					   {0, 0, 0, 0}};
+	static char vspd[4096];
+	static char cuse[4096];
 	bool via_cuse = false, modes_given = false;
 	static struct result res[256];
 	unsigned nres = 0;
 	int opt;
 
-	if (argc == 4 && !strcmp(argv[1], "--cost-child"))
+	if (argc == 5 && !strcmp(argv[1], "--cost-child"))
 		return cost_child_main(argc, argv);
 	cfg.qd[0] = 1;
 	cfg.qd[1] = 32;
@@ -739,11 +838,6 @@ int main(int argc, char **argv)
 		case 'm':
 			snprintf(cfg.modes, sizeof(cfg.modes), "%s", optarg);
 			modes_given = true;
-			break;
-		case 'V':
-			if (strcmp(optarg, "cuse"))
-				goto bad;
-			via_cuse = true;
 			break;
 		case 'q':
 			k = parse_list(optarg, cfg.qd, 32);
@@ -788,6 +882,18 @@ int main(int argc, char **argv)
 		case 'H':
 			cfg.host = optarg;
 			break;
+		case 'V':
+			if (!strcmp(optarg, "cuse")) {
+				via_cuse = true;
+				break;
+			}
+			if (strcmp(optarg, "broker") && strcmp(optarg, "direct"))
+				goto bad;
+			cfg.via_broker = !strcmp(optarg, "broker");
+			break;
+		case 'A':
+			cfg.azblobd = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -813,6 +919,17 @@ int main(int argc, char **argv)
 			snprintf(strrchr(vspd, '/') + 1, 32, "../tools/azblob-vspd");
 		}
 		cfg.vspd = vspd;
+	}
+	static char azblobd[4096];
+
+	if (!cfg.azblobd) {
+		ssize_t k = readlink("/proc/self/exe", azblobd, sizeof(azblobd) - 40);
+
+		if (k > 0) {
+			azblobd[k] = 0;
+			snprintf(strrchr(azblobd, '/') + 1, 40, "../tools/azblobd/azblobd");
+		}
+		cfg.azblobd = azblobd;
 	}
 
 	if (via_cuse) { /* the device next to the fast path and the interrupt model */
@@ -867,7 +984,7 @@ int main(int argc, char **argv)
 					if (si > 0)
 						break;
 					run_floor(&cfg, r);
-				} else if (run_azblob(&cfg, m, r->qd, r->size, r)) {
+				} else if (run_azblob(&cfg, m, r->qd, r->size, r, false)) {
 					return 1;
 				}
 				nres++;
@@ -875,6 +992,9 @@ int main(int argc, char **argv)
 					fprintf(stderr,
 						"azblob-bench: %s qd %u size %u: %.0f req/s\n",
 						r->mode, r->qd, r->size, r->rps);
+				if (cfg.via_broker && strcmp(m, "floor") && strcmp(m, "cuse") &&
+				    broker_point(&cfg, m, res, &nres))
+					return 1;
 			}
 		}
 	}
@@ -893,7 +1013,7 @@ int main(int argc, char **argv)
 			timed |= !res[i].counter;
 		if (timed)
 			print_table(res, nres);
-		print_cost_table(res, nres);
+		print_cost_table(res, nres, cfg.host);
 		for (unsigned i = 0; i < nres; i++)
 			if (res[i].memcpy_bps > 0)
 				printf("%s %s qd %u size %u: %.2f GiB/s; memcpy of the same bytes "
@@ -902,7 +1022,8 @@ int main(int argc, char **argv)
 				       res[i].bps / (1 << 30), res[i].memcpy_bps / (1 << 30),
 				       res[i].memcpy_bps / res[i].bps);
 		/* the headline ratios, when both sides were measured */
-		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *cu = NULL;
+		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *pb = NULL,
+				    *cu = NULL;
 
 		for (unsigned i = 0; i < nres; i++) {
 			if (res[i].qd != 1 || res[i].size)
@@ -913,9 +1034,11 @@ int main(int argc, char **argv)
 				po = &res[i];
 			else if (!strcmp(res[i].mode, "interrupt"))
 				ir = &res[i];
+			else if (!strcmp(res[i].mode, "poll+brk"))
+				pb = &res[i];
 			else if (!strcmp(res[i].mode, "cuse"))
 				cu = &res[i];
-			else
+			else if (!strcmp(res[i].mode, "sync"))
 				sy = &res[i];
 		}
 		if (fl && po)
@@ -929,6 +1052,10 @@ int main(int argc, char **argv)
 			printf("QD1 cuse / poll: p50 %.1fx; cuse / interrupt: p50 %.2fx\n",
 			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&po->h, 50),
 			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&ir->h, 50));
+		if (po && pb)
+			printf("QD1 poll through azblobd - direct: p50 %+.0f ns, p99 %+.0f ns\n",
+			       (double)hist_pct(&pb->h, 50) - (double)hist_pct(&po->h, 50),
+			       (double)hist_pct(&pb->h, 99) - (double)hist_pct(&po->h, 99));
 		if (po && sy)
 			printf("QD1 sync / poll: p50 %.1fx\n",
 			       (double)hist_pct(&sy->h, 50) / (double)hist_pct(&po->h, 50));

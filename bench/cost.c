@@ -1,10 +1,12 @@
 /*
- * azblob-bench --modes cost: the client's instructions per request,
- * deterministically. One thread runs the client and a stepped null host
- * (azblob_sim_step(), no sim thread): per round it submits QD requests,
- * flushes, steps the host once (every request answered), and polls until
- * all QD came back. Only the client calls are counted, each phase
- * (submit, flush, poll with its callbacks) on its own.
+ * azblob-bench --modes cost: instructions per request, deterministically.
+ * One thread runs the client and a stepped host (azblob_sim_step(), no sim
+ * thread; the null host, or with --host sim the normal one): per round it
+ * submits QD requests, flushes, steps the host once (every request
+ * answered), and polls until all QD came back. Each phase is counted on
+ * its own: the client's (submit, flush, poll with its callbacks), then
+ * the host's steps (in runs of their own, so the client's figures are
+ * the client's alone).
  *
  * The counter: this machine has no PMU in user space, so the benchmark
  * re-executes itself under `valgrind --tool=callgrind --collect-atstart=no`
@@ -20,14 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_CALLGRIND_H
-#include <valgrind/callgrind.h>
-#else /* built without valgrind's headers: cost_measure() says so */
+#include <valgrind/callgrind.h> /* includes valgrind.h: RUNNING_ON_VALGRIND */
+#else				/* built without valgrind's headers: cost_measure() says so */
 #define CALLGRIND_TOGGLE_COLLECT
 #define CALLGRIND_ZERO_STATS
 #define CALLGRIND_DUMP_STATS_AT(name) ((void)(name))
+#define RUNNING_ON_VALGRIND	      0
 #endif
 
 #include <azblob.h>
@@ -38,11 +42,27 @@
 #define COST_DATA  65536u /* the large request: one registered (pool) buffer */
 #define COST_MAXQD 1024u
 
-static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll"};
+static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll", "host"};
 
 /* ---- the child: runs under callgrind ---- */
 
 static unsigned long answered;
+static uint64_t host_ns; /* the host phase's steps, timed (outside valgrind) */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static void cost_done(void *user, int err, uint32_t status, uint32_t len)
 {
@@ -78,7 +98,18 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 	if (rc)
 		return -1;
 	for (int spins = 0; answered < want; spins++) {
-		if (spins > 1000000 || azblob_sim_step(sim) < 0)
+		if (spins > 1000000)
+			return -1;
+		uint64_t h0 = phase == 3 ? mono_ns() : 0;
+
+		if (phase == 3)
+			CALLGRIND_TOGGLE_COLLECT;
+		rc = azblob_sim_step(sim);
+		if (phase == 3) {
+			CALLGRIND_TOGGLE_COLLECT;
+			host_ns += mono_ns() - h0;
+		}
+		if (rc < 0)
 			return -1;
 		if (phase == 2)
 			CALLGRIND_TOGGLE_COLLECT;
@@ -91,7 +122,7 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 	return 0;
 }
 
-static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
+static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, bool null_host)
 {
 	struct azblob_sim_opts so;
 	struct azblob_sim *sim;
@@ -106,7 +137,7 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 	snprintf(root, sizeof(root), "/dev/shm/azblob-bench-%d-cost", (int)getpid());
 	azblob_sim_opts_init(&so);
 	so.root = root;
-	so.backend = "null";
+	so.backend = null_host ? "null" : NULL; /* NULL: the memory backend */
 	so.poll = true;
 	so.no_hugetlb = true;
 	so.ram_bytes =
@@ -139,8 +170,9 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 	char *req = azblob_alloc(c, 128), *resp = azblob_alloc(c, 512 * maxqd);
 	struct azblob_request *rq = calloc(maxqd, sizeof(*rq));
 	uint8_t **data = calloc(maxqd, sizeof(*data));
+	uint64_t *round_ns = calloc(reqs, sizeof(*round_ns)); /* rounds <= reqs */
 
-	rc = !req || !resp || !rq || !data;
+	rc = !req || !resp || !rq || !data || !round_ns;
 	for (unsigned i = 0; !rc && i < maxqd; i++)
 		rc = !(data[i] = azblob_alloc(c, COST_DATA));
 	for (unsigned qi = 0; !rc && qi < nqd; qi++) {
@@ -170,8 +202,21 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 				char name[96];
 
 				CALLGRIND_ZERO_STATS;
-				for (unsigned long r = 0; !rc && r < rounds; r++)
+				for (unsigned long r = 0; !rc && r < rounds; r++) {
+					host_ns = 0;
 					rc = cost_round(c, sim, rq, qd, ph);
+					if (ph == 3)
+						round_ns[r] = host_ns;
+				}
+				/* Run without valgrind (azblob-bench --cost-child QD
+				 * REQUESTS HOST): the host's time per request, the
+				 * median round (a preempted round does not move it). */
+				if (ph == 3 && !rc && !RUNNING_ON_VALGRIND) {
+					qsort(round_ns, rounds, sizeof(*round_ns), u64_cmp);
+					printf("qd %u size %u: host %.1f ns/request (median of %lu "
+					       "rounds)\n",
+					       qd, size, (double)round_ns[rounds / 2] / qd, rounds);
+				}
 				snprintf(name, sizeof(name), "cost:%u:%u:%s:%lu", qd, size,
 					 phase_name[ph], rounds * qd);
 				CALLGRIND_DUMP_STATS_AT(name);
@@ -184,6 +229,7 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs)
 	azblob_sim_destroy(sim);
 	free(rq);
 	free(data);
+	free(round_ns);
 	return rc ? 1 : 0;
 }
 
@@ -192,7 +238,7 @@ int cost_child_main(int argc, char **argv)
 	unsigned qds[32], n = 0;
 	unsigned long reqs;
 
-	if (argc != 4)
+	if (argc != 5 || (strcmp(argv[4], "null") && strcmp(argv[4], "sim")))
 		return 2;
 	reqs = strtoul(argv[3], NULL, 10);
 	for (char *save = NULL, *t = strtok_r(argv[2], ",", &save); t && n < 32;
@@ -203,7 +249,7 @@ int cost_child_main(int argc, char **argv)
 			return 2;
 	if (!n || !reqs)
 		return 2;
-	return cost_child(qds, n, reqs);
+	return cost_child(qds, n, reqs, !strcmp(argv[4], "null"));
 }
 
 /* ---- the parent: runs the child under callgrind, reads its dumps ---- */
@@ -282,8 +328,8 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-int cost_measure(const char *self, const unsigned *qds, unsigned nqd, unsigned long reqs,
-		 struct cost_point *pts, unsigned cap, unsigned *npts)
+int cost_measure(const char *self, const char *host, const unsigned *qds, unsigned nqd,
+		 unsigned long reqs, struct cost_point *pts, unsigned cap, unsigned *npts)
 {
 	char dir[] = "/tmp/azblob-cost-XXXXXX", out[128], qlist[256] = "", nreq[32];
 	int status, rc = -1;
@@ -314,6 +360,7 @@ int cost_measure(const char *self, const unsigned *qds, unsigned nqd, unsigned l
 				      "--cost-child",
 				      qlist,
 				      nreq,
+				      host,
 				      NULL};
 
 		execvp(argv[0], (char *const *)argv);

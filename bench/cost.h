@@ -5,9 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { COST_SUBMIT, COST_FLUSH, COST_POLL, COST_PHASES };
+/* The client's phases, then the stepped host's (counted apart). */
+enum { COST_SUBMIT, COST_FLUSH, COST_POLL, COST_HOST, COST_PHASES };
 
-/* One point: the client's instructions per request in each phase. */
+/* One point: instructions per request in each phase (the host's apart). */
 struct cost_point {
 	unsigned qd;
 	uint32_t size;
@@ -21,12 +22,13 @@ struct cost_point {
 
 /* Run `self --cost-child` under callgrind for each queue depth in qds
  * (no-op requests and 64 KiB requests from one pool buffer each), `reqs`
- * requests per phase, and read its dumps into pts (sorted by queue depth,
- * then size). 0 or -1 (a message on stderr). */
-int cost_measure(const char *self, const unsigned *qds, unsigned nqd, unsigned long reqs,
-		 struct cost_point *pts, unsigned cap, unsigned *npts);
+ * requests per phase, against a stepped `host` ("null" or "sim": the
+ * normal host, memory backend), and read its dumps into pts (sorted by
+ * queue depth, then size). 0 or -1 (a message on stderr). */
+int cost_measure(const char *self, const char *host, const unsigned *qds, unsigned nqd,
+		 unsigned long reqs, struct cost_point *pts, unsigned cap, unsigned *npts);
 
-/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS"}. */
+/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS", "HOST"}. */
 int cost_child_main(int argc, char **argv);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_azblob_cost_smoke: --host null and --modes cost run and produce
 # numbers (instructions per request for each queue depth, per phase and in
-# total, and the counter used). It asserts no speed and no counts.
+# total, the stepped host's apart, and the counter used); --host sim steps
+# the normal host. It asserts no speed and no counts.
 set -euo pipefail
 bench=$1
 if ! command -v valgrind >/dev/null; then
@@ -20,7 +21,7 @@ done
 num='[0-9][0-9.]*'
 for qd in 1 4; do
 	for size in 0 65536; do
-		grep -Eq "\"mode\":\"cost\",\"qd\":$qd,\"size\":$size,[^}]*\"counter\":\"(callgrind|perf)\",\"instructions_per_req\":$num,\"submit_instructions_per_req\":$num,\"flush_instructions_per_req\":$num,\"poll_instructions_per_req\":$num" "$out" ||
+		grep -Eq "\"mode\":\"cost\",\"qd\":$qd,\"size\":$size,[^}]*\"counter\":\"(callgrind|perf)\",\"instructions_per_req\":$num,\"submit_instructions_per_req\":$num,\"flush_instructions_per_req\":$num,\"poll_instructions_per_req\":$num,\"host_instructions_per_req\":$num" "$out" ||
 			{ echo "no cost numbers for qd $qd size $size" >&2; cat "$out" >&2; exit 1; }
 	done
 done
@@ -28,5 +29,9 @@ if grep -Eq '"instructions_per_req":0(\.0)?[,}]' "$out"; then
 	echo "a cost result counted nothing" >&2; cat "$out" >&2; exit 1
 fi
 "$bench" --host null --modes cost --qd 2 --requests 64 | grep -q 'instructions per request'
+# the normal host stepped: its own count, apart from the client's
+"$bench" --json --host sim --modes cost --qd 2 --requests 64 >"$out"
+grep -Eq '"host":"sim".*"mode":"cost","qd":2,"size":0,[^}]*"host_instructions_per_req":[1-9]' "$out" ||
+	{ echo "no host count for --host sim" >&2; cat "$out" >&2; exit 1; }
 if "$bench" --host nosuch --modes poll 2>/dev/null; then echo "--host nosuch accepted" >&2; exit 1; fi
 echo "azblob-bench cost smoke: OK"

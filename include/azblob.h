@@ -64,6 +64,12 @@ struct azblob_opts {
 	/* Connect to a simulator published under this directory instead of a
 	 * real device (roots, interrupt fd and guest RAM all come from it). */
 	const char *sim_root;
+	/* Attach to the azblobd broker at this socket path instead of opening
+	 * the device (docs/BROKER.md). NULL: $AZBLOB_BROKER when set and no
+	 * sim_root is given. Buffers then come from azblob_alloc() (the
+	 * session's arena); plain memory is copied; azblob_register() takes
+	 * arena memory only. */
+	const char *broker;
 	uint32_t queue_depth;	     /* requests in flight, 1..1024 (default 128) */
 	uint32_t default_timeout_ms; /* sent for requests that give 0 (default 30000) */
 	bool interrupt_mode;	     /* unmask RX interrupts (default: polling) */

@@ -10,6 +10,7 @@
 #include <azblob/sim.h>
 #include <azblob/sim_proto.h>
 
+#include "../azblob/clock.h"
 #include "sim_ring.h"
 
 #define SIM_PAGE     4096u
@@ -88,6 +89,7 @@ struct azblob_sim {
 	pthread_mutex_t lock; /* faults and stats, shared with other threads */
 	struct azblob_sim_faults faults;
 	atomic_bool oneshots;		      /* a drop/duplicate/... counter is armed */
+	struct azblob_sim_faults cur;	      /* sim thread's copy, taken at housekeeping */
 	uint32_t cur_delay_us, cur_jitter_us; /* sim thread's copy of the delay settings */
 	atomic_uint faults_gen;		      /* bumped by azblob_sim_set_faults */
 	atomic_uint applied_gen;	      /* the generation the serving loop uses */
@@ -96,12 +98,17 @@ struct azblob_sim {
 	struct azblob_sim_stats st;
 	uint64_t rng;
 	uint64_t pause_until_ns;
-	uint64_t now; /* the serving loop's time for this pass */
+	uint64_t now;	     /* the serving loop's time for this pass */
+	struct az_clock clk; /* its source: the TSC where usable (no vDSO call) */
+	uint32_t house_n;    /* housekeeping rounds */
 	uint64_t last_scan_ns;
 	bool rx_waiting; /* RX full: waiting for the guest's signal */
 
 	struct sim_pending *held;
 	unsigned nheld;
+	struct {
+		uint64_t requests, bytes_in, bytes_out;
+	} pass;		 /* this pass's statistics, added to st once (drain_tx) */
 	uint16_t *owned; /* per SIM_UNIT of guest RAM: unanswered requests that may write it */
 	uint64_t owned_units;
 
@@ -114,8 +121,8 @@ struct azblob_sim {
 
 	/* the null host (backend "null", sim_null.c) */
 	bool null_host;
-	bool null_broken; /* a corrupt ring: no more reading */
-	uint32_t null_steps;
+	bool null_broken;    /* a corrupt ring: no more reading */
+	uint32_t null_steps; /* azblob_sim_step() calls (both hosts) */
 };
 
 /* sim_ram.c */
@@ -154,6 +161,28 @@ int sim_writable_runs(const struct azblob_sim *s, const uint8_t *pkt, struct sim
 /* Copy the response/data bounces back into guest RAM after handling. */
 void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_sim_req *r);
 
+/* Statistics are written by the sim thread and read by others. */
+#define SIM_STAT_ADD(s, field, n)                                                                  \
+	__atomic_fetch_add(&(s)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+static inline uint64_t sim_rnd(struct azblob_sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* sim_held.c: answers held until due, written in batches. */
+/* Take the units of runs for a new unanswered request: true when one of
+ * them already belonged to another (the guest reused a buffer). */
+bool sim_own_claim(struct azblob_sim *s, const struct sim_run *runs, int n);
+/* Hold an answer (its runs claimed) until due: now + the delay fault. */
+void sim_hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
+	      uint32_t timeout_ms, const struct sim_run *runs, int nruns);
+/* Write every due answer into RX in one batch (stops at RX full). */
+void sim_emit_due(struct azblob_sim *s);
+
 /* sim_null.c: the null host. One batch: every packet TX holds answered
  * with status 0, one publish per ring, one interrupt decision. Returns the
  * packets taken, -EIO once the rings are corrupt. */
@@ -162,6 +191,14 @@ int sim_null_drain(struct azblob_sim *s);
 
 /* sim_vsp.c */
 #define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)
-uint64_t sim_now_ns(void);
+/* The serving loop's clock (CLOCK_MONOTONIC ns; the TSC where usable,
+ * re-synchronised now and then in housekeeping). */
+static inline uint64_t sim_now(const struct azblob_sim *s)
+{
+	return az_clock_now(&s->clk);
+}
+/* azblob_sim_step() of the normal host: one serving pass in the caller's
+ * thread. Packets taken, or -EIO once TX is corrupt. */
+int sim_vsp_step(struct azblob_sim *s);
 
 #endif

@@ -154,7 +154,7 @@ void azblob_sim_join(struct azblob_sim *s)
 int azblob_sim_step(struct azblob_sim *s)
 {
 	if (!s->null_host)
-		return -EOPNOTSUPP;
+		return sim_vsp_step(s);
 	if (s->conn_fd < 0) {
 		sim_conn_accept(s);
 		if (s->conn_fd < 0)

@@ -66,6 +66,16 @@ int sim_pct_decode(const char *src, size_t n, char *out, size_t cap)
 	return rc;
 }
 
+/* The first "\r\n\r\n" in p[0..n) (memmem's general search costs more
+ * than the head is long). */
+static char *blank_line(char *p, size_t n)
+{
+	for (char *e = p + n, *cr; (cr = memchr(p, '\r', (size_t)(e - p))); p = cr + 1)
+		if (e - cr >= 4 && !memcmp(cr, "\r\n\r\n", 4))
+			return cr;
+	return NULL;
+}
+
 int sim_http_parse(const uint8_t *req, uint32_t len, struct sim_http *h)
 {
 	char *p, *end, *eol, *sp1, *sp2, *q, *target, *slash;
@@ -78,7 +88,7 @@ int sim_http_parse(const uint8_t *req, uint32_t len, struct sim_http *h)
 		return -EINVAL;
 	memcpy(h->copy, req, len);
 	h->copy[len] = 0;
-	end = memmem(h->copy, len, "\r\n\r\n", 4);
+	end = blank_line(h->copy, len);
 	if (!end)
 		return -EINVAL;
 	if (memchr(h->copy, 0, (size_t)(end - h->copy)))

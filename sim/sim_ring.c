@@ -40,19 +40,28 @@ uint32_t hring_used(const struct hring *h)
 }
 
 /* Copies in at most two pieces: up to the end of the data area, then from
- * its start (at < size and n <= size always hold here). */
+ * its start (at < size and n <= size always hold here); one memcpy when it
+ * does not wrap, the common case. */
 static void copy_out(const struct hring *h, uint32_t at, void *dst, uint32_t n)
 {
-	uint32_t first = h->size - at < n ? h->size - at : n;
+	uint32_t first = h->size - at;
 
+	if (n <= first) {
+		memcpy(dst, h->data + at, n);
+		return;
+	}
 	memcpy(dst, h->data + at, first);
 	memcpy((uint8_t *)dst + first, h->data, n - first);
 }
 
 static void copy_in(struct hring *h, uint32_t at, const void *src, uint32_t n)
 {
-	uint32_t first = h->size - at < n ? h->size - at : n;
+	uint32_t first = h->size - at;
 
+	if (n <= first) {
+		memcpy(h->data + at, src, n);
+		return;
+	}
 	memcpy(h->data + at, src, first);
 	memcpy(h->data, (const uint8_t *)src + first, n - first);
 }
@@ -69,7 +78,9 @@ int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint
 		return 0;
 	if (avail < 24)
 		return -1;
-	copy_out(h, at, hdr, 8); /* type, offset8, len8, flags */
+	/* type, offset8, len8, flags: at is 8-aligned and the data area a
+	 * multiple of 8 (whole pages), so these 8 bytes never wrap */
+	memcpy(hdr, h->data + at, 8);
 	if (hdr[1] < 2 || hdr[1] > hdr[2] || (uint32_t)hdr[2] * 8 + 8 > avail)
 		return -1;
 	*len = (uint32_t)hdr[2] * 8;
@@ -94,22 +105,53 @@ bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes)
 	return free_now > pending && (uint64_t)free_now <= (uint64_t)pending + read_bytes;
 }
 
-int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty)
+void hring_batch_begin(struct hring *h, struct hring_batch *b)
 {
-	uint32_t w = load_acq(h->w), r = load_acq(h->r), room;
-	uint64_t trailer = (uint64_t)w << 32;
+	b->w0 = b->w = load_acq(h->w);
+	b->r = load_acq(h->r);
+	b->bad = b->w >= h->size || b->r >= h->size || (b->w & 7) || (b->r & 7);
+}
 
-	if (w >= h->size || r >= h->size || (w & 7) || (r & 7))
+static uint32_t batch_room(const struct hring *h, const struct hring_batch *b)
+{
+	return b->w >= b->r ? h->size - (b->w - b->r) : b->r - b->w;
+}
+
+int hring_batch_put(struct hring *h, struct hring_batch *b, const void *pkt, uint32_t n)
+{
+	uint64_t trailer = (uint64_t)b->w << 32;
+
+	if (b->bad)
 		return -1;
-	room = w >= r ? h->size - (w - r) : r - w;
-	if (room <= n + 8) /* never full: w == r means empty */
-		return -1;
-	copy_in(h, w, pkt, n);
-	copy_in(h, (w + n) % h->size, &trailer, 8);
-	store_rel(h->w, (w + n + 8) % h->size);
-	atomic_thread_fence(memory_order_seq_cst);
-	*was_empty = load_acq(h->r) == w;
+	if (batch_room(h, b) <= n + 8) { /* never full: w == r means empty */
+		uint32_t r = load_acq(h->r);
+
+		if (r >= h->size || (r & 7)) {
+			b->bad = true;
+			return -1;
+		}
+		b->r = r;
+		if (batch_room(h, b) <= n + 8)
+			return -1;
+	}
+	if (h->size - b->w >= n + 8) { /* no wrap: the common case */
+		memcpy(h->data + b->w, pkt, n);
+		memcpy(h->data + b->w + n, &trailer, 8);
+	} else {
+		copy_in(h, b->w, pkt, n);
+		copy_in(h, (b->w + n) % h->size, &trailer, 8);
+	}
+	b->w = (b->w + n + 8) % h->size;
 	return 0;
+}
+
+bool hring_batch_publish(struct hring *h, struct hring_batch *b)
+{
+	if (b->w == b->w0)
+		return false;
+	store_rel(h->w, b->w);
+	atomic_thread_fence(memory_order_seq_cst);
+	return load_acq(h->r) == b->w0;
 }
 
 void hring_get(const struct hring *h, uint32_t at, void *dst, uint32_t n)

@@ -29,10 +29,23 @@ int hring_peek(const struct hring *h, uint32_t at, void *buf, uint32_t cap, uint
  * for room and now has it (the pending_send_sz rule). */
 bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes);
 
-/* Producer (the guest's RX). Write one packet of n bytes (multiple of 8)
- * plus trailer: 0, or -1 when there is no room. *was_empty reports
- * whether the consumer had caught up before this packet. */
-int hring_write(struct hring *h, const void *pkt, uint32_t n, bool *was_empty);
+/* Producer, in batches: packets staged at a private write position and
+ * published with one index store (the null host's way, for the normal
+ * host's completions). */
+struct hring_batch {
+	uint32_t w0, w; /* the write index before the batch; after the staged packets */
+	uint32_t r;	/* the consumer's read index as last loaded */
+	bool bad;	/* an index out of range: nothing can be written */
+};
+void hring_batch_begin(struct hring *h, struct hring_batch *b);
+/* Stage one packet of n bytes (multiple of 8) plus trailer: 0, or -1 when
+ * there is no room (the read index is re-loaded once before saying so) or
+ * the indices are bad. */
+int hring_batch_put(struct hring *h, struct hring_batch *b, const void *pkt, uint32_t n);
+/* Publish what was staged (one release store, one full fence): true when
+ * the consumer had read everything before the batch (empty -> non-empty:
+ * the interrupt rule). False when nothing was staged. */
+bool hring_batch_publish(struct hring *h, struct hring_batch *b);
 
 /* Raw copies at a data-area offset (at < size, n <= size), wrapping at the
  * end: for a host that walks and fills the rings itself (the null host). */

@@ -60,25 +60,12 @@ static void scatter(struct azblob_sim *s, const uint8_t *pkt, const struct sim_s
 	}
 }
 
-static void spans(const struct azblob_vsp_request *q, struct sim_span sp[3])
+/* Buffers in the order data, request, response, each starting in its
+ * first page, together exactly the range: true, with where each lies in
+ * the pfn array. */
+static bool layout(const struct azblob_vsp_request *q, uint32_t npfn, struct sim_span sp[3])
 {
-	uint32_t dpages =
-	    q->data_buffer_length ? pages_of(q->data_buffer_offset, q->data_buffer_length) : 0;
-	uint32_t rq_in = q->request_buffer_offset - dpages * SIM_PAGE;
-	uint32_t rqpages = pages_of(rq_in, q->request_buffer_length);
-	uint32_t rs_in = q->response_buffer_offset - (dpages + rqpages) * SIM_PAGE;
-
-	sp[0] = (struct sim_span){0, dpages, q->data_buffer_offset, q->data_buffer_length};
-	sp[1] = (struct sim_span){dpages, rqpages, rq_in, q->request_buffer_length};
-	sp[2] = (struct sim_span){dpages + rqpages, pages_of(rs_in, q->response_buffer_length),
-				  rs_in, q->response_buffer_length};
-}
-
-/* Buffers in the order data, request, response, each inside its pages,
- * together exactly the range. */
-static bool layout_ok(const struct azblob_vsp_request *q, uint32_t npfn)
-{
-	uint32_t dpages = 0, rqpages;
+	uint32_t dpages = 0, rqpages, rspages, rq_in, rs_in;
 
 	if (q->data_buffer_length) {
 		if (q->data_buffer_offset >= SIM_PAGE)
@@ -88,14 +75,19 @@ static bool layout_ok(const struct azblob_vsp_request *q, uint32_t npfn)
 	if (q->request_buffer_offset < dpages * SIM_PAGE ||
 	    q->request_buffer_offset - dpages * SIM_PAGE >= SIM_PAGE)
 		return false;
-	rqpages = pages_of(q->request_buffer_offset - dpages * SIM_PAGE, q->request_buffer_length);
+	rq_in = q->request_buffer_offset - dpages * SIM_PAGE;
+	rqpages = pages_of(rq_in, q->request_buffer_length);
 	if (q->response_buffer_offset < (uint64_t)(dpages + rqpages) * SIM_PAGE ||
 	    q->response_buffer_offset - (dpages + rqpages) * SIM_PAGE >= SIM_PAGE)
 		return false;
-	return (uint64_t)dpages + rqpages +
-		   pages_of(q->response_buffer_offset - (dpages + rqpages) * SIM_PAGE,
-			    q->response_buffer_length) ==
-	       npfn;
+	rs_in = q->response_buffer_offset - (dpages + rqpages) * SIM_PAGE;
+	rspages = pages_of(rs_in, q->response_buffer_length);
+	if ((uint64_t)dpages + rqpages + rspages != npfn)
+		return false;
+	sp[0] = (struct sim_span){0, dpages, q->data_buffer_offset, q->data_buffer_length};
+	sp[1] = (struct sim_span){dpages, rqpages, rq_in, q->request_buffer_length};
+	sp[2] = (struct sim_span){dpages + rqpages, rspages, rs_in, q->response_buffer_length};
+	return true;
 }
 
 int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct azblob_sim_req *r,
@@ -151,12 +143,10 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	if (!q.request_buffer_length || !q.response_buffer_length ||
 	    q.data_buffer_valid > q.data_buffer_length)
 		return AZBLOB_SIM_V_LENGTHS + 1;
-	if (!layout_ok(&q, npfn))
+	if (!layout(&q, npfn, sp))
 		return AZBLOB_SIM_V_LAYOUT + 1;
 
-	spans(&q, sp);
-	memset(r, 0, sizeof(*r));
-	r->trans_id = *trans_id;
+	r->trans_id = *trans_id; /* every field is set here or below */
 	memcpy(r->guid, q.transaction_id, 16);
 	r->timeout_ms = q.timeout_ms;
 	r->request_len = q.request_buffer_length;

@@ -23,14 +23,6 @@
 #define MAX_PKT	     (VMBUS_PKT_MAX_LEN + 64)
 #define MONITOR_OFF  8u /* trigger groups {u32 pending, u32 armed} */
 
-uint64_t sim_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static const char *const vnames[AZBLOB_SIM_V_COUNT] = {
     "not_gpa_direct",  "no_completion", "zero_trans_id", "rangecount", "range",
     "pfn_outside_ram", "short_payload", "version",	 "operation",  "lengths",
@@ -54,9 +46,6 @@ void azblob_sim_opts_init(struct azblob_sim_opts *o)
 	o->faults.monitor_scan_us = 50;
 }
 
-/* Statistics are written by the sim thread and read by others. */
-#define STAT_ADD(s, field, n) __atomic_fetch_add(&(s)->st.field, (uint64_t)(n), __ATOMIC_RELAXED)
-
 /* A one-shot fault counter is armed: the serving loop takes the lock. */
 static bool sim_oneshots_armed(const struct azblob_sim_faults *f)
 {
@@ -74,213 +63,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static uint64_t rnd(struct azblob_sim *s)
-{
-	s->rng ^= s->rng << 13;
-	s->rng ^= s->rng >> 7;
-	s->rng ^= s->rng << 17;
-	return s->rng;
-}
-
-/* ---- buffer ownership: a page the host may write belongs to one
- * unanswered request at a time ---- */
-
-static void own(struct azblob_sim *s, struct sim_pending *p, int delta)
-{
-	for (unsigned r = 0; r < p->nruns; r++) {
-		uint64_t u = p->runs[r].gpa / SIM_UNIT;
-		uint64_t end = (p->runs[r].gpa + p->runs[r].len + SIM_UNIT - 1) / SIM_UNIT;
-
-		for (; u < end && u < s->owned_units; u++)
-			s->owned[u] = (uint16_t)(s->owned[u] + delta);
-	}
-}
-
-static bool overlaps(struct azblob_sim *s, const struct sim_run *runs, int n)
-{
-	for (int r = 0; r < n; r++) {
-		uint64_t u = runs[r].gpa / SIM_UNIT;
-		uint64_t end = (runs[r].gpa + runs[r].len + SIM_UNIT - 1) / SIM_UNIT;
-
-		for (; u < end && u < s->owned_units; u++)
-			if (s->owned[u])
-				return true;
-	}
-	return false;
-}
-
-/* ---- completions ---- */
-
-/* The shape of completion packets (the completion_type and
- * completion_extra8 faults; {0, 0}: type 11, offset8 2). */
-struct cshape {
-	uint16_t type, extra8;
-};
-
-#define CSHAPE_MAX_EXTRA8 255u
-
-static bool write_completion(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
-			     struct cshape sh)
-{
-	uint8_t pkt[32 + 8 * CSHAPE_MAX_EXTRA8] = {0};
-	uint16_t extra8 = sh.extra8 < CSHAPE_MAX_EXTRA8 ? sh.extra8 : CSHAPE_MAX_EXTRA8;
-	uint32_t len = 32u + 8u * extra8;
-	struct vmbus_pkt_desc d = {.type = sh.type ? sh.type : VMBUS_PKT_COMPLETION,
-				   .offset8 = (uint16_t)(2 + extra8),
-				   .len8 = (uint16_t)(len / 8),
-				   .trans_id = tid};
-	struct azblob_vsp_response rsp = {
-	    .length = sizeof(rsp), .error = status, .response_len = rlen};
-	bool was_empty;
-
-	memcpy(pkt, &d, sizeof(d));
-	memcpy(pkt + 8u * d.offset8, &rsp, sizeof(rsp));
-	if (hring_write(&s->rx, pkt, len, &was_empty)) {
-		/* No room: ask the guest to signal once a packet fits. */
-		__atomic_store_n(s->rx.pending, len + 8u, __ATOMIC_SEQ_CST);
-		if (!s->rx_waiting)
-			STAT_ADD(s, rx_full, 1);
-		s->rx_waiting = true;
-		return false;
-	}
-	if (s->rx_waiting) {
-		s->rx_waiting = false;
-		__atomic_store_n(s->rx.pending, 0u, __ATOMIC_SEQ_CST);
-	}
-	STAT_ADD(s, completions, 1);
-	if (status)
-		STAT_ADD(s, errors, 1);
-	if (was_empty && !__atomic_load_n(s->rx.mask, __ATOMIC_SEQ_CST))
-		sim_conn_interrupt(s);
-	return true;
-}
-
-static void corrupt_descriptor(struct azblob_sim *s)
-{
-	uint8_t pkt[32] = {0};
-	struct vmbus_pkt_desc d = {
-	    .type = VMBUS_PKT_COMPLETION, .offset8 = 1, .len8 = 4, .trans_id = 1};
-	bool was_empty;
-
-	memcpy(pkt, &d, sizeof(d));
-	if (hring_write(&s->rx, pkt, sizeof(pkt), &was_empty) == 0 && was_empty &&
-	    !__atomic_load_n(s->rx.mask, __ATOMIC_SEQ_CST))
-		sim_conn_interrupt(s);
-}
-
-/* Emit one due completion with the faults that apply to it. Returns false
- * when RX is full (the completion stays held). */
-static bool emit(struct azblob_sim *s, struct sim_pending *p)
-{
-	struct azblob_sim_faults *f = &s->faults;
-
-	if (p->orphan) {
-		/* dma_after_close: the late write lands in whatever the guest
-		 * now keeps in those pages. */
-		for (unsigned i = 0; i < p->nruns; i++)
-			memset(s->ram + p->runs[i].gpa, 0xa5, p->runs[i].len);
-		STAT_ADD(s, faults, 1);
-	}
-
-	/* No one-shot fault armed: no lock on the common path. */
-	if (!atomic_load_explicit(&s->oneshots, memory_order_acquire))
-		return write_completion(s, p->trans_id, p->status, p->response_len,
-					(struct cshape){0, 0});
-	pthread_mutex_lock(&s->lock);
-	struct cshape sh = {f->completion_type, f->completion_extra8};
-
-	if (f->corrupt) {
-		f->corrupt--;
-		STAT_ADD(s, faults, 1);
-		pthread_mutex_unlock(&s->lock);
-		corrupt_descriptor(s);
-		return true;
-	}
-	if (f->drop) {
-		f->drop--;
-		STAT_ADD(s, faults, 1);
-		pthread_mutex_unlock(&s->lock);
-		p->dropped = true;
-		return true;
-	}
-	bool dup = f->duplicate && f->duplicate--;
-	bool unknown = f->unknown_tid && f->unknown_tid--;
-
-	if (f->oversize_response && !p->status) {
-		f->oversize_response--;
-		p->response_len = UINT32_MAX / 2;
-		STAT_ADD(s, faults, 1);
-	}
-	STAT_ADD(s, faults, dup + unknown);
-	pthread_mutex_unlock(&s->lock);
-
-	if (unknown &&
-	    !write_completion(s, 0x7fff000000000000ull | (rnd(s) & 0xffffffff), 0, 0, sh))
-		return false;
-	if (!write_completion(s, p->trans_id, p->status, p->response_len, sh))
-		return false;
-	if (dup)
-		write_completion(s, p->trans_id, p->status, p->response_len, sh);
-	return true;
-}
-
-static void hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen,
-		 uint32_t timeout_ms, const struct sim_run *runs, int nruns)
-{
-	uint64_t now = s->now, delay; /* this pass's time: no clock read per request */
-	struct sim_pending *p;
-
-	/* The sim thread's copy of the settings (see housekeeping). */
-	delay = (uint64_t)s->cur_delay_us * 1000;
-	if (s->cur_jitter_us)
-		delay += (rnd(s) % ((uint64_t)s->cur_jitter_us + 1)) * 1000;
-	/* A request the host cannot answer within its timeout completes at
-	 * the deadline with a timeout status, as the VSP does. */
-	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
-		delay = (uint64_t)timeout_ms * 1000000;
-		status = AZBLOB_SIM_STATUS_IO_TIMEOUT;
-		rlen = 0;
-		STAT_ADD(s, timeouts, 1);
-	}
-	if (s->nheld == SIM_MAX_REQS) { /* more in flight than any guest queue */
-		status = AZBLOB_SIM_STATUS_INTERNAL_ERROR;
-		delay = 0;
-		s->nheld--; /* overwrite the newest; the guest broke its queue depth */
-		own(s, &s->held[s->nheld], -1);
-	}
-	p = &s->held[s->nheld++];
-	*p = (struct sim_pending){
-	    .trans_id = tid, .due_ns = now + delay, .status = status, .response_len = rlen};
-	if (nruns > 0) {
-		memcpy(p->runs, runs, (size_t)nruns * sizeof(*runs));
-		p->nruns = (uint8_t)nruns;
-		own(s, p, +1);
-	}
-}
-
-static void emit_due(struct azblob_sim *s)
-{
-	uint64_t now = s->now;
-	unsigned i = 0;
-
-	/* Oldest first: held[] is in arrival order and delays are equal or
-	 * jittered; emit every due one, keep order among the rest. */
-	while (i < s->nheld) {
-		if (s->held[i].due_ns > now) {
-			i++;
-			continue;
-		}
-		if (!emit(s, &s->held[i]))
-			return; /* RX full: wait for the guest */
-		/* Answered (or dropped: then the guest never gets it back and
-		 * must never reuse it either, so it stays owned). */
-		if (!s->held[i].dropped)
-			own(s, &s->held[i], -1);
-		memmove(&s->held[i], &s->held[i + 1], (s->nheld - i - 1) * sizeof(s->held[0]));
-		s->nheld--;
-	}
-}
-
 /* ---- requests ---- */
 
 /* The skip_data_write fault: a copy of the data buffer as the guest left
@@ -294,7 +76,7 @@ static uint8_t *skip_data_write(struct azblob_sim *s, const struct azblob_sim_re
 	pthread_mutex_lock(&s->lock);
 	if (s->faults.skip_data_write && (keep = malloc(r->data_len))) {
 		s->faults.skip_data_write--;
-		STAT_ADD(s, faults, 1);
+		SIM_STAT_ADD(s, faults, 1);
 		memcpy(keep, r->data, r->data_len);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -309,18 +91,18 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 	int v = sim_validate(s, s->pkt, len, &r, &status, &tid);
 
 	if (v) {
-		STAT_ADD(s, violations[v - 1], 1);
-		STAT_ADD(s, violations_total, 1);
+		SIM_STAT_ADD(s, violations[v - 1], 1);
+		SIM_STAT_ADD(s, violations_total, 1);
 		sim_log(s, UVMBUS_LOG_WARN, "request %#llx rejected: %s", (unsigned long long)tid,
 			vnames[v - 1]);
 		if (status)
-			hold(s, tid, status, 0, 0, NULL, 0);
+			sim_hold(s, tid, status, 0, 0, NULL, 0);
 		return;
 	}
 	struct sim_run runs[SIM_RUNS];
 	int nruns = sim_writable_runs(s, s->pkt, runs);
 
-	if (nruns > 0 && overlaps(s, runs, nruns)) {
+	if (nruns > 0 && sim_own_claim(s, runs, nruns)) {
 		/* Log the first few; the counter tells the rest. */
 		if (__atomic_fetch_add(&s->st.reused_buffers, 1, __ATOMIC_RELAXED) < 10)
 			sim_log(s, UVMBUS_LOG_ERR,
@@ -328,8 +110,6 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 				"request (the guest reused a buffer the host may still write)",
 				(unsigned long long)tid);
 	}
-	STAT_ADD(s, requests, 1);
-	STAT_ADD(s, bytes_in, r.data_valid);
 	uint8_t *keep = skip_data_write(s, &r);
 
 	status = s->be->handle(s->be_state, &r, &rlen, &dout);
@@ -339,9 +119,12 @@ static void serve_packet(struct azblob_sim *s, uint32_t len)
 	}
 	if (rlen > r.response_cap)
 		rlen = r.response_cap;
-	STAT_ADD(s, bytes_out, dout);
+	/* counted once per pass (drain_tx) */
+	s->pass.requests++;
+	s->pass.bytes_in += r.data_valid;
+	s->pass.bytes_out += dout;
 	sim_unbounce(s, s->pkt, &r);
-	hold(s, tid, status, rlen, r.timeout_ms, runs, nruns);
+	sim_hold(s, tid, status, rlen, r.timeout_ms, runs, nruns);
 }
 
 /* The corrupt_tx_read fault: an impossible read index (past the data
@@ -354,12 +137,24 @@ static void corrupt_tx_read(struct azblob_sim *s)
 	if (s->faults.corrupt_tx_read) {
 		s->faults.corrupt_tx_read--;
 		s->faults.stop_draining = true;
-		STAT_ADD(s, faults, 1);
+		SIM_STAT_ADD(s, faults, 1);
 		hit = true;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (hit)
 		__atomic_store_n(s->tx.r, s->tx.size + 12, __ATOMIC_RELEASE);
+}
+
+/* The statistics of the requests served in this pass: one atomic add
+ * each per pass, not per request. */
+static void count_pass(struct azblob_sim *s)
+{
+	if (!s->pass.requests)
+		return;
+	SIM_STAT_ADD(s, requests, s->pass.requests);
+	SIM_STAT_ADD(s, bytes_in, s->pass.bytes_in);
+	SIM_STAT_ADD(s, bytes_out, s->pass.bytes_out);
+	memset(&s->pass, 0, sizeof(s->pass));
 }
 
 /* Read what the guest queued in TX. Returns packets handled, -1 when the
@@ -375,19 +170,21 @@ static int drain_tx(struct azblob_sim *s)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			STAT_ADD(s, violations[AZBLOB_SIM_V_DESCRIPTOR], 1);
-			STAT_ADD(s, violations_total, 1);
+			SIM_STAT_ADD(s, violations[AZBLOB_SIM_V_DESCRIPTOR], 1);
+			SIM_STAT_ADD(s, violations_total, 1);
 			sim_log(s, UVMBUS_LOG_ERR, "guest TX ring is corrupt at %u: channel broken",
 				s->tx_read);
 			pthread_mutex_lock(&s->lock);
 			s->faults.stop_draining = true;
 			pthread_mutex_unlock(&s->lock);
+			count_pass(s);
 			return -1;
 		}
 		s->tx_read = (s->tx_read + len + 8) % s->tx.size;
 		serve_packet(s, len);
 		n++;
 	}
+	count_pass(s);
 	if (n) {
 		uint32_t bytes =
 		    s->tx_read >= start ? s->tx_read - start : s->tx.size - start + s->tx_read;
@@ -457,7 +254,7 @@ static int do_reoffer(struct azblob_sim *s)
 		rc = sim_conn_listen(s);
 	atomic_store(&s->rescind, false);
 	atomic_store(&s->reoffer, false);
-	STAT_ADD(s, reoffers, 1);
+	SIM_STAT_ADD(s, reoffers, 1);
 	atomic_fetch_add(&s->reoffers_done, 1);
 	sim_log(s, UVMBUS_LOG_INFO, "device %s re-offered: relid %u, uio%u%s", s->guid,
 		s->opts.relid, s->uio_num, rc ? " (failed)" : "");
@@ -502,6 +299,66 @@ static void idle_wait(struct azblob_sim *s, const struct azblob_sim_faults *f, b
 	}
 }
 
+/* Housekeeping (fault settings, connections, doorbell writes, the monitor
+ * page): it costs system calls, so a polling host does it every 20 us, not
+ * on every pass over the rings. Returns the guest signals taken. */
+static int housekeeping(struct azblob_sim *s, uint64_t now, bool rescinded)
+{
+	struct azblob_sim_faults *f = &s->cur;
+	unsigned gen;
+	int signals = 0;
+
+	pthread_mutex_lock(&s->lock);
+	*f = s->faults;
+	gen = atomic_load_explicit(&s->faults_gen, memory_order_relaxed);
+	pthread_mutex_unlock(&s->lock);
+	s->cur_delay_us = f->delay_us;
+	s->cur_jitter_us = f->jitter_us;
+	/* azblob_sim_set_faults() waits for this: new settings apply to every
+	 * packet read from now on. */
+	atomic_store_explicit(&s->applied_gen, gen, memory_order_release);
+	if (rescinded)
+		return 0;
+	/* accept4() allocates a socket even when nobody connects: a polling
+	 * host with a guest looks for a second one (to refuse it) every 64
+	 * rounds (about 1 ms), and takes a fresh clock reference then. */
+	if (!s->opts.poll || s->conn_fd < 0 || (++s->house_n & 63) == 0) {
+		sim_conn_accept(s);
+		if (s->opts.poll)
+			az_clock_resync(&s->clk);
+	}
+	signals = sim_conn_drain(s);
+	signals += scan_monitor(s, now, f->monitor_scan_us);
+	SIM_STAT_ADD(s, signals, signals);
+	if (f->pause_ms) {
+		s->pause_until_ns = now + (uint64_t)f->pause_ms * 1000000;
+		pthread_mutex_lock(&s->lock);
+		s->faults.pause_ms = 0;
+		f->pause_ms = 0;
+		SIM_STAT_ADD(s, faults, 1);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return signals;
+}
+
+/* One pass over the rings: take what TX holds, answer what is due.
+ * Returns the packets taken, -1 when TX is corrupt. */
+static int serve_pass(struct azblob_sim *s, uint64_t now, int signals)
+{
+	int n = 0;
+
+	if (s->conn_fd >= 0 && !s->cur.stop_draining && now >= s->pause_until_ns) {
+		/* Masked while draining (always, when polling). Store only on
+		 * change: the line also holds the guest's write index. */
+		if (__atomic_load_n(s->tx.mask, __ATOMIC_RELAXED) != 1u)
+			__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST);
+		n = s->null_host ? sim_null_drain(s) : drain_tx(s);
+	}
+	if (s->nheld && (!s->rx_waiting || signals))
+		sim_emit_due(s);
+	return n;
+}
+
 static void serve(struct azblob_sim *s)
 {
 	bool rescinded = false;
@@ -514,7 +371,6 @@ static void serve(struct azblob_sim *s)
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
 			sim_log(s, UVMBUS_LOG_WARN, "cannot pin to CPU %d", s->opts.cpu);
 	}
-	struct azblob_sim_faults f = {0};
 	uint64_t last_house = 0;
 
 	s->serving_thread = pthread_self();
@@ -523,7 +379,7 @@ static void serve(struct azblob_sim *s)
 	while (!atomic_load(&s->stop)) {
 		/* One clock read per pass: requests taken and answers due in it
 		 * share it. */
-		uint64_t now = s->now = sim_now_ns();
+		uint64_t now = s->now = sim_now(s);
 		int signals = 0, work = 0;
 
 		if (atomic_load(&s->rescind) && !rescinded) {
@@ -535,56 +391,36 @@ static void serve(struct azblob_sim *s)
 				do_rescind(s);
 			rescinded = do_reoffer(s) != 0;
 		}
-		/* Housekeeping (fault settings, connections, doorbell writes, the
-		 * monitor page) costs system calls: a polling host does it every
-		 * 20 us, not on every pass over the rings. */
 		if (!s->opts.poll || now - last_house >= 20000 || rescinded) {
 			last_house = now;
-			unsigned gen;
-
-			pthread_mutex_lock(&s->lock);
-			f = s->faults;
-			gen = atomic_load_explicit(&s->faults_gen, memory_order_relaxed);
-			pthread_mutex_unlock(&s->lock);
-			s->cur_delay_us = f.delay_us;
-			s->cur_jitter_us = f.jitter_us;
-			/* azblob_sim_set_faults() waits for this: new settings apply
-			 * to every packet read from now on. */
-			atomic_store_explicit(&s->applied_gen, gen, memory_order_release);
-			if (!rescinded) {
-				sim_conn_accept(s);
-				signals = sim_conn_drain(s);
-				signals += scan_monitor(s, now, f.monitor_scan_us);
-				STAT_ADD(s, signals, signals);
-				if (f.pause_ms) {
-					s->pause_until_ns = now + (uint64_t)f.pause_ms * 1000000;
-					pthread_mutex_lock(&s->lock);
-					s->faults.pause_ms = 0;
-					f.pause_ms = 0;
-					STAT_ADD(s, faults, 1);
-					pthread_mutex_unlock(&s->lock);
-				}
-			}
+			signals = housekeeping(s, now, rescinded);
 		}
-		if (!rescinded) {
-			if (s->conn_fd >= 0 && !f.stop_draining && now >= s->pause_until_ns) {
-				/* Masked while draining (always, when polling). Store only
-				 * on change: the line also holds the guest's write index. */
-				if (__atomic_load_n(s->tx.mask, __ATOMIC_RELAXED) != 1u)
-					__atomic_store_n(s->tx.mask, 1u, __ATOMIC_SEQ_CST);
-				work += (s->null_host ? sim_null_drain(s) : drain_tx(s)) > 0;
-			}
-			if (s->nheld && (!s->rx_waiting || signals))
-				emit_due(s);
-		}
+		if (!rescinded)
+			work = serve_pass(s, now, signals) > 0;
 		if (work)
 			continue;
 		if (s->opts.poll && !rescinded) {
 			cpu_relax();
 			continue;
 		}
-		idle_wait(s, &f, rescinded, now);
+		idle_wait(s, &s->cur, rescinded, now);
 	}
+}
+
+/* azblob_sim_step() for the normal host: one pass in the caller's thread,
+ * housekeeping every 64 steps (or when the guest's signal is awaited). */
+int sim_vsp_step(struct azblob_sim *s)
+{
+	uint64_t now = s->now = sim_now(s);
+	int signals = 0, n;
+
+	if (s->conn_fd < 0 || (++s->null_steps & 63) == 0 || s->rx_waiting) {
+		signals = housekeeping(s, now, false);
+		if (s->conn_fd < 0)
+			return 0;
+	}
+	n = serve_pass(s, now, signals);
+	return n < 0 ? -EIO : n;
 }
 
 static void *serve_thread(void *arg)
@@ -645,6 +481,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
 	s->rng = s->opts.seed ? s->opts.seed : 1;
+	az_clock_init(&s->clk, true);
 	pthread_mutex_init(&s->lock, NULL);
 	rc = apply_kernel(s, o ? o->kernel : NULL);
 	if (rc)
@@ -840,8 +677,8 @@ void azblob_sim_get_stats(struct azblob_sim *s, struct azblob_sim_stats *st)
 	if (atomic_load(&s->rescind_done) && s->rings && tx_hash(s) != s->rescind_tx_hash) {
 		st->writes_after_rescind = 1;
 		if (s->k.rescind_frees_rings && !atomic_exchange(&s->stale_counted, true)) {
-			STAT_ADD(s, violations[AZBLOB_SIM_V_STALE_WRITE], 1);
-			STAT_ADD(s, violations_total, 1);
+			SIM_STAT_ADD(s, violations[AZBLOB_SIM_V_STALE_WRITE], 1);
+			SIM_STAT_ADD(s, violations_total, 1);
 			sim_log(s, UVMBUS_LOG_ERR,
 				"the guest wrote its TX ring after the rescind (kernel %s frees "
 				"those pages)",

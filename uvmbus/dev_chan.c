@@ -231,6 +231,13 @@ int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
 				    : map_subchannel(d, c, path, &half);
 	if (rc)
 		return rc;
+	return chan_attach(d, c, half, path);
+}
+
+int chan_attach(struct uvmbus_dev *d, struct uvmbus_chan *c, size_t half, const char *what)
+{
+	int rc;
+
 	c->ring_len = 2 * half;
 	rc = check_features(d, c, half);
 	if (rc) {
@@ -242,7 +249,7 @@ int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid)
 		rc = uvmbus_ring_attach(&c->rx, (uint8_t *)c->ring_map + half, half, d->page,
 					UVMBUS_RING_CONSUMER);
 	if (rc) {
-		LOG_ERR(&d->opts.log, "dev: %s: ring header rejected (%s)", path, strerror(-rc));
+		LOG_ERR(&d->opts.log, "dev: %s: ring header rejected (%s)", what, strerror(-rc));
 		chan_unmap(c);
 		return rc;
 	}

@@ -72,6 +72,9 @@ void *dev_map_uio(struct uvmbus_dev *d, int k, size_t len);
 /* dev_chan.c */
 int chan_map(struct uvmbus_dev *d, struct uvmbus_chan *c, uint32_t relid);
 void chan_unmap(struct uvmbus_chan *c);
+/* Rings of 2 * half bytes at c->ring_map: check the headers and attach
+ * (unmapped on failure; `what` names them in messages). */
+int chan_attach(struct uvmbus_dev *d, struct uvmbus_chan *c, size_t half, const char *what);
 void dev_mark_dead(struct uvmbus_dev *d, const char *why, int err);
 
 #endif

@@ -222,13 +222,16 @@ AZBLOB_API int azblob_sim_start(struct azblob_sim *s);
 AZBLOB_API int azblob_sim_run(struct azblob_sim *s);
 AZBLOB_API void azblob_sim_stop(struct azblob_sim *s);
 /*
- * One pass of the null host (opts.backend = "null") in the calling thread:
- * accept a guest, now and then take its doorbell writes, keep TX masked
- * (a polling host), answer every packet TX holds (one batch). For
- * single-threaded harnesses that step the host between client calls
- * (azblob-bench --modes cost); never together with azblob_sim_start() or
- * azblob_sim_run(). Returns the packets answered, -EIO once the rings are
- * corrupt, -EOPNOTSUPP for any other backend.
+ * One serving pass in the calling thread: accept a guest, now and then
+ * take its doorbell writes (and, for the normal host, the fault
+ * settings), keep TX masked (a polling host), take every packet TX holds
+ * and write the answers that are due (one batch). The null host
+ * (opts.backend = "null") answers each at once; the normal host validates
+ * and serves as its thread does (answers held by a delay fault come with
+ * a later step; no rescind or re-offer here). For single-threaded
+ * harnesses that step the host between client calls (azblob-bench --modes
+ * cost); never together with azblob_sim_start() or azblob_sim_run().
+ * Returns the packets taken, -EIO once the rings are corrupt.
  */
 AZBLOB_API int azblob_sim_step(struct azblob_sim *s);
 /* Stop the thread azblob_sim_start() started and wait for it; the device

@@ -93,6 +93,18 @@ UVMBUS_API int uvmbus_dev_find_class(const struct uvmbus_dev_opts *o, const char
 UVMBUS_API int uvmbus_dev_open(struct uvmbus_dev **out, const char *guid,
 			       const struct uvmbus_dev_opts *o);
 UVMBUS_API void uvmbus_dev_close(struct uvmbus_dev *d);
+
+/*
+ * A virtual channel served by a broker (azblobd) instead of a device: the
+ * ring pair is `ring_bytes * 2` bytes of `ring_fd` (TX then RX, each a
+ * header page and data, feature bit 0 set by the server), and `event_fd`
+ * has the uio semantics above (typically the broker's socket). No sysfs,
+ * no uio node, no monitor: a signal is a 4-byte write to the event fd.
+ * Both fds are duplicated; the caller keeps its own. The device has one
+ * channel; its info has uio -1, numa_node -1, driver "vchan".
+ */
+UVMBUS_API int uvmbus_dev_open_vchan(struct uvmbus_dev **out, int ring_fd, size_t ring_bytes,
+				     int event_fd, const struct uvmbus_dev_opts *o);
 UVMBUS_API const struct uvmbus_dev_info *uvmbus_dev_get_info(const struct uvmbus_dev *d);
 
 /* Open the subchannels the device offers (channels/<relid> other than the

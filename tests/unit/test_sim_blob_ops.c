@@ -736,6 +736,47 @@ Test(blob_ops, untrusted_heads)
 	}
 }
 
+/* The exact no-op head is answered from a copy of the general path's
+ * answer: the same bytes, length and status as the parsed path gives an
+ * equivalent head (one header more), whatever the response buffer. */
+Test(blob_ops, noop_shortcut_answers_as_the_parser)
+{
+	static const char *const heads[] = {
+	    "GET /$sim/noop HTTP/1.1\r\n\r\n",				   /* the shortcut */
+	    "GET /$sim/noop HTTP/1.1\r\nx-ms-version: 2021-08-06\r\n\r\n", /* parsed */
+	    "GET /%24sim/noop HTTP/1.1\r\n\r\n",			   /* parsed */
+	};
+	static const uint32_t caps[] = {sizeof(R) - 1, 66, 65, 64, 10, 1};
+
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		char got[3][sizeof(R)];
+		uint32_t rlen[3], status[3], dout;
+
+		for (size_t i = 0; i < 3; i++) {
+			struct azblob_sim_req r = {0};
+
+			memset(got[i], 0x5a, sizeof(got[i]));
+			r.request = (const uint8_t *)heads[i];
+			r.request_len = (uint32_t)strlen(heads[i]);
+			r.response = (uint8_t *)got[i];
+			r.response_cap = caps[c];
+			status[i] = be->handle(st, &r, &rlen[i], &dout);
+			cr_expect_eq(dout, 0u);
+			cr_assert_leq(rlen[i], caps[c]);
+		}
+		for (size_t i = 1; i < 3; i++) {
+			cr_expect_eq(status[i], status[0], "cap %u, head %zu", caps[c], i);
+			cr_expect_eq(rlen[i], rlen[0], "cap %u, head %zu", caps[c], i);
+			cr_expect(!memcmp(got[i], got[0], sizeof(got[0])), "cap %u, head %zu: %.*s",
+				  caps[c], i, (int)rlen[i], got[i]);
+		}
+		if (c == 0) {
+			cr_expect_eq(status[0], AZBLOB_SIM_STATUS_OK);
+			cr_expect(!strncmp(got[0], "HTTP/1.1 200 OK\r\n", 17), "%s", got[0]);
+		}
+	}
+}
+
 Test(blob_ops, memory_cap)
 {
 	void *s2;

@@ -1,7 +1,7 @@
 /* The null host (opts.backend "null"): every request answered at once with
  * status 0 whatever its VSP fields, in one batch per pass; a corrupt
  * descriptor breaks the channel; azblob_sim_step() serves in the caller's
- * thread. */
+ * thread (the normal host's too). */
 #include <criterion/criterion.h>
 #include <errno.h>
 
@@ -97,15 +97,36 @@ Test(sim_null, stepped_in_the_callers_thread)
 	struct uvmbus_log log = sink_log(&sink);
 	uint8_t pkt[256];
 
-	/* only the null host can be stepped */
+	/* the normal host steps too, validation included */
 	azblob_sim_opts_init(&o);
 	o.ram_bytes = 32u << 20;
 	o.no_hugetlb = true;
 	o.log = log;
-	cr_assert_eq(azblob_sim_create(&t.sim, &o), 0, "%s", sink.text);
-	cr_expect_eq(azblob_sim_step(t.sim), -EOPNOTSUPP);
-	azblob_sim_destroy(t.sim);
-	memset(&t, 0, sizeof(t));
+	cr_assert_eq(tguest_open(&t, &o, &log), 0, "%s", sink.text);
+	azblob_sim_join(t.sim);
+	cr_expect_eq(azblob_sim_step(t.sim), 0, "nothing queued");
+	static const char noop[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";
+	struct treq q = {.tid = 1, .req_len = sizeof(noop) - 1, .resp_off = 8192, .resp_len = 512};
+
+	memcpy(t.buf, noop, sizeof(noop) - 1);
+	cr_assert_eq(traw_send(&t, pkt, treq_build(&t, &q, pkt), false), 0);
+	cr_assert_eq(traw_send(&t, pkt, odd_request(2, pkt), false), 0);
+	cr_assert_eq(tflush(&t), 0);
+	cr_expect_eq(azblob_sim_step(t.sim), 2);
+	for (uint64_t tid = 1; tid <= 2; tid++) {
+		struct tcompl c = {0};
+
+		cr_assert_eq(trecv(&t, &c, 0), 0, "answered by the step: no wait");
+		cr_expect_eq(c.tid, tid);
+		cr_expect_eq(c.status, tid == 1 ? 0 : AZBLOB_SIM_STATUS_INVALID_PARAMETER);
+		if (tid == 1)
+			cr_expect(c.response_len > 0 &&
+				      !memcmp(t.buf + 8192, "HTTP/1.1 200 OK\r\n", 17),
+				  "the no-op's answer");
+	}
+	cr_expect_eq(stats().violations[AZBLOB_SIM_V_VERSION], 1u, "%s", sink.text);
+	cr_expect_eq(azblob_sim_step(t.sim), 0);
+	tguest_close(&t);
 
 	/* the guest's open waits for the host's hello: a thread serves until
 	 * then, and hands over */

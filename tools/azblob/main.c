@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd_blob.h"
+#include "cmd_broker.h"
 #include "common.h"
 
 static const char main_help[] =
@@ -25,6 +26,7 @@ static const char main_help[] =
     "  stat             open a client; print its counters and pending requests\n"
     "                   (and the simulator's counters with --sim)\n"
     "  stat C/BLOB      a blob's properties (size, ETag, Last-Modified, ...)\n"
+    "  stat --broker [PATH]  the azblobd broker's counters, per client\n"
     "  put FILE C/BLOB  upload a file as a block blob (pipelined blocks)\n"
     "  get C/BLOB FILE  download a blob (parallel ranged reads)\n"
     "  ls C[/PREFIX]    list the blobs of a container\n"
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 	cli.opts_ready = false;
 	optind = 0;
 	fflush(stdout);
+	if (commands[i].run == cmd_stat_any && cmd_broker_wanted(argc, argv))
+		return cmd_broker_stat(&cli, argc, argv);
 	c = commands[i].run(&cli, argc, argv);
 	fflush(stdout);
 	return c;

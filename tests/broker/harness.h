@@ -1,0 +1,254 @@
+/* An azblobd for the broker tests: a simulator in this process (so the
+ * test reads its counters: reused buffers, violations), the daemon as a
+ * child attached to it with --sim-root, its STATS read over the socket. */
+#ifndef TEST_BROKER_HARNESS_H
+#define TEST_BROKER_HARNESS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <azblob.h>
+#include <azblob/blob.h>
+#include <azblob/broker_proto.h>
+#include <azblob/sim.h>
+
+struct bh {
+	struct azblob_sim *sim;
+	pid_t pid;
+	char dir[64];
+	char sock[100];
+};
+
+#define BH_FAIL(...)                                                                               \
+	do {                                                                                       \
+		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                               \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fprintf(stderr, "\n");                                                             \
+		exit(1);                                                                           \
+	} while (0)
+#define BH_CHECK(cond, ...)                                                                        \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			BH_FAIL(__VA_ARGS__);                                                      \
+	} while (0)
+
+static inline void bh_sleep_ms(unsigned ms)
+{
+	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+/* Start the sim (faults may be NULL) and `azblobd --sim-root ... extra`. */
+static inline void bh_start(struct bh *h, const char *azblobd, const char *const *extra,
+			    const struct azblob_sim_faults *faults)
+{
+	struct azblob_sim_opts so;
+	char ready[160];
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	azblob_sim_opts_init(&so);
+	so.ram_bytes = 320u << 20;
+	so.no_hugetlb = true;
+	if (faults)
+		so.faults = *faults;
+	rc = azblob_sim_create(&h->sim, &so);
+	if (!rc)
+		rc = azblob_sim_start(h->sim);
+	BH_CHECK(!rc, "simulator: %s", strerror(-rc));
+	snprintf(h->dir, sizeof(h->dir), "/tmp/broker-test-XXXXXX");
+	BH_CHECK(mkdtemp(h->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(h->sock, sizeof(h->sock), "%s/azblobd.sock", h->dir);
+	snprintf(ready, sizeof(ready), "%s/ready", h->dir);
+	h->pid = fork();
+	if (h->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		const char *argv[40] = {azblobd,    "--sim-root",  azblob_sim_root(h->sim),
+					"--socket", h->sock,	   "--ready-file",
+					ready,	    "--log-level", "debug"};
+		int n = 9;
+
+		for (int i = 0; extra && extra[i] && n < 38; i++)
+			argv[n++] = extra[i];
+		execv(azblobd, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		int st;
+
+		if (access(ready, F_OK) == 0)
+			return;
+		BH_CHECK(waitpid(h->pid, &st, WNOHANG) != h->pid, "azblobd exited early (%#x)", st);
+		bh_sleep_ms(10);
+	}
+	BH_FAIL("azblobd did not get ready");
+}
+
+/* The daemon's STATS text into buf: its length, or a negative errno. */
+static inline int bh_stats(const struct bh *h, char *buf, size_t cap)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct azblob_broker_hello hi = {.magic = AZBLOB_BROKER_MAGIC,
+					 .version = AZBLOB_BROKER_VERSION,
+					 .op = AZBLOB_BROKER_STATS};
+	static char msg[sizeof(struct azblob_broker_welcome) + AZBLOB_BROKER_STATS_MAX];
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", h->sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    send(fd, &hi, sizeof(hi), 0) != sizeof(hi)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	n = recv(fd, msg, sizeof(msg) - 1, 0);
+	close(fd);
+	if (n < (ssize_t)sizeof(struct azblob_broker_welcome))
+		return -EPROTO;
+	msg[n] = 0;
+	n -= (ssize_t)sizeof(struct azblob_broker_welcome);
+	if (!cap)
+		return -EINVAL;
+	if ((size_t)n >= cap)
+		n = (ssize_t)cap - 1;
+	memcpy(buf, msg + sizeof(struct azblob_broker_welcome), (size_t)n);
+	buf[n] = 0;
+	return (int)n;
+}
+
+/* The number after "key " in the text (first match), or -1. */
+static inline long long bh_num(const char *text, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s ", key);
+	p = strstr(text, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+/* What a process has open (for a failure message). */
+static inline void bh_show_fds(pid_t pid)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd >&2", (int)pid);
+	if (system(cmd)) {
+	}
+}
+
+/* Open file descriptors of a process. */
+static inline int bh_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The daemon's fd count once it settles at `want` (a STATS connection
+ * just answered is closed by the daemon right after its answer). */
+static inline int bh_fds_settle(pid_t pid, int want)
+{
+	int n = bh_fds(pid);
+
+	for (int i = 0; i < 100 && n != want; i++) {
+		bh_sleep_ms(10);
+		n = bh_fds(pid);
+	}
+	if (n != want)
+		bh_show_fds(pid);
+	return n;
+}
+
+/* Wait until the daemon has no session left (all freed): 0 or -ETIMEDOUT. */
+static inline int bh_wait_idle(const struct bh *h, unsigned ms)
+{
+	char text[8192];
+
+	for (unsigned t = 0; t < ms; t += 20) {
+		/* Our STATS connection is a session itself while it is open. */
+		if (bh_stats(h, text, sizeof(text)) > 0 && bh_num(text, "now") == 1 &&
+		    !strstr(text, "client "))
+			return 0;
+		bh_sleep_ms(20);
+	}
+	return -ETIMEDOUT;
+}
+
+/* SIGTERM (drain), wait for the exit status, tear the sim down. */
+static inline int bh_stop(struct bh *h)
+{
+	int st = -1;
+	char cmd[128];
+
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		for (int i = 0; i < 1000 && waitpid(h->pid, &st, WNOHANG) != h->pid; i++)
+			bh_sleep_ms(10);
+		if (st == -1) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, &st, 0);
+		}
+	}
+	azblob_sim_destroy(h->sim);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", h->dir);
+	if (system(cmd)) {
+	}
+	return st;
+}
+
+/* A libazblob client on the broker. */
+static inline struct azblob_client *bh_client(const struct bh *h, uint32_t qd, uint32_t buf)
+{
+	struct azblob_opts o;
+	struct azblob_client *c = NULL;
+	int rc;
+
+	azblob_opts_init(&o);
+	o.broker = h->sock;
+	o.queue_depth = qd;
+	o.pool_buf_size = buf;
+	o.pool_bufs = 3 * qd + 2;
+	rc = azblob_open(&c, &o);
+	BH_CHECK(!rc, "azblob_open on the broker: %s", strerror(-rc));
+	return c;
+}
+
+/* Deterministic bytes of blob `seed`. */
+static inline void bh_fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Who may use the broker: an allow-list of uids and gids, checked against
+ * the peer credentials of a unix socket (SO_PEERCRED, SO_PEERGROUPS).
+ * Shared by azblobd and its front ends (e.g. a CUSE /dev/azure_blob).
+ *
+ * File format, one entry a line, '#' starts a comment:
+ *     user NAME|UID
+ *     group NAME|GID
+ * Root (uid 0) is always allowed: it can open the device directly anyway.
+ */
+#ifndef AZBLOBD_ALLOW_H
+#define AZBLOBD_ALLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define AZD_ALLOW_MAX 256
+
+struct azd_allow {
+	uid_t uids[AZD_ALLOW_MAX];
+	gid_t gids[AZD_ALLOW_MAX];
+	size_t nuids, ngids;
+};
+
+/* Empty list: only root. */
+void azd_allow_init(struct azd_allow *a);
+/* Add "user X" or "group X" entries from a spec (a name or a number):
+ * 0, or -EINVAL / -ENOENT (unknown name) / -ENOSPC, with a message in err. */
+int azd_allow_add(struct azd_allow *a, bool group, const char *spec, char *err, size_t errlen);
+/* Replace *a with the file's entries (nothing changes on error):
+ * 0 or a negative errno with "path:line: why" in err. */
+int azd_allow_load(struct azd_allow *a, const char *path, char *err, size_t errlen);
+/* True when uid, or one of the ngids groups in gids, is allowed. */
+bool azd_allow_check(const struct azd_allow *a, uid_t uid, const gid_t *gids, size_t ngids);
+/* The peer of a connected unix socket: uid, pid and up to *ngids groups
+ * (the primary first). 0 or a negative errno. */
+int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t *gids, size_t *ngids);
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Forwarding: a client's checked requests go to the device through the
+ * daemon's own libazblob client (its own trans_ids, buffers inside the
+ * client's arena: pinned and used in place on a device, copied through
+ * the daemon's pool on a simulator); the answers go back into the
+ * client's RX ring under the client's trans_id.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "azd.h"
+
+#define STATUS_INVALID_PARAMETER 0xC000000Du
+#define STATUS_IO_TIMEOUT	 0xC00000B5u
+#define STATUS_INTERNAL_ERROR	 0xC00000E5u
+#define BUDGET			 32u /* TX packets per session per pass: fairness */
+
+static struct azd_rec *rec_get(struct azd_session *s)
+{
+	struct azd_rec *r = &s->recs[s->free_recs[--s->nfree]];
+
+	s->inflight++;
+	if (s->inflight > s->st.max_inflight)
+		s->st.max_inflight = s->inflight;
+	return r;
+}
+
+static void rec_put(struct azd_session *s, struct azd_rec *r)
+{
+	r->state = REC_FREE;
+	s->free_recs[s->nfree++] = (uint32_t)(r - s->recs);
+	s->inflight--;
+}
+
+static void answer(struct azd_session *s, struct azd_rec *r, uint32_t status, uint32_t len)
+{
+	r->rsp.length = sizeof(r->rsp);
+	r->rsp.error = status;
+	r->rsp.response_len = len;
+	if (s->state != SESS_ACTIVE) {
+		s->st.dropped++;
+		rec_put(s, r);
+		return;
+	}
+	r->state = REC_ANSWER;
+	s->answers[(s->ans_head + s->ans_count++) % s->qd] = (uint32_t)(r - s->recs);
+}
+
+/* The device answered (or gave up). */
+static void on_done(void *user, int err, uint32_t status, uint32_t len)
+{
+	struct azd_rec *r = user;
+	struct azd_session *s = r->s;
+
+	if (err == -ETIMEDOUT) {
+		s->st.timeouts++;
+		if (s->registered) {
+			/* The host may still write these arena pages: no answer
+			 * (the client times out on its own and holds its buffers),
+			 * and the arena stays registered until the host answers. */
+			r->state = REC_HELD;
+			s->held++;
+			return;
+		}
+	}
+	if (err)
+		status = err == -ETIMEDOUT ? STATUS_IO_TIMEOUT : STATUS_INTERNAL_ERROR;
+	if (status)
+		s->st.errors++;
+	answer(s, r, status, err ? 0 : len);
+}
+
+static void interrupt(struct azd_session *s)
+{
+	uint32_t one = 1;
+
+	if (s->fd >= 0 && send(s->fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		s->st.interrupts++;
+}
+
+/* Answers into RX, oldest first, as long as there is room. */
+static unsigned flush_answers(struct azd_session *s)
+{
+	unsigned n = 0;
+	bool sig = false;
+
+	while (s->ans_count) {
+		struct azd_rec *r = &s->recs[s->answers[s->ans_head]];
+		bool one = false;
+		int rc =
+		    uvmbus_pkt_write_completion(s->rx, r->trans_id, &r->rsp, sizeof(r->rsp), &one);
+
+		if (rc == -EAGAIN) {
+			s->st.rx_full++;
+			break;
+		}
+		if (rc) {
+			azd_session_close(s, "its RX ring is corrupt");
+			return n;
+		}
+		sig |= one;
+		s->ans_head = (s->ans_head + 1) % s->qd;
+		s->ans_count--;
+		s->st.completed++;
+		rec_put(s, r);
+		n++;
+	}
+	if (sig)
+		interrupt(s);
+	return n;
+}
+
+/* Submit s->req; -EAGAIN: the device has no room now (kept for later). */
+static int forward(struct azd *d, struct azd_session *s)
+{
+	const struct azd_req *q = &s->req;
+	struct azd_rec *r;
+	int rc;
+
+	r = rec_get(s);
+	r->trans_id = q->trans_id;
+	struct azblob_request a = {
+	    .request = s->arena + q->request_off,
+	    .request_len = q->q.request_buffer_length,
+	    .response = s->arena + q->response_off,
+	    .response_len = q->q.response_buffer_length,
+	    .data = q->q.data_buffer_length ? s->arena + q->data_off : NULL,
+	    .data_len = q->q.data_buffer_length,
+	    .data_valid = q->q.data_buffer_valid,
+	    .timeout_ms = q->q.timeout_ms,
+	    .guid = q->q.transaction_id,
+	    .done = on_done,
+	    .user = r,
+	};
+
+	rc = azblob_submit(d->dev, &a);
+	if (rc == -EAGAIN || rc == -ENOMEM) {
+		rec_put(s, r);
+		s->st.device_busy++;
+		return -EAGAIN;
+	}
+	if (rc) {
+		/* Refused by the device client (a request our parser let
+		 * through but the device cannot take): answered, not fatal. */
+		answer(s, r, STATUS_INVALID_PARAMETER, 0);
+		s->st.errors++;
+		return 0;
+	}
+	r->state = REC_DEVICE;
+	d->submitted = true;
+	s->st.requests++;
+	s->st.bytes_in += q->q.data_buffer_valid;
+	return 0;
+}
+
+/* Read and check the next TX packet into s->req. 1: a request to
+ * forward, 0: nothing (empty), -1: the session was closed. */
+static int next_request(struct azd_session *s)
+{
+	enum azd_violation v;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		rc = azd_next_packet(s->tx, &s->tx_seen, s->pkt, s->pkt_cap, &len);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			azd_session_close(s, rc == -ERANGE ? "its TX write index moved backwards"
+							   : "its TX ring is corrupt");
+			return -1;
+		}
+		s->tx_dirty = true;
+		v = azd_parse(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
+			      &s->req);
+		if (v == AZD_OK)
+			return 1;
+		s->st.rejected++;
+		s->st.violations[v]++;
+		azd_log(s->d, 6, "client %llu: request refused: %s", (unsigned long long)s->id,
+			azd_violation_name(v));
+		if (azd_violation_answered(v)) {
+			struct azd_rec *r = rec_get(s);
+
+			r->trans_id = s->req.trans_id; /* non-zero: read from the descriptor */
+			answer(s, r, STATUS_INVALID_PARAMETER, 0);
+		}
+		if (s->inflight >= s->qd)
+			return 0;
+	}
+}
+
+unsigned azd_serve(struct azd *d, struct azd_session *s)
+{
+	unsigned n = 0, got = 0;
+	bool sig = false;
+
+	if (s->state != SESS_ACTIVE)
+		return 0;
+	n += flush_answers(s);
+	/* Draining (SIGTERM): answers still go out, new requests wait. */
+	while (s->state == SESS_ACTIVE && !d->stopping && got < BUDGET) {
+		if (!s->have_pending) {
+			if (s->inflight >= s->qd) {
+				s->st.qd_full++;
+				break;
+			}
+			int rc = next_request(s);
+
+			if (rc <= 0)
+				break;
+			s->have_pending = true;
+			got++;
+		}
+		if (forward(d, s))
+			break;
+		s->have_pending = false;
+	}
+	if (s->state != SESS_ACTIVE)
+		return n + got;
+	if (s->tx_dirty) {
+		s->tx_dirty = false;
+		uvmbus_ring_read_commit(s->tx, &sig);
+		if (sig)
+			interrupt(s); /* the client waits for TX room */
+	}
+	if (s->ans_count)
+		n += flush_answers(s);
+	return n + got;
+}
+
+bool azd_unmask_tx(struct azd_session *s, bool unmask)
+{
+	if (s->state != SESS_ACTIVE)
+		return false;
+	return uvmbus_ring_set_interrupt_mask(s->tx, !unmask) && unmask;
+}

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * azblobd: the broker that owns the Azure Blob device (or a simulator)
+ * and serves local processes through libazblob (docs/BROKER.md). This
+ * file: the device, the loop and its modes, signals, drain and exit
+ * (options.c: the command line).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "azd.h"
+
+#define DRAIN_READ_NS (2000ull * 1000 * 1000) /* draining: time for clients to read */
+
+static int open_device(struct azd *d)
+{
+	struct azblob_opts o;
+	int rc;
+
+	d->bounce = d->o.sim || d->o.sim_root;
+	if (d->o.sim) {
+		struct azblob_sim_opts so;
+		char name[16];
+		const char *eq = strchr(d->o.sim_backend, '=');
+
+		azblob_sim_opts_init(&so);
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - d->o.sim_backend) : 15,
+			 d->o.sim_backend);
+		so.backend = name;
+		so.backend_arg = eq ? eq + 1 : NULL;
+		so.ram_bytes = d->o.sim_ram
+				   ? d->o.sim_ram
+				   : (uint64_t)d->o.bounce_size * d->o.bounce_bufs + (64ull << 20);
+		so.ram_bytes = (so.ram_bytes + (2u << 20) - 1) & ~((2ull << 20) - 1);
+		so.poll = d->o.mode == AZD_POLL;
+		so.log = azd_lib_log(d);
+		rc = azblob_sim_create(&d->sim, &so);
+		if (!rc)
+			rc = azblob_sim_start(d->sim);
+		if (rc) {
+			azd_log(d, 3, "cannot start the simulator: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	azblob_opts_init(&o);
+	o.device_guid = d->o.device;
+	o.sim_root = d->sim ? azblob_sim_root(d->sim) : d->o.sim_root;
+	o.broker = NULL;
+	o.queue_depth = d->o.device_qd;
+	o.interrupt_mode = d->o.mode != AZD_POLL;
+	o.log = azd_lib_log(d);
+	if (d->bounce) {
+		o.pool_buf_size = d->o.bounce_size;
+		o.pool_bufs = d->o.bounce_bufs;
+	} else {
+		o.pool_buf_size = 4096;
+		o.pool_bufs = 8;
+	}
+	/* The daemon's own client never attaches to a broker. */
+	unsetenv(AZBLOB_BROKER_ENV);
+	rc = azblob_open(&d->dev, &o);
+	if (rc) {
+		azd_log(d, 3, "cannot open the device: %s", strerror(-rc));
+		return rc;
+	}
+	if (d->o.sim_step)
+		azblob_sim_join(d->sim); /* the loop steps the null host itself */
+	return 0;
+}
+
+static void reload_allow(struct azd *d)
+{
+	struct azd_allow a = d->o.allow_cli, f;
+	char err[512];
+
+	if (d->o.allow_file) {
+		if (azd_allow_load(&f, d->o.allow_file, err, sizeof(err))) {
+			azd_log(d, 3, "allow-list not reloaded: %s", err);
+			return;
+		}
+		for (size_t i = 0; i < f.nuids && a.nuids < AZD_ALLOW_MAX; i++)
+			a.uids[a.nuids++] = f.uids[i];
+		for (size_t i = 0; i < f.ngids && a.ngids < AZD_ALLOW_MAX; i++)
+			a.gids[a.ngids++] = f.gids[i];
+	}
+	d->allow = a;
+	azd_log(d, 6, "allow-list: %zu user(s), %zu group(s) besides root", a.nuids, a.ngids);
+}
+
+static void on_signal(struct azd *d)
+{
+	struct signalfd_siginfo si;
+	char buf[AZBLOB_BROKER_STATS_MAX];
+
+	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload_allow(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			azd_format_stats(d, buf, sizeof(buf));
+			azd_log(d, 6, "counters:\n%s", buf);
+		} else if (!d->stopping) {
+			d->stopping = true;
+			d->stop_ns = azd_now_ns();
+			azd_log(d, 6, "signal %u: draining (no new clients)", si.ssi_signo);
+		}
+	}
+}
+
+/* Stop accepting; cut clients off once their answers are out. */
+static bool drained(struct azd *d)
+{
+	bool all = true;
+
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->o.socket_path);
+		d->listen_fd = -1;
+	}
+	for (struct azd_session *s = d->sessions; s; s = s->next) {
+		/* Cut off once its answers are out and read (its RX ring
+		 * drained: a client that sees the hang-up first fails what it
+		 * has not read), or after DRAIN_READ_NS. */
+		if (s->state == SESS_ACTIVE && s->inflight == s->held && !s->ans_count &&
+		    (!uvmbus_ring_readable(s->rx) || azd_now_ns() - d->stop_ns > DRAIN_READ_NS))
+			azd_session_close(s, "the daemon stops");
+		if (s->state == SESS_HELLO)
+			azd_session_close(s, "the daemon stops");
+		all &= s->state == SESS_ZOMBIE || s->state == SESS_CLOSING;
+	}
+	azd_session_reap(d);
+	return all && !azblob_inflight(d->dev);
+}
+
+/* The device's interrupt fd: take the event count (the completions are
+ * reaped by the loop); a hang-up is left to the library to notice. */
+static void device_event(struct azd *d, uint32_t events)
+{
+	uint32_t count;
+
+	if (events & (EPOLLHUP | EPOLLERR) || read(azblob_fd(d->dev), &count, sizeof(count)) <= 0)
+		azblob_wait(d->dev, 0);
+}
+
+static void events(struct azd *d, int timeout_ms)
+{
+	struct epoll_event ev[32];
+	int n = epoll_wait(d->epoll_fd, ev, 32, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		void *p = ev[i].data.ptr;
+
+		if (!p)
+			azd_accept(d);
+		else if (p == d)
+			on_signal(d);
+		else if (p == &d->dev)
+			device_event(d, ev[i].events);
+		else
+			azd_socket_event(d, p);
+	}
+}
+
+/* Before a sleep: interrupts on everywhere, then one more look. */
+static bool may_sleep(struct azd *d)
+{
+	bool busy = false;
+
+	for (struct azd_session *s = d->sessions; s; s = s->next)
+		busy |= azd_unmask_tx(s, true) || s->ans_count || s->have_pending;
+	if (!busy && azblob_inflight(d->dev))
+		busy = azblob_wait(d->dev, 0) != 0;
+	return !busy;
+}
+
+static int serve(struct azd *d)
+{
+	uint64_t idle_since = azd_now_ns(), last_events = 0, idle_ns = d->o.idle_us * 1000ull;
+
+	for (;;) {
+		unsigned work = 0;
+		uint64_t now;
+		int rc = azblob_poll(d->dev, 0);
+
+		if (rc < 0) {
+			azd_log(d, 3, "the device failed (%s): stopping", strerror(-rc));
+			return 1;
+		}
+		work += (unsigned)rc;
+		for (struct azd_session *s = d->sessions; s; s = s->next)
+			work += azd_serve(d, s);
+		if (d->submitted) {
+			d->submitted = false;
+			azblob_flush(d->dev);
+		}
+		if (d->o.sim_step && azblob_sim_step(d->sim) > 0)
+			work++;
+		now = azd_now_ns();
+		if (work)
+			idle_since = now;
+		if (d->stopping && drained(d))
+			return 0;
+		bool sleep = d->o.mode != AZD_POLL && !work &&
+			     (d->o.mode == AZD_INTERRUPT || now - idle_since >= idle_ns);
+
+		if (sleep && may_sleep(d)) {
+			events(d, 100);
+			if (d->o.mode == AZD_HYBRID)
+				for (struct azd_session *s = d->sessions; s; s = s->next)
+					azd_unmask_tx(s, false);
+			azd_session_reap(d);
+			last_events = azd_now_ns();
+			idle_since = last_events;
+		} else if (now - last_events >= 1000000u) {
+			/* Busy: sockets, signals and reaping once a millisecond. */
+			events(d, 0);
+			azd_session_reap(d);
+			last_events = now;
+		}
+	}
+}
+
+static int setup(struct azd *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	sigset_t set;
+	FILE *f;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->listen_fd = -1;
+	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->signal_fd < 0 || d->epoll_fd < 0)
+		return -errno;
+	ev.data.ptr = d;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->signal_fd, &ev);
+	if (d->o.cpu >= 0) {
+		cpu_set_t cs;
+
+		CPU_ZERO(&cs);
+		CPU_SET(d->o.cpu, &cs);
+		if (sched_setaffinity(0, sizeof(cs), &cs))
+			azd_log(d, 4, "cannot pin to CPU %d: %s", d->o.cpu, strerror(errno));
+	}
+	reload_allow(d);
+	if (d->o.allow_file && !d->allow.nuids && !d->allow.ngids && !d->o.allow_cli.nuids &&
+	    !d->o.allow_cli.ngids)
+		azd_log(d, 4, "the allow-list admits root only");
+	rc = open_device(d);
+	if (!rc && d->o.mode != AZD_POLL) {
+		ev.data.ptr = &d->dev;
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, azblob_fd(d->dev), &ev);
+	}
+	if (!rc)
+		rc = azd_listen(d);
+	if (rc)
+		return rc;
+	if (d->o.ready_file) {
+		/* Closed before it appears (renamed into place): whoever waits
+		 * for it sees a daemon with nothing transient open. */
+		char tmp[4096];
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.ready_file);
+		if ((f = fopen(tmp, "we"))) {
+			fclose(f);
+			if (rename(tmp, d->o.ready_file))
+				azd_log(d, 4, "ready file %s: %s", d->o.ready_file,
+					strerror(errno));
+		}
+	}
+	azd_log(d, 6, "listening on %s (%s mode, %s)", d->o.socket_path,
+		d->o.mode == AZD_POLL	  ? "poll"
+		: d->o.mode == AZD_HYBRID ? "hybrid"
+					  : "interrupt",
+		d->bounce ? "simulated device: requests copied" : "arenas pinned");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct azd *d = calloc(1, sizeof(*d));
+	char err[512];
+	int rc;
+
+	if (!d)
+		return 1;
+	rc = azd_parse_options(d, argc, argv);
+	if (rc)
+		return rc;
+	if (d->o.allow_file && azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	rc = setup(d);
+	if (!rc)
+		rc = serve(d);
+	else
+		rc = 1;
+	/* The device first: a callback it still runs finds its session. */
+	if (d->dev && azblob_close(d->dev) == -EBUSY)
+		azd_log(d, 4, "closed with requests the host never answered");
+	while (d->sessions) {
+		struct azd_session *s = d->sessions;
+
+		d->sessions = s->next;
+		azd_session_free(s);
+	}
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->o.socket_path);
+	}
+	azblob_sim_destroy(d->sim);
+	if (d->o.ready_file)
+		unlink(d->o.ready_file);
+	azd_log(d, 6, "stopped");
+	free(d);
+	return rc;
+}
