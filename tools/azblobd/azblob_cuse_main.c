@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * azblob-cuse: the CUSE front end (cuse_fe.c) hosted on its own, over a
- * client of a real device, of a simulator published under a directory,
- * or of an in-process simulator (--sim). It stands in for `azblobd --cuse`
+ * client of the azblobd broker (--broker SOCKET: the usual set-up, the
+ * broker owns the device), of a real device, of a simulator published
+ * under a directory, or of an in-process simulator (--sim). --allow FILE
+ * reads the broker's allow-list file (allow.h). It stands in for `azblobd --cuse`
  * where the broker is not built, and drives the QEMU test (cuse_qemu).
  * Its allow-list is a list of uids and gids (--allow-uid, --allow-gid),
  * with the broker's rules: root always passes, others when their uid,
@@ -19,6 +21,7 @@
 
 #include <azblob/sim.h>
 
+#include "allow.h"
 #include "cuse.h"
 
 #define MAX_IDS 64
@@ -26,6 +29,8 @@
 struct allow {
 	unsigned long uids[MAX_IDS], gids[MAX_IDS];
 	unsigned nuid, ngid;
+	struct azd_allow file; /* --allow FILE: the broker's allow-list file */
+	bool have_file;
 };
 
 static bool listed(const unsigned long *v, unsigned n, unsigned long id)
@@ -64,10 +69,38 @@ static bool group_listed(const struct allow *a, pid_t pid)
 	return hit;
 }
 
+/* The broker's check (allow.h) with the caller's groups from /proc. */
+static bool file_allows(const struct allow *a, uid_t uid, gid_t gid, pid_t pid)
+{
+	gid_t g[AZD_ALLOW_MAX] = {gid};
+	size_t n = 1;
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (unsigned long v = strtoul(p, &end, 10); end != p && n < AZD_ALLOW_MAX;
+		     v = strtoul(p, &end, 10)) {
+			g[n++] = (gid_t)v;
+			p = end;
+		}
+	}
+	if (f)
+		fclose(f);
+	return azd_allow_check(&a->file, uid, g, n);
+}
+
 static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)
 {
 	const struct allow *a = ctx;
 
+	if (a->have_file && file_allows(a, uid, gid, pid))
+		return true;
 	return uid == 0 || listed(a->uids, a->nuid, uid) || listed(a->gids, a->ngid, gid) ||
 	       group_listed(a, pid);
 }
@@ -98,8 +131,9 @@ static void log_stderr(void *arg, enum uvmbus_log_level level, const char *msg)
 }
 
 static const char usage[] =
-    "usage: azblob-cuse [--sim | --sim-root DIR] [--device GUID] [--arenas N]\n"
-    "                   [--allow-uid U[,U...]] [--allow-gid G[,G...]] [--name NAME] [-d]\n"
+    "usage: azblob-cuse [--sim | --sim-root DIR | --broker SOCKET] [--device GUID] [--arenas N]\n"
+    "                   [--allow FILE] [--allow-uid U[,U...]] [--allow-gid G[,G...]]\n"
+    "                   [--name NAME] [-d]\n"
     "Serves /dev/NAME (default azure_blob), the original Azure Blob driver's ioctl,\n"
     "through CUSE (needs /dev/cuse and root). docs/CUSE.md.\n";
 
@@ -113,6 +147,8 @@ int main(int argc, char **argv)
 					   {"allow-gid", required_argument, NULL, 'G'},
 					   {"name", required_argument, NULL, 'n'},
 					   {"help", no_argument, NULL, 'h'},
+					   {"broker", required_argument, NULL, 'b'},
+					   {"allow", required_argument, NULL, 'f'},
 					   {NULL, 0, NULL, 0}};
 	struct uvmbus_log log = {.fn = log_stderr};
 	struct allow allow = {0};
@@ -154,6 +190,20 @@ int main(int argc, char **argv)
 		case 'n':
 			o.devname = optarg;
 			break;
+		case 'b':
+			co.broker = optarg;
+			break;
+		case 'f': {
+			char err[256];
+
+			azd_allow_init(&allow.file);
+			if (azd_allow_load(&allow.file, optarg, err, sizeof(err))) {
+				fprintf(stderr, "azblob-cuse: %s\n", err);
+				return 2;
+			}
+			allow.have_file = true;
+			break;
+		}
 		case 'd':
 			o.debug = true;
 			break;

@@ -14,5 +14,5 @@ target_compile_definitions(azcuse PRIVATE _GNU_SOURCE)
 target_link_libraries(azcuse PUBLIC azcuse_abi azblob_static PkgConfig::FUSE3 Threads::Threads)
 
 add_executable(azblob-cuse ${AZCUSE_DIR}/azblob_cuse_main.c)
-target_link_libraries(azblob-cuse PRIVATE azcuse azblobsim azblob_static uvmbus_static)
+target_link_libraries(azblob-cuse PRIVATE azcuse azblobd_core azblobsim azblob_static uvmbus_static)
 install(TARGETS azblob-cuse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
