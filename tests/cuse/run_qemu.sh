@@ -40,10 +40,12 @@ cp "$bench" "$root/t/azblob-bench"
 # azblob-bench finds azblob-vspd and azblob-cuse at ../tools/ from itself.
 mkdir -p "$root/tools"
 cp "$(dirname "$bench")/../tools/azblob-vspd" "$cuse" "$root/tools/"
+# The broker, for the front end as its client (azblob-cuse --broker).
+cp "$(dirname "$cuse")/azblobd/azblobd" "$root/t/azblobd"
 chmod 0755 "$root/init" "$root/t/"* "$root/tools/"* "$root/bin/busybox"
 
 # The shared libraries and the loader, at their own paths.
-for p in "$cuse" "$client" "$direct" "$bench" "$root/tools/azblob-vspd"; do
+for p in "$cuse" "$client" "$direct" "$bench" "$root/tools/azblob-vspd" "$root/t/azblobd"; do
 	ldd "$p" | awk '/=> \//{print $3} $1 ~ /^\/.*ld-linux/{print $1}'
 done | sort -u >"$work/libs"
 # libgcc_s: dlopen'ed by glibc for pthread_cancel (libfuse's loop ends so).
