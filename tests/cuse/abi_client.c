@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,35 +263,11 @@ static int cmd_errors(int fd)
 	return failures ? 1 : 0;
 }
 
-static int cmd_access(const char *dev, int fd, uid_t uid)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		unsigned char *rq = pages(1), *rs = pages(1);
-		struct az_blob_request_sync r;
-		int fd2;
-
-		if (setgid(uid) || setuid(uid))
-			_exit(3);
-		fd2 = open(dev, O_RDWR);
-		CHECK(fd2 < 0 && errno == EACCES, "uid %u: open refused with EACCES (%s)",
-		      (unsigned)uid, fd2 < 0 ? strerror(errno) : "opened");
-		req_init(&r, "GET /$sim/noop HTTP/1.1\r\n\r\n", (char *)rq, rs, 4096, NULL, 0, 0);
-		CHECK(ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r) == -1 && errno == EACCES,
-		      "uid %u: ioctl on a file root opened refused with EACCES (%s)", (unsigned)uid,
-		      strerror(errno));
-		_exit(failures ? 1 : 0);
-	}
-	waitpid(pid, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the refused caller's checks");
-	return failures ? 1 : 0;
-}
-
-/* An allowed uid: its own open serves it, but a file root opened does not
- * (the driver's rule: the ioctl's credentials must be the opener's). */
-static int cmd_opener(const char *dev, int fd, uid_t uid)
+/* In a child become uid: an ioctl on fd (a file root opened) is refused
+ * with EACCES, as the driver refused an ioctl from other credentials than
+ * the opener's; then its own open is refused (EACCES: not allowed) or
+ * serves it (allowed). The child's checks give the verdict. */
+static int as_uid(const char *dev, int fd, uid_t uid, bool allowed)
 {
 	pid_t pid = fork();
 	int st;
@@ -307,6 +284,11 @@ static int cmd_opener(const char *dev, int fd, uid_t uid)
 		      "uid %u: ioctl on a file root opened refused with EACCES (%s)", (unsigned)uid,
 		      strerror(errno));
 		fd2 = open(dev, O_RDWR);
+		if (!allowed) {
+			CHECK(fd2 < 0 && errno == EACCES, "uid %u: open refused with EACCES (%s)",
+			      (unsigned)uid, fd2 < 0 ? strerror(errno) : "opened");
+			_exit(failures ? 1 : 0);
+		}
 		CHECK(fd2 >= 0, "uid %u: its own open (%s)", (unsigned)uid,
 		      fd2 < 0 ? strerror(errno) : "ok");
 		req_init(&r, "GET /$sim/noop HTTP/1.1\r\n\r\n", (char *)rq, rs, 4096, NULL, 0, 0);
@@ -316,7 +298,7 @@ static int cmd_opener(const char *dev, int fd, uid_t uid)
 		_exit(failures ? 1 : 0);
 	}
 	waitpid(pid, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the allowed caller's checks");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "uid %u: the child's checks", (unsigned)uid);
 	return failures ? 1 : 0;
 }
 
@@ -477,9 +459,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "errors"))
 		return cmd_errors(fd);
 	if (!strcmp(argv[1], "access") && argc == 4)
-		return cmd_access(argv[2], fd, (uid_t)atoi(argv[3]));
+		return as_uid(argv[2], fd, (uid_t)atoi(argv[3]), false);
 	if (!strcmp(argv[1], "opener") && argc == 4)
-		return cmd_opener(argv[2], fd, (uid_t)atoi(argv[3]));
+		return as_uid(argv[2], fd, (uid_t)atoi(argv[3]), true);
 	if (!strcmp(argv[1], "stress") && argc == 6)
 		return cmd_stress(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (!strcmp(argv[1], "kill"))
