@@ -87,8 +87,10 @@ int azblob_request_sync(struct azblob_client *c, struct azblob_request_sync_abi 
 		       "azblob: request_sync: timeout above AZBLOB_MAX_TIMEOUT_MS");
 		return -EINVAL;
 	}
-	if (!a->data_len)
+	if (!a->data_len) { /* the driver looked at data_valid only with data */
 		r.data = NULL;
+		r.data_valid = 0;
+	}
 	/* Waiting for a slot is bounded by the request's own timeout; the
 	 * request then has its whole timeout at the host. */
 	deadline = az_now(c) + (uint64_t)t * 1000000u;

@@ -10,6 +10,8 @@
  *              completion, host sleeps on its doorbell (the original
  *              driver's wait_for_completion per ioctl)
  *   sync       azblob_request_sync(), one request at a time
+ *   cuse       the original ioctl on /dev/azure_blob served by azblob-cuse
+ *              over the fast path (--via cuse: next to poll and interrupt)
  *   cost       instructions per request of the client alone, with a
  *              stepped null host in the same thread, under callgrind
  *              (cost.c)
@@ -40,6 +42,7 @@
 #include "cost.h"
 #include "result.h"
 #include "threads.h"
+#include "via_cuse.h"
 
 /* The benchmark's clock: the library's time source (azblob/clock.h), the
  * TSC where invariant, so that its own reads (one per request for the
@@ -109,6 +112,7 @@ struct cfg {
 	bool json;
 	int client_cpu, host_cpu;
 	unsigned threads; /* --threads N: queues (threads.c) */
+	const char *cuse; /* azblob-cuse binary, for the cuse mode */
 };
 
 /* ---- floor: two threads ping-pong one cache line each way ---- */
@@ -402,6 +406,18 @@ static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint
 	struct host h = {0};
 	char head[128];
 
+	if (!strcmp(mode, "cuse")) { /* the device in front of a busy-polling host */
+		struct via_cuse_cfg vc = {cfg->cuse, h.root, cfg->duration, cfg->warmup,
+					  cfg->requests};
+		int rc;
+
+		if (host_start(cfg, &h, true, 256ull << 20))
+			return -1;
+		vc.sim_root = h.root;
+		rc = via_cuse_run(&vc, size, res);
+		host_stop(&h);
+		return rc;
+	}
 	failures = 0;
 	ndone = 0;
 	if (size && (uint64_t)size * nbufs > (1ull << 30))
@@ -768,7 +784,9 @@ static void usage(FILE *f)
 		   "  --via broker     each poll/interrupt/sync point also through azblobd\n"
 		   "                   (--sim, on the host CPU; with --host null and poll\n"
 		   "                   the daemon steps the null host in its own loop)\n"
-		   "  --azblobd PATH   the azblobd binary (default: next to this one)\n");
+		   "  --azblobd PATH   the azblobd binary (default: next to this one)\n"
+		   "  --via cuse       add the cuse mode: the original ioctl on a CUSE device\n"
+		   "                   (azblob-cuse, next to azblob-vspd; needs /dev/cuse)\n");
 }
 
 /* --via broker: the point just measured directly (r), again through
@@ -831,6 +849,8 @@ int main(int argc, char **argv)
 	    {"help", 0, 0, 'h'},    {"host", 1, 0, 'H'},     {"via", 1, 0, 'V'},
 	    {"azblobd", 1, 0, 'A'}, {"threads", 1, 0, 'T'},  {0, 0, 0, 0}};
 	static char vspd[4096];
+	static char cuse[4096];
+	bool via_cuse = false, modes_given = false;
 	static struct result res[256];
 	unsigned nres = 0;
 	int opt;
@@ -847,6 +867,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			snprintf(cfg.modes, sizeof(cfg.modes), "%s", optarg);
+			modes_given = true;
 			break;
 		case 'q':
 			k = parse_list(optarg, cfg.qd, 32);
@@ -897,6 +918,10 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'V':
+			if (!strcmp(optarg, "cuse")) {
+				via_cuse = true;
+				break;
+			}
 			if (strcmp(optarg, "broker") && strcmp(optarg, "direct"))
 				goto bad;
 			cfg.via_broker = !strcmp(optarg, "broker");
@@ -944,6 +969,17 @@ int main(int argc, char **argv)
 
 	if (cfg.threads)
 		return run_threads(&cfg);
+	if (via_cuse) { /* the device next to the fast path and the interrupt model */
+		size_t k = strlen(cfg.vspd);
+
+		snprintf(cuse, sizeof(cuse), "%.*sazblob-cuse", (int)(k - strlen("azblob-vspd")),
+			 cfg.vspd);
+		cfg.cuse = cuse;
+		if (!modes_given)
+			snprintf(cfg.modes, sizeof(cfg.modes), "poll,interrupt,cuse");
+		else if (!strstr(cfg.modes, "cuse"))
+			strncat(cfg.modes, ",cuse", sizeof(cfg.modes) - strlen(cfg.modes) - 1);
+	}
 
 	char modes[128];
 
@@ -951,7 +987,7 @@ int main(int argc, char **argv)
 	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m;
 	     m = strtok_r(NULL, ",", &save)) {
 		if (strcmp(m, "floor") && strcmp(m, "poll") && strcmp(m, "interrupt") &&
-		    strcmp(m, "sync") && strcmp(m, "cost")) {
+		    strcmp(m, "sync") && strcmp(m, "cost") && strcmp(m, "cuse")) {
 			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", m);
 			return 2;
 		}
@@ -965,14 +1001,20 @@ int main(int argc, char **argv)
 				struct result *r = &res[nres];
 				unsigned qd = cfg.qd[qi];
 
-				if ((!strcmp(m, "floor") || !strcmp(m, "sync")) && qi > 0)
+				if ((!strcmp(m, "floor") || !strcmp(m, "sync") ||
+				     !strcmp(m, "cuse")) &&
+				    qi > 0)
 					break; /* one request at a time by nature */
 				memset(r, 0, sizeof(*r));
 				r->mode = !strcmp(m, "floor")  ? "floor"
 					  : !strcmp(m, "poll") ? "poll"
 					  : !strcmp(m, "sync") ? "sync"
+					  : !strcmp(m, "cuse") ? "cuse"
 							       : "interrupt";
-				r->qd = !strcmp(m, "floor") || !strcmp(m, "sync") ? 1 : qd;
+				r->qd =
+				    !strcmp(m, "floor") || !strcmp(m, "sync") || !strcmp(m, "cuse")
+					? 1
+					: qd;
 				r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
 				hist_init(&r->h);
 				if (!strcmp(m, "floor")) {
@@ -987,7 +1029,7 @@ int main(int argc, char **argv)
 					fprintf(stderr,
 						"azblob-bench: %s qd %u size %u: %.0f req/s\n",
 						r->mode, r->qd, r->size, r->rps);
-				if (cfg.via_broker && strcmp(m, "floor") &&
+				if (cfg.via_broker && strcmp(m, "floor") && strcmp(m, "cuse") &&
 				    broker_point(&cfg, m, res, &nres))
 					return 1;
 			}
@@ -1017,7 +1059,8 @@ int main(int argc, char **argv)
 				       res[i].bps / (1 << 30), res[i].memcpy_bps / (1 << 30),
 				       res[i].memcpy_bps / res[i].bps);
 		/* the headline ratios, when both sides were measured */
-		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *pb = NULL;
+		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *pb = NULL,
+				    *cu = NULL;
 
 		for (unsigned i = 0; i < nres; i++) {
 			if (res[i].qd != 1 || res[i].size)
@@ -1030,6 +1073,8 @@ int main(int argc, char **argv)
 				ir = &res[i];
 			else if (!strcmp(res[i].mode, "poll+brk"))
 				pb = &res[i];
+			else if (!strcmp(res[i].mode, "cuse"))
+				cu = &res[i];
 			else if (!strcmp(res[i].mode, "sync"))
 				sy = &res[i];
 		}
@@ -1040,6 +1085,10 @@ int main(int argc, char **argv)
 		if (po && ir)
 			printf("QD1 interrupt / poll: p50 %.1fx\n",
 			       (double)hist_pct(&ir->h, 50) / (double)hist_pct(&po->h, 50));
+		if (po && cu && ir)
+			printf("QD1 cuse / poll: p50 %.1fx; cuse / interrupt: p50 %.2fx\n",
+			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&po->h, 50),
+			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&ir->h, 50));
 		if (po && pb)
 			printf("QD1 poll through azblobd - direct: p50 %+.0f ns, p99 %+.0f ns\n",
 			       (double)hist_pct(&pb->h, 50) - (double)hist_pct(&po->h, 50),

@@ -9,6 +9,8 @@ BUILD=(
 	libcriterion-dev libhugetlbfs-dev libnuma-dev
 	# the simulator's rest backend: HTTP and Shared Key signing
 	libcurl4-openssl-dev libssl-dev
+	# the CUSE front end (/dev/azure_blob in user space)
+	libfuse3-dev
 	# XML (block lists, List Blobs)
 	libexpat1-dev
 	# USDT trace points in libazblob (<sys/sdt.h>, docs/TRACING.md)

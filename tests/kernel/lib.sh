@@ -74,3 +74,34 @@ build_module() {
 	make -C "$out/src" KDIR="$kdir" "$@" 2>&1 | tee "$out/build.log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] && [ -e "$out/src/uvmbus_kstub.ko" ]
 }
+
+# qemu_boot_verdict NAME KERNEL INITRD LOG LIMIT MEM APPEND: boot under TCG
+# with isa-debug-exit, stream the console to LOG, and pass only if QEMU
+# exits 1 (the guest wrote 0) and LOG holds "NAME-init: done, failures=0"
+# and no FAIL line. A hang is killed after LIMIT s, a panic makes QEMU exit
+# 0 (-no-reboot): both fail loudly.
+qemu_boot_verdict() {
+	local name=$1 kernel=$2 initrd=$3 log=$4 limit=$5 mem=$6 append=$7 rc
+	echo "${name}_qemu: booting (timeout ${limit}s)"
+	set +e
+	timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -smp 2 -m "$mem" \
+		-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" -append "$append" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>&1 | tr -d '\r' | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	echo "----"
+	echo "${name}_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
+	grep '^FAIL:' "$log" || true
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		die "FAIL: the guest never reached isa-debug-exit (kernel panic or init died); console in $log"
+	fi
+	if [ "$rc" -ne 1 ]; then
+		die "FAIL: the guest reported $(((rc - 1) / 2)) failed steps (QEMU status $rc)"
+	fi
+	grep -q "${name}-init: done, failures=0" "$log" || die "FAIL: QEMU exited 1 but the guest summary is missing"
+	if grep -q '^FAIL:' "$log"; then die "FAIL: FAIL lines on the console"; fi
+}

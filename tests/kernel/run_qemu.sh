@@ -61,31 +61,7 @@ done
 	die "mke2fs failed: the file-mapping test needs an ext2 image"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
-# 3. Boot. The guest's console is streamed here and kept in console.log.
-log=$work/console.log
-echo "kstub_qemu: booting (timeout ${limit}s)"
-set +e
-timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -smp 2 -m 1G \
-	-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 hugepages=16 panic=-1 oops=panic panic_on_warn=1 loglevel=4" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>&1 | tr -d '\r' | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-
-# 4. Verdict.
-echo "----"
-echo "kstub_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
-grep '^FAIL:' "$log" || true
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
-fi
-if [ "$rc" -eq 0 ]; then
-	die "FAIL: the guest never reached isa-debug-exit (kernel panic or init died); console in $log"
-fi
-if [ "$rc" -ne 1 ]; then
-	die "FAIL: the guest reported $(((rc - 1) / 2)) failed steps (QEMU status $rc)"
-fi
-grep -q 'kstub-init: done, failures=0' "$log" || die "FAIL: QEMU exited 1 but the guest summary is missing"
-grep -q '^FAIL:' "$log" && die "FAIL: FAIL lines on the console"
+# 3. Boot and verdict. The guest's console is streamed here and kept in console.log.
+qemu_boot_verdict kstub "$kernel" "$work/initrd.gz" "$work/console.log" "$limit" 1G \
+	"console=ttyS0 hugepages=16 panic=-1 oops=panic panic_on_warn=1 loglevel=4"
 echo "kstub_qemu: PASS (kernel $ver)"

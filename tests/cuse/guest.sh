@@ -1,0 +1,121 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# The CUSE device end to end, where /dev/cuse exists: inside the QEMU guest
+# (cuse_qemu, from init.sh) or on a host that has it (cuse_host). Starts
+# azblob-cuse over an in-process simulator, runs the ABI test program
+# against /dev/azure_blob, compares its transcript with the direct API's,
+# and benchmarks. Exit status: the number of failed steps.
+#
+# Usage: guest.sh BIN_DIR WORK_DIR   (or, from ctest on a host:
+#        guest.sh REPO AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH WORK_DIR)
+if [ $# -eq 6 ]; then
+	cuse=$2 client=$3 direct=$4 bench=$5 work=$6
+else
+	cuse=$1/azblob-cuse client=$1/cuse_abi_client direct=$1/cuse_abi_direct
+	bench=$1/azblob-bench work=$2
+fi
+dev=/dev/azure_blob
+fails=0
+mkdir -p "$work"
+step() { # step NAME COMMAND...: run, print a PASS/FAIL line, count failures
+	name=$1
+	shift
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "PASS: $name"
+	else
+		echo "FAIL: $name (status $rc)"
+		fails=$((fails + 1))
+	fi
+}
+wait_dev() {
+	i=0
+	while [ ! -e $dev ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e $dev ]
+}
+[ -e /dev/cuse ] || { echo "FAIL: no /dev/cuse"; exit 1; }
+[ -e $dev ] && { echo "FAIL: $dev exists already"; exit 1; }
+
+# Only root (always) and uid 4242 may use the device; the node is 0666 so
+# that the allow-list, not the mode, refuses uid 65534.
+"$cuse" --sim --arenas 4 --allow-uid 4242 2>"$work/cuse.log" &
+daemon=$!
+step "azblob-cuse creates $dev" wait_dev
+chmod 0666 $dev
+step "invalid requests get the driver's errno" "$client" errors $dev
+step "script through $dev" "$client" script $dev "$work/cuse.txt"
+step "script through the direct API" "$direct" script - "$work/direct.txt"
+step "transcripts byte-identical" cmp "$work/cuse.txt" "$work/direct.txt"
+step "uid 65534 refused with EACCES" "$client" access $dev 65534
+step "uid 4242 served, but not on a file root opened" "$client" opener $dev 4242
+step "4 processes x 8 threads at once" "$client" stress $dev 8 4 25
+step "a caller killed mid-request" "$client" kill $dev
+echo "--- benchmark (figures for docs/CUSE.md; never asserted)"
+"$bench" --via cuse --qd 1 --requests 2000 --warmup 0.2 2>&1 || echo "(benchmark failed)"
+"$client" bench $dev 2000 0
+"$client" bench $dev 200 1048576
+stop_daemon() { # under load: callers blocked in their ioctl at the time
+	"$client" stress $dev 4 2 1000000 >/dev/null 2>&1 &
+	load=$!
+	sleep 2
+	kill -TERM $daemon
+	wait $daemon
+	st=$?
+	wait $load
+	return $st
+}
+step "azblob-cuse stops on SIGTERM under load, status 0" stop_daemon
+step "$dev gone after the daemon" test ! -e $dev
+
+# The usual set-up: azblobd owns the device, the front end is its client
+# and takes the broker's allow-list file.
+azblobd=$(dirname "$cuse")/azblobd
+if [ -x "$azblobd" ]; then
+	printf 'user 4242\n' >"$work/allow"
+	"$azblobd" --socket "$work/azblobd.sock" --sim --ready-file "$work/azblobd.ready" \
+		--bounce-bufs 4 --bounce-size 33M --allow "$work/allow" 2>"$work/azblobd.log" &
+	broker=$!
+	wait_ready() {
+		i=0
+		while [ ! -e "$work/azblobd.ready" ] && [ $i -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ -e "$work/azblobd.ready" ]
+	}
+	step "azblobd ready" wait_ready
+	"$cuse" --broker "$work/azblobd.sock" --arenas 2 --allow "$work/allow" \
+		2>"$work/cuse-broker.log" &
+	daemon=$!
+	step "azblob-cuse --broker creates $dev" wait_dev
+	chmod 0666 $dev
+	step "through the broker: invalid requests" "$client" errors $dev
+	step "through the broker: script" "$client" script $dev "$work/broker.txt"
+	# A simulated device behind the broker copies (bounce buffers): bytes
+	# the host does not write read as zeros there, not as the caller's own,
+	# and a request at the 8192-page limit packed into one bounce buffer
+	# spans 8194 pages and is refused (docs/CUSE.md); the other results
+	# must be the same.
+	results() { awk '/ rc=/ && $1 != "echo_32MiB" {print $1, $2, $3, $4, $5}' "$1"; }
+	same_results() { results "$work/broker.txt" >"$work/b.res" &&
+		results "$work/direct.txt" >"$work/d.res" && cmp "$work/b.res" "$work/d.res"; }
+	step "through the broker: same results as the direct API" same_results
+	step "through the broker: uid 65534 refused" "$client" access $dev 65534
+	step "through the broker: uid 4242 (allow file) served" "$client" opener $dev 4242
+	step "through the broker: 2 processes x 4 threads" "$client" stress $dev 4 2 10
+	stop_cuse() { kill -TERM $daemon && wait $daemon; }
+	step "azblob-cuse --broker stops" stop_cuse
+	kill -TERM $broker
+	wait $broker
+	cat "$work/cuse-broker.log" "$work/azblobd.log"
+else
+	echo "FAIL: no azblobd next to azblob-cuse ($azblobd)"
+	fails=$((fails + 1))
+fi
+echo "--- azblob-cuse log"
+cat "$work/cuse.log"
+exit $fails
