@@ -73,11 +73,22 @@ void az_clock_resync(struct az_clock *k)
 	if (!k->tsc)
 		return;
 	pair(&tsc, &ns);
+	m = k->mult;
 	if (ns - k->ns_cal >= 100000000 && (m = rate(k->tsc_cal, k->ns_cal, tsc, ns))) {
-		k->mult = m;
-		k->tsc_cal = tsc;
+		k->tsc_cal = tsc; /* the writer's own fields: no reader uses them */
 		k->ns_cal = ns;
 	}
-	k->tsc0 = tsc;
-	k->ns0 = ns;
+	if (!m)
+		m = k->mult;
+	/* The seqlock's write side (clock.h): odd count, then the fields,
+	 * then the even count; the release fence keeps the field stores after
+	 * the odd count, the release store keeps them before the even one. */
+	uint32_t s = k->seq;
+
+	__atomic_store_n(&k->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&k->mult, m, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->tsc0, tsc, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->ns0, ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->seq, s + 2, __ATOMIC_RELEASE);
 }

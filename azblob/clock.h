@@ -7,6 +7,13 @@
  * followed from there). Elsewhere: clock_gettime(CLOCK_MONOTONIC) (vDSO).
  * Deadlines are 1 s or more past the host's timeout (AZBLOB_GRACE_MS), so
  * a calibration error of 1e-4 never matters.
+ *
+ * Threads: az_clock_now() may run in any number of threads while one
+ * thread at a time (the client's lock in shared mode) re-synchronises. The
+ * reference point (tsc0, ns0, mult) is published under a sequence count
+ * (a seqlock): a reader that overlapped a re-synchronisation reads again,
+ * so it never combines an old tsc0 with a new ns0. Uncontended that is two
+ * plain loads and a compare on x86 (TSO): no locked instruction.
  */
 #ifndef AZBLOB_CLOCK_H
 #define AZBLOB_CLOCK_H
@@ -16,7 +23,8 @@
 #include <time.h>
 
 struct az_clock {
-	bool tsc;	  /* the TSC path is in use */
+	bool tsc;	  /* the TSC path is in use (set at init, then constant) */
+	uint32_t seq;	  /* odd while the reference point is being rewritten */
 	uint64_t tsc0;	  /* reference point: TSC ... */
 	uint64_t ns0;	  /* ... and CLOCK_MONOTONIC at the same instant */
 	uint64_t mult;	  /* ns per tick, << 32 */
@@ -52,9 +60,28 @@ static inline uint64_t az_clock_now(const struct az_clock *k)
 {
 	if (!k->tsc)
 		return az_mono_ns();
-	uint64_t d = az_rdtsc() - k->tsc0;
+	for (;;) {
+		/* acquire: the fields below are read after this count ... */
+		uint32_t s = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+		uint64_t tsc0 = __atomic_load_n(&k->tsc0, __ATOMIC_RELAXED);
+		uint64_t ns0 = __atomic_load_n(&k->ns0, __ATOMIC_RELAXED);
+		uint64_t mult = __atomic_load_n(&k->mult, __ATOMIC_RELAXED);
 
-	return k->ns0 + (uint64_t)(((unsigned __int128)d * k->mult) >> 32);
+		/* ... and before the count is read again */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(s & 1) && __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == s) {
+			/* A TSC read just after a resync can lie below tsc0: rdtsc
+			 * is not ordered with the loads above, and the vCPUs of a
+			 * VM are not exactly in step. Unclamped, that small
+			 * negative difference is 2^64 ticks: centuries ahead, and
+			 * every deadline past. */
+			int64_t d = (int64_t)(az_rdtsc() - tsc0);
+
+			if (d < 0)
+				d = 0;
+			return ns0 + (uint64_t)(((unsigned __int128)(uint64_t)d * mult) >> 32);
+		}
+	}
 }
 
 /* Calibrate (about 1 ms when the TSC is usable); `use_tsc` false forces
