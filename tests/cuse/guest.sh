@@ -17,18 +17,10 @@ fi
 dev=/dev/azure_blob
 fails=0
 mkdir -p "$work"
-step() { # step NAME COMMAND...: run, print a PASS/FAIL line, count failures
-	name=$1
-	shift
-	"$@"
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		echo "PASS: $name"
-	else
-		echo "FAIL: $name (status $rc)"
-		fails=$((fails + 1))
-	fi
-}
+# step NAME COMMAND...: in the guest next to this script, on a host in
+# the source tree.
+here=$(dirname "$0")
+if [ -r "$here/step.sh" ]; then . "$here/step.sh"; else . "$here/../kernel/step.sh"; fi
 wait_dev() {
 	i=0
 	while [ ! -e $dev ] && [ $i -lt 600 ]; do
@@ -58,17 +50,17 @@ echo "--- benchmark (figures for docs/CUSE.md; never asserted)"
 "$bench" --via cuse --qd 1 --requests 2000 --warmup 0.2 2>&1 || echo "(benchmark failed)"
 "$client" bench $dev 2000 0
 "$client" bench $dev 200 1048576
-stop_daemon() { # under load: callers blocked in their ioctl at the time
+stop_under_load() { # stop_under_load PID: callers blocked in their ioctl at the time
 	"$client" stress $dev 4 2 1000000 >/dev/null 2>&1 &
 	load=$!
 	sleep 2
-	kill -TERM $daemon
-	wait $daemon
+	kill -TERM "$1"
+	wait "$1"
 	st=$?
 	wait $load
 	return $st
 }
-step "azblob-cuse stops on SIGTERM under load, status 0" stop_daemon
+step "azblob-cuse stops on SIGTERM under load, status 0" stop_under_load $daemon
 step "$dev gone after the daemon" test ! -e $dev
 
 # The usual set-up: azblobd owns the device and serves /dev/azure_blob
@@ -97,17 +89,7 @@ if [ -x "$azblobd" ]; then
 	# SIGHUP re-reads the allow file: uid 4242 is refused from then on.
 	reload() { : >"$work/allow" && kill -HUP $broker && sleep 1 && "$client" access $dev 4242; }
 	step "through the broker: SIGHUP reload, uid 4242 refused" reload
-	stop_broker() { # under load, like the standalone front end
-		"$client" stress $dev 4 2 1000000 >/dev/null 2>&1 &
-		load=$!
-		sleep 2
-		kill -TERM $broker
-		wait $broker
-		st=$?
-		wait $load
-		return $st
-	}
-	step "azblobd --cuse stops on SIGTERM under load, status 0" stop_broker
+	step "azblobd --cuse stops on SIGTERM under load, status 0" stop_under_load $broker
 	step "$dev gone after azblobd" test ! -e $dev
 	cat "$work/azblobd.log"
 else
