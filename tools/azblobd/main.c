@@ -331,11 +331,14 @@ int main(int argc, char **argv)
 		return 1;
 	pthread_mutex_init(&d->allow_mu, NULL);
 	rc = azd_parse_options(d, argc, argv);
-	if (rc)
-		return rc;
-	if (d->o.allow_file && azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
+	if (!rc && d->o.allow_file &&
+	    azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+		rc = 1;
+	}
+	if (rc) {
+		free(d);
+		return rc;
 	}
 	rc = setup(d);
 	if (!rc)
