@@ -99,15 +99,45 @@ static int check(struct azblob_client *c, const struct azblob_request *r)
 	return 0;
 }
 
-/* Plain memory: one pool buffer holds request, data and response copies. */
+/* Where the copy of a buffer at p goes in a bounce buffer at region
+ * offset base, at or after at: with p's in-page offset, so that it spans
+ * as many pages as the caller's (a request within the page limit in the
+ * caller's memory stays within it). */
+static size_t place(size_t base, size_t at, const void *p)
+{
+	size_t want = (uintptr_t)p & (VMBUS_PAGE_SIZE - 1);
+
+	return at + ((want - (base + at)) & (VMBUS_PAGE_SIZE - 1));
+}
+
+/* The copies' offsets in a bounce buffer: page offsets kept when that
+ * fits (keep), else packed. Returns the bytes used. */
+static size_t layout(const struct azblob_request *r, const struct res *rq, const struct res *rs,
+		     const struct res *d, size_t base, bool keep, size_t off[3])
+{
+	const void *p[3] = {r->request, r->data, r->response};
+	size_t len[3] = {rq->region ? 0 : r->request_len, d->region ? 0 : r->data_len,
+			 rs->region ? 0 : r->response_len};
+	size_t at = 0;
+
+	for (int k = 0; k < 3; k++) {
+		if (!len[k])
+			continue;
+		off[k] = keep ? place(base, at, p[k]) : at;
+		at = off[k] + len[k];
+	}
+	return at;
+}
+
+/* Plain memory: one pool buffer holds request, data and response copies,
+ * each at its own page offset when the buffer has room for that. */
 static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_request *r,
 		  struct res *rq, struct res *rs, struct res *d)
 {
-	size_t need = (rq->region ? 0 : r->request_len) + (d->region ? 0 : r->data_len) +
-		      (rs->region ? 0 : r->response_len);
-	size_t at = 0;
+	size_t off[3] = {0}, need;
 	uint8_t *b;
 
+	need = layout(r, rq, rs, d, 0, false, off);
 	if (need > c->opts.pool_buf_size) {
 		az_log(c, UVMBUS_LOG_ERR,
 		       "azblob: submit: %zu bytes of plain memory do not fit a %u-byte pool "
@@ -118,32 +148,32 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	s->bounce = uvmbus_pool_get(c->pool);
 	if (!s->bounce)
 		return -ENOMEM;
+	if (layout(r, rq, rs, d, s->bounce->region_off, true, off) > c->opts.pool_buf_size)
+		layout(r, rq, rs, d, 0, false, off);
 	b = s->bounce->addr;
 	if (!rq->region) {
-		memcpy(b + at, r->request, r->request_len);
+		memcpy(b + off[0], r->request, r->request_len);
 		rq->region = c->pool_region;
-		rq->off = s->bounce->region_off + at;
+		rq->off = s->bounce->region_off + off[0];
 		rq->npfn = npfn_of(rq);
-		at += r->request_len;
 	}
 	if (r->data_len && !d->region) {
-		/* What the host may not write must not show an earlier
-		 * request's bytes: zero past data_valid. */
-		memcpy(b + at, r->data, r->data_valid);
-		memset(b + at + r->data_valid, 0, r->data_len - r->data_valid);
+		/* All of it, not only data_valid: the bytes the host does
+		 * not write come back as the caller's own (as with its own
+		 * memory), never as an earlier request's. */
+		memcpy(b + off[1], r->data, r->data_len);
 		s->user_data = r->data;
-		s->bounce_data = (uint32_t)at;
+		s->bounce_data = (uint32_t)off[1];
 		d->region = c->pool_region;
-		d->off = s->bounce->region_off + at;
+		d->off = s->bounce->region_off + off[1];
 		d->npfn = npfn_of(d);
-		at += r->data_len;
 	}
 	if (!rs->region) {
-		memset(b + at, 0, r->response_len);
+		memset(b + off[2], 0, r->response_len);
 		s->user_resp = r->response;
-		s->bounce_resp = (uint32_t)at;
+		s->bounce_resp = (uint32_t)off[2];
 		rs->region = c->pool_region;
-		rs->off = s->bounce->region_off + at;
+		rs->off = s->bounce->region_off + off[2];
 		rs->npfn = npfn_of(rs);
 	}
 	c->st.copied++;

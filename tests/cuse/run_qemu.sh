@@ -33,6 +33,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,t,modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 cp "$here/guest.sh" "$root/t/guest.sh"
+cp "$here/../kernel/step.sh" "$root/t/step.sh"
 cp "$cuse" "$root/t/azblob-cuse"
 cp "$client" "$root/t/cuse_abi_client"
 cp "$direct" "$root/t/cuse_abi_direct"

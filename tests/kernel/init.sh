@@ -12,18 +12,7 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 
 fails=0
-step() { # step NAME COMMAND...: run, print a PASS/FAIL line, count failures
-	name=$1
-	shift
-	"$@"
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		echo "PASS: $name"
-	else
-		echo "FAIL: $name (status $rc)"
-		fails=$((fails + 1))
-	fi
-}
+. /step.sh # step NAME COMMAND...
 
 echo "kstub-init: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus"
 step "guest pre (no module)" /kstub_guest pre

@@ -34,6 +34,7 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
+cp "$here/step.sh" "$root/step.sh"
 cp "$work/module/src/uvmbus_kstub.ko" "$root/"
 cp "$guest" "$root/kstub_guest"
 chmod 0755 "$root/init" "$root/kstub_guest" "$root/bin/busybox"

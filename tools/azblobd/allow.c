@@ -123,6 +123,32 @@ bool azd_allow_check(const struct azd_allow *a, uid_t uid, const gid_t *gids, si
 	return false;
 }
 
+size_t azd_proc_groups(pid_t pid, gid_t gid, gid_t *gids, size_t cap)
+{
+	char path[64], line[4096];
+	size_t n = 0;
+	FILE *f;
+
+	if (cap)
+		gids[n++] = gid;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (unsigned long v = strtoul(p, &end, 10); end != p && n < cap;
+		     v = strtoul(p, &end, 10)) {
+			gids[n++] = (gid_t)v;
+			p = end;
+		}
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
 int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t *gids, size_t *ngids)
 {
 	struct ucred cr;

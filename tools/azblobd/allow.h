@@ -38,4 +38,9 @@ bool azd_allow_check(const struct azd_allow *a, uid_t uid, const gid_t *gids, si
  * (the primary first). 0 or a negative errno. */
 int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t *gids, size_t *ngids);
 
+/* A process's groups for azd_allow_check: gid (the primary) first, then
+ * the supplementary groups the kernel lists in /proc/PID/status (none
+ * when the process is gone). Returns how many were stored (<= cap). */
+size_t azd_proc_groups(pid_t pid, gid_t gid, gid_t *gids, size_t cap);
+
 #endif

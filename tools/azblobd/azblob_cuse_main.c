@@ -72,27 +72,9 @@ static bool group_listed(const struct allow *a, pid_t pid)
 /* The broker's check (allow.h) with the caller's groups from /proc. */
 static bool file_allows(const struct allow *a, uid_t uid, gid_t gid, pid_t pid)
 {
-	gid_t g[AZD_ALLOW_MAX] = {gid};
-	size_t n = 1;
-	char path[64], line[4096];
-	FILE *f;
+	gid_t g[AZD_ALLOW_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *p = line + 7, *end;
-
-		if (strncmp(line, "Groups:", 7))
-			continue;
-		for (unsigned long v = strtoul(p, &end, 10); end != p && n < AZD_ALLOW_MAX;
-		     v = strtoul(p, &end, 10)) {
-			g[n++] = (gid_t)v;
-			p = end;
-		}
-	}
-	if (f)
-		fclose(f);
-	return azd_allow_check(&a->file, uid, g, n);
+	return azd_allow_check(&a->file, uid, g, azd_proc_groups(pid, gid, g, AZD_ALLOW_MAX));
 }
 
 static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)

@@ -3,6 +3,8 @@
 #ifndef AZBLOBD_AZD_H
 #define AZBLOBD_AZD_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -109,6 +111,9 @@ struct azd_opts {
 	uint32_t socket_mode;
 	const char *ready_file;
 	int log_level;
+	bool cuse;	       /* --cuse: serve /dev/<cuse_name> too (cuse_host.c) */
+	const char *cuse_name; /* default azure_blob */
+	uint32_t cuse_arenas;  /* CUSE requests staged at once, 32 MiB each */
 };
 
 struct azd_counters {
@@ -118,9 +123,17 @@ struct azd_counters {
 	uint32_t sessions_now, zombies_now;
 };
 
+struct azd_cuse;
+
 struct azd {
 	struct azd_opts o;
+	/* The loop replaces it on SIGHUP under allow_mu, which the CUSE
+	 * threads hold to read it (the loop reads it without). */
 	struct azd_allow allow;
+	pthread_mutex_t allow_mu;
+	struct azd_cuse *cuse; /* --cuse: its thread, NULL otherwise */
+	bool cuse_stopping;    /* SIGTERM: the CUSE side stops before the drain */
+	int exit_status;
 	struct azblob_sim *sim;
 	struct azblob_client *dev;
 	bool bounce; /* the device cannot use client arenas: copy (simulators) */
@@ -165,6 +178,18 @@ void azd_session_free(struct azd_session *s);
 unsigned azd_serve(struct azd *d, struct azd_session *s);
 /* Before sleeping: TX interrupts on (true: something is readable). */
 bool azd_unmask_tx(struct azd_session *s, bool unmask);
+
+/* cuse_host.c: azblobd --cuse */
+/* Start the front end's thread (after azd_listen: it attaches to the
+ * socket). 0 or a negative errno. */
+int azd_cuse_start(struct azd *d);
+/* Has the front end's thread ended (by itself: no /dev/cuse, ...)? */
+bool azd_cuse_ended(const struct azd *d);
+/* Ask it to stop (callers in flight complete; call from the loop, which
+ * must keep serving its session meanwhile): true once it has ended. */
+bool azd_cuse_stop(struct azd *d);
+/* Stop (waiting) and free it; nothing without --cuse. */
+void azd_cuse_free(struct azd *d);
 
 /* stats.c */
 int azd_format_stats(const struct azd *d, char *buf, size_t cap);

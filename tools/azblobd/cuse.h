@@ -13,6 +13,7 @@
 #ifndef AZBLOBD_CUSE_H
 #define AZBLOBD_CUSE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -32,7 +33,26 @@ struct azcuse_opts {
 	void *may_use_ctx;
 	bool debug; /* libfuse's -d */
 	struct uvmbus_log log;
+	struct azcuse_ctl *ctl; /* NULL, or azcuse_stop() may end the loop */
 };
+
+/* To stop an azcuse_serve() running in another thread (a daemon hosting
+ * the front end, whose own signal handling keeps libfuse's handlers from
+ * ever running). */
+struct azcuse_ctl {
+	pthread_mutex_t mu;
+	bool stop;
+	void *se; /* the libfuse session while the loop runs */
+};
+
+void azcuse_ctl_init(struct azcuse_ctl *ctl);
+/* Ask the loop to end: what callers have in flight completes, later
+ * ioctls are not taken, the device node goes. Idempotent. The loop sleeps
+ * in sem_wait(): also interrupt the serving thread with a signal it does
+ * not block and handles with a no-op handler (no SA_RESTART); call again
+ * until azcuse_serve() has returned (a signal can land just before the
+ * sleep). */
+void azcuse_stop(struct azcuse_ctl *ctl);
 
 void azcuse_opts_init(struct azcuse_opts *o);
 
@@ -43,7 +63,7 @@ void azcuse_opts_init(struct azcuse_opts *o);
 void azcuse_client_opts(struct azblob_opts *co, unsigned arenas);
 
 /* Create /dev/<devname> through /dev/cuse and serve until SIGINT, SIGTERM
- * or SIGHUP (libfuse's handlers) or azcuse_stop(). The client must have
+ * or SIGHUP (libfuse's handlers) or azcuse_stop(o->ctl). The client must have
  * been opened with azcuse_client_opts(); it is used by the owner thread
  * only, and is left open. Returns 0, or a negative errno with a message. */
 int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o);

@@ -228,6 +228,35 @@ void azcuse_client_opts(struct azblob_opts *co, unsigned arenas)
 	co->pool_bufs = arenas ? arenas : 4;
 }
 
+void azcuse_ctl_init(struct azcuse_ctl *ctl)
+{
+	memset(ctl, 0, sizeof(*ctl));
+	pthread_mutex_init(&ctl->mu, NULL);
+}
+
+void azcuse_stop(struct azcuse_ctl *ctl)
+{
+	pthread_mutex_lock(&ctl->mu);
+	ctl->stop = true;
+	if (ctl->se)
+		fuse_session_exit(ctl->se);
+	pthread_mutex_unlock(&ctl->mu);
+}
+
+/* Publish the session to azcuse_stop(): false when a stop came first. */
+static bool ctl_publish(const struct azcuse_opts *o, struct fuse_session *se)
+{
+	bool go = true;
+
+	if (!o->ctl)
+		return true;
+	pthread_mutex_lock(&o->ctl->mu);
+	o->ctl->se = se;
+	go = !o->ctl->stop;
+	pthread_mutex_unlock(&o->ctl->mu);
+	return go;
+}
+
 int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o)
 {
 	struct azcuse s;
@@ -260,7 +289,8 @@ int azcuse_serve(struct azblob_client *c, const struct azcuse_opts *o)
 		cfg = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(cfg, o->max_threads ? o->max_threads : 64);
 		fuse_loop_cfg_set_idle_threads(cfg, 4);
-		rc = fuse_session_loop_mt(se, cfg);
+		rc = ctl_publish(o, se) ? fuse_session_loop_mt(se, cfg) : 0;
+		ctl_publish(o, NULL);
 		fuse_loop_cfg_destroy(cfg);
 		cuse_lowlevel_teardown(se);
 		rc = rc < 0 ? rc : 0;

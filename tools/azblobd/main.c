@@ -90,8 +90,35 @@ static void reload_allow(struct azd *d)
 		for (size_t i = 0; i < f.ngids && a.ngids < AZD_ALLOW_MAX; i++)
 			a.gids[a.ngids++] = f.gids[i];
 	}
+	pthread_mutex_lock(&d->allow_mu);
 	d->allow = a;
+	pthread_mutex_unlock(&d->allow_mu);
 	azd_log(d, 6, "allow-list: %zu user(s), %zu group(s) besides root", a.nuids, a.ngids);
+}
+
+static void start_drain(struct azd *d)
+{
+	d->stopping = true;
+	d->stop_ns = azd_now_ns();
+}
+
+/* --cuse: its callers' requests come through a session, which the drain
+ * would stop taking requests from; so the CUSE side stops first (its
+ * callers' ioctls in flight complete), then the drain begins. A front end
+ * that ends by itself (no /dev/cuse, ...) stops the daemon, status 1. */
+static void cuse_check(struct azd *d)
+{
+	if (!d->cuse || d->stopping)
+		return;
+	if (!d->cuse_stopping && azd_cuse_ended(d)) {
+		azd_log(d, 3, "the CUSE front end ended: stopping");
+		d->exit_status = 1;
+		d->cuse_stopping = true;
+	}
+	if (d->cuse_stopping && azd_cuse_stop(d)) {
+		azd_log(d, 6, "CUSE device gone: draining (no new clients)");
+		start_drain(d);
+	}
 }
 
 static void on_signal(struct azd *d)
@@ -105,9 +132,11 @@ static void on_signal(struct azd *d)
 		} else if (si.ssi_signo == SIGUSR1) {
 			azd_format_stats(d, buf, sizeof(buf));
 			azd_log(d, 6, "counters:\n%s", buf);
-		} else if (!d->stopping) {
-			d->stopping = true;
-			d->stop_ns = azd_now_ns();
+		} else if (d->cuse && !d->cuse_stopping) {
+			d->cuse_stopping = true; /* then the drain (serve()) */
+			azd_log(d, 6, "signal %u: stopping the CUSE device first", si.ssi_signo);
+		} else if (!d->stopping && !d->cuse) {
+			start_drain(d);
 			azd_log(d, 6, "signal %u: draining (no new clients)", si.ssi_signo);
 		}
 	}
@@ -204,8 +233,9 @@ static int serve(struct azd *d)
 		now = azd_now_ns();
 		if (work)
 			idle_since = now;
+		cuse_check(d);
 		if (d->stopping && drained(d))
-			return 0;
+			return d->exit_status;
 		bool sleep = d->o.mode != AZD_POLL && !work &&
 			     (d->o.mode == AZD_INTERRUPT || now - idle_since >= idle_ns);
 
@@ -266,6 +296,8 @@ static int setup(struct azd *d)
 	}
 	if (!rc)
 		rc = azd_listen(d);
+	if (!rc && d->o.cuse)
+		rc = azd_cuse_start(d);
 	if (rc)
 		return rc;
 	if (d->o.ready_file) {
@@ -297,18 +329,29 @@ int main(int argc, char **argv)
 
 	if (!d)
 		return 1;
+	pthread_mutex_init(&d->allow_mu, NULL);
 	rc = azd_parse_options(d, argc, argv);
-	if (rc)
-		return rc;
-	if (d->o.allow_file && azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
+	if (!rc && d->o.allow_file &&
+	    azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+		rc = 1;
+	}
+	if (rc) {
+		free(d);
+		return rc;
 	}
 	rc = setup(d);
 	if (!rc)
 		rc = serve(d);
 	else
 		rc = 1;
+	/* Normally over by now; else its requests fail as the sessions go. */
+	if (d->cuse) {
+		for (struct azd_session *s = d->sessions; s; s = s->next)
+			azd_session_close(s, "the daemon stops");
+		azd_session_reap(d);
+	}
+	azd_cuse_free(d);
 	/* The device first: a callback it still runs finds its session. */
 	if (d->dev && azblob_close(d->dev) == -EBUSY)
 		azd_log(d, 4, "closed with requests the host never answered");

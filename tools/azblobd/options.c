@@ -20,6 +20,7 @@ static const char usage_text[] =
     "            [--max-clients N] [--max-qd N] [--max-arena SIZE] [--ring SIZE]\n"
     "            [--device-qd N] [--bounce-bufs N] [--bounce-size SIZE]\n"
     "            [--socket-mode OCTAL] [--ready-file PATH] [--log-level err|warn|info|debug]\n"
+    "            [--cuse [--cuse-name NAME] [--cuse-arenas N]]\n"
     "    azblobd --help\n"
     "\n"
     "DESCRIPTION\n"
@@ -60,9 +61,15 @@ static const char usage_text[] =
     "                        (default 32 buffers of 4M + 64K)\n"
     "    --ready-file PATH   created once the socket listens\n"
     "    --log-level L       err, warn, info (default), debug\n"
+    "    --cuse              also serve /dev/azure_blob, the original driver's ioctl,\n"
+    "                        through CUSE (needs the cuse module and root); its\n"
+    "                        callers are admitted by the allow-list (docs/CUSE.md)\n"
+    "    --cuse-name NAME    the device node /dev/NAME (default azure_blob)\n"
+    "    --cuse-arenas N     CUSE requests staged at once, 32M each (default 4)\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT  drain: stop accepting, finish what is in flight, exit\n"
+    "                     (--cuse: the device node goes first)\n"
     "    SIGHUP           reload the allow-list file\n"
     "    SIGUSR1          log the counters\n"
     "\n"
@@ -93,6 +100,9 @@ enum {
 	O_SOCKET_MODE,
 	O_READY,
 	O_LOG_LEVEL,
+	O_CUSE,
+	O_CUSE_NAME,
+	O_CUSE_ARENAS,
 	O_HELP
 };
 
@@ -120,6 +130,9 @@ static const struct option long_opts[] = {
     {"socket-mode", required_argument, NULL, O_SOCKET_MODE},
     {"ready-file", required_argument, NULL, O_READY},
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
+    {"cuse", no_argument, NULL, O_CUSE},
+    {"cuse-name", required_argument, NULL, O_CUSE_NAME},
+    {"cuse-arenas", required_argument, NULL, O_CUSE_ARENAS},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -176,6 +189,8 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 	o->max_pages = AZBLOB_MAX_PAGES;
 	o->sim_backend = "memory";
 	o->log_level = 6;
+	o->cuse_name = "azure_blob";
+	o->cuse_arenas = 4;
 	azd_allow_init(&o->allow_cli);
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		const char *a = optarg;
@@ -236,6 +251,14 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 		case O_READY:
 			o->ready_file = a;
 			break;
+		case O_CUSE:
+			o->cuse = true;
+			break;
+		case O_CUSE_NAME:
+			if (!*a || strchr(a, '/') || strlen(a) > 64)
+				return usage("--cuse-name %s: a device name (no '/')", a);
+			o->cuse_name = a;
+			break;
 		case '?':
 			return 2;
 		default:
@@ -264,6 +287,10 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 				o->device_qd = (uint32_t)v;
 			if (c == O_BOUNCE_BUFS)
 				o->bounce_bufs = (uint32_t)v;
+			if (c == O_CUSE_ARENAS && v > 64)
+				return usage("--cuse-arenas %s: 1..64", a);
+			if (c == O_CUSE_ARENAS)
+				o->cuse_arenas = (uint32_t)v;
 			break;
 		}
 	}
