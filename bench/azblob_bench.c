@@ -720,35 +720,48 @@ static void print_cost_table(const struct result *r, unsigned n, const char *hos
 	}
 }
 
+/* A JSON number, or null where the figure does not exist (a point that
+ * completed nothing divides by zero: NaN is not JSON). */
+static const char *jnum(char b[40], double v, int prec)
+{
+	if (!isfinite(v))
+		return "null";
+	snprintf(b, 40, "%.*f", prec, v);
+	return b;
+}
+
 static void print_json(const struct result *r, unsigned n, const char *cpu, const char *host)
 {
 	printf("{\"cpu\":\"%s\",\"host\":\"%s\",\"clock\":\"%s\",\"results\":[", cpu, host,
 	       bench_clock_name());
 	for (unsigned i = 0; i < n; i++) {
 		const struct hist *h = &r[i].h;
+		char b[13][40];
 
-		printf("%s{\"mode\":\"%s\",\"qd\":%u,\"size\":%u,\"requests\":%llu,\"rps\":%.0f,"
-		       "\"bytes_per_s\":%.0f,\"min_ns\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
-		       "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"cpu_ns_per_req\":%.1f,"
-		       "\"signals_per_req\":%.4f,\"interrupts_per_req\":%.4f,"
-		       "\"syscalls_per_req\":%.4f,\"allocs_per_req\":%.4f,\"ring_full\":%llu,"
-		       "\"memcpy_bytes_per_s\":%.0f",
+		printf("%s{\"mode\":\"%s\",\"qd\":%u,\"size\":%u,\"requests\":%llu,\"rps\":%s,"
+		       "\"bytes_per_s\":%s,\"min_ns\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
+		       "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"cpu_ns_per_req\":%s,"
+		       "\"signals_per_req\":%s,\"interrupts_per_req\":%s,"
+		       "\"syscalls_per_req\":%s,\"allocs_per_req\":%s,\"ring_full\":%llu,"
+		       "\"memcpy_bytes_per_s\":%s",
 		       i ? "," : "", r[i].mode, r[i].qd, r[i].size,
-		       (unsigned long long)r[i].requests, r[i].rps, r[i].bps,
-		       (unsigned long long)hist_min(h), (unsigned long long)hist_pct(h, 50),
-		       (unsigned long long)hist_pct(h, 90), (unsigned long long)hist_pct(h, 99),
-		       (unsigned long long)hist_pct(h, 99.9), (unsigned long long)hist_max(h),
-		       r[i].cpu_ns, r[i].signals_per_req, r[i].interrupts_per_req,
-		       r[i].syscalls_per_req, r[i].allocs_per_req,
-		       (unsigned long long)r[i].ring_full, r[i].memcpy_bps);
+		       (unsigned long long)r[i].requests, jnum(b[0], r[i].rps, 0),
+		       jnum(b[1], r[i].bps, 0), (unsigned long long)hist_min(h),
+		       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 90),
+		       (unsigned long long)hist_pct(h, 99), (unsigned long long)hist_pct(h, 99.9),
+		       (unsigned long long)hist_max(h), jnum(b[2], r[i].cpu_ns, 1),
+		       jnum(b[3], r[i].signals_per_req, 4), jnum(b[4], r[i].interrupts_per_req, 4),
+		       jnum(b[5], r[i].syscalls_per_req, 4), jnum(b[6], r[i].allocs_per_req, 4),
+		       (unsigned long long)r[i].ring_full, jnum(b[7], r[i].memcpy_bps, 0));
 		if (r[i].counter)
-			printf(",\"counter\":\"%s\",\"instructions_per_req\":%.1f,"
-			       "\"submit_instructions_per_req\":%.1f,"
-			       "\"flush_instructions_per_req\":%.1f,"
-			       "\"poll_instructions_per_req\":%.1f,"
-			       "\"host_instructions_per_req\":%.1f",
-			       r[i].counter, r[i].ins_total, r[i].ins_submit, r[i].ins_flush,
-			       r[i].ins_poll, r[i].ins_host);
+			printf(",\"counter\":\"%s\",\"instructions_per_req\":%s,"
+			       "\"submit_instructions_per_req\":%s,"
+			       "\"flush_instructions_per_req\":%s,"
+			       "\"poll_instructions_per_req\":%s,"
+			       "\"host_instructions_per_req\":%s",
+			       r[i].counter, jnum(b[8], r[i].ins_total, 1),
+			       jnum(b[9], r[i].ins_submit, 1), jnum(b[10], r[i].ins_flush, 1),
+			       jnum(b[11], r[i].ins_poll, 1), jnum(b[12], r[i].ins_host, 1));
 		printf("}");
 	}
 	printf("]}\n");

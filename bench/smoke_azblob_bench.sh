@@ -12,6 +12,12 @@ for key in '"results":\[' '"mode":"floor"' '"mode":"poll"' '"mode":"interrupt"' 
 	'"qd":4' '"size":4096' '"rps":' '"p50_ns":' '"p99_ns":' '"p999_ns":' '"cpu_ns_per_req":'; do
 	grep -q "$key" "$out/result.json" || { echo "missing $key in the JSON" >&2; cat "$out/result.json" >&2; exit 1; }
 done
+jq -e '.results | length > 0' "$out/result.json" >/dev/null || { echo "the JSON does not parse" >&2; exit 1; }
+# A point that completes nothing (a microsecond): its per-request figures
+# are null, never NaN (which no JSON parser takes).
+"$bench" --modes poll --qd 1 --duration 0.000001 --warmup 0 --json >"$out/empty.json" 2>/dev/null
+jq -e '.results[0].requests > 0 or .results[0].cpu_ns_per_req == null' "$out/empty.json" >/dev/null ||
+	{ echo "an empty point is not valid JSON with null figures:" >&2; cat "$out/empty.json" >&2; exit 1; }
 for png in latency_cdf rps_by_qd p99_by_qd; do
 	[ -s "$out/plots/$png.png" ] || { echo "no $png.png" >&2; exit 1; }
 done
