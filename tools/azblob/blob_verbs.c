@@ -21,10 +21,8 @@
 
 static int start_sim(struct cli *cli, const char *spec, uint64_t ram)
 {
-	struct azblob_sim_opts so;
 	char name[16];
 	const char *arg = NULL, *eq;
-	int rc;
 
 	eq = strchr(spec, '=');
 	if (eq) {
@@ -41,26 +39,7 @@ static int start_sim(struct cli *cli, const char *spec, uint64_t ram)
 	if ((!strcmp(name, "dir") || !strcmp(name, "rest")) && (!arg || !*arg))
 		return cli_usage_error(cli, "--backend %s: %s needs =%s", spec, name,
 				       !strcmp(name, "dir") ? "PATH" : "URL");
-	azblob_sim_opts_init(&so);
-	if (ram < (64u << 20))
-		ram = 64u << 20;
-	so.ram_bytes = (ram + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
-	so.guid = cli->device;
-	so.backend = name;
-	so.backend_arg = arg;
-	so.faults = cli->faults;
-	so.log = cli_log(cli);
-	so.log.arg = (void *)"azblob: sim";
-	rc = azblob_sim_create(&cli->s, &so);
-	if (!rc)
-		rc = azblob_sim_start(cli->s);
-	if (rc) {
-		azblob_sim_destroy(cli->s);
-		cli->s = NULL;
-		return cli_error(cli, "cannot start the in-process simulator (backend %s): %s",
-				 name, strerror(-rc));
-	}
-	return EXIT_OK;
+	return cli_start_sim(cli, ram, name, arg);
 }
 
 static int open_client(struct cli *cli, const struct bopts *b)

@@ -43,7 +43,7 @@ struct uvmbus_log cli_log(const struct cli *cli)
 
 /* ---- client ---- */
 
-int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
+int cli_start_sim(struct cli *cli, uint64_t ram_bytes, const char *backend, const char *backend_arg)
 {
 	struct azblob_sim_opts so;
 	int rc;
@@ -55,7 +55,8 @@ int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
 		ram_bytes = 64u << 20;
 	so.ram_bytes = (ram_bytes + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	so.guid = cli->device;
-	so.backend = "memory";
+	so.backend = backend ? backend : "memory";
+	so.backend_arg = backend_arg;
 	so.faults = cli->faults;
 	so.log = cli_log(cli);
 	so.log.arg = (void *)"azblob: sim";
@@ -65,6 +66,10 @@ int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
 	if (rc) {
 		azblob_sim_destroy(cli->s);
 		cli->s = NULL;
+		if (backend)
+			return cli_error(cli,
+					 "cannot start the in-process simulator (backend %s): %s",
+					 backend, strerror(-rc));
 		return cli_error(cli, "cannot start the in-process simulator: %s", strerror(-rc));
 	}
 	return EXIT_OK;
@@ -92,7 +97,7 @@ int cli_open(struct cli *cli, const struct cli_client_opts *co)
 	char what[600];
 	int rc;
 
-	if (cli->sim && !cli->s && (rc = cli_start_sim(cli, co->sim_ram_bytes)))
+	if (cli->sim && !cli->s && (rc = cli_start_sim(cli, co->sim_ram_bytes, NULL, NULL)))
 		return rc;
 	azblob_opts_init(&o);
 	o.device_guid = cli->device;
