@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Blob helpers: what blob_req.c and blob_ops.c share (not exported). */
+/* Blob helpers: what blob_req.c, blob_engine.c and blob_ops.c share (not exported). */
 #ifndef AZBLOB_BLOB_INTERNAL_H
 #define AZBLOB_BLOB_INTERNAL_H
 

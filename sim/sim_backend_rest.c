@@ -3,6 +3,8 @@
  * Backend "rest": each guest request (docs/FORMAT.md) is forwarded to an
  * Azure Blob REST endpoint with libcurl and the answer is written back
  * into the guest's response and data buffers. docs/REST.md has the rules.
+ * This file is the HTTP client; the guest's head is parsed in
+ * sim_rest_head.c, Shared Key signing is sim_rest_sign.c.
  *
  * open() arg: URL[;sas=TOKEN] or URL;account=NAME;key=BASE64KEY.
  *
@@ -25,35 +27,16 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <azblob/sim.h>
 
 #include "sim_ops.h"
 #include "sim_rest.h"
+#include "sim_rest_internal.h"
 
-#define REST_VERSION	"2021-08-06"
-#define MAX_TARGET	4096
-#define MAX_HEADERS	48
-#define MAX_HNAME	64
-#define MAX_HVALUE	1024
-#define MAX_PARAMS	32
 #define MAX_ERRBODY	4096
 #define MAX_RESP_HDRS	8192
 #define DEFAULT_TIMEOUT 60000u
-
-struct rhdr {
-	char name[MAX_HNAME];
-	char value[MAX_HVALUE];
-};
-
-struct rhead {
-	char method[16];
-	char path[MAX_TARGET];	/* "/c/b", encoded as the guest sent it */
-	char query[MAX_TARGET]; /* without '?', may be empty */
-	int nh;
-	struct rhdr h[MAX_HEADERS];
-};
 
 struct rest {
 	CURL *curl;
@@ -88,427 +71,6 @@ struct rest {
 };
 
 #define rlog(b, lvl, ...) uvmbus_log_printf(&(b)->log, (lvl), __VA_ARGS__)
-
-/* ---- parsing the guest's head (untrusted) ---- */
-
-static bool is_tchar(int c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Path segments "." and ".." (also percent-encoded) would let curl or the
- * server move out of the configured URL's path. */
-static bool dot_segment(const char *s, size_t n)
-{
-	int dots = 0;
-
-	for (size_t i = 0; i < n;) {
-		if (s[i] == '.') {
-			i++;
-		} else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
-			   (s[i + 2] == 'e' || s[i + 2] == 'E')) {
-			i += 3;
-		} else {
-			return false;
-		}
-		dots++;
-	}
-	return dots == 1 || dots == 2;
-}
-
-static bool valid_target_char(unsigned char c)
-{
-	return c >= 0x21 && c < 0x7f && c != '#' && c != '\\';
-}
-
-static int parse_head(const uint8_t *req, uint32_t len, struct rhead *h)
-{
-	const char *p = (const char *)req, *end, *eol, *sp1, *sp2, *q;
-	size_t n;
-
-	h->nh = 0;
-	h->query[0] = 0;
-	end = memmem(p, len, "\r\n\r\n", 4);
-	if (!end)
-		return -EINVAL;
-	end += 2; /* the last header line's CRLF */
-	eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-	sp1 = memchr(p, ' ', (size_t)(eol - p));
-	if (!sp1 || sp1 == p || (size_t)(sp1 - p) >= sizeof(h->method))
-		return -EINVAL;
-	memcpy(h->method, p, (size_t)(sp1 - p));
-	h->method[sp1 - p] = 0;
-	if (strcmp(h->method, "GET") && strcmp(h->method, "HEAD") && strcmp(h->method, "PUT") &&
-	    strcmp(h->method, "POST") && strcmp(h->method, "DELETE"))
-		return -EINVAL;
-	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-	if (!sp2 || (size_t)(eol - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.1", 8))
-		return -EINVAL;
-	n = (size_t)(sp2 - sp1 - 1);
-	if (n == 0 || n >= MAX_TARGET || sp1[1] != '/')
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!valid_target_char((unsigned char)sp1[1 + i]))
-			return -EINVAL;
-	q = memchr(sp1 + 1, '?', n);
-	size_t plen = q ? (size_t)(q - sp1 - 1) : n;
-
-	memcpy(h->path, sp1 + 1, plen);
-	h->path[plen] = 0;
-	if (q) {
-		memcpy(h->query, q + 1, n - plen - 1);
-		h->query[n - plen - 1] = 0;
-	}
-	for (const char *s = h->path + 1;;) {
-		const char *e = strchr(s, '/');
-		size_t sl = e ? (size_t)(e - s) : strlen(s);
-
-		if (dot_segment(s, sl))
-			return -EINVAL;
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	/* Header lines. */
-	for (p = eol + 2; p < end;) {
-		const char *le = memmem(p, (size_t)(end - p), "\r\n", 2), *colon, *v, *ve;
-
-		colon = memchr(p, ':', (size_t)(le - p));
-		if (!colon || colon == p || (size_t)(colon - p) >= MAX_HNAME ||
-		    h->nh >= MAX_HEADERS)
-			return -EINVAL;
-		for (const char *c = p; c < colon; c++)
-			if (!is_tchar((unsigned char)*c))
-				return -EINVAL;
-		for (v = colon + 1; v < le && (*v == ' ' || *v == '\t'); v++)
-			;
-		for (ve = le; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
-			;
-		if ((size_t)(ve - v) >= MAX_HVALUE)
-			return -EINVAL;
-		for (const char *c = v; c < ve; c++)
-			if ((unsigned char)*c < 0x20 && *c != '\t')
-				return -EINVAL;
-			else if ((unsigned char)*c == 0x7f)
-				return -EINVAL;
-		struct rhdr *hd = &h->h[h->nh];
-
-		memcpy(hd->name, p, (size_t)(colon - p));
-		hd->name[colon - p] = 0;
-		for (int i = 0; i < h->nh; i++)
-			if (!strcasecmp(h->h[i].name, hd->name))
-				return -EINVAL; /* duplicates are refused */
-		memcpy(hd->value, v, (size_t)(ve - v));
-		hd->value[ve - v] = 0;
-		h->nh++;
-		p = le + 2;
-	}
-	return 0;
-}
-
-/* The standard headers Shared Key signs, in string-to-sign order
- * (Content-Length and Date are handled apart). */
-static const char *const signed_std[] = {
-    "Content-Encoding", "Content-Language",    "Content-MD5",
-    "Content-Type",	"If-Modified-Since",   "If-Match",
-    "If-None-Match",	"If-Unmodified-Since", "Range",
-};
-
-static bool forwarded(const char *name)
-{
-	if (!strncasecmp(name, "x-ms-", 5))
-		return strcasecmp(name, "x-ms-date") != 0; /* ours replaces it */
-	for (size_t i = 0; i < sizeof(signed_std) / sizeof(signed_std[0]); i++)
-		if (!strcasecmp(name, signed_std[i]))
-			return true;
-	return false;
-}
-
-static const char *hget(const struct rhead *h, const char *name)
-{
-	for (int i = 0; i < h->nh; i++)
-		if (!strcasecmp(h->h[i].name, name))
-			return h->h[i].value;
-	return NULL;
-}
-
-/* Fold runs of spaces and tabs into one space, in place (the value is
- * already trimmed). */
-static void fold_ws(char *v)
-{
-	char *o = v;
-	bool sp = false;
-
-	for (const char *i = v; *i; i++) {
-		if (*i == ' ' || *i == '\t') {
-			sp = true;
-			continue;
-		}
-		if (sp)
-			*o++ = ' ';
-		sp = false;
-		*o++ = *i;
-	}
-	*o = 0;
-}
-
-/* Keep only the forwarded headers; add x-ms-date and (when missing)
- * x-ms-version. x-ms-* values are sent folded as Shared Key signs them
- * (servers differ in whether they fold before checking the signature). */
-static int prepare_headers(struct rhead *h, const char *date)
-{
-	int k = 0;
-
-	for (int i = 0; i < h->nh; i++)
-		if (forwarded(h->h[i].name)) {
-			h->h[k] = h->h[i];
-			if (!strncasecmp(h->h[k].name, "x-ms-", 5))
-				fold_ws(h->h[k].value);
-			k++;
-		}
-	h->nh = k;
-	if (h->nh + 2 > MAX_HEADERS)
-		return -EINVAL;
-	snprintf(h->h[h->nh].name, MAX_HNAME, "x-ms-date");
-	snprintf(h->h[h->nh].value, MAX_HVALUE, "%s", date);
-	h->nh++;
-	if (!hget(h, "x-ms-version")) {
-		snprintf(h->h[h->nh].name, MAX_HNAME, "x-ms-version");
-		snprintf(h->h[h->nh].value, MAX_HVALUE, REST_VERSION);
-		h->nh++;
-	}
-	return 0;
-}
-
-/* ---- Shared Key ---- */
-
-struct sbuf {
-	char *p;
-	size_t cap, len;
-	bool over;
-};
-
-static void sb_add(struct sbuf *s, const char *t, size_t n)
-{
-	if (s->over || n >= s->cap - s->len) {
-		s->over = true;
-		return;
-	}
-	memcpy(s->p + s->len, t, n);
-	s->len += n;
-	s->p[s->len] = 0;
-}
-
-static void sb_str(struct sbuf *s, const char *t)
-{
-	sb_add(s, t, strlen(t));
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decode n bytes of s into out (NUL-terminated; '+' stays '+'). */
-static void pct_decode(const char *s, size_t n, char *out)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
-
-		if (s[i] == '%' && hi >= 0 && lo >= 0) {
-			out[k++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[k++] = s[i];
-		}
-	}
-	out[k] = 0;
-}
-
-struct qparam {
-	char name[256];
-	char value[MAX_TARGET];
-};
-
-static int cmp_param(const void *a, const void *b)
-{
-	const struct qparam *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : strcmp(x->value, y->value);
-}
-
-static int cmp_hdr(const void *a, const void *b)
-{
-	return strcmp(((const struct rhdr *)a)->name, ((const struct rhdr *)b)->name);
-}
-
-/* Append a header value with linear whitespace folded to single spaces. */
-static void sb_folded(struct sbuf *s, const char *v)
-{
-	bool sp = false;
-
-	for (; *v; v++) {
-		if (*v == ' ' || *v == '\t') {
-			sp = true;
-			continue;
-		}
-		if (sp)
-			sb_add(s, " ", 1);
-		sp = false;
-		sb_add(s, v, 1);
-	}
-}
-
-/*
- * The Shared Key string-to-sign (blob service, versions 2015-02-21 and
- * later): VERB, Content-Encoding, Content-Language, Content-Length (empty
- * when 0), Content-MD5, Content-Type, Date (empty: x-ms-date is used),
- * If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since, Range,
- * each followed by '\n', then the canonicalized x-ms-* headers
- * ("name:value\n", lower-case names sorted) and the canonicalized
- * resource ("/account/path" + "\nname:v1,v2" per query parameter, names
- * lower-cased and sorted, values decoded and sorted).
- */
-static int string_to_sign(const struct rhead *h, const char *account, const char *base_path,
-			  uint32_t content_len, char *out, size_t cap)
-{
-	struct qparam *params;
-	struct rhdr *xms;
-	struct sbuf s = {out, cap, 0, false};
-	char num[16];
-	int nx = 0, np = 0, rc = 0;
-
-	if (cap == 0)
-		return -ENOSPC;
-	params = malloc(MAX_PARAMS * sizeof(*params));
-	xms = malloc(MAX_HEADERS * sizeof(*xms));
-	if (!params || !xms) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	out[0] = 0;
-	sb_str(&s, h->method);
-	sb_add(&s, "\n", 1);
-	for (size_t i = 0; i < sizeof(signed_std) / sizeof(signed_std[0]); i++) {
-		const char *v = hget(h, signed_std[i]);
-
-		if (i == 2) { /* Content-Length, then Content-MD5 ... */
-			if (content_len)
-				snprintf(num, sizeof(num), "%u", content_len);
-			sb_str(&s, content_len ? num : "");
-			sb_add(&s, "\n", 1);
-		}
-		if (i == 4) { /* Date, after Content-Type */
-			sb_add(&s, "\n", 1);
-		}
-		sb_str(&s, v ? v : "");
-		sb_add(&s, "\n", 1);
-	}
-	for (int i = 0; i < h->nh; i++) {
-		if (strncasecmp(h->h[i].name, "x-ms-", 5))
-			continue;
-		xms[nx] = h->h[i];
-		for (char *c = xms[nx].name; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		nx++;
-	}
-	qsort(xms, (size_t)nx, sizeof(xms[0]), cmp_hdr);
-	for (int i = 0; i < nx; i++) {
-		sb_str(&s, xms[i].name);
-		sb_add(&s, ":", 1);
-		sb_folded(&s, xms[i].value);
-		sb_add(&s, "\n", 1);
-	}
-	sb_add(&s, "/", 1);
-	sb_str(&s, account);
-	sb_str(&s, base_path);
-	sb_str(&s, h->path);
-	for (const char *q = h->query; *q;) {
-		const char *amp = strchr(q, '&'), *eq;
-		size_t n = amp ? (size_t)(amp - q) : strlen(q);
-
-		if (n) {
-			eq = memchr(q, '=', n);
-			size_t nl = eq ? (size_t)(eq - q) : n;
-
-			if (np >= MAX_PARAMS || nl >= sizeof(params[0].name)) {
-				rc = -EINVAL;
-				goto out;
-			}
-			pct_decode(q, nl, params[np].name);
-			for (char *c = params[np].name; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			if (eq)
-				pct_decode(eq + 1, n - nl - 1, params[np].value);
-			else
-				params[np].value[0] = 0;
-			np++;
-		}
-		if (!amp)
-			break;
-		q = amp + 1;
-	}
-	qsort(params, (size_t)np, sizeof(params[0]), cmp_param);
-	for (int i = 0; i < np; i++) {
-		if (i == 0 || strcmp(params[i].name, params[i - 1].name)) {
-			sb_add(&s, "\n", 1);
-			sb_str(&s, params[i].name);
-			sb_add(&s, ":", 1);
-		} else {
-			sb_add(&s, ",", 1);
-		}
-		sb_str(&s, params[i].value);
-	}
-	if (s.over)
-		rc = -ENOSPC;
-out:
-	free(params);
-	free(xms);
-	return rc;
-}
-
-static int sign(const char *account, const uint8_t *key, size_t key_len, const char *sts,
-		char *auth, size_t auth_cap)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
-	char b64[64];
-
-	if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)sts, strlen(sts), mac,
-		  &mac_len))
-		return -EIO;
-	EVP_EncodeBlock((unsigned char *)b64, mac, (int)mac_len);
-	int n = snprintf(auth, auth_cap, "SharedKey %s:%s", account, b64);
-
-	return n < 0 || (size_t)n >= auth_cap ? -ENOSPC : 0;
-}
-
-int sim_rest_sign(const char *account, const uint8_t *key, size_t key_len, const char *base_path,
-		  const uint8_t *head, uint32_t head_len, uint32_t content_len, const char *date,
-		  char *sts, size_t sts_cap, char *auth, size_t auth_cap)
-{
-	struct rhead *h = malloc(sizeof(*h));
-	int rc;
-
-	if (!h)
-		return -ENOMEM;
-	rc = parse_head(head, head_len, h);
-	if (!rc)
-		rc = prepare_headers(h, date);
-	if (!rc)
-		rc = string_to_sign(h, account, base_path, content_len, sts, sts_cap);
-	if (!rc)
-		rc = sign(account, key, key_len, sts, auth, auth_cap);
-	free(h);
-	return rc;
-}
 
 /* ---- open / close ---- */
 
@@ -594,7 +156,7 @@ static int parse_arg(struct rest *b, const char *arg)
 			memcpy(b->sas, t, tl);
 			b->sas[tl] = 0;
 			for (size_t i = 0; i < tl; i++)
-				if (!valid_target_char((unsigned char)b->sas[i]))
+				if (!sim_rest_target_char_ok((unsigned char)b->sas[i]))
 					return -EINVAL;
 		} else if (ol > 8 && !strncmp(opt, "account=", 8)) {
 			if (ol - 8 >= sizeof(b->account))
@@ -860,7 +422,7 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 
 	*dout = 0;
 	*rlen = 0;
-	if (parse_head(r->request, r->request_len, h))
+	if (sim_rest_parse_head(r->request, r->request_len, h))
 		return respond_local(r, rlen, 400, "InvalidHttpRequest");
 	if (!strncmp(h->path, "/$sim/", 6)) {
 		if (!strcmp(h->path, "/$sim/noop"))
@@ -868,7 +430,7 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 		return respond_local(r, rlen, 404, "ResourceNotFound");
 	}
 	sim_http_date((int64_t)time(NULL), date, sizeof(date));
-	if (prepare_headers(h, date))
+	if (sim_rest_prepare_headers(h, date))
 		return respond_local(r, rlen, 400, "InvalidHttpRequest");
 	body = !strcmp(h->method, "PUT") || !strcmp(h->method, "POST");
 
@@ -889,9 +451,9 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 		hl = t;
 	}
 	if (b->key_len) {
-		if (string_to_sign(h, b->account, b->base_path, body ? r->data_valid : 0, b->sts,
-				   sizeof(b->sts)) ||
-		    sign(b->account, b->key, b->key_len, b->sts, auth, sizeof(auth)))
+		if (sim_rest_string_to_sign(h, b->account, b->base_path, body ? r->data_valid : 0,
+					    b->sts, sizeof(b->sts)) ||
+		    sim_rest_auth(b->account, b->key, b->key_len, b->sts, auth, sizeof(auth)))
 			return respond_local(r, rlen, 400, "InvalidHttpRequest");
 		snprintf(line, sizeof(line), "Authorization: %s", auth);
 		if (!(t = curl_slist_append(hl, line)))
@@ -901,7 +463,7 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 	static const char *const drop[] = {"Expect:", "Accept:", "Content-Type:"};
 
 	for (size_t i = 0; i < 3; i++) {
-		if (i == 2 && hget(h, "Content-Type"))
+		if (i == 2 && sim_rest_hget(h, "Content-Type"))
 			break;
 		if (!(t = curl_slist_append(hl, drop[i])))
 			goto oom;

@@ -189,7 +189,7 @@ void sim_emit_due(struct azblob_sim *s);
 extern const struct azblob_sim_backend sim_null_backend;
 int sim_null_drain(struct azblob_sim *s);
 
-/* sim_vsp.c */
+/* sim_vsp.c (the host loop), sim_life.c (its life cycle) */
 #define sim_log(s, lvl, ...) uvmbus_log_printf(&(s)->opts.log, (lvl), __VA_ARGS__)
 /* The serving loop's clock (CLOCK_MONOTONIC ns; the TSC where usable,
  * re-synchronised now and then in housekeeping). */
@@ -200,5 +200,12 @@ static inline uint64_t sim_now(const struct azblob_sim *s)
 /* azblob_sim_step() of the normal host: one serving pass in the caller's
  * thread. Packets taken, or -EIO once TX is corrupt. */
 int sim_vsp_step(struct azblob_sim *s);
+/* The serving thread (arg: the sim): the host loop until azblob_sim_stop. */
+void *sim_vsp_thread(void *arg);
+/* FNV-1a of the guest's TX ring (write index and data): to see whether the
+ * guest wrote it after the rescind. */
+uint64_t sim_tx_hash(struct azblob_sim *s);
+/* The largest packet the host loop takes from TX (sim_life.c allocates it). */
+#define SIM_MAX_PKT (VMBUS_PKT_MAX_LEN + 64)
 
 #endif

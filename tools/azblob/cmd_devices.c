@@ -181,7 +181,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_check_args(cli, argc, argv)))
 		return rc;
-	if (cli->sim && (rc = cli_start_sim(cli, 0)))
+	if (cli->sim && (rc = cli_start_sim(cli, 0, NULL, NULL)))
 		return rc;
 	sysfs = sysfs_root(cli, root, sizeof(root));
 	uvmbus_dev_opts_init(&d);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* azblob CLI: options, client and simulator set-up, helpers. */
+/* azblob CLI: client and simulator set-up, the log, status names, time
+ * and files (options: opts.c; printing: print.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,268 +14,6 @@
 #include <unistd.h>
 
 #include "common.h"
-
-static const struct option global_opts[] = {
-    {"device", required_argument, NULL, OPT_DEVICE},
-    {"sim", no_argument, NULL, OPT_SIM},
-    {"sim-root", required_argument, NULL, OPT_SIM_ROOT},
-    {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
-    {"dev-root", required_argument, NULL, OPT_DEV_ROOT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"sim-fault", required_argument, NULL, OPT_SIM_FAULT},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static const char *cmd_name(const struct cli *cli)
-{
-	return cli->cmd ? cli->cmd : "";
-}
-
-int cli_usage_error(const struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG "%s%s: ", cli->cmd ? " " : "", cmd_name(cli));
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	/* One line: the problem, then where the usage is. */
-	fprintf(stderr, "; try '" PROG "%s%s --help'\n", cli->cmd ? " " : "", cmd_name(cli));
-	return EXIT_USAGE;
-}
-
-int cli_error(const struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG "%s%s: ", cli->cmd ? " " : "", cmd_name(cli));
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_RUNTIME;
-}
-
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", braces optional. */
-static bool guid_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 38 && s[0] == '{' && s[37] == '}') {
-		s++;
-		n -= 2;
-	}
-	if (n != 36)
-		return false;
-	for (size_t i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
-int cli_parse_u64(const char *s, bool sizes, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return -ERANGE;
-	if (end == s)
-		return -EINVAL;
-	if (sizes && *end) {
-		switch (toupper((unsigned char)*end)) {
-		case 'K':
-			mul = 1ull << 10;
-			break;
-		case 'M':
-			mul = 1ull << 20;
-			break;
-		case 'G':
-			mul = 1ull << 30;
-			break;
-		default:
-			return -EINVAL;
-		}
-		end++;
-		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
-			end += strlen(end);
-	}
-	if (*end)
-		return -EINVAL;
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	v *= mul;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-int cli_opt_u32(const struct cli *cli, const char *name, const char *s, bool sizes, uint32_t min,
-		uint32_t max, uint32_t *out)
-{
-	uint64_t v;
-	int rc = cli_parse_u64(s, sizes, min, max, &v);
-
-	if (rc == -ERANGE)
-		return cli_usage_error(cli, "%s %s: out of range (%" PRIu32 "..%" PRIu32 ")", name,
-				       s, min, max);
-	if (rc)
-		return cli_usage_error(cli, "%s %s: not a %s", name, s,
-				       sizes ? "size (N, NK, NM)" : "number");
-	*out = (uint32_t)v;
-	return EXIT_OK;
-}
-
-/* --sim-fault NAME=VALUE into cli->faults. */
-static int sim_fault(struct cli *cli, const char *arg)
-{
-	struct azblob_sim_faults *f = &cli->faults;
-	const struct {
-		const char *name;
-		uint32_t *v;
-	} knobs[] = {
-	    {"delay_us", &f->delay_us},
-	    {"jitter_us", &f->jitter_us},
-	    {"drop", &f->drop},
-	    {"duplicate", &f->duplicate},
-	    {"unknown_tid", &f->unknown_tid},
-	    {"oversize_response", &f->oversize_response},
-	    {"corrupt", &f->corrupt},
-	    {"pause_ms", &f->pause_ms},
-	    {"monitor_scan_us", &f->monitor_scan_us},
-	};
-	const char *eq = strchr(arg, '=');
-	char name[32];
-	uint64_t v;
-
-	if (!eq || (size_t)(eq - arg) >= sizeof(name))
-		return cli_usage_error(cli, "--sim-fault %s: expected NAME=VALUE", arg);
-	memcpy(name, arg, (size_t)(eq - arg));
-	name[eq - arg] = 0;
-	for (char *p = name; *p; p++)
-		if (*p == '-')
-			*p = '_';
-	if (!strcmp(name, "stop_draining")) {
-		if (!strcmp(eq + 1, "1") || !strcmp(eq + 1, "true") || !strcmp(eq + 1, "on"))
-			f->stop_draining = true;
-		else if (!strcmp(eq + 1, "0") || !strcmp(eq + 1, "false") || !strcmp(eq + 1, "off"))
-			f->stop_draining = false;
-		else
-			return cli_usage_error(cli, "--sim-fault %s: 0 or 1", arg);
-		cli->faults_set = true;
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		if (strcmp(knobs[i].name, name))
-			continue;
-		if (cli_parse_u64(eq + 1, false, 0, UINT32_MAX, &v))
-			return cli_usage_error(cli, "--sim-fault %s: not a number (0..%u)", arg,
-					       UINT32_MAX);
-		*knobs[i].v = (uint32_t)v;
-		cli->faults_set = true;
-		return EXIT_OK;
-	}
-	return cli_usage_error(cli, "--sim-fault %s: no knob '%s' (see '" PROG " --help')", arg,
-			       name);
-}
-
-int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *own, char **arg)
-{
-	size_t n = 0;
-	int c;
-
-	if (!cli->opts_ready) {
-		for (const struct option *o = global_opts; o->name; o++)
-			cli->opts[n++] = *o;
-		for (const struct option *o = own; o && o->name; o++)
-			if (n + 1 < sizeof(cli->opts) / sizeof(cli->opts[0]))
-				cli->opts[n++] = *o;
-		memset(&cli->opts[n], 0, sizeof(cli->opts[n]));
-		cli->opts_ready = true;
-	}
-	opterr = 0;
-	/* Before the command: stop at its name. After it: options anywhere. */
-	c = getopt_long(argc, argv, cli->cmd ? ":hv" : "+:hv", cli->opts, NULL);
-	*arg = optarg;
-	switch (c) {
-	case -1:
-		return CLI_OPT_END;
-	case 'h':
-		return CLI_OPT_HELP;
-	case 'v':
-		cli->verbose++;
-		return cli_getopt(cli, argc, argv, own, arg);
-	case '?':
-		if (optopt)
-			cli_usage_error(cli, "unknown option '-%c'", optopt);
-		else
-			cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-		return CLI_OPT_USAGE;
-	case ':':
-		cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
-		return CLI_OPT_USAGE;
-	case OPT_DEVICE:
-		if (!guid_ok(optarg)) {
-			cli_usage_error(
-			    cli, "--device %s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-			    optarg);
-			return CLI_OPT_USAGE;
-		}
-		cli->device = optarg;
-		break;
-	case OPT_SIM:
-		cli->sim = true;
-		break;
-	case OPT_SIM_ROOT:
-		cli->sim_root = optarg;
-		break;
-	case OPT_SYSFS_ROOT:
-		cli->sysfs_root = optarg;
-		break;
-	case OPT_DEV_ROOT:
-		cli->dev_root = optarg;
-		break;
-	case OPT_SIM_FAULT:
-		if (sim_fault(cli, optarg))
-			return CLI_OPT_USAGE;
-		break;
-	case OPT_TIMEOUT:
-		if (cli_opt_u32(cli, "--timeout", optarg, false, 1, AZBLOB_MAX_TIMEOUT_MS,
-				&cli->timeout_ms))
-			return CLI_OPT_USAGE;
-		break;
-	default:
-		return c;
-	}
-	return cli_getopt(cli, argc, argv, own, arg);
-}
-
-int cli_check_args(const struct cli *cli, int argc, char **argv)
-{
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (cli->sim && cli->sim_root)
-		return cli_usage_error(cli, "--sim and --sim-root exclude each other");
-	if (cli->faults_set && !cli->sim)
-		return cli_usage_error(cli,
-				       "--sim-fault goes with --sim (the in-process simulator)");
-	if ((cli->sim || cli->sim_root) && (cli->sysfs_root || cli->dev_root))
-		return cli_usage_error(cli,
-				       "--sysfs-root and --dev-root go with a real device, not "
-				       "with --sim or --sim-root (the simulator has its own tree)");
-	return EXIT_OK;
-}
 
 /* ---- log ---- */
 
@@ -304,7 +43,7 @@ struct uvmbus_log cli_log(const struct cli *cli)
 
 /* ---- client ---- */
 
-int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
+int cli_start_sim(struct cli *cli, uint64_t ram_bytes, const char *backend, const char *backend_arg)
 {
 	struct azblob_sim_opts so;
 	int rc;
@@ -316,7 +55,8 @@ int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
 		ram_bytes = 64u << 20;
 	so.ram_bytes = (ram_bytes + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	so.guid = cli->device;
-	so.backend = "memory";
+	so.backend = backend ? backend : "memory";
+	so.backend_arg = backend_arg;
 	so.faults = cli->faults;
 	so.log = cli_log(cli);
 	so.log.arg = (void *)"azblob: sim";
@@ -326,6 +66,10 @@ int cli_start_sim(struct cli *cli, uint64_t ram_bytes)
 	if (rc) {
 		azblob_sim_destroy(cli->s);
 		cli->s = NULL;
+		if (backend)
+			return cli_error(cli,
+					 "cannot start the in-process simulator (backend %s): %s",
+					 backend, strerror(-rc));
 		return cli_error(cli, "cannot start the in-process simulator: %s", strerror(-rc));
 	}
 	return EXIT_OK;
@@ -353,7 +97,7 @@ int cli_open(struct cli *cli, const struct cli_client_opts *co)
 	char what[600];
 	int rc;
 
-	if (cli->sim && !cli->s && (rc = cli_start_sim(cli, co->sim_ram_bytes)))
+	if (cli->sim && !cli->s && (rc = cli_start_sim(cli, co->sim_ram_bytes, NULL, NULL)))
 		return rc;
 	azblob_opts_init(&o);
 	o.device_guid = cli->device;
@@ -590,161 +334,4 @@ int cli_write_file(const struct cli *cli, const char *path, const void *buf, siz
 	if (fd != STDOUT_FILENO && close(fd))
 		return cli_error(cli, "%s: %s", path, strerror(errno));
 	return EXIT_OK;
-}
-
-/* ---- HTTP heads as text ---- */
-
-void cli_print_text(FILE *f, const uint8_t *p, size_t len, const char *indent)
-{
-	bool bol = true;
-
-	for (size_t i = 0; i < len; i++) {
-		uint8_t ch = p[i];
-
-		if (ch == '\r' && i + 1 < len && p[i + 1] == '\n')
-			continue;
-		if (bol && ch != '\n')
-			fputs(indent, f);
-		bol = ch == '\n';
-		if (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch < 0x7f))
-			fputc(ch, f);
-		else
-			fprintf(f, "\\x%02x", ch);
-	}
-	if (!bol)
-		fputc('\n', f);
-}
-
-const char *cli_first_line(const uint8_t *p, size_t len, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	while (n < len && p[n] != '\r' && p[n] != '\n')
-		n++;
-	if (n >= cap)
-		n = cap - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-	buf[n] = 0;
-	return buf;
-}
-
-long long cli_content_length(const uint8_t *p, size_t len)
-{
-	static const char key[] = "\ncontent-length:";
-	const size_t kl = sizeof(key) - 1;
-
-	for (size_t i = 0; i + kl <= len; i++) {
-		if (strncasecmp((const char *)p + i, key, kl))
-			continue;
-		size_t j = i + kl;
-		long long v = 0;
-		bool digits = false;
-
-		while (j < len && (p[j] == ' ' || p[j] == '\t'))
-			j++;
-		while (j < len && isdigit(p[j]) && v < (1ll << 50)) {
-			v = v * 10 + (p[j++] - '0');
-			digits = true;
-		}
-		return digits ? v : -1;
-	}
-	return -1;
-}
-
-/* ---- counters ---- */
-
-void cli_print_client_stats(FILE *f, const struct azblob_stats *st, bool all)
-{
-	const struct {
-		const char *name;
-		uint64_t v;
-		const char *what;
-	} rows[] = {
-	    {"submitted", st->submitted, "requests queued to the host"},
-	    {"completed", st->completed, "answers delivered to callbacks"},
-	    {"errors", st->errors, "answers with a non-zero VSP status"},
-	    {"timeouts", st->timeouts, "-ETIMEDOUT delivered"},
-	    {"late", st->late, "answers after a timeout, absorbed"},
-	    {"unknown", st->unknown, "answers matching no request, dropped"},
-	    {"duplicates", st->duplicates, "answers already delivered, dropped"},
-	    {"bad_packets", st->bad_packets, "not a completion or too short"},
-	    {"oversize", st->oversize, "response_len beyond the buffer (-EPROTO)"},
-	    {"signals", st->signals, "host signals sent"},
-	    {"ring_full", st->ring_full, "submits refused for ring room"},
-	    {"queue_full", st->queue_full, "submits refused for slots"},
-	    {"copied", st->copied, "slow path: plain memory copied"},
-	    {"cancelled", st->cancelled, "-ECANCELED at close"},
-	    {"rescinded", st->rescinded, "device rescinds seen"},
-	};
-	uint64_t max = 0, total = 0;
-
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (all || rows[i].v || i < 2)
-			fprintf(f, "  %-12s %12" PRIu64 "   %s\n", rows[i].name, rows[i].v,
-				rows[i].what);
-	for (int i = 0; i < 40; i++) {
-		total += st->latency_hist[i];
-		if (st->latency_hist[i] > max)
-			max = st->latency_hist[i];
-	}
-	if (!total) {
-		fprintf(f, "  latency      no completions yet\n");
-		return;
-	}
-	fprintf(f, "  latency (completion time, log2 buckets):\n");
-	for (int i = 0; i < 40; i++) {
-		char lo[32], hi[32];
-		int bar;
-
-		if (!st->latency_hist[i])
-			continue;
-		bar = (int)((st->latency_hist[i] * 40 + max - 1) / max);
-		fprintf(f, "    %10s .. %-10s %10" PRIu64 "  %.*s\n",
-			cli_fmt_ns(1ull << i, lo, sizeof(lo)),
-			cli_fmt_ns(1ull << (i + 1), hi, sizeof(hi)), st->latency_hist[i], bar,
-			"########################################");
-	}
-}
-
-void cli_print_pending(FILE *f, const struct azblob_client *c)
-{
-	int n = azblob_dump_pending(c, NULL, 0);
-	char *buf;
-
-	if (n <= 0) {
-		fprintf(f, "  none\n");
-		return;
-	}
-	buf = malloc((size_t)n + 1);
-	if (!buf) {
-		fprintf(f, "  (out of memory)\n");
-		return;
-	}
-	azblob_dump_pending(c, buf, (size_t)n + 1);
-	cli_print_text(f, (const uint8_t *)buf, (size_t)n, "  ");
-	free(buf);
-}
-
-void cli_print_sim_stats(FILE *f, struct azblob_sim *s)
-{
-	char buf[2048];
-	int n = azblob_sim_format_stats(s, buf, sizeof(buf));
-	const char *p = buf, *sp;
-
-	if (n <= 0)
-		return;
-	/* one counter per line: "name=value" -> "  name  value" */
-	while (*p) {
-		const char *eq;
-
-		sp = strchr(p, ' ');
-		if (!sp)
-			sp = p + strlen(p);
-		eq = memchr(p, '=', (size_t)(sp - p));
-		if (eq)
-			fprintf(f, "  %-16.*s %12.*s\n", (int)(eq - p), p, (int)(sp - eq - 1),
-				eq + 1);
-		p = *sp ? sp + 1 : sp;
-	}
 }

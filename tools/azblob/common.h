@@ -118,8 +118,10 @@ int cli_opt_u32(const struct cli *cli, const char *name, const char *s, bool siz
 /* The library's log, to stderr: warnings and errors, more with -v. */
 struct uvmbus_log cli_log(const struct cli *cli);
 
-/* Start the in-process simulator (memory backend). EXIT_OK or EXIT_RUNTIME. */
-int cli_start_sim(struct cli *cli, uint64_t ram_bytes);
+/* Start the in-process simulator with backend (NULL: memory) and its
+ * argument (NULL: none). EXIT_OK or EXIT_RUNTIME. */
+int cli_start_sim(struct cli *cli, uint64_t ram_bytes, const char *backend,
+		  const char *backend_arg);
 /* Open a client on --sim (started here), --sim-root, or a real device.
  * EXIT_OK or EXIT_RUNTIME (with a message and a hint). */
 int cli_open(struct cli *cli, const struct cli_client_opts *co);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The blob request engine (blob_engine.c), shared by the blob verbs
+ * (blob_ops.c, blob_upload.c). Not exported.
+ *
+ * An engine keeps up to queue_depth requests ("ops") in flight on the
+ * client and drives submit/flush/poll/wait until the operation is done.
+ * Each op owns one pool buffer laid out as
+ * [data: chunk bytes | request head: 8 KiB | response head: 8 KiB], the
+ * order the VSP wants its buffers in.
+ */
+#ifndef AZBLOB_BLOB_ENGINE_H
+#define AZBLOB_BLOB_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <azblob.h>
+#include <azblob/blob.h>
+
+#define HEAD_REQ  8192u
+#define HEAD_RESP 8192u
+#define HEADS	  (HEAD_REQ + HEAD_RESP)
+#define MAX_CHUNK (32u << 20)
+
+struct eng;
+
+struct op {
+	struct eng *e;
+	uint8_t *buf, *data, *req, *resp;
+	bool busy, completed;
+	int err;
+	uint32_t vsp, resp_len;
+	uint64_t off;
+	uint32_t len;
+};
+
+struct eng {
+	struct azblob_client *c;
+	struct op *ops;
+	unsigned nops, busy;
+	uint32_t chunk;
+	uint32_t timeout_ms;
+	int err; /* the first error */
+	struct azblob_blob_status *st;
+	struct azblob_blob_status own_st;
+	uint64_t done_bytes, total_bytes;
+	const struct azblob_blob_xfer *x;
+};
+
+/* Set e up with up to want ops (at most the queue depth), st (or e's own)
+ * zeroed. 0, or -EINVAL / -ENOMEM (st->err set, e holds nothing). */
+int az_eng_init(struct eng *e, struct azblob_client *c, const struct azblob_blob_xfer *x,
+		unsigned want, struct azblob_blob_status *st);
+/* Free e's buffers (no op may be in flight). */
+void az_eng_fini(struct eng *e);
+/* An op neither busy nor completed, or NULL. */
+struct op *az_eng_free_op(struct eng *e);
+/* Record err as the operation's first error. */
+void az_eng_fail(struct eng *e, int err);
+/* Wait until at least one op completed (or none is busy). */
+int az_eng_reap(struct eng *e);
+/* Submit op: req_len bytes of head, data_len bytes of data of which
+ * data_valid are filled. */
+int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
+		 uint32_t data_len);
+/* The outcome of a completed op: 0 for a 2xx answer (r parsed). */
+int az_op_result(struct eng *e, struct op *op, struct azblob_blob_resp *r);
+/* Build a head into op->req: its length, or a negative errno. */
+int az_op_head(struct eng *e, struct op *op, const char *method, const char *container,
+	       const char *blob, const char *query, const char *const *headers);
+/* One request, submitted and waited for; its outcome as az_op_result. */
+int az_eng_one(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
+	       uint32_t data_len, struct azblob_blob_resp *r);
+/* Wait for every op in flight, free e: the first error, or rc. */
+int az_eng_finish(struct eng *e, int rc);
+/* n more bytes done: call the caller's progress callback. */
+void az_eng_progress(struct eng *e, uint64_t n);
+
+#define MD5_B64_LEN 24 /* base64 of 16 bytes */
+
+/* The base64 MD5 of len bytes (blob_upload.c). 0, or -ENOMEM when
+ * libcrypto fails. */
+int az_blob_md5_b64(const void *data, size_t len, char out[MD5_B64_LEN + 1]);
+/* Whether x lets the helpers compute and check MD5s. */
+bool az_blob_want_md5(const struct azblob_blob_xfer *x);
+
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Blob helpers, uploads: Put Blob, or Put Block + Put Block List, over the
+ * request engine (blob_engine.c).
+ *
+ * Integrity of uploads (docs/BLOB.md): each Put Blob / Put Block body
+ * carries x-ms-content-crc64 (x->body_check: or Content-MD5, or nothing),
+ * and x->blob_md5 sends the whole blob's MD5 as x-ms-blob-content-md5. The
+ * source is read in pieces of AZBLOB_BLOB_READ_PIECE bytes and each piece
+ * is checksummed right after it is read, while it is in the cache (the
+ * reader is called in offset order, so the whole blob's MD5 is one pass
+ * too).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "blob_engine.h"
+#include "crc64.h"
+#include "internal.h"
+
+#define MAX_BLOCKS   50000u
+#define BLOCK_ID_LEN 16 /* base64 of 12 bytes */
+
+/* ---- upload ---- */
+
+static void b64(char *out, const uint8_t *in, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		v |= i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0;
+		v |= i + 2 < n ? in[i + 2] : 0;
+		out[o++] = t[(v >> 18) & 63];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	out[o] = 0;
+}
+
+/* The base64 MD5 of len bytes. 0, or -ENOMEM when libcrypto fails. */
+int az_blob_md5_b64(const void *data, size_t len, char out[MD5_B64_LEN + 1])
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	if (EVP_Digest(len ? data : "", len, d, &n, EVP_md5(), NULL) != 1 || n != 16) {
+		out[0] = 0;
+		return -ENOMEM;
+	}
+	b64(out, d, n);
+	return 0;
+}
+
+bool az_blob_want_md5(const struct azblob_blob_xfer *x)
+{
+	return !x || !x->no_md5;
+}
+
+/* What an upload checksums as it reads. */
+struct sums {
+	enum azblob_blob_check check;
+	EVP_MD_CTX *body;  /* the body's MD5 (AZBLOB_BLOB_CHECK_MD5) */
+	EVP_MD_CTX *whole; /* the whole blob's MD5 (x->blob_md5) */
+};
+
+static int sums_init(struct sums *s, const struct azblob_blob_xfer *x)
+{
+	bool md5_ok = az_blob_want_md5(x);
+
+	s->check = x ? x->body_check : AZBLOB_BLOB_CHECK_CRC64;
+	if (s->check == AZBLOB_BLOB_CHECK_MD5 && !md5_ok)
+		s->check = AZBLOB_BLOB_CHECK_NONE;
+	if (s->check > AZBLOB_BLOB_CHECK_NONE)
+		return -EINVAL;
+	s->body = s->check == AZBLOB_BLOB_CHECK_MD5 ? EVP_MD_CTX_new() : NULL;
+	s->whole = x && x->blob_md5 && md5_ok ? EVP_MD_CTX_new() : NULL;
+	if ((s->check == AZBLOB_BLOB_CHECK_MD5 && !s->body) ||
+	    (x && x->blob_md5 && md5_ok &&
+	     (!s->whole || EVP_DigestInit_ex(s->whole, EVP_md5(), NULL) != 1)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void sums_fini(struct sums *s)
+{
+	EVP_MD_CTX_free(s->body);
+	EVP_MD_CTX_free(s->whole);
+	s->body = s->whole = NULL;
+}
+
+/* "NAME: base64 MD5" of ctx (finished) into hdr. 0 or -ENOMEM. */
+static int md5_hdr(EVP_MD_CTX *ctx, const char *name, char hdr[32 + MD5_B64_LEN])
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dn = 0;
+
+	if (EVP_DigestFinal_ex(ctx, d, &dn) != 1 || dn != 16)
+		return -ENOMEM;
+	b64(hdr + sprintf(hdr, "%s: ", name), d, dn);
+	return 0;
+}
+
+/* Read len bytes at off into buf, a piece at a time, each piece
+ * checksummed while it is in the cache; hdr receives the body's header
+ * ("" with AZBLOB_BLOB_CHECK_NONE). 0, the reader's error or -ENOMEM. */
+static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8_t *buf, size_t len,
+		       uint64_t off, char hdr[32 + MD5_B64_LEN])
+{
+	uint64_t crc = 0;
+	int rc = 0;
+
+	hdr[0] = 0;
+	if (s->body && EVP_DigestInit_ex(s->body, EVP_md5(), NULL) != 1)
+		return -ENOMEM;
+	for (size_t done = 0; done < len && !rc;) {
+		size_t n =
+		    len - done < AZBLOB_BLOB_READ_PIECE ? len - done : AZBLOB_BLOB_READ_PIECE;
+
+		rc = rd(user, buf + done, n, off + done);
+		if (rc)
+			break;
+		if (s->check == AZBLOB_BLOB_CHECK_CRC64)
+			crc = azblob_crc64(crc, buf + done, n);
+		if ((s->body && EVP_DigestUpdate(s->body, buf + done, n) != 1) ||
+		    (s->whole && EVP_DigestUpdate(s->whole, buf + done, n) != 1))
+			rc = -ENOMEM;
+		done += n;
+	}
+	if (rc)
+		return rc;
+	if (s->check == AZBLOB_BLOB_CHECK_CRC64) {
+		strcpy(hdr, "x-ms-content-crc64: ");
+		azblob_crc64_b64(crc, hdr + strlen(hdr));
+		return 0;
+	}
+	return s->body ? md5_hdr(s->body, "Content-MD5", hdr) : 0;
+}
+
+/* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in length. */
+static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
+{
+	char raw[16];
+
+	snprintf(raw, sizeof(raw), "azblk%07" PRIu32, idx);
+	b64(out, (const uint8_t *)raw, 12);
+}
+
+int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
+		       uint64_t size, azblob_blob_read_fn rd, void *user,
+		       const struct azblob_blob_xfer *x, struct azblob_blob_status *st)
+{
+	char ctype[128] = "", ctype_blob[140] = "";
+	struct azblob_blob_resp r;
+	uint64_t nblocks, next = 0;
+	struct sums sm = {0};
+	struct eng e;
+	int rc;
+
+	if (!rd || !azblob_container_name_ok(container) || !azblob_blob_name_ok(blob)) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: bad container or blob name");
+		if (st) {
+			memset(st, 0, sizeof(*st));
+			st->err = -EINVAL;
+		}
+		return -EINVAL;
+	}
+	if (x && x->content_type) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", x->content_type);
+		snprintf(ctype_blob, sizeof(ctype_blob), "x-ms-blob-content-type: %s",
+			 x->content_type);
+	}
+	rc = az_eng_init(&e, c, x, 1, st);
+	if (rc)
+		return rc;
+	e.total_bytes = size;
+	rc = sums_init(&sm, x);
+	if (rc) {
+		sums_fini(&sm);
+		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: %s",
+		       rc == -EINVAL ? "bad body_check" : "cannot start an MD5");
+		return az_eng_finish(&e, rc);
+	}
+	if (size <= e.chunk) {
+		/* One Put Blob. */
+		char sum[32 + MD5_B64_LEN], md5[32 + MD5_B64_LEN];
+		const char *h[5] = {"x-ms-blob-type: BlockBlob"};
+		unsigned nh = 1;
+		struct op *op = &e.ops[0];
+
+		if (ctype[0])
+			h[nh++] = ctype;
+		rc = read_summed(&sm, rd, user, op->data, (size_t)size, 0, sum);
+		if (!rc && sum[0])
+			h[nh++] = sum;
+		if (!rc && sm.whole && !(rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5)))
+			h[nh++] = md5;
+		sums_fini(&sm);
+		if (!rc)
+			rc = az_op_head(&e, op, "PUT", container, blob, NULL, h);
+		if (rc >= 0)
+			rc = az_eng_one(&e, op, (uint32_t)rc, (uint32_t)size, (uint32_t)size, &r);
+		if (!rc)
+			az_eng_progress(&e, size);
+		return az_eng_finish(&e, rc);
+	}
+	nblocks = (size + e.chunk - 1) / e.chunk;
+	if (nblocks > MAX_BLOCKS) {
+		az_log(c, UVMBUS_LOG_ERR,
+		       "azblob: blob: %" PRIu64 " bytes need %" PRIu64
+		       " blocks of %u bytes (at most %u): use a larger chunk",
+		       size, nblocks, e.chunk, MAX_BLOCKS);
+		sums_fini(&sm);
+		return az_eng_finish(&e, -EFBIG);
+	}
+	/* The block list must fit one data buffer. */
+	if (nblocks * (BLOCK_ID_LEN + 17) + 128 > e.chunk) {
+		az_log(c, UVMBUS_LOG_ERR,
+		       "azblob: blob: the block list of %" PRIu64
+		       " blocks does not fit a %u-byte buffer",
+		       nblocks, e.chunk);
+		sums_fini(&sm);
+		return az_eng_finish(&e, -EFBIG);
+	}
+	/* More ops, up to the queue depth. */
+	{
+		const struct azblob_blob_xfer *xx = x;
+		unsigned want = nblocks < 1024 ? (unsigned)nblocks : 1024;
+
+		az_eng_fini(&e);
+		rc = az_eng_init(&e, c, xx, want, st);
+		if (rc) {
+			sums_fini(&sm);
+			return rc;
+		}
+		e.total_bytes = size;
+	}
+	/* Put Block, pipelined. */
+	while ((next < nblocks && !e.err) || e.busy) {
+		struct op *op;
+
+		while (next < nblocks && !e.err && (op = az_eng_free_op(&e))) {
+			char id[BLOCK_ID_LEN + 1], q[96], sum[32 + MD5_B64_LEN];
+			const char *h[] = {sum, NULL};
+			uint64_t off = next * e.chunk;
+			uint32_t len = (uint32_t)(size - off < e.chunk ? size - off : e.chunk);
+
+			block_id(id, (uint32_t)next);
+			rc = read_summed(&sm, rd, user, op->data, len, off, sum);
+			if (!sum[0])
+				h[0] = NULL;
+			if (!rc) {
+				char enc[3 * BLOCK_ID_LEN + 1];
+
+				azblob_blob_url_encode(enc, sizeof(enc), id, false);
+				snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
+				rc = az_op_head(&e, op, "PUT", container, blob, q, h);
+			}
+			if (rc >= 0)
+				rc = az_op_submit(&e, op, (uint32_t)rc, len, len);
+			if (rc) {
+				az_eng_fail(&e, rc);
+				break;
+			}
+			op->off = off;
+			op->len = len;
+			next++;
+		}
+		rc = az_eng_reap(&e);
+		if (rc) {
+			az_eng_fail(&e, rc);
+			if (e.busy)
+				break;
+		}
+		for (unsigned i = 0; i < e.nops; i++) {
+			struct op *op2 = &e.ops[i];
+
+			if (!op2->completed)
+				continue;
+			rc = az_op_result(&e, op2, &r);
+			if (rc)
+				az_eng_fail(&e, rc);
+			else
+				az_eng_progress(&e, op2->len);
+		}
+	}
+	if (e.err) {
+		az_log(c, UVMBUS_LOG_INFO,
+		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
+		       "dropped by the service later",
+		       container, blob);
+		sums_fini(&sm);
+		return az_eng_finish(&e, e.err);
+	}
+	/* Put Block List. */
+	{
+		struct op *op = &e.ops[0];
+		char *p = (char *)op->data;
+		char md5[32 + MD5_B64_LEN];
+		const char *h[4] = {"Content-Type: application/xml"};
+		unsigned nh = 1;
+		size_t n;
+
+		if (ctype_blob[0])
+			h[nh++] = ctype_blob;
+		if (sm.whole) {
+			rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5);
+			sums_fini(&sm);
+			if (rc) {
+				az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: MD5 failed");
+				return az_eng_finish(&e, rc);
+			}
+			h[nh++] = md5;
+		}
+		sums_fini(&sm);
+
+		n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+		for (uint64_t i = 0; i < nblocks; i++) {
+			char id[BLOCK_ID_LEN + 1];
+
+			block_id(id, (uint32_t)i);
+			n += (size_t)sprintf(p + n, "<Latest>%s</Latest>", id);
+		}
+		n += (size_t)sprintf(p + n, "</BlockList>");
+		rc = az_op_head(&e, op, "PUT", container, blob, "comp=blocklist", h);
+		if (rc >= 0)
+			rc = az_eng_one(&e, op, (uint32_t)rc, (uint32_t)n, (uint32_t)n, &r);
+	}
+	return az_eng_finish(&e, rc);
+}
+
+struct mem_src {
+	const uint8_t *p;
+};
+
+static int mem_read(void *user, void *buf, size_t len, uint64_t off)
+{
+	const struct mem_src *m = user;
+
+	memcpy(buf, m->p + off, len);
+	return 0;
+}
+
+int azblob_blob_put(struct azblob_client *c, const char *container, const char *blob,
+		    const void *data, size_t len, const struct azblob_blob_xfer *x,
+		    struct azblob_blob_status *st)
+{
+	struct mem_src m = {data};
+
+	if (!data && len)
+		return -EINVAL;
+	return azblob_blob_upload(c, container, blob, len, mem_read, &m, x, st);
+}
