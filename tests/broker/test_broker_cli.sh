@@ -69,4 +69,11 @@ fi
 kill -TERM "$pid"
 wait "$pid"
 pid=
+# No broker at that path: the message names the broker, not a device.
+set +e
+AZBLOB_BROKER=$dir/none.sock "$azblob" stat 2> "$dir/err3"; rc3=$?
+set -e
+cat "$dir/err3"
+[ $rc3 -ne 0 ] && grep -q "cannot open the azblobd broker at $dir/none.sock" "$dir/err3" ||
+	fail "an absent broker is named in the error"
 echo ok

@@ -81,6 +81,8 @@ const char *cli_target(const struct cli *cli, char *buf, size_t cap)
 		snprintf(buf, cap, "the in-process simulator (%s)", azblob_sim_root(cli->s));
 	else if (cli->sim_root)
 		snprintf(buf, cap, "the simulator at %s", cli->sim_root);
+	else if (getenv("AZBLOB_BROKER") && *getenv("AZBLOB_BROKER")) /* as libazblob decides */
+		snprintf(buf, cap, "the azblobd broker at %s", getenv("AZBLOB_BROKER"));
 	else if (cli->device)
 		snprintf(buf, cap, "device %s", cli->device);
 	else
@@ -123,6 +125,10 @@ int cli_open(struct cli *cli, const struct cli_client_opts *co)
 			hint = " (is azblob-vspd running with --root there?)";
 		else if (cli->s)
 			hint = "";
+		else if (getenv("AZBLOB_BROKER") && *getenv("AZBLOB_BROKER"))
+			hint = rc == -EACCES ? " (not in azblobd's allow-list: ask its operator)"
+					     : " (is azblobd running? 'systemctl status azblobd'; "
+					       "unset AZBLOB_BROKER to open the device directly)";
 		else if (rc == -ENODEV || rc == -ENOENT)
 			hint = " (no Azure Blob device here? 'azblob devices' lists VMbus devices, "
 			       "'uvmbus-bind status' says what is missing; --sim uses the built-in "
