@@ -30,6 +30,7 @@
 #define IDLE_MS	  2	/* the gap between bursts */
 #define SPIN_IDLE 1000u /* polls without progress, then sleep 1 ms per poll */
 #define BUF_SIZE  4096u /* request and response buffers */
+#define NOOP	  "GET /$sim/noop HTTP/1.1\r\n\r\n" /* the simulator answers 200 */
 
 enum { EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_RESCINDED };
 
@@ -95,16 +96,14 @@ static void refill(struct daemon *d)
 	bool any = false;
 	int rc = 0;
 
-	while (d->burst_left && d->nfree) {
+	while (d->burst_left && d->nfree && d->submitted < d->target) {
 		struct op *o = d->free_ops[d->nfree - 1];
-		struct azblob_request r = {
-		    .request = o->req,
-		    .request_len = (uint32_t)strlen(o->req),
-		    .response = o->resp,
-		    .response_len = BUF_SIZE,
-		    .done = on_done,
-		    .user = o,
-		};
+		struct azblob_request r = {.request = o->req,
+					   .request_len = sizeof(NOOP) - 1,
+					   .response = o->resp,
+					   .response_len = BUF_SIZE,
+					   .done = on_done,
+					   .user = o};
 
 		if ((rc = azblob_submit(d->c, &r)))
 			break;
@@ -163,9 +162,7 @@ static void wait_events(struct daemon *d, int timeout_ms)
 			fprintf(stderr, PROG ": %s: stopping (%u request(s) in flight)\n",
 				strsignal(d->stop_signal), azblob_inflight(d->c));
 		} else if (fd == d->tfd && read(fd, &expirations, sizeof(expirations)) > 0) {
-			uint64_t left = d->target - d->submitted;
-
-			d->burst_left = left < BURST ? left : BURST; /* the next burst */
+			d->burst_left = BURST; /* the next burst */
 		}
 	}
 }
@@ -201,7 +198,7 @@ int main(int argc, char **argv)
 	struct azblob_sim *sim = NULL;
 	struct azblob_opts o;
 	const char *result = "failed";
-	bool use_sim = false, ran = false;
+	bool use_sim = false;
 	sigset_t sigs;
 	int rc, status = EXIT_FAILED;
 
@@ -241,11 +238,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (use_sim) { /* the host's side, on a thread of this process */
-		struct azblob_sim_opts so;
-
-		azblob_sim_opts_init(&so);
-		so.log = log;
-		if ((rc = azblob_sim_create(&sim, &so)) || (rc = azblob_sim_start(sim))) {
+		if ((rc = azblob_sim_create(&sim, NULL)) || (rc = azblob_sim_start(sim))) {
 			fprintf(stderr, PROG ": starting the simulator: %s\n", strerror(-rc));
 			goto out;
 		}
@@ -269,7 +262,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": no buffers from the client's pool\n");
 			goto out;
 		}
-		strcpy(op->req, "GET /$sim/noop HTTP/1.1\r\n\r\n");
+		memcpy(op->req, NOOP, sizeof(NOOP) - 1);
 		d.free_ops[d.nfree++] = op;
 	}
 	/* The client's fd: EPOLLIN = completions may be there, EPOLLHUP = rescinded. */
@@ -283,11 +276,14 @@ int main(int argc, char **argv)
 		perror(PROG ": epoll_ctl");
 		goto out;
 	}
-	printf(PROG ": started: %" PRIu64 " no-op requests in bursts of %u, QD %u\n", d.target,
-	       BURST, QD);
+	printf(PROG ": started: %" PRIu64 " no-op requests, bursts of %u\n", d.target, BURST);
 	fflush(stdout);
 	run(&d);
-	ran = true;
+	/* After the loop nothing is in flight unless a signal stopped it. */
+	if (d.end == -ENODEV)
+		status = EXIT_RESCINDED, result = "rescinded";
+	else if (!d.end && (d.stop_signal || !d.failed))
+		status = EXIT_DONE, result = d.stop_signal ? "stopped" : "done";
 out:
 	/* Close before freeing what the callbacks use: azblob_close waits for
 	 * the answers still out (after a signal), cancels the rest. */
@@ -295,10 +291,6 @@ out:
 		azblob_close(d.c);
 	if (sim)
 		azblob_sim_destroy(sim);
-	if (ran && d.end == -ENODEV)
-		status = EXIT_RESCINDED, result = "rescinded";
-	else if (ran && !d.end && (d.stop_signal || !d.failed))
-		status = EXIT_DONE, result = d.stop_signal ? "stopped" : "done";
 	printf(PROG ": summary: result=%s requests=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
 		    " polls=%" PRIu64 " idle_sleeps=%" PRIu64 " exit=%d\n",
 	       result, d.target, d.ok, d.failed, d.polls, d.sleeps, status);
