@@ -142,7 +142,7 @@ static void client_event(struct daemon *d)
 		client_error(d, "azblob_wait", rc);
 }
 
-/* One look at the epoll set (timeout_ms: 0 peek, -1 sleep). */
+/* One look at the epoll set (timeout_ms: -1 sleep, 1 a short nap). */
 static void wait_events(struct daemon *d, int timeout_ms)
 {
 	struct epoll_event ev[3];
