@@ -191,6 +191,27 @@ struct host {
 	char root[128];
 };
 
+/* Wait up to 10 s for a started helper (azblob-vspd, azblobd) to create
+ * its ready file; 0, or -1 (it exited or never got ready: killed). */
+static int wait_ready(struct host *h, const char *ready, const char *name)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+		int status;
+
+		if (stat(ready, &st) == 0)
+			return 0;
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+			fprintf(stderr, "azblob-bench: %s exited (status %d)\n", name, status);
+			return -1;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "azblob-bench: %s did not get ready\n", name);
+	kill(h->pid, SIGKILL);
+	return -1;
+}
+
 static int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint64_t ram)
 {
 	char ready[160], cpu[16], ramarg[32];
@@ -221,21 +242,7 @@ static int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uin
 		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->vspd, strerror(errno));
 		_exit(127);
 	}
-	for (int i = 0; i < 1000; i++) {
-		struct stat st;
-		int status;
-
-		if (stat(ready, &st) == 0)
-			return 0;
-		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
-			fprintf(stderr, "azblob-bench: azblob-vspd exited (status %d)\n", status);
-			return -1;
-		}
-		usleep(10000);
-	}
-	fprintf(stderr, "azblob-bench: azblob-vspd did not get ready\n");
-	kill(h->pid, SIGKILL);
-	return -1;
+	return wait_ready(h, ready, "azblob-vspd");
 }
 
 static void host_stop(struct host *h)
@@ -284,21 +291,7 @@ static int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, u
 		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->azblobd, strerror(errno));
 		_exit(127);
 	}
-	for (int i = 0; i < 1000; i++) {
-		struct stat st;
-		int status;
-
-		if (stat(ready, &st) == 0)
-			return 0;
-		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
-			fprintf(stderr, "azblob-bench: azblobd exited (status %d)\n", status);
-			return -1;
-		}
-		usleep(10000);
-	}
-	fprintf(stderr, "azblob-bench: azblobd did not get ready\n");
-	kill(h->pid, SIGKILL);
-	return -1;
+	return wait_ready(h, ready, "azblobd");
 }
 
 /* ---- azblob modes ---- */
