@@ -4,7 +4,7 @@
  * for a session, receive its ring memfd and data arena, and hand them to
  * the device layer as a virtual channel. From then on the client is the
  * same as on a device: requests go into the ring, pfns are page offsets
- * in the arena (the sim pin backend), completions come back in RX.
+ * in the arena (the memfd pin backend), completions come back in RX.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ const char *az_broker_path(const struct azblob_opts *o)
 	return e && *e ? e : NULL;
 }
 
-/* The arena the pool needs: its region (2 MiB chunks), the sim backend's
+/* The arena the pool needs: its region (2 MiB chunks), the memfd backend's
  * allocation table (the first chunk) and one chunk of room. */
 static uint64_t arena_for(const struct azblob_opts *o)
 {
@@ -78,8 +78,15 @@ static int recv_welcome(struct azblob_client *c, int fd, struct azblob_broker_we
 	return 0;
 }
 
-int az_broker_open(struct azblob_client *c, const char *path, const struct uvmbus_dev_opts *d)
+static bool broker_match(const struct azblob_opts *o)
 {
+	return az_broker_path(o) != NULL;
+}
+
+static int broker_open(struct azblob_client *c, const struct azblob_opts *o,
+		       struct uvmbus_dev_opts *d)
+{
+	const char *path = az_broker_path(o);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct azblob_broker_hello h = {
 	    .magic = AZBLOB_BROKER_MAGIC,
@@ -117,9 +124,8 @@ int az_broker_open(struct azblob_client *c, const char *path, const struct uvmbu
 	if (!rc)
 		rc = uvmbus_dev_open_vchan(&c->dev, fds[0], w.ring_bytes, fd, d);
 	if (!rc) {
-		c->sim_connected = true;
-		c->sim.ram_fd = fds[1];
-		c->sim.ram_bytes = w.arena_bytes;
+		c->arena_fd = fds[1];
+		c->arena_bytes = w.arena_bytes;
 		c->broker_max_pages = w.max_pages;
 		fds[1] = -1;
 	}
@@ -130,3 +136,5 @@ out:
 	close(fd);
 	return rc;
 }
+
+const struct az_transport az_transport_broker = {"broker", broker_match, broker_open};

@@ -5,15 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-
-#include <uapi/uvmbus_kstub.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-/* A request the client gave up on is still covered by kstub's default
+/* A request the client gave up on is still covered by the pinning layer's
  * quarantine: the host never writes later than the client waits. */
 _Static_assert(AZBLOB_MAX_TIMEOUT_MS + AZBLOB_GRACE_MS(AZBLOB_MAX_TIMEOUT_MS) <=
-		   UVMBUS_KSTUB_DEFAULT_QUARANTINE_MS,
+		   UVMBUS_PIN_QUARANTINE_MS,
 	       "the longest request's deadline fits kstub's default quarantine");
 
 #define DEFAULT_QD	   128u
@@ -33,51 +32,10 @@ void azblob_opts_init(struct azblob_opts *o)
 
 static int open_device(struct azblob_client *c, const struct azblob_opts *o)
 {
-	struct uvmbus_dev_opts d;
-	struct uvmbus_dev_info info;
-	int rc;
+	int rc = az_transport_open(c, o);
 
-	uvmbus_dev_opts_init(&d);
-	d.log = o->log;
-	d.sysfs_root = o->sysfs_root;
-	d.dev_root = o->dev_root;
-	if (az_broker_path(o)) {
-		rc = az_broker_open(c, az_broker_path(o), &d);
-		if (rc)
-			return rc;
-		goto opened;
-	}
-	if (o->sim_root) {
-		rc = azblob_sim_connect(o->sim_root, &c->sim);
-		if (rc) {
-			az_log(c, UVMBUS_LOG_ERR, "azblob: no simulator at %s: %s", o->sim_root,
-			       strerror(-rc));
-			return rc;
-		}
-		c->sim_connected = true;
-		d.sysfs_root = c->sim.sysfs_root;
-		d.dev_root = c->sim.dev_root;
-		d.proc_root = c->sim.proc_root;
-		d.open_event_fd = azblob_sim_event_fd;
-		d.open_map_fd = azblob_sim_map_fd;
-		d.event_arg = &c->sim;
-	}
-	if (o->device_guid) {
-		rc = uvmbus_dev_open(&c->dev, o->device_guid, &d);
-	} else {
-		rc = uvmbus_dev_find_class(&d, AZBLOB_CLASS_GUID_STR, &info);
-		if (rc) {
-			az_log(c, UVMBUS_LOG_ERR,
-			       "azblob: no Azure Blob device (class %s) found%s%s",
-			       AZBLOB_CLASS_GUID_STR, rc == -ENOENT ? "" : ": ",
-			       rc == -ENOENT ? "" : strerror(-rc));
-			return rc == -ENOENT ? -ENODEV : rc;
-		}
-		rc = uvmbus_dev_open(&c->dev, info.guid, &d);
-	}
 	if (rc)
 		return rc;
-opened:
 	c->ch = uvmbus_dev_channel(c->dev, 0);
 	c->tx = uvmbus_chan_tx(c->ch);
 	c->rx = uvmbus_chan_rx(c->ch);
@@ -100,10 +58,10 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 	m.backend = o->pin_backend;
 	m.allow_small_pages = o->allow_small_pages;
 	m.numa_node = o->numa_node == -2 ? uvmbus_dev_get_info(c->dev)->numa_node : o->numa_node;
-	if (c->sim_connected) {
-		m.backend = UVMBUS_PIN_SIM;
-		m.sim_fd = c->sim.ram_fd;
-		m.sim_size = c->sim.ram_bytes;
+	if (c->arena_fd >= 0) {
+		m.backend = UVMBUS_PIN_MEMFD;
+		m.memfd = c->arena_fd;
+		m.memfd_size = c->arena_bytes;
 		m.numa_node = -1;
 	}
 	rc = uvmbus_mem_open(&c->mem, &m);
@@ -166,7 +124,7 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	az_clock_init(&c->clock, true);
 	c->opts.device_guid = c->opts.sysfs_root = c->opts.dev_root = c->opts.sim_root = NULL;
 	c->opts.broker = NULL;
-	c->sim.event_fd = c->sim.ram_fd = -1;
+	c->simsock.event_fd = c->simsock.ram_fd = c->arena_fd = -1;
 	if (!c->opts.queue_depth)
 		c->opts.queue_depth = DEFAULT_QD;
 	if (!c->opts.default_timeout_ms)
@@ -292,7 +250,10 @@ int azblob_close(struct azblob_client *c)
 	/* 3. Close the channel (uio: the last close closes it). */
 	uvmbus_dev_close(c->dev);
 	c->dev = NULL;
-	azblob_sim_disconnect(&c->sim);
+	uvmbus_simsock_disconnect(&c->simsock);
+	if (c->arena_fd >= 0)
+		close(c->arena_fd);
+	c->arena_fd = -1;
 	/* 4. Release what the host answered; never reuse what it did not. */
 	unanswered = release_memory(c);
 	free(c->alloc_map);
@@ -306,6 +267,11 @@ int azblob_close(struct azblob_client *c)
 }
 
 /* ---- memory ---- */
+
+bool azblob_registers_in_place(const struct azblob_client *c)
+{
+	return c->arena_fd < 0;
+}
 
 static void *alloc_locked(struct azblob_client *c, size_t len)
 {

@@ -10,7 +10,6 @@
 #include "probes.h"
 
 #include <azblob.h>
-#include <azblob/sim.h>
 #include <uvmbus.h>
 
 enum slot_state {
@@ -46,8 +45,14 @@ struct slot {
 
 struct azblob_client {
 	struct azblob_opts opts;
-	struct azblob_sim_guest sim;
-	bool sim_connected;
+	/* The transport that opened the device (transport.c) and what it
+	 * left: the emulator's socket, and the memfd arena the host reaches
+	 * (the emulator's guest RAM, a broker session's arena; -1: none, the
+	 * memory is the host's own guest RAM, pinned through kstub). */
+	const struct az_transport *transport;
+	struct uvmbus_simsock simsock;
+	int arena_fd;
+	uint64_t arena_bytes;
 	uint32_t broker_max_pages; /* the broker's cap on pfns per request (0: none) */
 	struct uvmbus_dev *dev;
 	struct uvmbus_chan *ch;
@@ -174,13 +179,24 @@ static inline void az_wait_until(struct azblob_client *c, uint64_t now_ns, uint6
 	azblob_wait(c, left_ms < 10 ? (int)left_ms : 10);
 }
 
+/* transport.c: how a client reaches its device, as SPDK's transports: a
+ * table of {name, match, open}; the first whose match() accepts the
+ * options opens c->dev (and may set c->arena_fd / arena_bytes). */
+struct az_transport {
+	const char *name;
+	bool (*match)(const struct azblob_opts *o);
+	int (*open)(struct azblob_client *c, const struct azblob_opts *o,
+		    struct uvmbus_dev_opts *d);
+};
+int az_transport_open(struct azblob_client *c, const struct azblob_opts *o);
+
 /* broker_client.c: the broker to attach to (opts.broker, else
  * $AZBLOB_BROKER unless a simulator root is given), or NULL. */
 const char *az_broker_path(const struct azblob_opts *o);
-/* Attach to the broker at `path`: c->dev is the session's virtual channel,
- * c->sim.ram_fd / ram_bytes its arena (c->sim_connected set, so memory
- * comes from the arena through the sim pin backend). */
-int az_broker_open(struct azblob_client *c, const char *path, const struct uvmbus_dev_opts *d);
+/* The broker transport: c->dev is the session's virtual channel,
+ * c->arena_fd / arena_bytes its arena (memory comes from the arena through
+ * the memfd pin backend). */
+extern const struct az_transport az_transport_broker;
 
 /* sync.c: submit, waiting up to deadline_ns for a free slot or ring room
  * (polling meanwhile). -ETIMEDOUT, with a message that counts the slots

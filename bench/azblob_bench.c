@@ -37,7 +37,7 @@
 #include <azblob.h>
 #include <azblob/blob.h>
 
-#include "../azblob/clock.h"
+#include "clock.h"
 #include "bench_util.h"
 #include "cost.h"
 #include "result.h"
@@ -760,6 +760,36 @@ static void print_json(const struct result *r, unsigned n, const char *cpu, cons
 	printf("]}\n");
 }
 
+/* The programs azblob-bench starts, relative to its own directory: next to
+ * it (installed in bin/, or all in one folder as in the QEMU guest), then
+ * sbin/ (azblobd installed), then the build tree's folders. The first that
+ * exists, else the first candidate (its exec fails with a message). */
+static const char *const VSPD_PATHS[] = {"azblob-vspd", "../sim/vspd/azblob-vspd", NULL};
+static const char *const AZBLOBD_PATHS[] = {"azblobd", "../sbin/azblobd", "../broker/azblobd",
+					    NULL};
+static const char *const CUSE_PATHS[] = {"azblob-cuse", "../cuse/azblob-cuse", NULL};
+
+static const char *helper_path(char *out, size_t cap, const char *const *rel)
+{
+	ssize_t k = readlink("/proc/self/exe", out, cap - 1);
+	size_t dir;
+
+	if (k <= 0)
+		return rel[0];
+	out[k] = 0;
+	dir = (size_t)(strrchr(out, '/') + 1 - out);
+	for (const char *const *r = rel; *r; r++) {
+		if (dir + strlen(*r) >= cap)
+			continue;
+		strcpy(out + dir, *r);
+		if (!access(out, X_OK))
+			return out;
+	}
+	if (dir + strlen(rel[0]) < cap)
+		strcpy(out + dir, rel[0]);
+	return out;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: azblob-bench [options]\n"
@@ -952,35 +982,17 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.nsize; i++)
 		if (cfg.size[i] > (32u << 20))
 			goto bad;
-	if (!cfg.vspd) {
-		ssize_t k = readlink("/proc/self/exe", vspd, sizeof(vspd) - 32);
-
-		if (k > 0) {
-			vspd[k] = 0;
-			snprintf(strrchr(vspd, '/') + 1, 32, "../tools/azblob-vspd");
-		}
-		cfg.vspd = vspd;
-	}
 	static char azblobd[4096];
 
-	if (!cfg.azblobd) {
-		ssize_t k = readlink("/proc/self/exe", azblobd, sizeof(azblobd) - 40);
-
-		if (k > 0) {
-			azblobd[k] = 0;
-			snprintf(strrchr(azblobd, '/') + 1, 40, "../tools/azblobd/azblobd");
-		}
-		cfg.azblobd = azblobd;
-	}
+	if (!cfg.vspd)
+		cfg.vspd = helper_path(vspd, sizeof(vspd), VSPD_PATHS);
+	if (!cfg.azblobd)
+		cfg.azblobd = helper_path(azblobd, sizeof(azblobd), AZBLOBD_PATHS);
 
 	if (cfg.threads)
 		return run_threads(&cfg);
 	if (via_cuse) { /* the device next to the fast path and the interrupt model */
-		size_t k = strlen(cfg.vspd);
-
-		snprintf(cuse, sizeof(cuse), "%.*sazblob-cuse", (int)(k - strlen("azblob-vspd")),
-			 cfg.vspd);
-		cfg.cuse = cuse;
+		cfg.cuse = helper_path(cuse, sizeof(cuse), CUSE_PATHS);
 		if (!modes_given)
 			snprintf(cfg.modes, sizeof(cfg.modes), "poll,interrupt,cuse");
 		else if (!strstr(cfg.modes, "cuse"))

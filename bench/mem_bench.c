@@ -2,7 +2,7 @@
  * uvmbus-mem-bench: cost of describing a buffer to the host, i.e. building
  * the pfn list of a 4 KiB, 1 MiB and 32 MiB buffer from a region's base
  * pfn table (into an array, and straight into a ring reservation).
- * Uses the sim backend over a memfd: no root, no hugepages needed; the
+ * Uses the memfd backend over a memfd: no root, no hugepages needed; the
  * arithmetic is the same for every backend.
  */
 #define _GNU_SOURCE
@@ -37,9 +37,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uvmbus_mem_opts_init(&o);
-	o.backend = UVMBUS_PIN_SIM;
-	o.sim_fd = fd;
-	o.sim_size = ram;
+	o.backend = UVMBUS_PIN_MEMFD;
+	o.memfd = fd;
+	o.memfd_size = ram;
 	if (uvmbus_mem_open(&m, &o) || uvmbus_mem_alloc(m, 34u << 20, &r)) {
 		fprintf(stderr, "uvmbus-mem-bench: memory setup failed\n");
 		return 1;

@@ -219,6 +219,13 @@ AZBLOB_API void azblob_free(struct azblob_client *c, void *buf);
  * buffers). Unregister: -EBUSY while a request uses it. */
 AZBLOB_API int azblob_register(struct azblob_client *c, void *addr, size_t len);
 AZBLOB_API int azblob_unregister(struct azblob_client *c, void *addr);
+/* Whether the host reaches registered caller memory in place: true on a
+ * device (the pages are pinned and their real pfns sent); false where the
+ * host sees only the client's pool (an emulator's guest RAM, a broker
+ * session's arena), so plain memory is copied through a pool buffer. A
+ * broker asks this to choose between pinning its clients' arenas and
+ * copying their requests. */
+AZBLOB_API bool azblob_registers_in_place(const struct azblob_client *c);
 
 /* ---- the original driver's synchronous call ---- */
 

@@ -26,7 +26,7 @@ int sim_conn_listen(struct azblob_sim *s)
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int fd;
 
-	snprintf(s->sock_path, sizeof(s->sock_path), "%s/" AZBLOB_SIM_SOCKET, s->root);
+	snprintf(s->sock_path, sizeof(s->sock_path), "%s/" UVMBUS_SIMSOCK_NAME, s->root);
 	if (strlen(s->sock_path) >= sizeof(a.sun_path)) {
 		sim_log(s, UVMBUS_LOG_ERR, "socket path too long: %s", s->sock_path);
 		return -ENAMETOOLONG;
@@ -105,9 +105,9 @@ static void guest_gone(struct azblob_sim *s)
 
 void sim_conn_accept(struct azblob_sim *s)
 {
-	struct azblob_sim_hello h = {.magic = AZBLOB_SIM_HELLO_MAGIC,
-				     .version = AZBLOB_SIM_PROTO_VERSION,
-				     .ram_bytes = s->opts.ram_bytes};
+	struct uvmbus_simsock_hello h = {.magic = UVMBUS_SIMSOCK_MAGIC,
+					 .version = UVMBUS_SIMSOCK_VERSION,
+					 .ram_bytes = s->opts.ram_bytes};
 	char ctl[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {&h, sizeof(h)};
 	struct msghdr m = {

@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 
 #include <azblob/sim.h>
-#include <azblob/sim_proto.h>
+#include <uvmbus/simsock.h>
 
-#include "../azblob/clock.h"
+#include "clock.h"
 #include "sim_ring.h"
 
 #define SIM_PAGE     4096u

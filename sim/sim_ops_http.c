@@ -14,7 +14,7 @@
 
 #include <azblob/blob.h>
 
-#include "../azblob/crc64.h"
+#include "crc64.h"
 #include "sim_ops.h"
 
 static int hexval(char c)
@@ -423,21 +423,21 @@ const char *sim_http_check_body(const struct sim_http *h, const void *data, size
 		return strcmp(md5, out->md5) ? "Md5Mismatch" : NULL;
 	}
 	/* Without Content-MD5 the service answers the body's CRC-64. */
-	out->crc = azblob_crc64(0, data, len);
+	out->crc = az_crc64(0, data, len);
 	out->has_crc = true;
-	if (crc && azblob_crc64_from_b64(crc, &want))
+	if (crc && az_crc64_from_b64(crc, &want))
 		return "InvalidHeaderValue";
 	return crc && want != out->crc ? "Crc64Mismatch" : NULL;
 }
 
 void sim_hdr_add_body_sums(struct sim_hdrs *x, const struct sim_body_sums *s)
 {
-	char b[AZBLOB_CRC64_B64_LEN + 1];
+	char b[AZ_CRC64_B64_LEN + 1];
 
 	if (s->has_md5)
 		sim_hdr_add(x, "Content-MD5", "%s", s->md5);
 	if (s->has_crc) {
-		azblob_crc64_b64(s->crc, b);
+		az_crc64_b64(s->crc, b);
 		sim_hdr_add(x, "x-ms-content-crc64", "%s", b);
 	}
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The host's side of a VMbus ring, written from WIRE.md section 1 and
+ * The host's side of a VMbus ring, written from docs/WIRE.md section 1 and
  * independently of uvmbus/ring.c, so that one misunderstanding cannot pass
  * both sides. Deliberately plain: no caching, every index re-read.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The device tree the guest opens: the real sysfs names (WIRE.md 5) under
+ * The device tree the guest opens: the real sysfs names (docs/WIRE.md 5) under
  * root/sys, the uio node under root/dev, a /proc/cpuinfo under root/proc.
  * The ring file and uio0 are shared files both sides map.
  */

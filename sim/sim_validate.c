@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Strict validation of a guest request (WIRE.md sections 3-4), written from
+ * Strict validation of a guest request (docs/WIRE.md sections 3-4), written from
  * the wire description, not from the guest's builders. Guest memory is
  * reached only through pfns checked against the size of guest RAM.
  */

@@ -48,7 +48,7 @@ static inline void shm_store_fenced(uint32_t *p, uint32_t v)
 }
 
 /* Store->load ordering (our index store, then the other side's mask or
- * pending_send_sz load) needs a full fence, even on x86 (WIRE.md 1). */
+ * pending_send_sz load) needs a full fence, even on x86 (docs/WIRE.md 1). */
 static inline void shm_full_fence(void)
 {
 	atomic_thread_fence(memory_order_seq_cst);

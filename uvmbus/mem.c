@@ -12,7 +12,7 @@ void uvmbus_mem_opts_init(struct uvmbus_mem_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->backend = UVMBUS_PIN_AUTO;
 	o->numa_node = -1;
-	o->sim_fd = -1;
+	o->memfd = -1;
 }
 
 static const struct pin_ops *backend_ops(enum uvmbus_pin_backend b)
@@ -22,8 +22,8 @@ static const struct pin_ops *backend_ops(enum uvmbus_pin_backend b)
 		return &uvmbus_pin_kstub_ops;
 	case UVMBUS_PIN_PAGEMAP:
 		return &uvmbus_pin_pagemap_ops;
-	case UVMBUS_PIN_SIM:
-		return &uvmbus_pin_sim_ops;
+	case UVMBUS_PIN_MEMFD:
+		return &uvmbus_pin_memfd_ops;
 	default:
 		return NULL;
 	}

@@ -69,7 +69,7 @@ struct uvmbus_mem {
 
 extern const struct pin_ops uvmbus_pin_kstub_ops;
 extern const struct pin_ops uvmbus_pin_pagemap_ops;
-extern const struct pin_ops uvmbus_pin_sim_ops;
+extern const struct pin_ops uvmbus_pin_memfd_ops;
 
 /* mem_pfn.c: build tables (pure). */
 int pfn_table_alloc(struct pfn_table *t, uintptr_t va, size_t len, unsigned shift);

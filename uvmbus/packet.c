@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Packet builders and parsers (WIRE.md sections 2-3). Pure: no system
+ * Packet builders and parsers (docs/WIRE.md sections 2-3). Pure: no system
  * call, no allocation. Builders write straight into a ring reservation.
  */
 #include <errno.h>

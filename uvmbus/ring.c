@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * VMbus ring, both roles (WIRE.md section 1). Pure functions over memory:
+ * VMbus ring, both roles (docs/WIRE.md section 1). Pure functions over memory:
  * no system call, no lock, no global state; one allocation at attach.
  *
  * Each handle keeps its own index privately (`priv`) and only ever

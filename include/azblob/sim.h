@@ -262,28 +262,6 @@ AZBLOB_API const char *azblob_sim_violation_name(enum azblob_sim_violation v);
 /* Statistics as text (for the daemon and logs). */
 AZBLOB_API int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap);
 
-/* ---- guest side: connecting to a sim published under `root` ---- */
-
-struct azblob_sim_guest {
-	int event_fd; /* the uio fd stand-in */
-	int ram_fd;   /* guest RAM memfd */
-	uint64_t ram_bytes;
-	char sysfs_root[512]; /* root/sys */
-	char dev_root[512];   /* root/dev */
-	char proc_root[512];  /* root/proc */
-};
-
-/* Connect (one guest at a time): gets the event fd and the RAM memfd. */
-AZBLOB_API int azblob_sim_connect(const char *root, struct azblob_sim_guest *g);
-AZBLOB_API void azblob_sim_disconnect(struct azblob_sim_guest *g);
-/* For uvmbus_dev_opts.open_event_fd with event_arg = the guest: a dup of
- * its event fd. */
-AZBLOB_API int azblob_sim_event_fd(void *guest, const char *uio_path);
-/* For uvmbus_dev_opts.open_map_fd: the sim's uio stand-in keeps map 0 (the
- * rings) in <uio_path>.map0 and maps 1 and 2 at pages 1 and 2 of
- * <uio_path>. */
-AZBLOB_API int azblob_sim_map_fd(void *guest, const char *uio_path, int map, int64_t *offset);
-
 #ifdef __cplusplus
 }
 #endif

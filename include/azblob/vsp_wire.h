@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Azure Blob VSP wire formats (WIRE.md section 4) and the original kernel
+ * Azure Blob VSP wire formats (docs/WIRE.md section 4) and the original kernel
  * driver's synchronous user ABI, with its implicit padding made explicit.
  */
 #ifndef AZBLOB_VSP_WIRE_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * VMbus devices bound to uio_hv_generic (WIRE.md section 5): discovery
+ * VMbus devices bound to uio_hv_generic (docs/WIRE.md section 5): discovery
  * under a sysfs root, ring and page mappings, host signalling, interrupts
  * and rescind. The only part of the library that knows about /dev/uioN.
  *
@@ -164,6 +164,35 @@ struct uvmbus_chan_stats {
 	uint64_t unmasks; /* unmask writes: wait calls that did not find data */
 };
 UVMBUS_API void uvmbus_chan_get_stats(const struct uvmbus_chan *c, struct uvmbus_chan_stats *st);
+
+/*
+ * The emulator's doorbell socket (<uvmbus/simsock.h>): a device transport
+ * like the broker's virtual channel. An emulator (libazblobsim's
+ * azblob-vspd, or one in the same process) publishes a device tree with
+ * the real sysfs names under `root` and listens on root/vspd.sock;
+ * connecting gives the stand-in for the uio fd and the guest-RAM memfd.
+ */
+struct uvmbus_simsock {
+	int event_fd; /* the uio fd stand-in */
+	int ram_fd;   /* guest RAM memfd */
+	uint64_t ram_bytes;
+	char sysfs_root[512]; /* root/sys */
+	char dev_root[512];   /* root/dev */
+	char proc_root[512];  /* root/proc */
+};
+
+/* Connect (one guest at a time): gets the event fd and the RAM memfd. */
+UVMBUS_API int uvmbus_simsock_connect(const char *root, struct uvmbus_simsock *g);
+UVMBUS_API void uvmbus_simsock_disconnect(struct uvmbus_simsock *g);
+/* For uvmbus_dev_opts.open_event_fd with event_arg = the connection: a
+ * dup of its event fd. */
+UVMBUS_API int uvmbus_simsock_event_fd(void *guest, const char *uio_path);
+/* For uvmbus_dev_opts.open_map_fd: the emulator's uio stand-in keeps map 0
+ * (the rings) in <uio_path>.map0 and maps 1 and 2 at pages 1 and 2 of
+ * <uio_path>. */
+UVMBUS_API int uvmbus_simsock_map_fd(void *guest, const char *uio_path, int map, int64_t *offset);
+/* Point `d` at the connection: its roots and both hooks. */
+UVMBUS_API void uvmbus_simsock_dev_opts(struct uvmbus_simsock *g, struct uvmbus_dev_opts *d);
 
 #ifdef __cplusplus
 }

@@ -35,11 +35,17 @@ enum uvmbus_pin_backend {
 	UVMBUS_PIN_AUTO = 0, /* kstub if its node exists, else a clear error */
 	UVMBUS_PIN_KSTUB,    /* production: the uvmbus_kstub module pins long-term */
 	UVMBUS_PIN_PAGEMAP,  /* root-only fallback: mlock + /proc/self/pagemap; unsafe */
-	UVMBUS_PIN_SIM,	     /* the simulator's guest-RAM memfd: pfn = page offset */
+	UVMBUS_PIN_MEMFD, /* a memfd arena (the emulator's guest RAM, a broker session's arena): pfn
+			     = page offset */
 };
 
 #define UVMBUS_HUGEPAGE_SIZE (2u * 1024u * 1024u)
-#define UVMBUS_MEM_MAX_NODES 64
+/* How long pinned memory outlives an unpin while the host may still write it
+ * (kstub's default quarantine, checked against the module's ABI in
+ * uvmbus/linux/pin_kstub_mem.c): a client never waits longer than this for
+ * a request's answer. */
+#define UVMBUS_PIN_QUARANTINE_MS 330000u
+#define UVMBUS_MEM_MAX_NODES	 64
 
 struct uvmbus_mem_opts {
 	enum uvmbus_pin_backend backend;
@@ -50,11 +56,11 @@ struct uvmbus_mem_opts {
 	 * counter); false: fail with a message saying how to reserve them. */
 	bool allow_small_pages;
 	const char *kstub_path; /* NULL: /dev/uvmbus_kstub */
-	/* UVMBUS_PIN_SIM: the guest-RAM memfd and the window of it this context
+	/* UVMBUS_PIN_MEMFD: the arena memfd and the window of it this context
 	 * may allocate from (bytes, 2 MiB-aligned). */
-	int sim_fd;
-	uint64_t sim_offset;
-	uint64_t sim_size;
+	int memfd;
+	uint64_t memfd_offset;
+	uint64_t memfd_size;
 	struct uvmbus_log log;
 };
 
@@ -76,12 +82,12 @@ UVMBUS_API int uvmbus_mem_close(struct uvmbus_mem *m);
  * until the process exits, never reused: for memory a host may still
  * write (requests it never answered). Under kstub the module keeps the
  * pins in its quarantine after the file closes; the pagemap backend leaves
- * the pages locked; the sim backend leaves its chunks claimed in guest
+ * the pages locked; the memfd backend leaves its chunks claimed in guest
  * RAM's allocation table. Logged with the size. Returns the bytes left.
  */
 UVMBUS_API uint64_t uvmbus_mem_abandon(struct uvmbus_mem *m);
 
-/* Name of the backend in use ("kstub", "pagemap", "sim"). */
+/* Name of the backend in use ("kstub", "pagemap", "memfd"). */
 UVMBUS_API const char *uvmbus_mem_backend_name(const struct uvmbus_mem *m);
 
 /*

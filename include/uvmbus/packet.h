@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Packet builders and parsers (WIRE.md sections 2-3). Builders write one
+ * Packet builders and parsers (docs/WIRE.md sections 2-3). Builders write one
  * packet into a ring (see ring.h) and never send trans_id 0, which is
  * reserved for unsolicited host messages. Parsers work on a packet copied
  * out of the ring by uvmbus_ring_read() and validate it again, so a caller

@@ -7,7 +7,7 @@
  *
  * The ring code makes no system call, takes no lock and allocates nothing
  * after uvmbus_ring_attach(). It decides *whether* the other side must be
- * signalled (WIRE.md section 1) and returns that decision; the device layer
+ * signalled (docs/WIRE.md section 1) and returns that decision; the device layer
  * does the signalling.
  *
  * Threading: one producer and one consumer may use the two ends of the same
@@ -156,7 +156,7 @@ UVMBUS_API int uvmbus_ring_skip(struct uvmbus_ring *r);
 /*
  * Publish the private read position (once per batch). `*signal` (may be
  * NULL) is set when the producer was blocked waiting for room
- * (pending_send_sz rule of WIRE.md section 1). Returns the bytes released.
+ * (pending_send_sz rule of docs/WIRE.md section 1). Returns the bytes released.
  */
 UVMBUS_API uint32_t uvmbus_ring_read_commit(struct uvmbus_ring *r, bool *signal);
 

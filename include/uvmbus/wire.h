@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * VMbus wire formats: ring header and packet layouts (WIRE.md sections 1-3).
+ * VMbus wire formats: ring header and packet layouts (docs/WIRE.md sections 1-3).
  *
  * Every field is little-endian. Structures are packed where the wire is
  * packed; every size and key offset is checked at compile time below, so a

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # bind_uio.sh across uio_hv_generic variants: the kernel version (a fake
 # uname -r) and what sysfs shows decide what bind refuses and what status
-# reports. WIRE.md section 5 has the kernel facts.
+# reports. docs/WIRE.md section 5 has the kernel facts.
 
 load helpers
 

@@ -1,5 +1,5 @@
 /* A fake vmbus sysfs tree, /dev and /proc under a temporary directory,
- * with the real names and layout (WIRE.md section 5), for device-layer
+ * with the real names and layout (docs/WIRE.md section 5), for device-layer
  * tests. The "host" side maps the same ring and uio files. */
 #ifndef TEST_FAKE_SYSFS_H
 #define TEST_FAKE_SYSFS_H

@@ -13,7 +13,7 @@
 
 struct tguest {
 	struct azblob_sim *sim;
-	struct azblob_sim_guest g;
+	struct uvmbus_simsock g;
 	struct uvmbus_dev *dev;
 	struct uvmbus_chan *ch;
 	struct uvmbus_mem *mem;
@@ -25,7 +25,7 @@ static inline int tguest_attach(struct tguest *t, const char *root, const struct
 {
 	struct uvmbus_dev_opts d;
 	struct uvmbus_mem_opts m;
-	int rc = azblob_sim_connect(root, &t->g);
+	int rc = uvmbus_simsock_connect(root, &t->g);
 
 	if (rc)
 		return rc;
@@ -33,8 +33,8 @@ static inline int tguest_attach(struct tguest *t, const char *root, const struct
 	d.sysfs_root = t->g.sysfs_root;
 	d.dev_root = t->g.dev_root;
 	d.proc_root = t->g.proc_root;
-	d.open_event_fd = azblob_sim_event_fd;
-	d.open_map_fd = azblob_sim_map_fd;
+	d.open_event_fd = uvmbus_simsock_event_fd;
+	d.open_map_fd = uvmbus_simsock_map_fd;
 	d.event_arg = &t->g;
 	if (log)
 		d.log = *log;
@@ -47,9 +47,9 @@ static inline int tguest_attach(struct tguest *t, const char *root, const struct
 		return rc;
 	t->ch = uvmbus_dev_channel(t->dev, 0);
 	uvmbus_mem_opts_init(&m);
-	m.backend = UVMBUS_PIN_SIM;
-	m.sim_fd = t->g.ram_fd;
-	m.sim_size = t->g.ram_bytes;
+	m.backend = UVMBUS_PIN_MEMFD;
+	m.memfd = t->g.ram_fd;
+	m.memfd_size = t->g.ram_bytes;
 	if (log)
 		m.log = *log;
 	rc = uvmbus_mem_open(&t->mem, &m);
@@ -92,7 +92,7 @@ static inline void tguest_close(struct tguest *t)
 		uvmbus_mem_close(t->mem);
 	if (t->dev)
 		uvmbus_dev_close(t->dev);
-	azblob_sim_disconnect(&t->g);
+	uvmbus_simsock_disconnect(&t->g);
 	if (t->sim)
 		azblob_sim_destroy(t->sim);
 	memset(t, 0, sizeof(*t));

@@ -7,12 +7,12 @@
 # and benchmarks. Exit status: the number of failed steps.
 #
 # Usage: guest.sh BIN_DIR WORK_DIR   (or, from ctest on a host:
-#        guest.sh REPO AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH WORK_DIR)
-if [ $# -eq 6 ]; then
-	cuse=$2 client=$3 direct=$4 bench=$5 work=$6
+#        guest.sh REPO AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH AZBLOB_VSPD AZBLOBD WORK_DIR)
+if [ $# -eq 8 ]; then
+	cuse=$2 client=$3 direct=$4 bench=$5 azblobd=$7 work=$8
 else
 	cuse=$1/azblob-cuse client=$1/cuse_abi_client direct=$1/cuse_abi_direct
-	bench=$1/azblob-bench work=$2
+	bench=$1/azblob-bench azblobd=$1/azblobd work=$2
 fi
 dev=/dev/azure_blob
 fails=0
@@ -66,7 +66,6 @@ step "$dev gone after the daemon" test ! -e $dev
 # The usual set-up: azblobd owns the device and serves /dev/azure_blob
 # itself (--cuse: the front end is a client of its own socket), admitting
 # callers by its allow-list file.
-azblobd=$(dirname "$cuse")/azblobd
 if [ -x "$azblobd" ]; then
 	printf 'user 4242\n' >"$work/allow"
 	"$azblobd" --socket "$work/azblobd.sock" --sim --bounce-bufs 4 --bounce-size 33M \
@@ -93,7 +92,7 @@ if [ -x "$azblobd" ]; then
 	step "$dev gone after azblobd" test ! -e $dev
 	cat "$work/azblobd.log"
 else
-	echo "FAIL: no azblobd next to azblob-cuse ($azblobd)"
+	echo "FAIL: no azblobd at $azblobd"
 	fails=$((fails + 1))
 fi
 echo "--- azblob-cuse log"

@@ -6,7 +6,7 @@
 # and its direct twin, and azblob-bench; /init runs guest.sh there (the
 # host here has no /dev/cuse) and reports through isa-debug-exit.
 #
-# Usage: run_qemu.sh REPO_ROOT AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH WORK_DIR
+# Usage: run_qemu.sh REPO_ROOT AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH AZBLOB_VSPD AZBLOBD WORK_DIR
 # Env:   UVMBUS_KVER (kernel version), CUSE_QEMU_TIMEOUT (s, default 600)
 #
 # Pass only if QEMU exits with 1 (the guest wrote 0) AND the console shows
@@ -15,7 +15,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../kernel/lib.sh"
-repo=$1 cuse=$2 client=$3 direct=$4 bench=$5 work=$6
+repo=$1 cuse=$2 client=$3 direct=$4 bench=$5 vspd=$6 azblobd=$7 work=$8
 limit=${CUSE_QEMU_TIMEOUT:-600}
 
 ensure_deps "$repo" qemu-system-x86_64 cpio gzip /bin/busybox
@@ -24,7 +24,7 @@ kernel=/boot/vmlinuz-$ver
 moddir=/lib/modules/$ver
 [ -r "$kernel" ] || die "$kernel not readable"
 ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is dynamic: install busybox-static"
-for p in "$cuse" "$client" "$direct" "$bench"; do [ -x "$p" ] || die "$p missing"; done
+for p in "$cuse" "$client" "$direct" "$bench" "$vspd" "$azblobd"; do [ -x "$p" ] || die "$p missing"; done
 echo "cuse_qemu: kernel $ver"
 
 root=$work/initramfs
@@ -38,15 +38,14 @@ cp "$cuse" "$root/t/azblob-cuse"
 cp "$client" "$root/t/cuse_abi_client"
 cp "$direct" "$root/t/cuse_abi_direct"
 cp "$bench" "$root/t/azblob-bench"
-# azblob-bench finds azblob-vspd and azblob-cuse at ../tools/ from itself.
-mkdir -p "$root/tools"
-cp "$(dirname "$bench")/../tools/azblob-vspd" "$cuse" "$root/tools/"
+# azblob-bench finds azblob-vspd, azblob-cuse and azblobd next to itself.
+cp "$vspd" "$root/t/azblob-vspd"
 # The broker, for the front end as its client (azblob-cuse --broker).
-cp "$(dirname "$cuse")/azblobd/azblobd" "$root/t/azblobd"
-chmod 0755 "$root/init" "$root/t/"* "$root/tools/"* "$root/bin/busybox"
+cp "$azblobd" "$root/t/azblobd"
+chmod 0755 "$root/init" "$root/t/"* "$root/bin/busybox"
 
 # The shared libraries and the loader, at their own paths.
-for p in "$cuse" "$client" "$direct" "$bench" "$root/tools/azblob-vspd" "$root/t/azblobd"; do
+for p in "$cuse" "$client" "$direct" "$bench" "$vspd" "$azblobd"; do
 	ldd "$p" | awk '/=> \//{print $3} $1 ~ /^\/.*ld-linux/{print $1}'
 done | sort -u >"$work/libs"
 # libgcc_s: dlopen'ed by glibc for pthread_cancel (libfuse's loop ends so).

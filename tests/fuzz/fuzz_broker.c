@@ -1,7 +1,7 @@
 /*
  * Fuzz target: azblobd's reader of a client's TX ring (tools/azblobd/
  * parse.c): arbitrary ring memory, the client rewriting bytes and its
- * write index between reads, each packet checked by azd_parse against an
+ * write index between reads, each packet checked by azd_check against an
  * arena of arbitrary size. Contract under test: no crash, no
  * out-of-bounds access, azd_next_packet returns only 1, 0, -ERANGE or
  * -EIO, and an accepted request's buffers lie inside the arena.
@@ -18,7 +18,7 @@
 #include <uvmbus/ring.h>
 #include <uvmbus/wire.h>
 
-#include "parse.h"
+#include "check.h"
 
 #define HDR 4096u
 
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		if (rc == 1) {
 			if (len > uvmbus_ring_max_packet(r))
 				abort();
-			if (azd_parse(pkt, len, arena_pages, 8192, &req) == AZD_OK)
+			if (azd_check(pkt, len, arena_pages, 8192, &req) == AZD_OK)
 				check_req(&req, arena_pages);
 			uvmbus_ring_read_commit(r, NULL);
 		} else if (rc < 0) {

@@ -31,7 +31,7 @@ Test(azblob, round_trip_pool_buffers)
 	azblob_free(cl, resp);
 }
 
-/* The host sees exactly the packet WIRE.md describes: checked field by
+/* The host sees exactly the packet docs/WIRE.md describes: checked field by
  * field from the host's copy, and every pfn maps back to the right bytes
  * of the right buffer in the host's view of guest RAM. */
 Test(azblob, packet_bytes_as_the_host_sees_them)

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <time.h>
 
-#include "../../azblob/clock.h"
+#include "clock.h"
 
 static void sleep_ms(long ms)
 {

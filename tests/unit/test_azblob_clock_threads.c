@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../azblob/clock.h"
+#include "clock.h"
 
 static struct az_clock k;
 static atomic_bool stop;

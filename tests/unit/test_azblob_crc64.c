@@ -10,7 +10,7 @@
 
 #include <azblob/blob.h>
 
-#include "../../azblob/crc64.h"
+#include "crc64.h"
 
 /* Published vectors. The Azure SDK for C++'s Crc64Hash test,
  * Azure/azure-sdk-for-cpp sdk/storage/azure-storage-common/test/ut/
@@ -47,7 +47,7 @@ static uint64_t bitwise(uint64_t crc, const void *data, size_t len)
 
 static bool have_clmul(void)
 {
-	if (!azblob_crc64_have_clmul()) {
+	if (!az_crc64_have_clmul()) {
 		fprintf(stderr,
 			"azblob_crc64: no PCLMULQDQ on this CPU: carry-less path skipped\n");
 		return false;
@@ -58,12 +58,12 @@ static bool have_clmul(void)
 static void check_vectors(crc_fn f, const char *name)
 {
 	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-		char b[AZBLOB_CRC64_B64_LEN + 1];
+		char b[AZ_CRC64_B64_LEN + 1];
 		uint64_t v = f(0, vec[i].in, strlen(vec[i].in));
 
 		cr_expect_eq(v, vec[i].v, "%s(\"%s\") = %#llx", name, vec[i].in,
 			     (unsigned long long)v);
-		azblob_crc64_b64(v, b);
+		az_crc64_b64(v, b);
 		cr_expect_str_eq(b, vec[i].b64, "%s(\"%s\")", name, vec[i].in);
 	}
 }
@@ -71,10 +71,10 @@ static void check_vectors(crc_fn f, const char *name)
 Test(azblob_crc64, vectors)
 {
 	check_vectors(bitwise, "reference");
-	check_vectors(azblob_crc64_table, "table");
+	check_vectors(az_crc64_table, "table");
 	check_vectors(azblob_crc64, "azblob_crc64");
 	if (have_clmul())
-		check_vectors(azblob_crc64_clmul, "clmul");
+		check_vectors(az_crc64_clmul, "clmul");
 }
 
 static uint8_t *random_bytes(size_t n, unsigned seed)
@@ -100,10 +100,10 @@ Test(azblob_crc64, lengths_and_alignments)
 			uint64_t start = off * 0x0123456789abcdefull, want;
 
 			want = bitwise(start, buf + off, len);
-			cr_assert_eq(azblob_crc64_table(start, buf + off, len), want,
+			cr_assert_eq(az_crc64_table(start, buf + off, len), want,
 				     "table: len %zu off %zu", len, off);
 			if (clmul)
-				cr_assert_eq(azblob_crc64_clmul(start, buf + off, len), want,
+				cr_assert_eq(az_crc64_clmul(start, buf + off, len), want,
 					     "clmul: len %zu off %zu", len, off);
 		}
 	free(buf);
@@ -115,21 +115,20 @@ Test(azblob_crc64, large_and_split)
 {
 	size_t n = (4u << 20) + 12345;
 	uint8_t *buf = random_bytes(n, 11);
-	uint64_t whole = azblob_crc64_table(0, buf, n);
+	uint64_t whole = az_crc64_table(0, buf, n);
 
-	cr_expect_eq(bitwise(0, buf, 1 << 20), azblob_crc64_table(0, buf, 1 << 20));
+	cr_expect_eq(bitwise(0, buf, 1 << 20), az_crc64_table(0, buf, 1 << 20));
 	if (have_clmul()) {
-		cr_expect_eq(azblob_crc64_clmul(0, buf, n), whole);
-		cr_expect_eq(azblob_crc64_clmul(0, buf + 3, n - 3),
-			     azblob_crc64_table(0, buf + 3, n - 3));
+		cr_expect_eq(az_crc64_clmul(0, buf, n), whole);
+		cr_expect_eq(az_crc64_clmul(0, buf + 3, n - 3), az_crc64_table(0, buf + 3, n - 3));
 	}
 	cr_expect_eq(azblob_crc64(0, buf, n), whole);
 	for (size_t cut = 0; cut < n; cut += 333331) {
 		uint64_t a = azblob_crc64(0, buf, cut);
 
 		cr_expect_eq(azblob_crc64(a, buf + cut, n - cut), whole, "split at %zu", cut);
-		cr_expect_eq(
-		    azblob_crc64_table(azblob_crc64_table(0, buf, cut), buf + cut, n - cut), whole);
+		cr_expect_eq(az_crc64_table(az_crc64_table(0, buf, cut), buf + cut, n - cut),
+			     whole);
 	}
 	free(buf);
 }
@@ -139,13 +138,13 @@ Test(azblob_crc64, base64)
 	uint64_t v;
 
 	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-		cr_expect_eq(azblob_crc64_from_b64(vec[i].b64, &v), 0);
+		cr_expect_eq(az_crc64_from_b64(vec[i].b64, &v), 0);
 		cr_expect_eq(v, vec[i].v);
 	}
-	cr_expect_eq(azblob_crc64_from_b64("AAAAAAAAAA==", &v), -EINVAL); /* 7 bytes */
-	cr_expect_eq(azblob_crc64_from_b64("AAAAAAAAAAA", &v), -EINVAL);
-	cr_expect_eq(azblob_crc64_from_b64("AAAAAAAAAAB=", &v), -EINVAL); /* padding bits */
-	cr_expect_eq(azblob_crc64_from_b64("AAAAAAA*AAA=", &v), -EINVAL);
-	cr_expect_eq(azblob_crc64_from_b64("AAAAAAAAAAAAAAA=", &v), -EINVAL);
-	cr_expect_eq(azblob_crc64_from_b64(NULL, &v), -EINVAL);
+	cr_expect_eq(az_crc64_from_b64("AAAAAAAAAA==", &v), -EINVAL); /* 7 bytes */
+	cr_expect_eq(az_crc64_from_b64("AAAAAAAAAAA", &v), -EINVAL);
+	cr_expect_eq(az_crc64_from_b64("AAAAAAAAAAB=", &v), -EINVAL); /* padding bits */
+	cr_expect_eq(az_crc64_from_b64("AAAAAAA*AAA=", &v), -EINVAL);
+	cr_expect_eq(az_crc64_from_b64("AAAAAAAAAAAAAAA=", &v), -EINVAL);
+	cr_expect_eq(az_crc64_from_b64(NULL, &v), -EINVAL);
 }

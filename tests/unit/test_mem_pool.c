@@ -13,9 +13,9 @@ static struct uvmbus_mem *open_sim(int *fd)
 	*fd = guest_ram(16u << 20);
 	cr_assert_geq(*fd, 0);
 	uvmbus_mem_opts_init(&o);
-	o.backend = UVMBUS_PIN_SIM;
-	o.sim_fd = *fd;
-	o.sim_size = 16u << 20;
+	o.backend = UVMBUS_PIN_MEMFD;
+	o.memfd = *fd;
+	o.memfd_size = 16u << 20;
 	cr_assert_eq(uvmbus_mem_open(&m, &o), 0);
 	return m;
 }

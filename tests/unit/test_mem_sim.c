@@ -26,13 +26,13 @@ static void env_open(struct env *e)
 	e->ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, e->fd, 0);
 	cr_assert_neq(e->ram, MAP_FAILED);
 	uvmbus_mem_opts_init(&o);
-	o.backend = UVMBUS_PIN_SIM;
-	o.sim_fd = e->fd;
-	o.sim_offset = WIN_OFF;
-	o.sim_size = WIN_SIZE;
+	o.backend = UVMBUS_PIN_MEMFD;
+	o.memfd = e->fd;
+	o.memfd_offset = WIN_OFF;
+	o.memfd_size = WIN_SIZE;
 	o.log = sink_log(&e->sink);
 	cr_assert_eq(uvmbus_mem_open(&e->mem, &o), 0, "%s", e->sink.text);
-	cr_assert_str_eq(uvmbus_mem_backend_name(e->mem), "sim");
+	cr_assert_str_eq(uvmbus_mem_backend_name(e->mem), "memfd");
 }
 
 static void env_close(struct env *e)
@@ -138,7 +138,7 @@ Test(mem_sim, bad_options)
 	struct log_sink s;
 
 	uvmbus_mem_opts_init(&o);
-	o.backend = UVMBUS_PIN_SIM;
+	o.backend = UVMBUS_PIN_MEMFD;
 	o.log = sink_log(&s);
 	cr_expect_eq(uvmbus_mem_open(&m, &o), -EINVAL, "no memfd");
 	cr_expect_neq(strstr(s.text, "memfd"), NULL);

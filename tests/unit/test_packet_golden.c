@@ -1,5 +1,5 @@
 /* Golden packets: builders' output at known ring indices compared with
- * byte arrays derived by hand from WIRE.md (header, payload, padding,
+ * byte arrays derived by hand from docs/WIRE.md (header, payload, padding,
  * trailer), including packets that wrap around the end of the ring. */
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Signal decisions, WIRE.md section 1, as tables. */
+/* Signal decisions, docs/WIRE.md section 1, as tables. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>

@@ -71,7 +71,7 @@ Test(sim, golden_both_ways)
 	size_t len;
 
 	open_sim(-1, false, 0);
-	/* A request written byte by byte from WIRE.md, pfns from guest RAM. */
+	/* A request written byte by byte from docs/WIRE.md, pfns from guest RAM. */
 	struct treq q = noop(0x1122334455667788ull);
 	uint64_t pfn[2];
 	uint32_t n = uvmbus_region_pfns(t.ram, 0, 4096, pfn, NULL) ? 0 : 1;

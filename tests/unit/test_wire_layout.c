@@ -1,4 +1,4 @@
-/* Wire layouts at run time: bytes land at the offsets WIRE.md gives
+/* Wire layouts at run time: bytes land at the offsets docs/WIRE.md gives
  * (the _Static_asserts in the headers check sizes; this checks encoding). */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -19,36 +19,41 @@
 
 #define DRAIN_READ_NS (2000ull * 1000 * 1000) /* draining: time for clients to read */
 
-static int open_device(struct azd *d)
+/* The in-process emulator (--sim): its guest RAM holds the copy pool. */
+static int start_sim(struct azd *d)
 {
-	struct azblob_opts o;
+	struct azblob_sim_opts so;
+	char name[16];
+	const char *eq = strchr(d->o.sim_backend, '=');
 	int rc;
 
-	d->bounce = d->o.sim || d->o.sim_root;
-	if (d->o.sim) {
-		struct azblob_sim_opts so;
-		char name[16];
-		const char *eq = strchr(d->o.sim_backend, '=');
+	azblob_sim_opts_init(&so);
+	snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - d->o.sim_backend) : 15,
+		 d->o.sim_backend);
+	so.backend = name;
+	so.backend_arg = eq ? eq + 1 : NULL;
+	so.ram_bytes = d->o.sim_ram ? d->o.sim_ram
+				    : (uint64_t)d->o.bounce_size * d->o.bounce_bufs + (64ull << 20);
+	so.ram_bytes = (so.ram_bytes + (2u << 20) - 1) & ~((2ull << 20) - 1);
+	so.poll = d->o.mode == AZD_POLL;
+	so.log = azd_lib_log(d);
+	rc = azblob_sim_create(&d->sim, &so);
+	if (!rc)
+		rc = azblob_sim_start(d->sim);
+	if (rc)
+		azd_log(d, 3, "cannot start the simulator: %s%s", strerror(-rc),
+			rc == -ENOTSUP ? " (built without the in-process emulator: run "
+					 "azblob-vspd and use --sim-root)"
+				       : "");
+	return rc;
+}
 
-		azblob_sim_opts_init(&so);
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - d->o.sim_backend) : 15,
-			 d->o.sim_backend);
-		so.backend = name;
-		so.backend_arg = eq ? eq + 1 : NULL;
-		so.ram_bytes = d->o.sim_ram
-				   ? d->o.sim_ram
-				   : (uint64_t)d->o.bounce_size * d->o.bounce_bufs + (64ull << 20);
-		so.ram_bytes = (so.ram_bytes + (2u << 20) - 1) & ~((2ull << 20) - 1);
-		so.poll = d->o.mode == AZD_POLL;
-		so.log = azd_lib_log(d);
-		rc = azblob_sim_create(&d->sim, &so);
-		if (!rc)
-			rc = azblob_sim_start(d->sim);
-		if (rc) {
-			azd_log(d, 3, "cannot start the simulator: %s", strerror(-rc));
-			return rc;
-		}
-	}
+/* The daemon's own client of the device: a small pool where the host
+ * reaches the clients' arenas in place, the copy pool where it does not. */
+static int open_client(struct azd *d, bool bounce)
+{
+	struct azblob_opts o;
+
 	azblob_opts_init(&o);
 	o.device_guid = d->o.device;
 	o.sim_root = d->sim ? azblob_sim_root(d->sim) : d->o.sim_root;
@@ -56,16 +61,28 @@ static int open_device(struct azd *d)
 	o.queue_depth = d->o.device_qd;
 	o.interrupt_mode = d->o.mode != AZD_POLL;
 	o.log = azd_lib_log(d);
-	if (d->bounce) {
-		o.pool_buf_size = d->o.bounce_size;
-		o.pool_bufs = d->o.bounce_bufs;
-	} else {
-		o.pool_buf_size = 4096;
-		o.pool_bufs = 8;
-	}
+	o.pool_buf_size = bounce ? d->o.bounce_size : 4096;
+	o.pool_bufs = bounce ? d->o.bounce_bufs : 8;
+	return azblob_open(&d->dev, &o);
+}
+
+static int open_device(struct azd *d)
+{
+	int rc;
+
+	if (d->o.sim && (rc = start_sim(d)))
+		return rc;
 	/* The daemon's own client never attaches to a broker. */
 	unsetenv(AZBLOB_BROKER_ENV);
-	rc = azblob_open(&d->dev, &o);
+	/* Ask the device whether the host reaches registered memory in
+	 * place; where it does not, copy through a pool of its own. */
+	rc = open_client(d, false);
+	if (!rc && !azblob_registers_in_place(d->dev)) {
+		azblob_close(d->dev);
+		d->dev = NULL;
+		d->bounce = true;
+		rc = open_client(d, true);
+	}
 	if (rc) {
 		azd_log(d, 3, "cannot open the device: %s", strerror(-rc));
 		return rc;
@@ -317,7 +334,8 @@ static int setup(struct azd *d)
 		d->o.mode == AZD_POLL	  ? "poll"
 		: d->o.mode == AZD_HYBRID ? "hybrid"
 					  : "interrupt",
-		d->bounce ? "simulated device: requests copied" : "arenas pinned");
+		d->bounce ? "the host reaches the device pool only: requests copied"
+			  : "arenas pinned");
 	return 0;
 }
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The daemon's parser of a client's request packets (pure: no system
+ * The daemon's check of a client's request packets (pure: no system
  * call, no state; fuzzed by tests/fuzz/fuzz_broker.c). A client's TX ring
  * is untrusted: every field is checked, and a request is accepted only
  * when each of its buffers is one run of consecutive pages inside that
  * client's arena, so the daemon never touches memory outside it.
  */
-#ifndef AZBLOBD_PARSE_H
-#define AZBLOBD_PARSE_H
+#ifndef AZBLOBD_CHECK_H
+#define AZBLOBD_CHECK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,7 +40,7 @@ struct azd_req {
 /* Check one packet (`len` bytes, as uvmbus_ring_read() copied it) against
  * an arena of arena_pages 4 KiB pages, at most max_pages pfns. AZD_OK, or
  * the violation (out->trans_id is set whenever the descriptor was read). */
-enum azd_violation azd_parse(const void *pkt, size_t len, uint64_t arena_pages, uint32_t max_pages,
+enum azd_violation azd_check(const void *pkt, size_t len, uint64_t arena_pages, uint32_t max_pages,
 			     struct azd_req *out);
 
 /* Whether a violation gets an answer (INVALID_PARAMETER) or is dropped. */

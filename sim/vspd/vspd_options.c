@@ -40,7 +40,7 @@ static const char usage_text[] =
     "    the real sysfs names under DIR (sys/, dev/uio0, proc/cpuinfo) and a\n"
     "    doorbell socket DIR/vspd.sock; a guest built on libuvmbus opens the\n"
     "    device through its normal device layer with only the roots and the\n"
-    "    event fd changed (azblob_sim_connect()). One guest at a time; when it\n"
+    "    event fd changed (uvmbus_simsock_connect()). One guest at a time; when it\n"
     "    disconnects the channel closes and the next guest starts afresh.\n"
     "    Requests are answered from a storage backend; every guest packet is\n"
     "    validated and violations are counted in the statistics.\n"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Pinning backend "sim": guest RAM is the simulator's memfd; a pfn is a
- * 4 KiB page offset in it. The context maps its window of the memfd once
- * (2 MiB-aligned in both the file and our address space, so granule
- * arithmetic holds) and carves regions from it in 2 MiB chunks.
+ * Pinning backend "memfd": guest RAM is a memfd arena (the emulator's, or a
+ * broker session's); a pfn is a 4 KiB page offset in it. The context maps
+ * its window of the memfd once (2 MiB-aligned in both the file and our
+ * address space, so granule arithmetic holds) and carves regions from it
+ * in 2 MiB chunks.
  *
  * Which chunks are taken is guest RAM's own business, shared by every
  * context on the memfd in any process, as a kernel's page allocator is:
@@ -23,7 +24,7 @@
 
 #include "mem_internal.h"
 
-struct sim_ram {
+struct memfd_arena {
 	uint8_t *window;
 	uint8_t *reserve; /* the VA reservation the window sits in */
 	size_t reserve_len;
@@ -38,13 +39,13 @@ struct sim_ram {
 
 #define TABLE_BYTES UVMBUS_HUGEPAGE_SIZE
 
-static int map_table(struct sim_ram *s, int fd, const struct uvmbus_log *log)
+static int map_table(struct memfd_arena *s, int fd, const struct uvmbus_log *log)
 {
 	struct stat st;
 	void *t;
 
 	if (fstat(fd, &st) || st.st_size < (off_t)TABLE_BYTES) {
-		LOG_ERR(log, "mem: sim backend: guest RAM is smaller than its allocation table");
+		LOG_ERR(log, "mem: memfd backend: guest RAM is smaller than its allocation table");
 		return -EINVAL;
 	}
 	s->table_chunks = (size_t)st.st_size / UVMBUS_HUGEPAGE_SIZE;
@@ -60,27 +61,27 @@ static int map_table(struct sim_ram *s, int fd, const struct uvmbus_log *log)
 	return 0;
 }
 
-static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
+static int memfd_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 {
 	const size_t huge = UVMBUS_HUGEPAGE_SIZE;
-	struct sim_ram *s;
+	struct memfd_arena *s;
 	uintptr_t aligned;
 	void *p;
 	int rc;
 
-	if (o->sim_fd < 0 || !o->sim_size || o->sim_size % huge || o->sim_offset % huge) {
-		LOG_ERR(&o->log, "mem: sim backend needs the guest-RAM memfd and a window of it "
+	if (o->memfd < 0 || !o->memfd_size || o->memfd_size % huge || o->memfd_offset % huge) {
+		LOG_ERR(&o->log, "mem: memfd backend needs the guest-RAM memfd and a window of it "
 				 "(offset and size multiples of 2 MiB)");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->size = o->sim_size;
-	s->file_off = o->sim_offset;
+	s->size = o->memfd_size;
+	s->file_off = o->memfd_offset;
 	s->nchunks = s->size / huge;
 	s->first_chunk = s->file_off / huge;
-	rc = map_table(s, o->sim_fd, &o->log);
+	rc = map_table(s, o->memfd, &o->log);
 	if (rc) {
 		free(s);
 		return rc;
@@ -94,12 +95,12 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 		return -ENOMEM;
 	}
 	aligned = ((uintptr_t)s->reserve + huge - 1) & ~(uintptr_t)(huge - 1);
-	p = mmap((void *)aligned, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 o->sim_fd, (off_t)s->file_off);
+	p = mmap((void *)aligned, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, o->memfd,
+		 (off_t)s->file_off);
 	if (p == MAP_FAILED) {
 		int err = errno;
 
-		LOG_ERR(&o->log, "mem: sim backend: mmap of guest RAM [%llu, +%zu): %s",
+		LOG_ERR(&o->log, "mem: memfd backend: mmap of guest RAM [%llu, +%zu): %s",
 			(unsigned long long)s->file_off, s->size, strerror(err));
 		munmap(s->reserve, s->reserve_len);
 		munmap(s->table, TABLE_BYTES);
@@ -112,7 +113,7 @@ static int sim_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 }
 
 /* Take file chunk f for us: free, or held by a process that is gone. */
-static bool claim(struct sim_ram *s, size_t f)
+static bool claim(struct memfd_arena *s, size_t f)
 {
 	uint32_t *e, cur;
 
@@ -127,15 +128,15 @@ static bool claim(struct sim_ram *s, size_t f)
 					   __ATOMIC_ACQUIRE);
 }
 
-static void unclaim(struct sim_ram *s, size_t first, size_t n)
+static void unclaim(struct memfd_arena *s, size_t first, size_t n)
 {
 	for (size_t f = first; f < first + n; f++)
 		__atomic_store_n(&s->table[f], 0u, __ATOMIC_RELEASE);
 }
 
-static int sim_map(struct uvmbus_mem *m, size_t len, size_t page_size, void **addr)
+static int memfd_map(struct uvmbus_mem *m, size_t len, size_t page_size, void **addr)
 {
-	struct sim_ram *s = m->backend;
+	struct memfd_arena *s = m->backend;
 	size_t need = len / UVMBUS_HUGEPAGE_SIZE;
 
 	(void)page_size;
@@ -153,14 +154,14 @@ static int sim_map(struct uvmbus_mem *m, size_t len, size_t page_size, void **ad
 		unclaim(s, f, got);
 		i += got;
 	}
-	LOG_ERR(&m->opts.log, "mem: sim backend: no %zu contiguous bytes left in guest RAM (%zu)",
+	LOG_ERR(&m->opts.log, "mem: memfd backend: no %zu contiguous bytes left in guest RAM (%zu)",
 		len, s->size);
 	return -ENOMEM;
 }
 
-static void sim_unmap(struct uvmbus_mem *m, void *addr, size_t len)
+static void memfd_unmap(struct uvmbus_mem *m, void *addr, size_t len)
 {
-	struct sim_ram *s = m->backend;
+	struct memfd_arena *s = m->backend;
 	size_t first = (size_t)((uint8_t *)addr - s->window) / UVMBUS_HUGEPAGE_SIZE;
 
 	/* Fresh memory for the next owner, as a new mapping would be. */
@@ -168,17 +169,17 @@ static void sim_unmap(struct uvmbus_mem *m, void *addr, size_t len)
 	unclaim(s, s->first_chunk + first, len / UVMBUS_HUGEPAGE_SIZE);
 }
 
-static int sim_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
+static int memfd_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 {
-	struct sim_ram *s = m->backend;
+	struct memfd_arena *s = m->backend;
 	uintptr_t w = (uintptr_t)s->window;
 	uintptr_t a = (uintptr_t)r->addr;
 	int rc;
 
 	if (a < w || a - w > s->size || r->len > s->size - (a - w)) {
 		LOG_ERR(&m->opts.log,
-			"mem: sim backend: %p + %zu is not guest RAM: register memory "
-			"allocated from the simulator's window only",
+			"mem: memfd backend: %p + %zu is not guest RAM: register memory "
+			"allocated from the arena's window only",
 			r->addr, r->len);
 		return -EINVAL;
 	}
@@ -192,15 +193,15 @@ static int sim_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 	return 0;
 }
 
-static void sim_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
+static void memfd_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
 {
 	(void)m;
 	(void)r;
 }
 
-static void sim_close(struct uvmbus_mem *m, bool keep)
+static void memfd_close(struct uvmbus_mem *m, bool keep)
 {
-	struct sim_ram *s = m->backend;
+	struct memfd_arena *s = m->backend;
 
 	/* keep: the window stays mapped and its chunks stay ours in the
 	 * table until the process exits. */
@@ -210,12 +211,12 @@ static void sim_close(struct uvmbus_mem *m, bool keep)
 	free(s);
 }
 
-const struct pin_ops uvmbus_pin_sim_ops = {
-    .name = "sim",
-    .open = sim_open,
-    .map = sim_map,
-    .unmap = sim_unmap,
-    .pin = sim_pin,
-    .unpin = sim_unpin,
-    .close = sim_close,
+const struct pin_ops uvmbus_pin_memfd_ops = {
+    .name = "memfd",
+    .open = memfd_open,
+    .map = memfd_map,
+    .unmap = memfd_unmap,
+    .pin = memfd_pin,
+    .unpin = memfd_unpin,
+    .close = memfd_close,
 };

@@ -116,7 +116,7 @@ static int map_file(struct uvmbus_dev *d, struct uvmbus_chan *c, const char *pat
 }
 
 /*
- * The primary channel: its size is uio map 0's (WIRE.md 1: the ring file
+ * The primary channel: its size is uio map 0's (docs/WIRE.md 1: the ring file
  * reported a fixed 4 MiB on kernels whose rings are 2 MiB + 4 KiB each).
  * Mapped through the ring file when it exists and covers the rings, else
  * through map 0 of the uio node (older kernels give a device bound

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Guest side of the simulator's doorbell socket (see azblob/sim_proto.h):
+/* The emulator's doorbell socket as a device transport (<uvmbus/simsock.h>):
  * connect, receive the guest-RAM memfd, hand the connection to the device
- * layer as the interrupt fd. */
+ * layer as the interrupt fd. Like dev_vchan.c for the broker, it only fills
+ * the device layer's open_event_fd / open_map_fd hooks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,13 +11,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <azblob/sim.h>
-#include <azblob/sim_proto.h>
+#include <uvmbus/dev.h>
+#include <uvmbus/simsock.h>
 
-int azblob_sim_connect(const char *root, struct azblob_sim_guest *g)
+int uvmbus_simsock_connect(const char *root, struct uvmbus_simsock *g)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct azblob_sim_hello h;
+	struct uvmbus_simsock_hello h;
 	char ctl[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {&h, sizeof(h)};
 	struct msghdr m = {
@@ -26,7 +27,7 @@ int azblob_sim_connect(const char *root, struct azblob_sim_guest *g)
 
 	memset(g, 0, sizeof(*g));
 	g->event_fd = g->ram_fd = -1;
-	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s/" AZBLOB_SIM_SOCKET, root) >=
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s/" UVMBUS_SIMSOCK_NAME, root) >=
 	    (int)sizeof(a.sun_path))
 		return -ENAMETOOLONG;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -39,7 +40,7 @@ int azblob_sim_connect(const char *root, struct azblob_sim_guest *g)
 		goto fail;
 	}
 	c = CMSG_FIRSTHDR(&m);
-	if (h.magic != AZBLOB_SIM_HELLO_MAGIC || !c || c->cmsg_type != SCM_RIGHTS) {
+	if (h.magic != UVMBUS_SIMSOCK_MAGIC || !c || c->cmsg_type != SCM_RIGHTS) {
 		errno = EPROTO;
 		goto fail;
 	}
@@ -56,7 +57,7 @@ fail:
 	return -err;
 }
 
-void azblob_sim_disconnect(struct azblob_sim_guest *g)
+void uvmbus_simsock_disconnect(struct uvmbus_simsock *g)
 {
 	if (g->event_fd >= 0)
 		close(g->event_fd);
@@ -65,9 +66,9 @@ void azblob_sim_disconnect(struct azblob_sim_guest *g)
 	g->event_fd = g->ram_fd = -1;
 }
 
-int azblob_sim_event_fd(void *guest, const char *uio_path)
+int uvmbus_simsock_event_fd(void *guest, const char *uio_path)
 {
-	struct azblob_sim_guest *g = guest;
+	struct uvmbus_simsock *g = guest;
 	int fd;
 
 	(void)uio_path;
@@ -75,7 +76,7 @@ int azblob_sim_event_fd(void *guest, const char *uio_path)
 	return fd < 0 ? -errno : fd;
 }
 
-int azblob_sim_map_fd(void *guest, const char *uio_path, int map, int64_t *offset)
+int uvmbus_simsock_map_fd(void *guest, const char *uio_path, int map, int64_t *offset)
 {
 	char path[4096];
 	int fd;
@@ -86,4 +87,14 @@ int azblob_sim_map_fd(void *guest, const char *uio_path, int map, int64_t *offse
 	*offset = map ? (int64_t)map * 4096 : 0;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+void uvmbus_simsock_dev_opts(struct uvmbus_simsock *g, struct uvmbus_dev_opts *d)
+{
+	d->sysfs_root = g->sysfs_root;
+	d->dev_root = g->dev_root;
+	d->proc_root = g->proc_root;
+	d->open_event_fd = uvmbus_simsock_event_fd;
+	d->open_map_fd = uvmbus_simsock_map_fd;
+	d->event_arg = g;
 }

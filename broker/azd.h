@@ -15,7 +15,7 @@
 #include <uvmbus.h>
 
 #include "allow.h"
-#include "parse.h"
+#include "check.h"
 
 #define PROG "azblobd"
 

@@ -12,7 +12,7 @@
 
 #include <uvmbus/packet.h>
 
-#include "parse.h"
+#include "check.h"
 
 #define ARENA_PAGES 1024u
 
@@ -57,7 +57,7 @@ static const uint64_t good_pfn[4] = {100, 101, 200, 300};
 
 static enum azd_violation check(const struct pk *p, struct azd_req *r)
 {
-	return azd_parse(p->b, p->len, ARENA_PAGES, 8192, r);
+	return azd_check(p->b, p->len, ARENA_PAGES, 8192, r);
 }
 
 Test(broker_parse, good_request_gives_arena_offsets)
@@ -167,8 +167,8 @@ Test(broker_parse, descriptor_fields)
 	memcpy(p.b + 2, &v, 2);
 	cr_assert_eq(check(&p, &r), AZD_V_DESCRIPTOR);
 	build(&p, 7, good_pfn, &q);
-	cr_assert_eq(azd_parse(p.b, 8, ARENA_PAGES, 8192, &r), AZD_V_DESCRIPTOR);
-	cr_assert_eq(azd_parse(p.b, p.len - 8, ARENA_PAGES, 8192, &r), AZD_V_DESCRIPTOR);
+	cr_assert_eq(azd_check(p.b, 8, ARENA_PAGES, 8192, &r), AZD_V_DESCRIPTOR);
+	cr_assert_eq(azd_check(p.b, p.len - 8, ARENA_PAGES, 8192, &r), AZD_V_DESCRIPTOR);
 	/* range: an offset, a length that is not the pages, too many pages */
 	build(&p, 7, good_pfn, &q);
 	uint32_t x = 4 * 4096 - 1;
@@ -176,7 +176,7 @@ Test(broker_parse, descriptor_fields)
 	memcpy(p.b + 24, &x, 4);
 	cr_assert_neq(check(&p, &r), AZD_OK);
 	build(&p, 7, good_pfn, &q);
-	cr_assert_eq(azd_parse(p.b, p.len, ARENA_PAGES, 3, &r), AZD_V_RANGE);
+	cr_assert_eq(azd_check(p.b, p.len, ARENA_PAGES, 3, &r), AZD_V_RANGE);
 }
 
 Test(broker_parse, garbage_never_accepted_outside)
@@ -198,7 +198,7 @@ Test(broker_parse, garbage_never_accepted_outside)
 
 			memcpy(b, h, sizeof(h));
 		}
-		if (azd_parse(b, sizeof(b), 64, 8192, &r) == AZD_OK) {
+		if (azd_check(b, sizeof(b), 64, 8192, &r) == AZD_OK) {
 			cr_assert_leq(r.data_off + r.q.data_buffer_length, 64 * 4096);
 			cr_assert_leq(r.request_off + r.q.request_buffer_length, 64 * 4096);
 			cr_assert_leq(r.response_off + r.q.response_buffer_length, 64 * 4096);
@@ -229,7 +229,7 @@ Test(broker_parse, tx_reader_sees_an_index_moved_backwards)
 	cr_assert_eq(azd_next_packet(cons, &seen, buf, sizeof(buf), &len), 1);
 	struct azd_req r;
 
-	cr_assert_eq(azd_parse(buf, len, ARENA_PAGES, 8192, &r), AZD_OK);
+	cr_assert_eq(azd_check(buf, len, ARENA_PAGES, 8192, &r), AZD_OK);
 	cr_assert_eq(r.trans_id, 1);
 	/* the client takes back its third packet: fewer bytes than seen */
 	w = h->write_index;

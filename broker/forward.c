@@ -173,7 +173,7 @@ static int next_request(struct azd_session *s)
 			return -1;
 		}
 		s->tx_dirty = true;
-		v = azd_parse(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
+		v = azd_check(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
 			      &s->req);
 		if (v == AZD_OK)
 			return 1;

@@ -4,9 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <uapi/uvmbus_kstub.h>
 #include <uvmbus/kstub.h>
 
 #include "mem_internal.h"
+
+/* The public promise (mem.h) is the module's default quarantine. */
+_Static_assert(UVMBUS_PIN_QUARANTINE_MS == UVMBUS_KSTUB_DEFAULT_QUARANTINE_MS,
+	       "UVMBUS_PIN_QUARANTINE_MS is kstub's default quarantine");
 
 static int kstub_mem_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 {

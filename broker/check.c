@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Checking a client's request packet (parse.h). */
+/* Checking a client's request packet (check.h). */
 #include <errno.h>
 #include <string.h>
 
 #include <azblob.h>
 #include <uvmbus/packet.h>
 
-#include "parse.h"
+#include "check.h"
 
 #define PG VMBUS_PAGE_SIZE
 
@@ -51,7 +51,7 @@ static enum azd_violation span(const struct uvmbus_pkt *p, uint32_t first, uint3
 	return AZD_OK;
 }
 
-enum azd_violation azd_parse(const void *pkt, size_t len, uint64_t arena_pages, uint32_t max_pages,
+enum azd_violation azd_check(const void *pkt, size_t len, uint64_t arena_pages, uint32_t max_pages,
 			     struct azd_req *out)
 {
 	const struct azblob_vsp_request *q = &out->q;

@@ -32,8 +32,6 @@
 #define HAVE_X86 1
 #endif
 
-#include <azblob/blob.h>
-
 #include "crc64.h"
 
 #define POLY_REFLECTED 0x9A6C9329AC4BC9B5ull
@@ -61,7 +59,7 @@ static void init(void)
 	for (unsigned i = 0; i < 256; i++)
 		for (unsigned t = 1; t < 8; t++)
 			table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
-	impl = azblob_crc64_have_clmul() ? azblob_crc64_clmul : azblob_crc64_table;
+	impl = az_crc64_have_clmul() ? az_crc64_clmul : az_crc64_table;
 }
 
 /* The register without the all-ones in and out. */
@@ -88,14 +86,14 @@ static uint64_t crc_raw(uint64_t c, const uint8_t *p, size_t len)
 	return c;
 }
 
-uint64_t azblob_crc64_table(uint64_t crc, const void *data, size_t len)
+uint64_t az_crc64_table(uint64_t crc, const void *data, size_t len)
 {
 	pthread_once(&once, init);
 	return ~crc_raw(~crc, data, len);
 }
 
 #ifdef HAVE_X86
-bool azblob_crc64_have_clmul(void)
+bool az_crc64_have_clmul(void)
 {
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
@@ -109,8 +107,8 @@ __attribute__((target("pclmul,sse2"))) static inline __m128i fold(__m128i x, __m
 	    next);
 }
 
-__attribute__((target("pclmul,sse2"))) uint64_t azblob_crc64_clmul(uint64_t crc, const void *data,
-								   size_t len)
+__attribute__((target("pclmul,sse2"))) uint64_t az_crc64_clmul(uint64_t crc, const void *data,
+							       size_t len)
 {
 	const uint8_t *p = data;
 	uint64_t c = ~crc;
@@ -144,18 +142,18 @@ __attribute__((target("pclmul,sse2"))) uint64_t azblob_crc64_clmul(uint64_t crc,
 	return ~crc_raw(c, p, len);
 }
 #else
-bool azblob_crc64_have_clmul(void)
+bool az_crc64_have_clmul(void)
 {
 	return false;
 }
 
-uint64_t azblob_crc64_clmul(uint64_t crc, const void *data, size_t len)
+uint64_t az_crc64_clmul(uint64_t crc, const void *data, size_t len)
 {
-	return azblob_crc64_table(crc, data, len);
+	return az_crc64_table(crc, data, len);
 }
 #endif
 
-uint64_t azblob_crc64(uint64_t crc, const void *data, size_t len)
+uint64_t az_crc64(uint64_t crc, const void *data, size_t len)
 {
 	pthread_once(&once, init);
 	return impl(crc, data, len);
@@ -163,7 +161,7 @@ uint64_t azblob_crc64(uint64_t crc, const void *data, size_t len)
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void azblob_crc64_b64(uint64_t crc, char out[AZBLOB_CRC64_B64_LEN + 1])
+void az_crc64_b64(uint64_t crc, char out[AZ_CRC64_B64_LEN + 1])
 {
 	uint8_t b[9] = {0};
 	size_t o = 0;
@@ -182,12 +180,12 @@ void azblob_crc64_b64(uint64_t crc, char out[AZBLOB_CRC64_B64_LEN + 1])
 	out[12] = 0;
 }
 
-int azblob_crc64_from_b64(const char *s, uint64_t *crc)
+int az_crc64_from_b64(const char *s, uint64_t *crc)
 {
 	uint8_t b[9];
 	size_t o = 0;
 
-	if (!s || strlen(s) != AZBLOB_CRC64_B64_LEN || s[11] != '=' || s[10] == '=')
+	if (!s || strlen(s) != AZ_CRC64_B64_LEN || s[11] != '=' || s[10] == '=')
 		return -EINVAL;
 	for (int i = 0; i < 12; i += 4) {
 		uint32_t v = 0;
