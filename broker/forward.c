@@ -12,10 +12,7 @@
 
 #include "azd.h"
 
-#define STATUS_INVALID_PARAMETER 0xC000000Du
-#define STATUS_IO_TIMEOUT	 0xC00000B5u
-#define STATUS_INTERNAL_ERROR	 0xC00000E5u
-#define BUDGET			 32u /* TX packets per session per pass: fairness */
+#define BUDGET 32u /* TX packets per session per pass: fairness */
 
 static struct azd_rec *rec_get(struct azd_session *s)
 {
@@ -66,7 +63,8 @@ static void on_done(void *user, int err, uint32_t status, uint32_t len)
 		}
 	}
 	if (err)
-		status = err == -ETIMEDOUT ? STATUS_IO_TIMEOUT : STATUS_INTERNAL_ERROR;
+		status = err == -ETIMEDOUT ? AZBLOB_VSP_STATUS_IO_TIMEOUT
+					   : AZBLOB_VSP_STATUS_INTERNAL_ERROR;
 	if (status)
 		s->st.errors++;
 	answer(s, r, status, err ? 0 : len);
@@ -144,7 +142,7 @@ static int forward(struct azd *d, struct azd_session *s)
 	if (rc) {
 		/* Refused by the device client (a request our parser let
 		 * through but the device cannot take): answered, not fatal. */
-		answer(s, r, STATUS_INVALID_PARAMETER, 0);
+		answer(s, r, AZBLOB_VSP_STATUS_INVALID_PARAMETER, 0);
 		s->st.errors++;
 		return 0;
 	}
@@ -185,7 +183,7 @@ static int next_request(struct azd_session *s)
 			struct azd_rec *r = rec_get(s);
 
 			r->trans_id = s->req.trans_id; /* non-zero: read from the descriptor */
-			answer(s, r, STATUS_INVALID_PARAMETER, 0);
+			answer(s, r, AZBLOB_VSP_STATUS_INVALID_PARAMETER, 0);
 		}
 		if (s->inflight >= s->qd)
 			return 0;

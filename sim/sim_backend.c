@@ -105,7 +105,7 @@ static uint32_t handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, ui
 			/* The blob does not fit the data buffer: say how big it is. */
 			uint32_t st = respond(r, rlen, 200, NULL, size);
 
-			return st ? st : AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+			return st ? st : AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 		}
 		*dout = rc ? 0 : (uint32_t)size;
 		code = 200;

@@ -387,7 +387,7 @@ static uint32_t respond_upstream(struct rest *b, struct azblob_sim_req *r, uint3
 			memcpy(o + n, b->rhdrs,
 			       cap - (size_t)n < b->rhdrs_len ? cap - (size_t)n : b->rhdrs_len);
 		*rlen = (uint32_t)cap;
-		return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+		return AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 	}
 	memcpy(o + n, b->rhdrs, b->rhdrs_len);
 	n += (int)b->rhdrs_len;
@@ -398,7 +398,7 @@ static uint32_t respond_upstream(struct rest *b, struct azblob_sim_req *r, uint3
 		n += (int)body_len;
 	}
 	*rlen = (uint32_t)n;
-	return AZBLOB_SIM_STATUS_OK;
+	return AZBLOB_VSP_STATUS_OK;
 }
 
 static bool same_origin(struct rest *b, const char *url)
@@ -528,13 +528,13 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 		    b->content_length >= 0 ? (uint64_t)b->content_length : b->body_bytes;
 
 		st = respond_upstream(b, r, rlen, size, NULL, 0);
-		return st ? st : AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+		return st ? st : AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 	}
 	if (cc != CURLE_OK) {
 		rlog(b, UVMBUS_LOG_ERR, "rest: %s %.200s: %s", h->method, h->path,
 		     b->errbuf[0] ? b->errbuf : curl_easy_strerror(cc));
-		return cc == CURLE_OPERATION_TIMEDOUT ? AZBLOB_SIM_STATUS_IO_TIMEOUT
-						      : AZBLOB_SIM_STATUS_INTERNAL_ERROR;
+		return cc == CURLE_OPERATION_TIMEDOUT ? AZBLOB_VSP_STATUS_IO_TIMEOUT
+						      : AZBLOB_VSP_STATUS_INTERNAL_ERROR;
 	}
 	if (b->rhdrs_full)
 		rlog(b, UVMBUS_LOG_WARN, "rest: %s %.200s: response headers cut", h->method,
@@ -552,5 +552,5 @@ uint32_t sim_rest_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, 
 oom:
 	curl_slist_free_all(hl);
 	rlog(b, UVMBUS_LOG_ERR, "rest: out of memory");
-	return AZBLOB_SIM_STATUS_INTERNAL_ERROR;
+	return AZBLOB_VSP_STATUS_INTERNAL_ERROR;
 }

@@ -105,12 +105,12 @@ void sim_hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen
 	 * the deadline with a timeout status, as the VSP does. */
 	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
 		delay = (uint64_t)timeout_ms * 1000000;
-		status = AZBLOB_SIM_STATUS_IO_TIMEOUT;
+		status = AZBLOB_VSP_STATUS_IO_TIMEOUT;
 		rlen = 0;
 		SIM_STAT_ADD(s, timeouts, 1);
 	}
 	if (s->nheld == SIM_MAX_REQS) { /* more in flight than any guest queue */
-		status = AZBLOB_SIM_STATUS_INTERNAL_ERROR;
+		status = AZBLOB_VSP_STATUS_INTERNAL_ERROR;
 		delay = 0;
 		s->nheld--; /* overwrite the newest; the guest broke its queue depth */
 		own_release(s, &s->held[s->nheld]);

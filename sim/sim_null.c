@@ -39,7 +39,7 @@ static uint32_t null_handle(void *state, struct azblob_sim_req *r, uint32_t *res
 	(void)r;
 	*response_len = 0;
 	*data_out = 0;
-	return AZBLOB_SIM_STATUS_OK;
+	return AZBLOB_VSP_STATUS_OK;
 }
 
 static void null_close(void *state)

@@ -313,12 +313,12 @@ static uint32_t plain_head(struct azblob_sim_req *r, uint32_t *rlen, int code, u
 	n += sizeof(tail) - 1;
 	if (n >= r->response_cap) {
 		*rlen = r->response_cap;
-		return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+		return AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 	}
 	memcpy(r->response, head, n);
 	r->response[n] = 0; /* as snprintf left it */
 	*rlen = (uint32_t)n;
-	return AZBLOB_SIM_STATUS_OK;
+	return AZBLOB_VSP_STATUS_OK;
 }
 
 uint32_t sim_http_respond(struct azblob_sim_req *r, uint32_t *rlen, int code, const char *err,
@@ -354,10 +354,10 @@ uint32_t sim_http_respond(struct azblob_sim_req *r, uint32_t *rlen, int code, co
 	if (n < 0 || (uint32_t)n >= r->response_cap)
 		goto small;
 	*rlen = (uint32_t)n;
-	return AZBLOB_SIM_STATUS_OK;
+	return AZBLOB_VSP_STATUS_OK;
 small:
 	*rlen = r->response_cap;
-	return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+	return AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 }
 
 uint32_t sim_http_special(const struct sim_http *h, struct azblob_sim_req *r, uint32_t *rlen,

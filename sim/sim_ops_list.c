@@ -173,7 +173,7 @@ uint32_t sim_ops_list(const struct sim_http *h, struct sim_mem *m, struct azblob
 	sim_hdr_add(x, "Content-Type", "application/xml");
 	st = sim_http_respond(r, rlen, 200, NULL, size, x, false);
 	if (!st && size > r->data_len)
-		st = AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL;
+		st = AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL;
 	if (!st) {
 		memcpy(r->data, xml, size);
 		*dout = (uint32_t)size;

@@ -277,7 +277,7 @@ static uint32_t op_get(struct ctx *c, struct sim_mblob *b)
 	if (st)
 		return st;
 	if (len > c->r->data_len)
-		return AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL; /* Content-Length says how big */
+		return AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL; /* Content-Length says how big */
 	if (len)
 		sim_mem_read(b, a, len, c->r->data);
 	*c->dout = (uint32_t)len;
@@ -427,7 +427,7 @@ uint32_t sim_mem_backend_handle(void *state, struct azblob_sim_req *r, uint32_t 
 	    mb->noop_len < r->response_cap && !memcmp(r->request, noop_request, r->request_len)) {
 		memcpy(r->response, mb->noop, mb->noop_len + 1);
 		*rlen = mb->noop_len;
-		return AZBLOB_SIM_STATUS_OK;
+		return AZBLOB_VSP_STATUS_OK;
 	}
 	rc = sim_http_parse(r->request, r->request_len, &mb->h);
 	/* The simulator's own targets (no-op, echo) answer a bare head: no
@@ -492,7 +492,7 @@ int sim_mem_backend_open(void **state, const char *arg, const struct uvmbus_log 
 	uint32_t n = 0, dout;
 
 	if (!sim_http_parse((const uint8_t *)noop_request, sizeof(noop_request) - 1, &mb->h) &&
-	    sim_http_special(&mb->h, &q, &n, &dout) == AZBLOB_SIM_STATUS_OK && !dout &&
+	    sim_http_special(&mb->h, &q, &n, &dout) == AZBLOB_VSP_STATUS_OK && !dout &&
 	    n < sizeof(mb->noop))
 		mb->noop_len = n;
 	*state = mb;

@@ -103,7 +103,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	memcpy(&len8, pkt + 4, 2);
 	memcpy(&flags, pkt + 6, 2);
 	memcpy(trans_id, pkt + 8, 8);
-	*status = AZBLOB_SIM_STATUS_INVALID_PARAMETER;
+	*status = AZBLOB_VSP_STATUS_INVALID_PARAMETER;
 	(void)len8;
 	if (!(flags & 1)) {
 		*status = 0; /* nobody waits for an answer */
@@ -137,7 +137,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	if (q.operation_type != AZBLOB_VSP_OP_USER_REQUEST) {
 		if (q.operation_type == AZBLOB_VSP_OP_REGISTER_BUFFER ||
 		    q.operation_type == AZBLOB_VSP_OP_DEREGISTER_BUFFER)
-			*status = AZBLOB_SIM_STATUS_NOT_SUPPORTED;
+			*status = AZBLOB_VSP_STATUS_NOT_SUPPORTED;
 		return AZBLOB_SIM_V_OPERATION + 1;
 	}
 	if (!q.request_buffer_length || !q.response_buffer_length ||
@@ -165,7 +165,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 		uint8_t *b = realloc(s->bounce, need);
 
 		if (!b) {
-			*status = AZBLOB_SIM_STATUS_INTERNAL_ERROR;
+			*status = AZBLOB_VSP_STATUS_INTERNAL_ERROR;
 			return AZBLOB_SIM_V_LENGTHS + 1;
 		}
 		s->bounce = b;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include <azblob/api.h>
+#include <azblob/vsp_wire.h>
 #include <uvmbus/common.h>
 
 #ifdef __cplusplus
@@ -31,14 +32,6 @@ extern "C" {
 
 struct azblob_sim;
 struct azblob_sim_req;
-
-/* Completion status values (NTSTATUS, as a Windows host would answer). */
-#define AZBLOB_SIM_STATUS_OK		    0x00000000u
-#define AZBLOB_SIM_STATUS_INVALID_PARAMETER 0xC000000Du
-#define AZBLOB_SIM_STATUS_IO_TIMEOUT	    0xC00000B5u
-#define AZBLOB_SIM_STATUS_NOT_SUPPORTED	    0xC00000BBu
-#define AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL  0xC0000023u
-#define AZBLOB_SIM_STATUS_INTERNAL_ERROR    0xC00000E5u
 
 /* Validation rules; each violation is counted under its rule. */
 enum azblob_sim_violation {

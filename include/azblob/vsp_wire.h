@@ -23,6 +23,15 @@ extern "C" {
 #define AZBLOB_QUEUE_DEPTH 1024u
 #define AZBLOB_RING_SIZE   (128u * 1024u)
 
+/* Completion status values (NTSTATUS, as the Windows host answers): the
+ * one definition, used by the emulator, the broker and the CLI. */
+#define AZBLOB_VSP_STATUS_OK		    0x00000000u
+#define AZBLOB_VSP_STATUS_INVALID_PARAMETER 0xC000000Du
+#define AZBLOB_VSP_STATUS_IO_TIMEOUT	    0xC00000B5u
+#define AZBLOB_VSP_STATUS_NOT_SUPPORTED	    0xC00000BBu
+#define AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL  0xC0000023u
+#define AZBLOB_VSP_STATUS_INTERNAL_ERROR    0xC00000E5u
+
 enum azblob_vsp_op {
 	AZBLOB_VSP_OP_USER_REQUEST = 0x100,
 	AZBLOB_VSP_OP_REGISTER_BUFFER = 0x101,	 /* defined by the VSP, unused */

@@ -169,7 +169,7 @@ static void blob_ops(const char *url)
 
 	/* A data buffer too small: BUFFER_TOO_SMALL with the size. */
 	r = req("GET /ctr/dir/b HTTP/1.1\r\n\r\n", 1000, 0);
-	CHECK(r.rc == 0 && r.status == AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL,
+	CHECK(r.rc == 0 && r.status == AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL,
 	      "small buffer: rc %d status %#x", r.rc, r.status);
 	CHECK(has(&r, "Content-Length: 100000\r\n"), "small buffer:\n%s", r.resp);
 
@@ -243,7 +243,7 @@ static void refused(void)
 	}
 	loglen = 0;
 	r = req("GET /ctr/b HTTP/1.1\r\n\r\n", 4096, 0);
-	CHECK(r.rc == 0 && r.status == AZBLOB_SIM_STATUS_INTERNAL_ERROR,
+	CHECK(r.rc == 0 && r.status == AZBLOB_VSP_STATUS_INTERNAL_ERROR,
 	      "refused: rc %d status %#x", r.rc, r.status);
 	CHECK(strstr(logbuf, "rest: GET /ctr/b"), "refused: log:\n%s", logbuf);
 	tguest_close(&t);

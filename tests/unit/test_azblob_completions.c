@@ -270,7 +270,7 @@ static void expect_host_timeout_answer(const struct azblob_sim_faults *f)
 
 	cr_assert_eq(d.calls, 1);
 	cr_expect_eq(d.err, 0, "err %d: the host's timeout answer must reach the caller", d.err);
-	cr_expect_eq(d.status, AZBLOB_SIM_STATUS_IO_TIMEOUT, "status %#x", d.status);
+	cr_expect_eq(d.status, AZBLOB_VSP_STATUS_IO_TIMEOUT, "status %#x", d.status);
 	cr_expect_eq(st.timeouts, 0u);
 	cr_expect_eq(st.late, 0u);
 	cr_expect_eq(st.held_slots, 0u, "no slot quarantined");

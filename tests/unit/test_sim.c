@@ -205,29 +205,29 @@ static void m_short(uint8_t *p, size_t *l)
 Test(sim, each_validation_rule)
 {
 	static const struct mut muts[] = {
-	    {"type 6", AZBLOB_SIM_V_NOT_GPA_DIRECT, AZBLOB_SIM_STATUS_INVALID_PARAMETER, m_type},
+	    {"type 6", AZBLOB_SIM_V_NOT_GPA_DIRECT, AZBLOB_VSP_STATUS_INVALID_PARAMETER, m_type},
 	    {"no completion flag", AZBLOB_SIM_V_NO_COMPLETION, 0, m_flags},
 	    {"trans_id 0", AZBLOB_SIM_V_ZERO_TRANS_ID, 0, m_tid},
-	    {"rangecount 2", AZBLOB_SIM_V_RANGECOUNT, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"rangecount 2", AZBLOB_SIM_V_RANGECOUNT, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_rangecount},
-	    {"range offset 1", AZBLOB_SIM_V_RANGE, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"range offset 1", AZBLOB_SIM_V_RANGE, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_range_off},
-	    {"range len not pages", AZBLOB_SIM_V_RANGE, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"range len not pages", AZBLOB_SIM_V_RANGE, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_range_len},
-	    {"pfn outside RAM", AZBLOB_SIM_V_PFN_OUTSIDE_RAM, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"pfn outside RAM", AZBLOB_SIM_V_PFN_OUTSIDE_RAM, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_pfn},
-	    {"version 1", AZBLOB_SIM_V_VERSION, AZBLOB_SIM_STATUS_INVALID_PARAMETER, m_version},
-	    {"register buffer op", AZBLOB_SIM_V_OPERATION, AZBLOB_SIM_STATUS_NOT_SUPPORTED, m_op},
-	    {"unknown op", AZBLOB_SIM_V_OPERATION, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"version 1", AZBLOB_SIM_V_VERSION, AZBLOB_VSP_STATUS_INVALID_PARAMETER, m_version},
+	    {"register buffer op", AZBLOB_SIM_V_OPERATION, AZBLOB_VSP_STATUS_NOT_SUPPORTED, m_op},
+	    {"unknown op", AZBLOB_SIM_V_OPERATION, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_op_unknown},
-	    {"zero request length", AZBLOB_SIM_V_LENGTHS, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"zero request length", AZBLOB_SIM_V_LENGTHS, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_zero_req},
-	    {"data_valid > data_len", AZBLOB_SIM_V_LENGTHS, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"data_valid > data_len", AZBLOB_SIM_V_LENGTHS, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_valid},
-	    {"response beyond its page", AZBLOB_SIM_V_LAYOUT, AZBLOB_SIM_STATUS_INVALID_PARAMETER,
+	    {"response beyond its page", AZBLOB_SIM_V_LAYOUT, AZBLOB_VSP_STATUS_INVALID_PARAMETER,
 	     m_layout},
 	    {"payload shorter than 56", AZBLOB_SIM_V_SHORT_PAYLOAD,
-	     AZBLOB_SIM_STATUS_INVALID_PARAMETER, m_short},
+	     AZBLOB_VSP_STATUS_INVALID_PARAMETER, m_short},
 	};
 	uint8_t pkt[256];
 	struct tcompl c;
@@ -398,7 +398,7 @@ Test(sim, faults_delay_timeout_drop_duplicate_unknown_oversize)
 	q.timeout_ms = 20;
 	cr_assert_eq(tsend(&t, &q), 0);
 	cr_assert_eq(trecv(&t, &c, 5000), 0);
-	cr_expect_eq(c.status, AZBLOB_SIM_STATUS_IO_TIMEOUT);
+	cr_expect_eq(c.status, AZBLOB_VSP_STATUS_IO_TIMEOUT);
 	cr_expect_eq(stats().timeouts, 1u);
 	f.delay_us = 0;
 

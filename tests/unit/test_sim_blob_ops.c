@@ -273,7 +273,7 @@ Test(blob_ops, put_get_head_delete)
 	uint8_t small[10];
 
 	cr_expect_eq(get_into(small, sizeof(small), "GET /box/dir/a.bin HTTP/1.1\r\n"), 200);
-	cr_expect_eq(S, AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL);
+	cr_expect_eq(S, AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL);
 	cr_expect_str_eq(hdr("Content-Length"), "100");
 
 	/* Delete. */
@@ -634,7 +634,7 @@ Test(blob_ops, list)
 	cr_expect_eq(
 	    get_into(small, sizeof(small), "GET /box?restype=container&comp=list HTTP/1.1\r\n"),
 	    200);
-	cr_expect_eq(S, AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL);
+	cr_expect_eq(S, AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL);
 	cr_expect_gt(atoi(hdr("Content-Length")), 64);
 }
 
@@ -771,7 +771,7 @@ Test(blob_ops, noop_shortcut_answers_as_the_parser)
 				  caps[c], i, (int)rlen[i], got[i]);
 		}
 		if (c == 0) {
-			cr_expect_eq(status[0], AZBLOB_SIM_STATUS_OK);
+			cr_expect_eq(status[0], AZBLOB_VSP_STATUS_OK);
 			cr_expect(!strncmp(got[0], "HTTP/1.1 200 OK\r\n", 17), "%s", got[0]);
 		}
 	}

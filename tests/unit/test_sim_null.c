@@ -118,7 +118,7 @@ Test(sim_null, stepped_in_the_callers_thread)
 
 		cr_assert_eq(trecv(&t, &c, 0), 0, "answered by the step: no wait");
 		cr_expect_eq(c.tid, tid);
-		cr_expect_eq(c.status, tid == 1 ? 0 : AZBLOB_SIM_STATUS_INVALID_PARAMETER);
+		cr_expect_eq(c.status, tid == 1 ? 0 : AZBLOB_VSP_STATUS_INVALID_PARAMETER);
 		if (tid == 1)
 			cr_expect(c.response_len > 0 &&
 				      !memcmp(t.buf + 8192, "HTTP/1.1 200 OK\r\n", 17),

@@ -66,6 +66,9 @@ int cli_start_sim(struct cli *cli, uint64_t ram_bytes, const char *backend, cons
 	if (rc) {
 		azblob_sim_destroy(cli->s);
 		cli->s = NULL;
+		if (rc == -ENOTSUP)
+			return cli_error(cli, "this azblob is built without the in-process "
+					      "simulator: run azblob-vspd and use --sim-root");
 		if (backend)
 			return cli_error(cli,
 					 "cannot start the in-process simulator (backend %s): %s",
@@ -188,17 +191,17 @@ int cli_reap_until(struct cli *cli, const bool *done, uint32_t timeout_ms)
 const char *cli_status_name(uint32_t status)
 {
 	switch (status) {
-	case AZBLOB_SIM_STATUS_OK:
+	case AZBLOB_VSP_STATUS_OK:
 		return "STATUS_SUCCESS";
-	case AZBLOB_SIM_STATUS_INVALID_PARAMETER:
+	case AZBLOB_VSP_STATUS_INVALID_PARAMETER:
 		return "STATUS_INVALID_PARAMETER";
-	case AZBLOB_SIM_STATUS_IO_TIMEOUT:
+	case AZBLOB_VSP_STATUS_IO_TIMEOUT:
 		return "STATUS_IO_TIMEOUT";
-	case AZBLOB_SIM_STATUS_NOT_SUPPORTED:
+	case AZBLOB_VSP_STATUS_NOT_SUPPORTED:
 		return "STATUS_NOT_SUPPORTED";
-	case AZBLOB_SIM_STATUS_BUFFER_TOO_SMALL:
+	case AZBLOB_VSP_STATUS_BUFFER_TOO_SMALL:
 		return "STATUS_BUFFER_TOO_SMALL";
-	case AZBLOB_SIM_STATUS_INTERNAL_ERROR:
+	case AZBLOB_VSP_STATUS_INTERNAL_ERROR:
 		return "STATUS_INTERNAL_ERROR";
 	default:
 		return "unknown status";
