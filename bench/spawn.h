@@ -24,8 +24,7 @@ int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint64_t r
 void host_stop(struct host *h);
 /* --via broker: azblobd --sim on the host CPU with bounce buffers for
  * requests of size bytes at queue depth qd. 0 or -1. */
-int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint32_t size,
-		 unsigned qd);
+int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint32_t size, unsigned qd);
 
 /* The programs azblob-bench starts, relative to its own directory. */
 extern const char *const VSPD_PATHS[], *const AZBLOBD_PATHS[], *const CUSE_PATHS[];

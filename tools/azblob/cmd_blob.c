@@ -225,7 +225,7 @@ static const struct cli_opt blob_opts[] = {
     CLI_OPT_FN("page-size", opt_page_size),
     CLI_OPT_FN("delimiter", opt_delimiter),
     CLI_OPT_FN_NOARG("json", opt_json),
-    {NULL},
+    {0},
 };
 
 static int run(struct cli *cli, int argc, char **argv, enum blob_cmd which, const char *help)

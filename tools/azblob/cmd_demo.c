@@ -46,7 +46,7 @@ static const struct cli_opt demo_opts[] = {
     CLI_OPT_U32("requests", struct demo_args, requests, 1, 10000000),
     CLI_OPT_U32("qd", struct demo_args, qd, 1, AZBLOB_QUEUE_DEPTH),
     CLI_OPT_SIZE("blob-size", struct demo_args, blob_size, 1, 1u << 20),
-    {NULL},
+    {0},
 };
 
 #define CONTAINER    "azblob-demo"

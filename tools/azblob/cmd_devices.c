@@ -41,7 +41,7 @@ struct devices_args {
 static const struct cli_opt devices_opts[] = {
     CLI_OPT_FLAG("azblob", struct devices_args, only_azblob),
     CLI_OPT_FLAG("json", struct devices_args, json),
-    {NULL},
+    {0},
 };
 
 /* Known classes (Linux include/linux/hyperv.h HV_*_GUID). */

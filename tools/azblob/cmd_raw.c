@@ -162,7 +162,7 @@ static const struct cli_opt raw_opts[] = {
     CLI_OPT_STR("response-out", struct raw_args, response_out),
     CLI_OPT_FN("guid", opt_guid),
     CLI_OPT_FLAG("crlf", struct raw_args, crlf),
-    {NULL},
+    {0},
 };
 
 /* A raw run: the options, the files' bytes, the client's buffers. */

@@ -38,7 +38,7 @@ static const struct cli_opt stat_opts[] = {
     CLI_OPT_U32("requests", struct stat_args, requests, 0, 100000000),
     CLI_OPT_U32("in-flight", struct stat_args, in_flight, 0, AZBLOB_QUEUE_DEPTH),
     CLI_OPT_FLAG("json", struct stat_args, json),
-    {NULL},
+    {0},
 };
 
 static const char noop_head[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";

@@ -74,7 +74,7 @@ struct cli_client_opts {
 
 /*
  * A command's options: a static table, one line per option, ending in
- * {NULL}. Each names its long option (--name; no short letters besides the
+ * {0}. Each names its long option (--name; no short letters besides the
  * global -h and -v), what it takes and where it goes in the command's
  * argument struct (`target` of cli_parse); the help text stays the
  * command's own (the man page and docs/CLI.md follow it).

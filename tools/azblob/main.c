@@ -97,7 +97,7 @@ static int opt_backend(struct cli *cli, const struct cli_opt *o, void *target, c
 static const struct cli_opt main_opts[] = {
     CLI_OPT_FN_NOARG("version", opt_version),
     CLI_OPT_FN("backend", opt_backend),
-    {NULL},
+    {0},
 };
 
 static int find_command(const char *name)
