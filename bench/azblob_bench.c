@@ -21,99 +21,28 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <azblob.h>
 #include <azblob/blob.h>
 
-#include "clock.h"
+#include "alloc_count.h"
+#include "azblob_bench.h"
 #include "bench_util.h"
 #include "cost.h"
+#include "report.h"
 #include "result.h"
+#include "spawn.h"
 #include "threads.h"
 #include "via_cuse.h"
 
-/* The benchmark's clock: the library's time source (azblob/clock.h), the
- * TSC where invariant, so that its own reads (one per request for the
- * latency, a few per round for the CPU column) do not inflate "client
- * CPU"; printed as "clock" in the output. */
-static struct az_clock bench_clock;
-
-static inline uint64_t bench_now(void)
-{
-	return az_clock_now(&bench_clock);
-}
-
-static const char *bench_clock_name(void)
-{
-	return bench_clock.tsc ? "tsc" : "clock_gettime";
-}
-
-/* ---- allocation counter (the benchmark reports allocations per request) ---- */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static atomic_long n_allocs;
-
-void *malloc(size_t n)
-{
-	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
-	return __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
-	return __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
-	return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-	if (p)
-		atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
-	__libc_free(p);
-}
-
-/* ---- options ---- */
-
-struct cfg {
-	char modes[128];
-	unsigned qd[32], nqd;
-	uint32_t size[16], nsize;
-	double duration;
-	long requests; /* per point, when > 0 (instead of duration) */
-	double warmup;
-	unsigned batch;
-	const char *op;
-	const char *vspd;
-	const char *plot_dir;
-	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
-	bool via_broker;  /* --via broker: each azblob point also through azblobd */
-	const char *azblobd;
-	bool json;
-	int client_cpu, host_cpu;
-	unsigned threads; /* --threads N: queues (threads.c) */
-	const char *cuse; /* azblob-cuse binary, for the cuse mode */
-};
+struct az_clock bench_clock;
 
 /* ---- floor: two threads ping-pong one cache line each way ---- */
 
@@ -182,116 +111,6 @@ static void run_floor(const struct cfg *cfg, struct result *res)
 	res->requests = n;
 	res->rps = (double)n / secs;
 	res->cpu_ns = secs * 1e9 / (double)n;
-}
-
-/* ---- the simulated host in its own process ---- */
-
-struct host {
-	pid_t pid;
-	char root[128];
-};
-
-/* Wait up to 10 s for a started helper (azblob-vspd, azblobd) to create
- * its ready file; 0, or -1 (it exited or never got ready: killed). */
-static int wait_ready(struct host *h, const char *ready, const char *name)
-{
-	for (int i = 0; i < 1000; i++) {
-		struct stat st;
-		int status;
-
-		if (stat(ready, &st) == 0)
-			return 0;
-		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
-			fprintf(stderr, "azblob-bench: %s exited (status %d)\n", name, status);
-			return -1;
-		}
-		usleep(10000);
-	}
-	fprintf(stderr, "azblob-bench: %s did not get ready\n", name);
-	kill(h->pid, SIGKILL);
-	return -1;
-}
-
-static int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint64_t ram)
-{
-	char ready[160], cpu[16], ramarg[32];
-
-	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d-%s", (int)getpid(),
-		 poll_mode ? "poll" : "irq");
-	snprintf(ready, sizeof(ready), "%s.ready", h->root);
-	snprintf(cpu, sizeof(cpu), "%d", cfg->host_cpu);
-	snprintf(ramarg, sizeof(ramarg), "%lluM", (unsigned long long)(ram >> 20));
-	unlink(ready);
-	h->pid = fork();
-	if (h->pid == 0) {
-		const char *argv[16] = {cfg->vspd, "--root",	  h->root, "--ready-file",
-					ready,	   "--cpu",	  cpu,	   "--ram",
-					ramarg,	   "--log-level", "err"};
-		int n = 11;
-
-		if (poll_mode)
-			argv[n++] = "--poll";
-		if (!strcmp(cfg->host, "null")) {
-			argv[n++] = "--backend";
-			argv[n++] = "null";
-		}
-		argv[n] = NULL;
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execv(cfg->vspd, (char *const *)argv);
-		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->vspd, strerror(errno));
-		_exit(127);
-	}
-	return wait_ready(h, ready, "azblob-vspd");
-}
-
-static void host_stop(struct host *h)
-{
-	int status;
-
-	if (h->pid <= 0)
-		return;
-	kill(h->pid, SIGTERM);
-	waitpid(h->pid, &status, 0);
-	h->pid = 0;
-}
-
-/* --via broker: azblobd on the host CPU with its own simulated device;
- * with the null host in poll mode the daemon steps it in its own loop
- * (--sim-step: daemon and host share the host CPU, no third spinner). */
-static int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint32_t size,
-			unsigned qd)
-{
-	char ready[160], cpu[16], bsize[32], bbufs[16];
-	bool null = !strcmp(cfg->host, "null");
-
-	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d.sock", (int)getpid());
-	snprintf(ready, sizeof(ready), "%s.ready", h->root);
-	snprintf(cpu, sizeof(cpu), "%d", cfg->host_cpu);
-	snprintf(bsize, sizeof(bsize), "%u", size + (128u << 10));
-	snprintf(bbufs, sizeof(bbufs), "%u", qd + 4);
-	unlink(ready);
-	h->pid = fork();
-	if (h->pid == 0) {
-		const char *argv[32] = {cfg->azblobd,	 "--sim",
-					"--sim-backend", null ? "null" : "memory",
-					"--mode",	 poll_mode ? "poll" : "interrupt",
-					"--cpu",	 cpu,
-					"--socket",	 h->root,
-					"--ready-file",	 ready,
-					"--bounce-size", bsize,
-					"--bounce-bufs", bbufs,
-					"--log-level",	 "err"};
-		int n = 18;
-
-		if (null && poll_mode)
-			argv[n++] = "--sim-step";
-		argv[n] = NULL;
-		execv(cfg->azblobd, (char *const *)argv);
-		fprintf(stderr, "azblob-bench: cannot run %s: %s\n", cfg->azblobd, strerror(errno));
-		_exit(127);
-	}
-	return wait_ready(h, ready, "azblobd");
 }
 
 /* ---- azblob modes ---- */
@@ -371,7 +190,7 @@ static uint32_t put_head(const struct cfg *cfg, char *slot, const uint8_t *data,
  * one more buffer, for about 0.3 s: bytes/s. */
 static double memcpy_rate(uint8_t **data, unsigned nbufs, uint32_t size)
 {
-	uint8_t *dst = __libc_malloc(size);
+	uint8_t *dst = alloc_uncounted(size);
 	uint64_t t0, t, n = 0;
 
 	if (!dst)
@@ -384,241 +203,299 @@ static double memcpy_rate(uint8_t **data, unsigned nbufs, uint32_t size)
 		n++;
 		t = now_ns();
 	} while (t - t0 < 300000000ull);
-	__libc_free(dst);
+	free_uncounted(dst);
 	return (double)n * size / ((double)(t - t0) / 1e9);
+}
+
+/* One azblob point: the client, the helper it talks to, its buffers and
+ * the counts of the run. */
+struct run {
+	const struct cfg *cfg;
+	struct result *res;
+	struct azblob_client *c;
+	struct host h;
+	unsigned qd, nbufs, nfree, nfly;
+	uint32_t size, head_len;
+	bool interrupt, sync;
+	char *req, *resp;
+	uint8_t **data;
+	struct slotctx *ctx;
+	unsigned *free_ctx;
+	/* the measurement: from m0, the counters then */
+	bool measuring;
+	uint64_t m0, cpu_ns, n, waits;
+	struct azblob_stats st0;
+	long allocs0;
+};
+
+/* The cuse mode: the device in front of a busy-polling host. */
+static int run_cuse(const struct cfg *cfg, uint32_t size, struct result *res)
+{
+	struct host h = {0};
+	struct via_cuse_cfg vc = {cfg->cuse, h.root, cfg->duration, cfg->warmup, cfg->requests};
+	int rc;
+
+	if (host_start(cfg, &h, true, 256ull << 20))
+		return -1;
+	vc.sim_root = h.root;
+	rc = via_cuse_run(&vc, size, res);
+	host_stop(&h);
+	return rc;
+}
+
+/* The helper (azblob-vspd, or azblobd with broker) and a client on it:
+ * poll and sync a busy-polling host, interrupt a sleeping one. 0 or -1. */
+static int run_open(struct run *r, bool broker)
+{
+	uint32_t size = r->size;
+	unsigned qd = r->qd;
+	uint64_t ram = 64ull << 20;
+	struct azblob_opts o;
+
+	r->nbufs = size ? qd : 1;
+	if (size && (uint64_t)size * r->nbufs > (1ull << 30))
+		r->nbufs = (unsigned)((1ull << 30) / size); /* share data buffers beyond 1 GiB */
+	if (!r->nbufs)
+		r->nbufs = 1;
+	ram += ((uint64_t)(size + 8192) * r->nbufs + (4u << 20) + (2u << 20) - 1) &
+	       ~((2ull << 20) - 1);
+	if (broker ? broker_start(r->cfg, &r->h, !r->interrupt, size, qd)
+		   : host_start(r->cfg, &r->h, !r->interrupt, ram))
+		return -1;
+	azblob_opts_init(&o);
+	if (broker)
+		o.broker = r->h.root;
+	else
+		o.sim_root = r->h.root;
+	o.queue_depth = r->sync ? 1 : qd;
+	o.interrupt_mode = r->interrupt;
+	o.pool_buf_size = size > 512 * qd ? size : 512 * qd;
+	o.pool_bufs = r->nbufs + 4;
+	if (azblob_open(&r->c, &o)) {
+		host_stop(&r->h);
+		return -1;
+	}
+	return 0;
+}
+
+/* One request head per slot (a put carries its body's CRC-64,
+ * x-ms-content-crc64, computed at submit as the blob helpers do), one
+ * response buffer per request in flight, the data buffers, the free
+ * slots. The benchmark's own arrays are not counted as allocations. */
+static void run_buffers(struct run *r)
+{
+	char head[128];
+
+	r->req = azblob_alloc(r->c, HEAD_SLOT * r->qd);
+	r->resp = azblob_alloc(r->c, 512 * r->qd);
+	r->data = calloc_uncounted(r->nbufs, sizeof(*r->data));
+	head_for(r->cfg->op, r->size, head, sizeof(head));
+	r->head_len = (uint32_t)strlen(head);
+	for (unsigned i = 0; i < r->qd; i++)
+		memcpy(r->req + HEAD_SLOT * i, head, r->head_len);
+	for (unsigned i = 0; r->size && i < r->nbufs; i++) {
+		r->data[i] = azblob_alloc(r->c, r->size);
+		memset(r->data[i], (int)i, r->size);
+	}
+	r->ctx = calloc_uncounted(r->qd, sizeof(*r->ctx));
+	r->free_ctx = calloc_uncounted(r->qd, sizeof(*r->free_ctx));
+	r->nfree = r->qd;
+	for (unsigned i = 0; i < r->qd; i++)
+		r->free_ctx[i] = i;
+}
+
+static uint32_t data_valid(const struct run *r)
+{
+	return !strcmp(r->cfg->op, "get") ? 0 : r->size;
+}
+
+/* sync: one azblob_request_sync(). 0 or -1. */
+static int step_sync(struct run *r)
+{
+	struct azblob_request_sync_abi a = {
+	    .timeout = 30000,
+	    .request_len = r->head_len,
+	    .response_len = 512,
+	    .data_len = r->size,
+	    .data_valid = data_valid(r),
+	    .request_buffer = (uintptr_t)r->req,
+	    .response_buffer = (uintptr_t)r->resp,
+	    .data_buffer = r->size ? (uintptr_t)r->data[0] : 0,
+	};
+	uint64_t a0 = bench_now(), a1;
+
+	if (azblob_request_sync(r->c, &a) || a.response.status)
+		return -1;
+	a1 = bench_now();
+	if (r->measuring) {
+		hist_add(&r->res->h, a1 - a0);
+		r->cpu_ns += a1 - a0;
+		r->n++;
+	}
+	return 0;
+}
+
+/* Submit into every free slot (up to qd in flight), flush after every
+ * --batch submits and at the end. */
+static void submit_free(struct run *r)
+{
+	uint64_t since_flush = 0;
+
+	while (r->nfree) {
+		unsigned i = r->free_ctx[--r->nfree];
+		struct slotctx *x = &r->ctx[i];
+		uint8_t *data = r->size ? r->data[i % r->nbufs] : NULL;
+		struct azblob_request q = {
+		    .request = r->req + HEAD_SLOT * i,
+		    .request_len =
+			put_head(r->cfg, r->req + HEAD_SLOT * i, data, r->size, r->head_len),
+		    .response = r->resp + 512 * i,
+		    .response_len = 512,
+		    .data = data,
+		    .data_len = r->size,
+		    .data_valid = data_valid(r),
+		    .done = on_done,
+		    .user = &x->q,
+		};
+
+		x->q.start = bench_now();
+		x->q.idx = i;
+		x->buf = i;
+		if (azblob_submit(r->c, &q)) {
+			r->nfree++;
+			r->res->ring_full++;
+			break;
+		}
+		r->nfly++;
+		if (++since_flush >= r->cfg->batch) {
+			azblob_flush(r->c);
+			since_flush = 0;
+		}
+	}
+	azblob_flush(r->c);
+}
+
+/* poll and interrupt: submit, poll, take what completed; interrupt: sleep
+ * on the interrupt fd when nothing did. 0 or -1. */
+static int step_async(struct run *r)
+{
+	uint64_t c0 = bench_now(), c1, c2;
+	int got;
+
+	submit_free(r);
+	c1 = bench_now();
+	got = azblob_poll(r->c, 0);
+	c2 = bench_now();
+	if (got < 0)
+		return -1;
+	if (r->measuring)
+		r->cpu_ns += (c1 - c0) + (got > 0 ? c2 - c1 : 0);
+	if (got > 0) {
+		for (unsigned k = 0; k < ndone; k++) {
+			unsigned i = done_list[k];
+
+			if (r->measuring) {
+				hist_add(&r->res->h, c2 - r->ctx[i].q.start);
+				r->n++;
+			}
+			r->free_ctx[r->nfree++] = i;
+			r->nfly--;
+		}
+		ndone = 0;
+	} else if (r->interrupt && r->nfly) {
+		azblob_wait(r->c, 100);
+		if (r->measuring)
+			r->waits++;
+	}
+	return 0;
+}
+
+/* Warm up for --warmup seconds, then measure for --duration seconds (or
+ * --requests requests). 0 or -1. */
+static int run_loop(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	uint64_t t_end = bench_now() + (uint64_t)(cfg->warmup * 1e9);
+
+	for (;;) {
+		uint64_t s = bench_now();
+
+		if (!r->measuring && s >= t_end) {
+			r->measuring = true;
+			r->m0 = s;
+			t_end = s + (uint64_t)(cfg->duration * 1e9);
+			azblob_get_stats(r->c, &r->st0);
+			r->allocs0 = alloc_count();
+			r->n = 0;
+			r->cpu_ns = 0;
+		} else if (r->measuring &&
+			   (cfg->requests > 0 ? (long)r->n >= cfg->requests : s >= t_end)) {
+			return 0;
+		}
+		if (r->sync ? step_sync(r) : step_async(r))
+			return -1;
+	}
+}
+
+/* The figures of the measured run into r->res. 0, or -1 when requests
+ * failed. */
+static int run_results(struct run *r)
+{
+	struct result *res = r->res;
+	double secs = (double)(bench_now() - r->m0) / 1e9, n = (double)r->n;
+	struct azblob_stats st1;
+
+	azblob_get_stats(r->c, &st1);
+	res->requests = r->n;
+	res->rps = n / secs;
+	res->bps = res->rps * r->size;
+	res->cpu_ns = (double)r->cpu_ns / n;
+	res->signals_per_req = (double)(st1.signals - r->st0.signals) / n;
+	res->allocs_per_req = (double)(alloc_count() - r->allocs0) / n;
+	/* System calls of the client per request, from its own counters: a
+	 * signal is one write (no monitor page), a sleep is a write (unmask),
+	 * a poll and a read. Sync in poll mode busy-polls: no sleeps. */
+	res->syscalls_per_req = (double)(st1.signals - r->st0.signals + 3 * r->waits) / n;
+	res->interrupts_per_req = (double)r->waits / n;
+	if (failures) {
+		fprintf(stderr, "azblob-bench: %ld requests failed\n", failures);
+		return -1;
+	}
+	if (r->size && strcmp(r->cfg->op, "noop"))
+		res->memcpy_bps = memcpy_rate(r->data, r->nbufs, r->size);
+	return 0;
 }
 
 static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint32_t size,
 		      struct result *res, bool broker)
 {
-	bool interrupt = !strcmp(mode, "interrupt"), sync = !strcmp(mode, "sync");
-	unsigned nbufs = size ? qd : 1, nfly;
-	uint64_t ram = 64ull << 20;
-	struct azblob_opts o;
-	struct azblob_client *c;
-	struct host h = {0};
-	char head[128];
+	struct run r = {.cfg = cfg,
+			.res = res,
+			.qd = qd,
+			.size = size,
+			.interrupt = !strcmp(mode, "interrupt"),
+			.sync = !strcmp(mode, "sync")};
+	int rc;
 
-	if (!strcmp(mode, "cuse")) { /* the device in front of a busy-polling host */
-		struct via_cuse_cfg vc = {cfg->cuse, h.root, cfg->duration, cfg->warmup,
-					  cfg->requests};
-		int rc;
-
-		if (host_start(cfg, &h, true, 256ull << 20))
-			return -1;
-		vc.sim_root = h.root;
-		rc = via_cuse_run(&vc, size, res);
-		host_stop(&h);
-		return rc;
-	}
+	if (!strcmp(mode, "cuse"))
+		return run_cuse(cfg, size, res);
 	failures = 0;
 	ndone = 0;
-	if (size && (uint64_t)size * nbufs > (1ull << 30))
-		nbufs = (unsigned)((1ull << 30) / size); /* share data buffers beyond 1 GiB */
-	if (!nbufs)
-		nbufs = 1;
-	ram +=
-	    ((uint64_t)(size + 8192) * nbufs + (4u << 20) + (2u << 20) - 1) & ~((2ull << 20) - 1);
-	/* poll and sync: a busy-polling host; interrupt: a sleeping one */
-	if (broker ? broker_start(cfg, &h, !interrupt, size, qd)
-		   : host_start(cfg, &h, !interrupt, ram))
+	if (run_open(&r, broker))
 		return -1;
-	azblob_opts_init(&o);
-	if (broker)
-		o.broker = h.root;
-	else
-		o.sim_root = h.root;
-	o.queue_depth = sync ? 1 : qd;
-	o.interrupt_mode = interrupt;
-	o.pool_buf_size = size > 512 * qd ? size : 512 * qd;
-	o.pool_bufs = nbufs + 4;
-	if (azblob_open(&c, &o)) {
-		host_stop(&h);
-		return -1;
-	}
 	pin_cpu(cfg->client_cpu);
-	/* One request head per slot: a put carries its body's CRC-64
-	 * (x-ms-content-crc64), computed at submit as the blob helpers do. */
-	char *req = azblob_alloc(c, HEAD_SLOT * qd);
-	char *resp = azblob_alloc(c, 512 * qd); /* one response buffer per request in flight */
-	uint8_t **data = __libc_calloc(nbufs, sizeof(*data));
-
-	head_for(cfg->op, size, head, sizeof(head));
-	for (unsigned i = 0; i < qd; i++)
-		memcpy(req + HEAD_SLOT * i, head, strlen(head));
-	for (unsigned i = 0; size && i < nbufs; i++) {
-		data[i] = azblob_alloc(c, size);
-		memset(data[i], (int)i, size);
-	}
-	struct slotctx *ctx = __libc_calloc(qd, sizeof(*ctx));
-	unsigned *free_ctx = __libc_calloc(qd, sizeof(*free_ctx)), nfree = qd;
-
-	for (unsigned i = 0; i < qd; i++)
-		free_ctx[i] = i;
-
-	uint64_t t0 = bench_now(), t_end = t0 + (uint64_t)(cfg->warmup * 1e9), m0 = 0;
-	uint64_t cpu_ns = 0, n = 0, since_flush = 0, waits = 0;
-	struct azblob_stats st0 = {0}, st1;
-	long allocs0 = 0;
-	bool measuring = false;
-
-	nfly = 0;
-	for (;;) {
-		uint64_t s = bench_now();
-
-		if (!measuring && s >= t_end) {
-			measuring = true;
-			m0 = s;
-			t_end = s + (uint64_t)(cfg->duration * 1e9);
-			azblob_get_stats(c, &st0);
-			allocs0 = atomic_load(&n_allocs);
-			n = 0;
-			cpu_ns = 0;
-		} else if (measuring &&
-			   (cfg->requests > 0 ? (long)n >= cfg->requests : s >= t_end)) {
-			break;
-		}
-		if (sync) {
-			struct azblob_request_sync_abi a = {
-			    .timeout = 30000,
-			    .request_len = (uint32_t)strlen(head),
-			    .response_len = 512,
-			    .data_len = size,
-			    .data_valid = !strcmp(cfg->op, "get") ? 0 : size,
-			    .request_buffer = (uintptr_t)req,
-			    .response_buffer = (uintptr_t)resp,
-			    .data_buffer = size ? (uintptr_t)data[0] : 0,
-			};
-			uint64_t a0 = bench_now();
-
-			if (azblob_request_sync(c, &a) || a.response.status)
-				goto fail;
-			uint64_t a1 = bench_now();
-
-			if (measuring) {
-				hist_add(&res->h, a1 - a0);
-				cpu_ns += a1 - a0;
-				n++;
-			}
-			continue;
-		}
-		/* submit up to qd, flush every `batch` requests */
-		uint64_t c0 = bench_now();
-
-		while (nfree) {
-			unsigned i = free_ctx[--nfree];
-			struct slotctx *x = &ctx[i];
-			struct azblob_request r = {
-			    .request = req + HEAD_SLOT * i,
-			    .request_len =
-				put_head(cfg, req + HEAD_SLOT * i, size ? data[i % nbufs] : NULL,
-					 size, (uint32_t)strlen(head)),
-			    .response = resp + 512 * i,
-			    .response_len = 512,
-			    .data = size ? data[i % nbufs] : NULL,
-			    .data_len = size,
-			    .data_valid = !strcmp(cfg->op, "get") ? 0 : size,
-			    .done = on_done,
-			    .user = &x->q,
-			};
-
-			x->q.start = bench_now();
-			x->q.idx = i;
-			x->buf = i;
-			if (azblob_submit(c, &r)) {
-				nfree++;
-				res->ring_full++;
-				break;
-			}
-			nfly++;
-			if (++since_flush >= cfg->batch) {
-				azblob_flush(c);
-				since_flush = 0;
-			}
-		}
-		azblob_flush(c);
-		since_flush = 0;
-		uint64_t c1 = bench_now();
-		int got = azblob_poll(c, 0);
-		uint64_t c2 = bench_now();
-
-		if (got < 0)
-			goto fail;
-		if (measuring)
-			cpu_ns += (c1 - c0) + (got > 0 ? c2 - c1 : 0);
-		if (got > 0) {
-			for (unsigned k = 0; k < ndone; k++) {
-				unsigned i = done_list[k];
-
-				if (measuring) {
-					hist_add(&res->h, c2 - ctx[i].q.start);
-					n++;
-				}
-				free_ctx[nfree++] = i;
-				nfly--;
-			}
-			ndone = 0;
-		} else if (interrupt && nfly) {
-			azblob_wait(c, 100);
-			if (measuring)
-				waits++;
-		}
-	}
-	double secs = (double)(bench_now() - m0) / 1e9;
-
-	azblob_get_stats(c, &st1);
-	res->requests = n;
-	res->rps = (double)n / secs;
-	res->bps = res->rps * size;
-	res->cpu_ns = (double)cpu_ns / (double)n;
-	res->signals_per_req = (double)(st1.signals - st0.signals) / (double)n;
-	res->allocs_per_req = (double)(atomic_load(&n_allocs) - allocs0) / (double)n;
-	/* System calls of the client per request, from its own counters: a
-	 * signal is one write (no monitor page), a sleep is a write (unmask),
-	 * a poll and a read. Sync in poll mode busy-polls: no sleeps. */
-	res->syscalls_per_req = (double)(st1.signals - st0.signals + 3 * waits) / (double)n;
-	res->interrupts_per_req = (double)waits / (double)n;
-	if (failures) {
-		fprintf(stderr, "azblob-bench: %ld requests failed\n", failures);
-		goto fail;
-	}
-	if (size && strcmp(cfg->op, "noop"))
-		res->memcpy_bps = memcpy_rate(data, nbufs, size);
-	azblob_close(c);
-	host_stop(&h);
-	__libc_free(ctx);
-	__libc_free(free_ctx);
-	__libc_free(data);
-	return 0;
-fail:
-	fprintf(stderr, "azblob-bench: %s qd %u size %u failed\n", mode, qd, size);
-	azblob_close(c);
-	host_stop(&h);
-	return -1;
-}
-
-/* ---- output ---- */
-
-static void print_table(const struct result *r, unsigned n)
-{
-	printf("%-10s %5s %9s %12s %10s %8s %8s %8s %8s %9s %9s %8s %7s %7s %7s %6s\n", "mode",
-	       "qd", "size", "req/s", "MB/s", "min_ns", "p50_ns", "p90_ns", "p99_ns", "p99.9_ns",
-	       "max_ns", "cpu_ns", "sig/req", "irq/req", "sys/req", "alloc");
-	for (unsigned i = 0; i < n; i++) {
-		const struct hist *h = &r[i].h;
-
-		if (r[i].counter)
-			continue; /* print_cost_table() */
-		printf(
-		    "%-10s %5u %9u %12.0f %10.1f %8llu %8llu %8llu %8llu %9llu %9llu %8.0f %7.3f "
-		    "%7.3f %7.3f %6.3f\n",
-		    r[i].mode, r[i].qd, r[i].size, r[i].rps, r[i].bps / 1e6,
-		    (unsigned long long)hist_min(h), (unsigned long long)hist_pct(h, 50),
-		    (unsigned long long)hist_pct(h, 90), (unsigned long long)hist_pct(h, 99),
-		    (unsigned long long)hist_pct(h, 99.9), (unsigned long long)hist_max(h),
-		    r[i].cpu_ns, r[i].signals_per_req, r[i].interrupts_per_req,
-		    r[i].syscalls_per_req, r[i].allocs_per_req);
-	}
+	run_buffers(&r);
+	rc = run_loop(&r);
+	if (!rc)
+		rc = run_results(&r);
+	if (rc)
+		fprintf(stderr, "azblob-bench: %s qd %u size %u failed\n", mode, qd, size);
+	azblob_close(r.c);
+	host_stop(&r.h);
+	free_uncounted(r.ctx);
+	free_uncounted(r.free_ctx);
+	free_uncounted(r.data);
+	return rc;
 }
 
 /* --threads N: per total queue depth, the plain client on one thread,
@@ -694,102 +571,6 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 	return 0;
 }
 
-static void print_cost_table(const struct result *r, unsigned n, const char *host)
-{
-	bool first = true;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (!r[i].counter)
-			continue;
-		if (first)
-			printf("instructions per request (%s, stepped %s host; total: the "
-			       "client's):\n%-6s %5s %9s %9s %9s %9s %9s %9s\n",
-			       r[i].counter, host, "mode", "qd", "size", "submit", "flush", "poll",
-			       "total", "host");
-		first = false;
-		printf("%-6s %5u %9u %9.1f %9.1f %9.1f %9.1f %9.1f\n", r[i].mode, r[i].qd,
-		       r[i].size, r[i].ins_submit, r[i].ins_flush, r[i].ins_poll, r[i].ins_total,
-		       r[i].ins_host);
-	}
-}
-
-/* A JSON number, or null where the figure does not exist (a point that
- * completed nothing divides by zero: NaN is not JSON). */
-static const char *jnum(char b[40], double v, int prec)
-{
-	if (!isfinite(v))
-		return "null";
-	snprintf(b, 40, "%.*f", prec, v);
-	return b;
-}
-
-static void print_json(const struct result *r, unsigned n, const char *cpu, const char *host)
-{
-	printf("{\"cpu\":\"%s\",\"host\":\"%s\",\"clock\":\"%s\",\"results\":[", cpu, host,
-	       bench_clock_name());
-	for (unsigned i = 0; i < n; i++) {
-		const struct hist *h = &r[i].h;
-		char b[13][40];
-
-		printf("%s{\"mode\":\"%s\",\"qd\":%u,\"size\":%u,\"requests\":%llu,\"rps\":%s,"
-		       "\"bytes_per_s\":%s,\"min_ns\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
-		       "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"cpu_ns_per_req\":%s,"
-		       "\"signals_per_req\":%s,\"interrupts_per_req\":%s,"
-		       "\"syscalls_per_req\":%s,\"allocs_per_req\":%s,\"ring_full\":%llu,"
-		       "\"memcpy_bytes_per_s\":%s",
-		       i ? "," : "", r[i].mode, r[i].qd, r[i].size,
-		       (unsigned long long)r[i].requests, jnum(b[0], r[i].rps, 0),
-		       jnum(b[1], r[i].bps, 0), (unsigned long long)hist_min(h),
-		       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 90),
-		       (unsigned long long)hist_pct(h, 99), (unsigned long long)hist_pct(h, 99.9),
-		       (unsigned long long)hist_max(h), jnum(b[2], r[i].cpu_ns, 1),
-		       jnum(b[3], r[i].signals_per_req, 4), jnum(b[4], r[i].interrupts_per_req, 4),
-		       jnum(b[5], r[i].syscalls_per_req, 4), jnum(b[6], r[i].allocs_per_req, 4),
-		       (unsigned long long)r[i].ring_full, jnum(b[7], r[i].memcpy_bps, 0));
-		if (r[i].counter)
-			printf(",\"counter\":\"%s\",\"instructions_per_req\":%s,"
-			       "\"submit_instructions_per_req\":%s,"
-			       "\"flush_instructions_per_req\":%s,"
-			       "\"poll_instructions_per_req\":%s,"
-			       "\"host_instructions_per_req\":%s",
-			       r[i].counter, jnum(b[8], r[i].ins_total, 1),
-			       jnum(b[9], r[i].ins_submit, 1), jnum(b[10], r[i].ins_flush, 1),
-			       jnum(b[11], r[i].ins_poll, 1), jnum(b[12], r[i].ins_host, 1));
-		printf("}");
-	}
-	printf("]}\n");
-}
-
-/* The programs azblob-bench starts, relative to its own directory: next to
- * it (installed in bin/, or all in one folder as in the QEMU guest), then
- * sbin/ (azblobd installed), then the build tree's folders. The first that
- * exists, else the first candidate (its exec fails with a message). */
-static const char *const VSPD_PATHS[] = {"azblob-vspd", "../sim/vspd/azblob-vspd", NULL};
-static const char *const AZBLOBD_PATHS[] = {"azblobd", "../sbin/azblobd", "../broker/azblobd",
-					    NULL};
-static const char *const CUSE_PATHS[] = {"azblob-cuse", "../cuse/azblob-cuse", NULL};
-
-static const char *helper_path(char *out, size_t cap, const char *const *rel)
-{
-	ssize_t k = readlink("/proc/self/exe", out, cap - 1);
-	size_t dir;
-
-	if (k <= 0)
-		return rel[0];
-	out[k] = 0;
-	dir = (size_t)(strrchr(out, '/') + 1 - out);
-	for (const char *const *r = rel; *r; r++) {
-		if (dir + strlen(*r) >= cap)
-			continue;
-		strcpy(out + dir, *r);
-		if (!access(out, X_OK))
-			return out;
-	}
-	if (dir + strlen(rel[0]) < cap)
-		strcpy(out + dir, rel[0]);
-	return out;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: azblob-bench [options]\n"
@@ -825,6 +606,14 @@ static void usage(FILE *f)
 		   "                   (azblob-cuse, next to azblob-vspd; needs /dev/cuse)\n");
 }
 
+/* A point done: its throughput on stderr (not with --json). */
+static void point_done(const struct cfg *cfg, const struct result *r)
+{
+	if (!cfg->json)
+		fprintf(stderr, "azblob-bench: %s qd %u size %u: %.0f req/s\n", r->mode, r->qd,
+			r->size, r->rps);
+}
+
 /* --via broker: the point just measured directly (r), again through
  * azblobd, as the next result ("poll+brk", ...). */
 static int broker_point(const struct cfg *cfg, const char *m, struct result *res, unsigned *nres)
@@ -839,11 +628,73 @@ static int broker_point(const struct cfg *cfg, const char *m, struct result *res
 	if (run_azblob(cfg, m, r->qd, r->size, r, true))
 		return -1;
 	(*nres)++;
-	if (!cfg->json)
-		fprintf(stderr, "azblob-bench: %s qd %u size %u: %.0f req/s\n", r->mode, r->qd,
-			r->size, r->rps);
+	point_done(cfg, r);
 	return 0;
 }
+
+/* The modes, by name (the result's mode points here). */
+static const char *const MODES[] = {"floor", "poll", "interrupt", "sync", "cost", "cuse"};
+
+static const char *mode_name(const char *m)
+{
+	for (size_t i = 0; i < sizeof(MODES) / sizeof(MODES[0]); i++)
+		if (!strcmp(m, MODES[i]))
+			return MODES[i];
+	return NULL;
+}
+
+/* One mode (not cost) at each --size and --qd: floor, sync and cuse at
+ * QD 1 only, floor without data. 0 or 1 (failed). */
+static int run_mode(const struct cfg *cfg, const char *m, struct result *res, unsigned *nres)
+{
+	bool floor = !strcmp(m, "floor");
+	bool one = floor || !strcmp(m, "sync") || !strcmp(m, "cuse"); /* by nature */
+
+	for (unsigned si = 0; si < cfg->nsize && !(floor && si > 0); si++) {
+		for (unsigned qi = 0; qi < cfg->nqd && !(one && qi > 0); qi++) {
+			struct result *r = &res[*nres];
+
+			memset(r, 0, sizeof(*r));
+			r->mode = m;
+			r->qd = one ? 1 : cfg->qd[qi];
+			r->size = floor ? 0 : cfg->size[si];
+			hist_init(&r->h);
+			if (floor)
+				run_floor(cfg, r);
+			else if (run_azblob(cfg, m, r->qd, r->size, r, false))
+				return 1;
+			(*nres)++;
+			point_done(cfg, r);
+			if (cfg->via_broker && !floor && strcmp(m, "cuse") &&
+			    broker_point(cfg, m, res, nres))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Each mode of --modes in turn. 0, 1 (a point failed) or 2 (unknown). */
+static int run_modes(const struct cfg *cfg, struct result *res, unsigned *nres)
+{
+	char modes[128];
+
+	snprintf(modes, sizeof(modes), "%s", cfg->modes);
+	for (char *save = NULL, *s = strtok_r(modes, ",", &save); s;
+	     s = strtok_r(NULL, ",", &save)) {
+		const char *m = mode_name(s);
+
+		if (!m) {
+			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", s);
+			return 2;
+		}
+		if (!strcmp(m, "cost") ? run_cost(cfg, res, nres, 256) != 0
+				       : run_mode(cfg, m, res, nres) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- options ---- */
 
 static int parse_list(const char *s, unsigned *out, unsigned cap)
 {
@@ -866,10 +717,188 @@ static int parse_list(const char *s, unsigned *out, unsigned cap)
 	return (int)n;
 }
 
+static int opt_modes(struct cfg *cfg, const char *arg)
+{
+	snprintf(cfg->modes, sizeof(cfg->modes), "%s", arg);
+	cfg->modes_given = true;
+	return 0;
+}
+
+/* A list option (--qd, --size) into out[0..cap) and its count *n. */
+static int opt_list(const char *arg, unsigned *out, unsigned cap, unsigned *n)
+{
+	int k = parse_list(arg, out, cap);
+
+	if (k <= 0)
+		return -1;
+	*n = (unsigned)k;
+	return 0;
+}
+
+static int opt_qd(struct cfg *cfg, const char *arg)
+{
+	return opt_list(arg, cfg->qd, 32, &cfg->nqd);
+}
+
+static int opt_size(struct cfg *cfg, const char *arg)
+{
+	return opt_list(arg, cfg->size, 16, &cfg->nsize);
+}
+
+static int opt_cpus(struct cfg *cfg, const char *arg)
+{
+	return sscanf(arg, "%d,%d", &cfg->client_cpu, &cfg->host_cpu) == 2 ? 0 : -1;
+}
+
+static int opt_threads(struct cfg *cfg, const char *arg)
+{
+	cfg->threads = (unsigned)atoi(arg);
+	return !cfg->threads || cfg->threads > 64 ? -1 : 0;
+}
+
+static int opt_via(struct cfg *cfg, const char *arg)
+{
+	if (!strcmp(arg, "cuse")) {
+		cfg->via_cuse = true;
+		return 0;
+	}
+	if (strcmp(arg, "broker") && strcmp(arg, "direct"))
+		return -1;
+	cfg->via_broker = !strcmp(arg, "broker");
+	return 0;
+}
+
+/* The options (usage() describes them): what each sets in struct cfg. */
+enum opt_kind { O_FN, O_STR, O_DOUBLE, O_LONG, O_UINT, O_FLAG };
+
+struct bench_opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;				     /* the field of struct cfg (not O_FN) */
+	int (*fn)(struct cfg *cfg, const char *arg); /* O_FN: 0 or -1 (usage) */
+};
+
+#define FIELD(f) offsetof(struct cfg, f)
+
+static const struct bench_opt OPTS[] = {
+    {"modes", O_FN, 0, opt_modes},
+    {"qd", O_FN, 0, opt_qd},
+    {"size", O_FN, 0, opt_size},
+    {"op", O_STR, FIELD(op), NULL},
+    {"duration", O_DOUBLE, FIELD(duration), NULL},
+    {"requests", O_LONG, FIELD(requests), NULL},
+    {"warmup", O_DOUBLE, FIELD(warmup), NULL},
+    {"batch", O_UINT, FIELD(batch), NULL},
+    {"json", O_FLAG, FIELD(json), NULL},
+    {"plot", O_STR, FIELD(plot_dir), NULL},
+    {"vspd", O_STR, FIELD(vspd), NULL},
+    {"cpus", O_FN, 0, opt_cpus},
+    {"host", O_STR, FIELD(host), NULL},
+    {"via", O_FN, 0, opt_via},
+    {"azblobd", O_STR, FIELD(azblobd), NULL},
+    {"threads", O_FN, 0, opt_threads},
+};
+
+#define NOPTS	 (sizeof(OPTS) / sizeof(OPTS[0]))
+#define OPT_BASE 0x100 /* getopt_long's value of OPTS[i]: OPT_BASE + i */
+
+static int opt_set(struct cfg *cfg, const struct bench_opt *o, const char *arg)
+{
+	char *f = (char *)cfg + o->off;
+
+	switch (o->kind) {
+	case O_FN:
+		return o->fn(cfg, arg);
+	case O_STR:
+		*(const char **)(void *)f = arg;
+		break;
+	case O_DOUBLE:
+		*(double *)(void *)f = atof(arg);
+		break;
+	case O_LONG:
+		*(long *)(void *)f = atol(arg);
+		break;
+	case O_UINT:
+		*(unsigned *)(void *)f = (unsigned)atoi(arg);
+		break;
+	case O_FLAG:
+		*(bool *)(void *)f = true;
+		break;
+	}
+	return 0;
+}
+
+/* What no single option can check. */
+static bool cfg_ok(const struct cfg *cfg)
+{
+	if (cfg->duration <= 0 || !cfg->batch ||
+	    (strcmp(cfg->host, "sim") && strcmp(cfg->host, "null")) ||
+	    (strcmp(cfg->op, "noop") && strcmp(cfg->op, "put") && strcmp(cfg->op, "get")))
+		return false;
+	for (unsigned i = 0; i < cfg->nqd; i++)
+		if (!cfg->qd[i] || cfg->qd[i] > 1024)
+			return false;
+	for (unsigned i = 0; i < cfg->nsize; i++)
+		if (cfg->size[i] > (32u << 20))
+			return false;
+	return true;
+}
+
+/* The command line into cfg: -1 to go on, else the exit code (--help 0,
+ * a bad option 2 with the usage on stderr). */
+static int parse_options(struct cfg *cfg, int argc, char **argv)
+{
+	struct option lo[NOPTS + 2];
+	int opt;
+
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] =
+		    (struct option){OPTS[i].name, OPTS[i].kind != O_FLAG, NULL, OPT_BASE + (int)i};
+	lo[NOPTS] = (struct option){"help", 0, NULL, 'h'};
+	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (opt < OPT_BASE || opt >= OPT_BASE + (int)NOPTS ||
+		    opt_set(cfg, &OPTS[opt - OPT_BASE], optarg))
+			goto bad;
+	}
+	if (optind < argc || !cfg_ok(cfg))
+		goto bad;
+	return -1;
+bad:
+	usage(stderr);
+	return 2;
+}
+
+/* The helpers' binaries: the options', else next to this program; with
+ * --via cuse azblob-cuse and the cuse mode (after poll and interrupt
+ * unless --modes says otherwise). */
+static void find_helpers(struct cfg *cfg)
+{
+	static char vspd[4096], azblobd[4096], cuse[4096];
+
+	if (!cfg->vspd)
+		cfg->vspd = helper_path(vspd, sizeof(vspd), VSPD_PATHS);
+	if (!cfg->azblobd)
+		cfg->azblobd = helper_path(azblobd, sizeof(azblobd), AZBLOBD_PATHS);
+	if (!cfg->via_cuse || cfg->threads)
+		return;
+	cfg->cuse = helper_path(cuse, sizeof(cuse), CUSE_PATHS);
+	if (!cfg->modes_given)
+		snprintf(cfg->modes, sizeof(cfg->modes), "poll,interrupt,cuse");
+	else if (!strstr(cfg->modes, "cuse"))
+		strncat(cfg->modes, ",cuse", sizeof(cfg->modes) - strlen(cfg->modes) - 1);
+}
+
 int main(int argc, char **argv)
 {
-	az_clock_init(&bench_clock, true);
 	static struct cfg cfg = {.modes = "floor,poll,interrupt,sync",
+				 .qd = {1, 32},
+				 .nqd = 2,
+				 .nsize = 1,
 				 .duration = 2,
 				 .warmup = 0.5,
 				 .batch = UINT32_MAX,
@@ -877,248 +906,22 @@ int main(int argc, char **argv)
 				 .client_cpu = 0,
 				 .host_cpu = 1,
 				 .host = "sim"};
-	static const struct option lo[] = {
-	    {"modes", 1, 0, 'm'},   {"qd", 1, 0, 'q'},	     {"size", 1, 0, 's'},
-	    {"op", 1, 0, 'o'},	    {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
-	    {"warmup", 1, 0, 'w'},  {"batch", 1, 0, 'b'},    {"json", 0, 0, 'j'},
-	    {"plot", 1, 0, 'p'},    {"vspd", 1, 0, 'v'},     {"cpus", 1, 0, 'c'},
-	    {"help", 0, 0, 'h'},    {"host", 1, 0, 'H'},     {"via", 1, 0, 'V'},
-	    {"azblobd", 1, 0, 'A'}, {"threads", 1, 0, 'T'},  {0, 0, 0, 0}};
-	static char vspd[4096];
-	static char cuse[4096];
-	bool via_cuse = false, modes_given = false;
 	static struct result res[256];
 	unsigned nres = 0;
-	int opt;
+	int rc;
 
+	az_clock_init(&bench_clock, true);
 	if (argc == 5 && !strcmp(argv[1], "--cost-child"))
 		return cost_child_main(argc, argv);
-	cfg.qd[0] = 1;
-	cfg.qd[1] = 32;
-	cfg.nqd = 2;
-	cfg.nsize = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		int k;
-
-		switch (opt) {
-		case 'm':
-			snprintf(cfg.modes, sizeof(cfg.modes), "%s", optarg);
-			modes_given = true;
-			break;
-		case 'q':
-			k = parse_list(optarg, cfg.qd, 32);
-			if (k <= 0)
-				goto bad;
-			cfg.nqd = (unsigned)k;
-			break;
-		case 's':
-			k = parse_list(optarg, cfg.size, 16);
-			if (k <= 0)
-				goto bad;
-			cfg.nsize = (unsigned)k;
-			break;
-		case 'o':
-			cfg.op = optarg;
-			break;
-		case 'd':
-			cfg.duration = atof(optarg);
-			break;
-		case 'n':
-			cfg.requests = atol(optarg);
-			break;
-		case 'w':
-			cfg.warmup = atof(optarg);
-			break;
-		case 'b':
-			cfg.batch = (unsigned)atoi(optarg);
-			break;
-		case 'j':
-			cfg.json = true;
-			break;
-		case 'p':
-			cfg.plot_dir = optarg;
-			break;
-		case 'v':
-			cfg.vspd = optarg;
-			break;
-		case 'c':
-			if (sscanf(optarg, "%d,%d", &cfg.client_cpu, &cfg.host_cpu) != 2)
-				goto bad;
-			break;
-		case 'H':
-			cfg.host = optarg;
-			break;
-		case 'T':
-			cfg.threads = (unsigned)atoi(optarg);
-			if (!cfg.threads || cfg.threads > 64)
-				goto bad;
-			break;
-		case 'V':
-			if (!strcmp(optarg, "cuse")) {
-				via_cuse = true;
-				break;
-			}
-			if (strcmp(optarg, "broker") && strcmp(optarg, "direct"))
-				goto bad;
-			cfg.via_broker = !strcmp(optarg, "broker");
-			break;
-		case 'A':
-			cfg.azblobd = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			goto bad;
-		}
-	}
-	if (optind < argc || cfg.duration <= 0 || !cfg.batch ||
-	    (strcmp(cfg.host, "sim") && strcmp(cfg.host, "null")) ||
-	    (strcmp(cfg.op, "noop") && strcmp(cfg.op, "put") && strcmp(cfg.op, "get")))
-		goto bad;
-	for (unsigned i = 0; i < cfg.nqd; i++)
-		if (!cfg.qd[i] || cfg.qd[i] > 1024)
-			goto bad;
-	for (unsigned i = 0; i < cfg.nsize; i++)
-		if (cfg.size[i] > (32u << 20))
-			goto bad;
-	static char azblobd[4096];
-
-	if (!cfg.vspd)
-		cfg.vspd = helper_path(vspd, sizeof(vspd), VSPD_PATHS);
-	if (!cfg.azblobd)
-		cfg.azblobd = helper_path(azblobd, sizeof(azblobd), AZBLOBD_PATHS);
-
+	if ((rc = parse_options(&cfg, argc, argv)) >= 0)
+		return rc;
+	find_helpers(&cfg);
 	if (cfg.threads)
 		return run_threads(&cfg);
-	if (via_cuse) { /* the device next to the fast path and the interrupt model */
-		cfg.cuse = helper_path(cuse, sizeof(cuse), CUSE_PATHS);
-		if (!modes_given)
-			snprintf(cfg.modes, sizeof(cfg.modes), "poll,interrupt,cuse");
-		else if (!strstr(cfg.modes, "cuse"))
-			strncat(cfg.modes, ",cuse", sizeof(cfg.modes) - strlen(cfg.modes) - 1);
-	}
-
-	char modes[128];
-
-	snprintf(modes, sizeof(modes), "%s", cfg.modes);
-	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m;
-	     m = strtok_r(NULL, ",", &save)) {
-		if (strcmp(m, "floor") && strcmp(m, "poll") && strcmp(m, "interrupt") &&
-		    strcmp(m, "sync") && strcmp(m, "cost") && strcmp(m, "cuse")) {
-			fprintf(stderr, "azblob-bench: unknown mode '%s'\n", m);
-			return 2;
-		}
-		if (!strcmp(m, "cost")) {
-			if (run_cost(&cfg, res, &nres, 256))
-				return 1;
-			continue;
-		}
-		for (unsigned si = 0; si < cfg.nsize; si++) {
-			for (unsigned qi = 0; qi < cfg.nqd; qi++) {
-				struct result *r = &res[nres];
-				unsigned qd = cfg.qd[qi];
-
-				if ((!strcmp(m, "floor") || !strcmp(m, "sync") ||
-				     !strcmp(m, "cuse")) &&
-				    qi > 0)
-					break; /* one request at a time by nature */
-				memset(r, 0, sizeof(*r));
-				r->mode = !strcmp(m, "floor")  ? "floor"
-					  : !strcmp(m, "poll") ? "poll"
-					  : !strcmp(m, "sync") ? "sync"
-					  : !strcmp(m, "cuse") ? "cuse"
-							       : "interrupt";
-				r->qd =
-				    !strcmp(m, "floor") || !strcmp(m, "sync") || !strcmp(m, "cuse")
-					? 1
-					: qd;
-				r->size = !strcmp(m, "floor") ? 0 : cfg.size[si];
-				hist_init(&r->h);
-				if (!strcmp(m, "floor")) {
-					if (si > 0)
-						break;
-					run_floor(&cfg, r);
-				} else if (run_azblob(&cfg, m, r->qd, r->size, r, false)) {
-					return 1;
-				}
-				nres++;
-				if (!cfg.json)
-					fprintf(stderr,
-						"azblob-bench: %s qd %u size %u: %.0f req/s\n",
-						r->mode, r->qd, r->size, r->rps);
-				if (cfg.via_broker && strcmp(m, "floor") && strcmp(m, "cuse") &&
-				    broker_point(&cfg, m, res, &nres))
-					return 1;
-			}
-		}
-	}
-	char cpu[128];
-
-	cpu_model(cpu, sizeof(cpu));
-	if (cfg.json) {
-		print_json(res, nres, cpu, cfg.host);
-	} else {
-		printf("azblob-bench: %s, client CPU %d, host CPU %d (azblob-vspd, host %s), op "
-		       "%s, clock %s\n",
-		       cpu, cfg.client_cpu, cfg.host_cpu, cfg.host, cfg.op, bench_clock_name());
-		bool timed = false;
-
-		for (unsigned i = 0; i < nres; i++)
-			timed |= !res[i].counter;
-		if (timed)
-			print_table(res, nres);
-		print_cost_table(res, nres, cfg.host);
-		for (unsigned i = 0; i < nres; i++)
-			if (res[i].memcpy_bps > 0)
-				printf("%s %s qd %u size %u: %.2f GiB/s; memcpy of the same bytes "
-				       "%.2f GiB/s (%.1fx)\n",
-				       cfg.op, res[i].mode, res[i].qd, res[i].size,
-				       res[i].bps / (1 << 30), res[i].memcpy_bps / (1 << 30),
-				       res[i].memcpy_bps / res[i].bps);
-		/* the headline ratios, when both sides were measured */
-		const struct result *fl = NULL, *po = NULL, *ir = NULL, *sy = NULL, *pb = NULL,
-				    *cu = NULL;
-
-		for (unsigned i = 0; i < nres; i++) {
-			if (res[i].qd != 1 || res[i].size)
-				continue;
-			if (!strcmp(res[i].mode, "floor"))
-				fl = &res[i];
-			else if (!strcmp(res[i].mode, "poll"))
-				po = &res[i];
-			else if (!strcmp(res[i].mode, "interrupt"))
-				ir = &res[i];
-			else if (!strcmp(res[i].mode, "poll+brk"))
-				pb = &res[i];
-			else if (!strcmp(res[i].mode, "cuse"))
-				cu = &res[i];
-			else if (!strcmp(res[i].mode, "sync"))
-				sy = &res[i];
-		}
-		if (fl && po)
-			printf("QD1 poll / floor: p50 %.2fx, p99 %.2fx\n",
-			       (double)hist_pct(&po->h, 50) / (double)hist_pct(&fl->h, 50),
-			       (double)hist_pct(&po->h, 99) / (double)hist_pct(&fl->h, 99));
-		if (po && ir)
-			printf("QD1 interrupt / poll: p50 %.1fx\n",
-			       (double)hist_pct(&ir->h, 50) / (double)hist_pct(&po->h, 50));
-		if (po && cu && ir)
-			printf("QD1 cuse / poll: p50 %.1fx; cuse / interrupt: p50 %.2fx\n",
-			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&po->h, 50),
-			       (double)hist_pct(&cu->h, 50) / (double)hist_pct(&ir->h, 50));
-		if (po && pb)
-			printf("QD1 poll through azblobd - direct: p50 %+.0f ns, p99 %+.0f ns\n",
-			       (double)hist_pct(&pb->h, 50) - (double)hist_pct(&po->h, 50),
-			       (double)hist_pct(&pb->h, 99) - (double)hist_pct(&po->h, 99));
-		if (po && sy)
-			printf("QD1 sync / poll: p50 %.1fx\n",
-			       (double)hist_pct(&sy->h, 50) / (double)hist_pct(&po->h, 50));
-	}
+	if ((rc = run_modes(&cfg, res, &nres)))
+		return rc;
+	report_print(&cfg, res, nres);
 	if (cfg.plot_dir && plot(cfg.plot_dir, res, nres))
 		return 1;
 	return 0;
-bad:
-	usage(stderr);
-	return 2;
 }

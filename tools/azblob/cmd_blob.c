@@ -99,30 +99,6 @@ static const char blob_stat_help[] =
     "  --json             one JSON object with these properties (docs/CLI.md)\n"
     "\n" BLOB_OPTIONS_HELP;
 
-enum {
-	OPT_BACKEND = 0x300,
-	OPT_QD,
-	OPT_CHUNK,
-	OPT_CONTENT_TYPE,
-	OPT_PAGE_SIZE,
-	OPT_MD5,
-	OPT_CHECK,
-};
-
-static const struct option blob_opts[] = {
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"qd", required_argument, NULL, OPT_QD},
-    {"chunk", required_argument, NULL, OPT_CHUNK},
-    {"quiet", no_argument, NULL, 'q'},
-    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
-    {"md5", no_argument, NULL, OPT_MD5},
-    {"check", required_argument, NULL, OPT_CHECK},
-    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
-    {"delimiter", required_argument, NULL, 'd'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {NULL, 0, NULL, 0},
-};
-
 /* ---- the simulator with a backend ---- */
 
 static const char *main_backend; /* --backend before the command */
@@ -147,77 +123,121 @@ int blob_command(const char *name)
 	return 0;
 }
 
+/* The options of a blob command, and which command it is. */
+struct blob_args {
+	struct bopts b;
+	enum blob_cmd which;
+};
+
+/* An option that goes with put (or ls) only. EXIT_OK or EXIT_USAGE. */
+static int only_with(struct cli *cli, const struct cli_opt *o, const struct blob_args *a,
+		     enum blob_cmd which, const char *name)
+{
+	if (a->which != which)
+		return cli_usage_error(cli, "--%s goes with %s", o->name, name);
+	return EXIT_OK;
+}
+
+/* A string option that goes with one command only. */
+static int set_only(struct cli *cli, const struct cli_opt *o, const struct blob_args *a,
+		    enum blob_cmd which, const char *name, const char **field, const char *arg)
+{
+	int rc = only_with(cli, o, a, which, name);
+
+	if (!rc)
+		*field = arg;
+	return rc;
+}
+
+static int opt_content_type(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+
+	return set_only(cli, o, a, B_PUT, "put", &a->b.content_type, arg);
+}
+
+static int opt_md5(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+	int rc = only_with(cli, o, a, B_PUT, "put");
+
+	(void)arg;
+	if (!rc)
+		a->b.md5 = true;
+	return rc;
+}
+
+static int opt_check(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+	int rc = only_with(cli, o, a, B_PUT, "put");
+
+	if (rc)
+		return rc;
+	if (!strcmp(arg, "crc64"))
+		a->b.check = AZBLOB_BLOB_CHECK_CRC64;
+	else if (!strcmp(arg, "md5"))
+		a->b.check = AZBLOB_BLOB_CHECK_MD5;
+	else if (!strcmp(arg, "none"))
+		a->b.check = AZBLOB_BLOB_CHECK_NONE;
+	else
+		return cli_usage_error(cli, "--check %s: crc64, md5 or none", arg);
+	return EXIT_OK;
+}
+
+static int opt_page_size(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+	int rc = only_with(cli, o, a, B_LS, "ls");
+
+	if (!rc)
+		rc = cli_opt_u32(cli, "--page-size", arg, false, 1, 5000, &a->b.page_size);
+	return rc;
+}
+
+static int opt_delimiter(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+
+	return set_only(cli, o, a, B_LS, "ls", &a->b.delimiter, arg);
+}
+
+static int opt_json(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+
+	(void)o;
+	(void)arg;
+	if (a->which != B_LS && a->which != B_STAT)
+		return cli_usage_error(cli, "--json goes with ls, stat and devices");
+	a->b.json = true;
+	return EXIT_OK;
+}
+
+static const struct cli_opt blob_opts[] = {
+    CLI_OPT_STR("backend", struct blob_args, b.backend),
+    CLI_OPT_U32("qd", struct blob_args, b.qd, 1, 256),
+    CLI_OPT_SIZE("chunk", struct blob_args, b.chunk, 64u << 10, 32u << 20),
+    CLI_OPT_FLAG("quiet", struct blob_args, b.quiet),
+    CLI_OPT_FN("content-type", opt_content_type),
+    CLI_OPT_FN_NOARG("md5", opt_md5),
+    CLI_OPT_FN("check", opt_check),
+    CLI_OPT_FN("page-size", opt_page_size),
+    CLI_OPT_FN("delimiter", opt_delimiter),
+    CLI_OPT_FN_NOARG("json", opt_json),
+    {0},
+};
+
 static int run(struct cli *cli, int argc, char **argv, enum blob_cmd which, const char *help)
 {
-	struct bopts b = {.backend = main_backend, .qd = 8, .chunk = 4u << 20};
+	struct blob_args a = {.b = {.backend = main_backend, .qd = 8, .chunk = 4u << 20},
+			      .which = which};
 	const int nargs[] = {2, 2, 1, 1, 1, 1, 1};
-	char *arg, *pos[2];
-	int c, rc, n = 0;
+	char *pos[2];
+	int rc, n = 0;
 
-	while ((c = cli_getopt(cli, argc, argv, blob_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_BACKEND:
-			b.backend = arg;
-			break;
-		case OPT_QD:
-			if (cli_opt_u32(cli, "--qd", arg, false, 1, 256, &b.qd))
-				return EXIT_USAGE;
-			break;
-		case OPT_CHUNK:
-			if (cli_opt_u32(cli, "--chunk", arg, true, 64u << 10, 32u << 20, &b.chunk))
-				return EXIT_USAGE;
-			break;
-		case 'q':
-			b.quiet = true;
-			break;
-		case OPT_CONTENT_TYPE:
-			if (which != B_PUT)
-				return cli_usage_error(cli, "--content-type goes with put");
-			b.content_type = arg;
-			break;
-		case OPT_MD5:
-			if (which != B_PUT)
-				return cli_usage_error(cli, "--md5 goes with put");
-			b.md5 = true;
-			break;
-		case OPT_CHECK:
-			if (which != B_PUT)
-				return cli_usage_error(cli, "--check goes with put");
-			if (!strcmp(arg, "crc64"))
-				b.check = AZBLOB_BLOB_CHECK_CRC64;
-			else if (!strcmp(arg, "md5"))
-				b.check = AZBLOB_BLOB_CHECK_MD5;
-			else if (!strcmp(arg, "none"))
-				b.check = AZBLOB_BLOB_CHECK_NONE;
-			else
-				return cli_usage_error(cli, "--check %s: crc64, md5 or none", arg);
-			break;
-		case OPT_PAGE_SIZE:
-			if (which != B_LS)
-				return cli_usage_error(cli, "--page-size goes with ls");
-			if (cli_opt_u32(cli, "--page-size", arg, false, 1, 5000, &b.page_size))
-				return EXIT_USAGE;
-			break;
-		case 'd':
-			if (which != B_LS)
-				return cli_usage_error(cli, "--delimiter goes with ls");
-			b.delimiter = arg;
-			break;
-		case OPT_JSON:
-			if (which != B_LS && which != B_STAT)
-				return cli_usage_error(cli,
-						       "--json goes with ls, stat and devices");
-			b.json = true;
-			break;
-		default:
-			return cli_usage_error(cli, "unexpected option");
-		}
-	}
+	if ((rc = cli_parse(cli, argc, argv, help, blob_opts, &a)) != CLI_PARSED)
+		return rc;
 	while (optind < argc && n < nargs[which])
 		pos[n++] = argv[optind++];
 	if (n < nargs[which])
@@ -228,20 +248,20 @@ static int run(struct cli *cli, int argc, char **argv, enum blob_cmd which, cons
 					   : "missing CONTAINER or CONTAINER/BLOB");
 	if ((rc = cli_check_args(cli, argc, argv)))
 		return rc;
-	if (b.backend && !cli->sim)
+	if (a.b.backend && !cli->sim)
 		return cli_usage_error(cli, "--backend goes with --sim (the in-process simulator)");
 	switch (which) {
 	case B_PUT:
-		rc = blob_do_put(cli, &b, pos[0], pos[1]);
+		rc = blob_do_put(cli, &a.b, pos[0], pos[1]);
 		break;
 	case B_GET:
-		rc = blob_do_get(cli, &b, pos[0], pos[1]);
+		rc = blob_do_get(cli, &a.b, pos[0], pos[1]);
 		break;
 	case B_LS:
-		rc = blob_do_ls(cli, &b, pos[0]);
+		rc = blob_do_ls(cli, &a.b, pos[0]);
 		break;
 	default:
-		rc = blob_do_simple(cli, &b, which, pos[0]);
+		rc = blob_do_simple(cli, &a.b, which, pos[0]);
 		break;
 	}
 	cli_close(cli);

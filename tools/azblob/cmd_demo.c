@@ -38,13 +38,15 @@ const char demo_help[] =
     "(device, request, mismatch), 2 usage.\n"
     "\n" CLI_GLOBAL_OPTIONS_HELP;
 
-enum { OPT_REQUESTS = 0x200, OPT_QD, OPT_BLOB_SIZE };
+struct demo_args {
+	uint32_t requests, qd, blob_size;
+};
 
-static const struct option demo_opts[] = {
-    {"requests", required_argument, NULL, OPT_REQUESTS},
-    {"qd", required_argument, NULL, OPT_QD},
-    {"blob-size", required_argument, NULL, OPT_BLOB_SIZE},
-    {NULL, 0, NULL, 0},
+static const struct cli_opt demo_opts[] = {
+    CLI_OPT_U32("requests", struct demo_args, requests, 1, 10000000),
+    CLI_OPT_U32("qd", struct demo_args, qd, 1, AZBLOB_QUEUE_DEPTH),
+    CLI_OPT_SIZE("blob-size", struct demo_args, blob_size, 1, 1u << 20),
+    {0},
 };
 
 #define CONTAINER    "azblob-demo"
@@ -414,37 +416,20 @@ static void choose_target(struct cli *cli)
 
 int cmd_demo(struct cli *cli, int argc, char **argv)
 {
-	uint32_t requests = 10000, qd = 32, blob_size = 4096, maxqd;
+	struct demo_args args = {.requests = 10000, .qd = 32, .blob_size = 4096};
+	uint32_t requests, qd, blob_size, maxqd;
 	struct cli_client_opts co = {0};
 	struct demo d = {.cli = cli};
 	struct azblob_stats st;
 	uint64_t t_start = cli_now_ns();
-	char *arg, t[32];
-	int c, rc;
+	char t[32];
+	int rc;
 
-	while ((c = cli_getopt(cli, argc, argv, demo_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(demo_help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_REQUESTS:
-			if (cli_opt_u32(cli, "--requests", arg, false, 1, 10000000, &requests))
-				return EXIT_USAGE;
-			break;
-		case OPT_QD:
-			if (cli_opt_u32(cli, "--qd", arg, false, 1, AZBLOB_QUEUE_DEPTH, &qd))
-				return EXIT_USAGE;
-			break;
-		case OPT_BLOB_SIZE:
-			if (cli_opt_u32(cli, "--blob-size", arg, true, 1, 1u << 20, &blob_size))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cli, "unexpected option");
-		}
-	}
+	if ((rc = cli_parse(cli, argc, argv, demo_help, demo_opts, &args)) != CLI_PARSED)
+		return rc;
+	requests = args.requests;
+	qd = args.qd;
+	blob_size = args.blob_size;
 	if ((rc = cli_check_args(cli, argc, argv)))
 		return rc;
 	maxqd = qd > 1 ? qd : 1;

@@ -34,12 +34,14 @@ const char devices_help[] =
     "not found, 2 usage.\n"
     "\n" CLI_GLOBAL_OPTIONS_HELP;
 
-enum { OPT_AZBLOB = 0x200 };
+struct devices_args {
+	bool only_azblob, json;
+};
 
-static const struct option devices_opts[] = {
-    {"azblob", no_argument, NULL, OPT_AZBLOB},
-    {"json", no_argument, NULL, OPT_JSON},
-    {NULL, 0, NULL, 0},
+static const struct cli_opt devices_opts[] = {
+    CLI_OPT_FLAG("azblob", struct devices_args, only_azblob),
+    CLI_OPT_FLAG("json", struct devices_args, json),
+    {0},
 };
 
 /* Known classes (Linux include/linux/hyperv.h HV_*_GUID). */
@@ -157,28 +159,13 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 	struct uvmbus_dev_opts d;
 	struct uvmbus_dev_info *list = NULL;
 	size_t n = 0, cap = 64, shown = 0, nblob = 0;
-	bool only_azblob = false, json = false;
-	char root[1024], *arg;
+	struct devices_args args = {0};
+	char root[1024];
 	const char *sysfs;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(cli, argc, argv, devices_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(devices_help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_AZBLOB:
-			only_azblob = true;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		default:
-			return cli_usage_error(cli, "unexpected option");
-		}
-	}
+	if ((rc = cli_parse(cli, argc, argv, devices_help, devices_opts, &args)) != CLI_PARSED)
+		return rc;
 	if ((rc = cli_check_args(cli, argc, argv)))
 		return rc;
 	if (cli->sim && (rc = cli_start_sim(cli, 0, NULL, NULL)))
@@ -208,14 +195,14 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 		    rc == -ENOENT ? " (not a Hyper-V guest? --sim lists a simulated one)" : "");
 		goto out;
 	}
-	if (json) {
+	if (args.json) {
 		for (size_t i = 0; i < n; i++) {
 			nblob += !strcmp(list[i].class_guid, AZBLOB_CLASS_GUID_STR);
-			shown +=
-			    (!only_azblob || !strcmp(list[i].class_guid, AZBLOB_CLASS_GUID_STR)) &&
-			    (!cli->device || same_guid(list[i].guid, cli->device));
+			shown += (!args.only_azblob ||
+				  !strcmp(list[i].class_guid, AZBLOB_CLASS_GUID_STR)) &&
+				 (!cli->device || same_guid(list[i].guid, cli->device));
 		}
-		print_json(cli, list, n, only_azblob, sysfs, nblob);
+		print_json(cli, list, n, args.only_azblob, sysfs, nblob);
 		goto found;
 	}
 	printf("  %-36s  %-18s %5s %4s  %-16s %-5s %s\n", "GUID", "CLASS", "RELID", "NUMA",
@@ -227,7 +214,8 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 		char uio[16] = "-", numa[16] = "-";
 
 		nblob += blob;
-		if ((only_azblob && !blob) || (cli->device && !same_guid(v->guid, cli->device)))
+		if ((args.only_azblob && !blob) ||
+		    (cli->device && !same_guid(v->guid, cli->device)))
 			continue;
 		shown++;
 		if (v->uio >= 0)

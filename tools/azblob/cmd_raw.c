@@ -43,29 +43,6 @@ const char raw_help[] =
     "  " PROG " raw --sim --request req\n"
     "\n" CLI_GLOBAL_OPTIONS_HELP;
 
-enum {
-	OPT_REQUEST = 0x200,
-	OPT_DATA,
-	OPT_DATA_SIZE,
-	OPT_RESPONSE_SIZE,
-	OPT_OUT,
-	OPT_RESPONSE_OUT,
-	OPT_GUID,
-	OPT_CRLF,
-};
-
-static const struct option raw_opts[] = {
-    {"request", required_argument, NULL, OPT_REQUEST},
-    {"data", required_argument, NULL, OPT_DATA},
-    {"data-size", required_argument, NULL, OPT_DATA_SIZE},
-    {"response-size", required_argument, NULL, OPT_RESPONSE_SIZE},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"response-out", required_argument, NULL, OPT_RESPONSE_OUT},
-    {"guid", required_argument, NULL, OPT_GUID},
-    {"crlf", no_argument, NULL, OPT_CRLF},
-    {NULL, 0, NULL, 0},
-};
-
 #define MAX_REQUEST  (1u << 20)
 #define MAX_RESPONSE (16u << 20)
 #define MAX_DATA     (31u << 20)
@@ -147,190 +124,235 @@ static uint32_t round_page(uint64_t n)
 	return (uint32_t)((n + 4095) & ~(uint64_t)4095);
 }
 
-int cmd_raw(struct cli *cli, int argc, char **argv)
+/* The options of raw. */
+struct raw_args {
+	const char *request, *data, *out, *response_out;
+	uint32_t data_size, response_size;
+	bool data_size_set, crlf, guid_set;
+	uint8_t guid[16];
+};
+
+static int opt_data_size(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
 {
-	const char *req_path = NULL, *data_path = NULL, *out_path = NULL, *resp_out = NULL;
-	uint32_t resp_size = 4096, data_size = 0;
-	bool data_size_set = false, crlf = false, guid_set = false;
-	uint8_t *req = NULL, *data = NULL, guid[16];
-	size_t req_len = 0, data_len = 0;
-	struct cli_client_opts co = {.queue_depth = 1, .pool_bufs = 3};
-	struct result res = {0};
-	char *arg, gbuf[40], t[32];
-	uint8_t *breq, *bresp, *bdata = NULL;
+	struct raw_args *a = target;
+	int rc = cli_opt_u32(cli, "--data-size", arg, true, 0, MAX_DATA, &a->data_size);
+
+	(void)o;
+	a->data_size_set |= !rc;
+	return rc;
+}
+
+static int opt_guid(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct raw_args *a = target;
+
+	(void)o;
+	if (!parse_guid(arg, a->guid))
+		return cli_usage_error(cli, "--guid %s: not a GUID", arg);
+	a->guid_set = true;
+	return EXIT_OK;
+}
+
+static const struct cli_opt raw_opts[] = {
+    CLI_OPT_STR("request", struct raw_args, request),
+    CLI_OPT_STR("data", struct raw_args, data),
+    CLI_OPT_FN("data-size", opt_data_size),
+    CLI_OPT_SIZE("response-size", struct raw_args, response_size, 1, MAX_RESPONSE),
+    CLI_OPT_STR("out", struct raw_args, out),
+    CLI_OPT_STR("response-out", struct raw_args, response_out),
+    CLI_OPT_FN("guid", opt_guid),
+    CLI_OPT_FLAG("crlf", struct raw_args, crlf),
+    {0},
+};
+
+/* A raw run: the options, the files' bytes, the client's buffers. */
+struct raw_run {
+	struct cli *cli;
+	struct raw_args a;
+	uint8_t *req, *data; /* the files */
+	size_t req_len, data_len;
+	uint8_t *breq, *bresp, *bdata; /* the client's pool */
+	struct result res;
 	uint64_t t0;
-	int c, rc;
+};
 
-	while ((c = cli_getopt(cli, argc, argv, raw_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(raw_help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_REQUEST:
-			req_path = arg;
-			break;
-		case OPT_DATA:
-			data_path = arg;
-			break;
-		case OPT_DATA_SIZE:
-			if (cli_opt_u32(cli, "--data-size", arg, true, 0, MAX_DATA, &data_size))
-				return EXIT_USAGE;
-			data_size_set = true;
-			break;
-		case OPT_RESPONSE_SIZE:
-			if (cli_opt_u32(cli, "--response-size", arg, true, 1, MAX_RESPONSE,
-					&resp_size))
-				return EXIT_USAGE;
-			break;
-		case OPT_OUT:
-			out_path = arg;
-			break;
-		case OPT_RESPONSE_OUT:
-			resp_out = arg;
-			break;
-		case OPT_GUID:
-			if (!parse_guid(arg, guid))
-				return cli_usage_error(cli, "--guid %s: not a GUID", arg);
-			guid_set = true;
-			break;
-		case OPT_CRLF:
-			crlf = true;
-			break;
-		default:
-			return cli_usage_error(cli, "unexpected option");
-		}
-	}
-	if ((rc = cli_check_args(cli, argc, argv)))
-		return rc;
-	if (!req_path)
+/* What the options need of each other. EXIT_OK or EXIT_USAGE. */
+static int raw_check(const struct cli *cli, const struct raw_args *a)
+{
+	if (!a->request)
 		return cli_usage_error(cli, "--request FILE is required");
-	if (out_path && !data_path && !data_size)
+	if (a->out && !a->data && !a->data_size)
 		return cli_usage_error(cli, "--out needs a data buffer (--data-size N or --data)");
-	if (data_path && !strcmp(data_path, "-") && !strcmp(req_path, "-"))
+	if (a->data && !strcmp(a->data, "-") && !strcmp(a->request, "-"))
 		return cli_usage_error(cli, "--request and --data cannot both be standard input");
+	return EXIT_OK;
+}
 
-	/* Files first: a bad file is reported before any device is touched. */
-	if ((rc = cli_read_file(cli, req_path, &req, &req_len, MAX_REQUEST)))
-		goto out;
-	if (crlf) {
-		uint8_t *q = to_crlf(req, req_len, &req_len);
+/* The request file (with --crlf its line ends turned), the data file, the
+ * data buffer's size. */
+static int raw_read_files(struct raw_run *r)
+{
+	struct cli *cli = r->cli;
+	struct raw_args *a = &r->a;
+	int rc;
 
-		free(req);
-		req = q;
-		if (!req || req_len > MAX_REQUEST) {
-			rc = cli_error(cli, "%s: too large with CR LF line ends", req_path);
-			goto out;
-		}
+	if ((rc = cli_read_file(cli, a->request, &r->req, &r->req_len, MAX_REQUEST)))
+		return rc;
+	if (a->crlf) {
+		uint8_t *q = to_crlf(r->req, r->req_len, &r->req_len);
+
+		free(r->req);
+		r->req = q;
+		if (!r->req || r->req_len > MAX_REQUEST)
+			return cli_error(cli, "%s: too large with CR LF line ends", a->request);
 	}
-	if (!req_len) {
-		rc = cli_usage_error(cli, "%s is empty: a request needs at least one byte",
-				     req_path);
-		goto out;
-	}
-	if (data_path && (rc = cli_read_file(cli, data_path, &data, &data_len, MAX_DATA)))
-		goto out;
-	if (!data_size_set)
-		data_size = (uint32_t)data_len;
-	if (data_size < data_len) {
-		rc = cli_usage_error(cli, "--data-size %u is smaller than %s (%zu bytes)",
-				     data_size, data_path, data_len);
-		goto out;
-	}
-	if (!guid_set && getrandom(guid, sizeof(guid), 0) != (ssize_t)sizeof(guid)) {
+	if (!r->req_len)
+		return cli_usage_error(cli, "%s is empty: a request needs at least one byte",
+				       a->request);
+	if (a->data && (rc = cli_read_file(cli, a->data, &r->data, &r->data_len, MAX_DATA)))
+		return rc;
+	if (!a->data_size_set)
+		a->data_size = (uint32_t)r->data_len;
+	if (a->data_size < r->data_len)
+		return cli_usage_error(cli, "--data-size %u is smaller than %s (%zu bytes)",
+				       a->data_size, a->data, r->data_len);
+	return EXIT_OK;
+}
+
+/* Without --guid: a random version 4 GUID. */
+static void random_guid(uint8_t guid[16])
+{
+	if (getrandom(guid, 16, 0) != 16) {
 		for (int i = 0; i < 16; i++)
 			guid[i] = (uint8_t)(cli_now_ns() >> (i % 8 * 8));
 	}
-	if (!guid_set) {
-		guid[7] = (uint8_t)((guid[7] & 0x0f) | 0x40); /* version 4 */
-		guid[8] = (uint8_t)((guid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	}
+	guid[7] = (uint8_t)((guid[7] & 0x0f) | 0x40); /* version 4 */
+	guid[8] = (uint8_t)((guid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+}
 
-	/* One pool buffer per buffer, each big enough for the largest. */
-	co.pool_buf_size = round_page(req_len);
+/* The client, one pool buffer per buffer (each big enough for the
+ * largest), the request and data copied in. */
+static int raw_open(struct raw_run *r)
+{
+	struct cli *cli = r->cli;
+	uint32_t resp_size = r->a.response_size, data_size = r->a.data_size;
+	struct cli_client_opts co = {.queue_depth = 1, .pool_bufs = 3};
+	int rc;
+
+	co.pool_buf_size = round_page(r->req_len);
 	if (round_page(resp_size) > co.pool_buf_size)
 		co.pool_buf_size = round_page(resp_size);
 	if (round_page(data_size) > co.pool_buf_size)
 		co.pool_buf_size = round_page(data_size);
 	co.sim_ram_bytes = 3ull * co.pool_buf_size + (64u << 20);
 	if ((rc = cli_open(cli, &co)))
-		goto out;
-	breq = azblob_alloc(cli->c, req_len);
-	bresp = azblob_alloc(cli->c, resp_size);
+		return rc;
+	r->breq = azblob_alloc(cli->c, r->req_len);
+	r->bresp = azblob_alloc(cli->c, resp_size);
 	if (data_size)
-		bdata = azblob_alloc(cli->c, data_size);
-	if (!breq || !bresp || (data_size && !bdata)) {
-		rc = cli_error(cli, "no buffers from the client's pool");
-		goto out;
+		r->bdata = azblob_alloc(cli->c, data_size);
+	if (!r->breq || !r->bresp || (data_size && !r->bdata))
+		return cli_error(cli, "no buffers from the client's pool");
+	memcpy(r->breq, r->req, r->req_len);
+	memset(r->bresp, 0, resp_size);
+	if (r->bdata) {
+		memset(r->bdata, 0, data_size);
+		if (r->data_len)
+			memcpy(r->bdata, r->data, r->data_len);
 	}
-	memcpy(breq, req, req_len);
-	memset(bresp, 0, resp_size);
-	if (bdata) {
-		memset(bdata, 0, data_size);
-		if (data_len)
-			memcpy(bdata, data, data_len);
-	}
-	struct azblob_request r = {
-	    .request = breq,
-	    .request_len = (uint32_t)req_len,
-	    .response = bresp,
-	    .response_len = resp_size,
-	    .data = bdata,
-	    .data_len = data_size,
-	    .data_valid = (uint32_t)data_len,
-	    .timeout_ms = cli->timeout_ms,
-	    .guid = guid,
-	    .done = on_done,
-	    .user = &res,
-	};
+	return EXIT_OK;
+}
 
-	t0 = cli_now_ns();
-	rc = azblob_submit(cli->c, &r);
+/* Submit the request and wait for its completion (or the timeout). */
+static int raw_send(struct raw_run *r)
+{
+	struct cli *cli = r->cli;
+	struct azblob_request q = {
+	    .request = r->breq,
+	    .request_len = (uint32_t)r->req_len,
+	    .response = r->bresp,
+	    .response_len = r->a.response_size,
+	    .data = r->bdata,
+	    .data_len = r->a.data_size,
+	    .data_valid = (uint32_t)r->data_len,
+	    .timeout_ms = cli->timeout_ms,
+	    .guid = r->a.guid,
+	    .done = on_done,
+	    .user = &r->res,
+	};
+	int rc;
+
+	r->t0 = cli_now_ns();
+	rc = azblob_submit(cli->c, &q);
 	if (!rc)
 		rc = azblob_flush(cli->c);
-	if (rc) {
-		rc = cli_error(cli, "submit: %s (%s)", strerror(-rc), cli_errno_name(rc));
-		goto out;
-	}
-	rc = cli_reap_until(cli, &res.done, cli->timeout_ms);
-	if (rc && !res.done) {
-		rc = cli_error(cli, "no answer: %s (%s)", strerror(-rc), cli_errno_name(rc));
-		goto out;
-	}
-	format_guid(guid, gbuf, sizeof(gbuf));
-	printf("transaction   %s\n", gbuf);
-	if (res.err) {
-		printf("error         %s (%s)\n", cli_errno_name(res.err), strerror(-res.err));
-		rc = cli_error(cli, "the request failed: %s (%s)", strerror(-res.err),
-			       cli_errno_name(res.err));
-		goto out;
-	}
-	printf("status        0x%08x %s\n", res.status, cli_status_name(res.status));
-	printf("response_len  %u\n", res.len);
-	printf("time          %s\n", cli_fmt_ns(res.t_done - t0, t, sizeof(t)));
-	printf("response:\n");
-	cli_print_text(stdout, bresp, res.len, "  ");
-	rc = EXIT_OK;
-	if (resp_out && (rc = cli_write_file(cli, resp_out, bresp, res.len)))
-		goto out;
-	if (out_path) {
-		long long cl = cli_content_length(bresp, res.len);
-		size_t n = cl >= 0 && (unsigned long long)cl <= data_size ? (size_t)cl : data_size;
+	if (rc)
+		return cli_error(cli, "submit: %s (%s)", strerror(-rc), cli_errno_name(rc));
+	rc = cli_reap_until(cli, &r->res.done, cli->timeout_ms);
+	if (rc && !r->res.done)
+		return cli_error(cli, "no answer: %s (%s)", strerror(-rc), cli_errno_name(rc));
+	return EXIT_OK;
+}
 
-		if ((rc = cli_write_file(cli, out_path, bdata, n)))
-			goto out;
-		printf("data          %zu bytes written to %s\n", n, out_path);
+/* The answer: printed, written to --response-out and --out. */
+static int raw_answer(struct raw_run *r)
+{
+	struct cli *cli = r->cli;
+	const struct result *res = &r->res;
+	char gbuf[40], t[32];
+	int rc;
+
+	format_guid(r->a.guid, gbuf, sizeof(gbuf));
+	printf("transaction   %s\n", gbuf);
+	if (res->err) {
+		printf("error         %s (%s)\n", cli_errno_name(res->err), strerror(-res->err));
+		return cli_error(cli, "the request failed: %s (%s)", strerror(-res->err),
+				 cli_errno_name(res->err));
 	}
-	if (res.status) {
+	printf("status        0x%08x %s\n", res->status, cli_status_name(res->status));
+	printf("response_len  %u\n", res->len);
+	printf("time          %s\n", cli_fmt_ns(res->t_done - r->t0, t, sizeof(t)));
+	printf("response:\n");
+	cli_print_text(stdout, r->bresp, res->len, "  ");
+	if (r->a.response_out && (rc = cli_write_file(cli, r->a.response_out, r->bresp, res->len)))
+		return rc;
+	if (r->a.out) {
+		long long cl = cli_content_length(r->bresp, res->len);
+		uint32_t size = r->a.data_size;
+		size_t n = cl >= 0 && (unsigned long long)cl <= size ? (size_t)cl : size;
+
+		if ((rc = cli_write_file(cli, r->a.out, r->bdata, n)))
+			return rc;
+		printf("data          %zu bytes written to %s\n", n, r->a.out);
+	}
+	if (res->status) {
 		fflush(stdout);
 		fprintf(stderr, PROG " raw: the host answered with VSP status 0x%08x (%s)\n",
-			res.status, cli_status_name(res.status));
-		rc = EXIT_VSP_STATUS;
+			res->status, cli_status_name(res->status));
+		return EXIT_VSP_STATUS;
 	}
+	return EXIT_OK;
+}
+
+int cmd_raw(struct cli *cli, int argc, char **argv)
+{
+	struct raw_run r = {.cli = cli, .a = {.response_size = 4096}};
+	int rc;
+
+	if ((rc = cli_parse(cli, argc, argv, raw_help, raw_opts, &r.a)) != CLI_PARSED)
+		return rc;
+	if ((rc = cli_check_args(cli, argc, argv)) || (rc = raw_check(cli, &r.a)))
+		return rc;
+	/* Files first: a bad file is reported before any device is touched. */
+	if ((rc = raw_read_files(&r)))
+		goto out;
+	if (!r.a.guid_set)
+		random_guid(r.a.guid);
+	if (!(rc = raw_open(&r)) && !(rc = raw_send(&r)))
+		rc = raw_answer(&r);
 out:
-	free(req);
-	free(data);
+	free(r.req);
+	free(r.data);
 	cli_close(cli);
 	return rc;
 }

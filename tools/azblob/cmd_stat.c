@@ -29,13 +29,16 @@ const char stat_help[] =
     "2 usage.\n"
     "\n" CLI_GLOBAL_OPTIONS_HELP;
 
-enum { OPT_REQUESTS = 0x200, OPT_IN_FLIGHT };
+struct stat_args {
+	uint32_t requests, in_flight;
+	bool json;
+};
 
-static const struct option stat_opts[] = {
-    {"requests", required_argument, NULL, OPT_REQUESTS},
-    {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
-    {"json", no_argument, NULL, OPT_JSON},
-    {NULL, 0, NULL, 0},
+static const struct cli_opt stat_opts[] = {
+    CLI_OPT_U32("requests", struct stat_args, requests, 0, 100000000),
+    CLI_OPT_U32("in-flight", struct stat_args, in_flight, 0, AZBLOB_QUEUE_DEPTH),
+    CLI_OPT_FLAG("json", struct stat_args, json),
+    {0},
 };
 
 static const char noop_head[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";
@@ -125,167 +128,174 @@ static void print_json(struct cli *cli, const struct azblob_stats *st, uint32_t 
 	json_end(&j);
 }
 
-int cmd_stat(struct cli *cli, int argc, char **argv)
+/* A stat run: its options, buffers and what the requests did. */
+struct stat_run {
+	struct cli *cli;
+	struct stat_args a;
+	char *req, **resp; /* the no-op head; a response buffer per request in flight */
+	struct one *held;  /* --in-flight: their completions */
+	uint32_t failed;
+	uint64_t avg_ns;
+};
+
+/* The shared no-op head and one response buffer per request in flight. */
+static int stat_buffers(struct stat_run *s, uint32_t qd)
 {
-	uint32_t requests = 0, in_flight = 0, failed = 0;
-	uint64_t avg_ns = 0;
-	bool json = false;
-	struct cli_client_opts co = {.pool_buf_size = 4096};
-	struct azblob_stats st;
-	struct one *held = NULL;
-	char *arg, what[600], t[32];
-	char *req, **resp = NULL;
-	int c, rc;
+	struct cli *cli = s->cli;
 
-	while ((c = cli_getopt(cli, argc, argv, stat_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(stat_help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_REQUESTS:
-			if (cli_opt_u32(cli, "--requests", arg, false, 0, 100000000, &requests))
-				return EXIT_USAGE;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_IN_FLIGHT:
-			if (cli_opt_u32(cli, "--in-flight", arg, false, 0, AZBLOB_QUEUE_DEPTH,
-					&in_flight))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cli, "unexpected option");
-		}
-	}
-	if ((rc = cli_check_args(cli, argc, argv)))
-		return rc;
-	co.queue_depth = in_flight > 1 ? in_flight : 1;
-	co.pool_bufs = co.queue_depth + 1;
-	if ((rc = cli_open(cli, &co)))
-		goto out;
-	resp = calloc(co.queue_depth, sizeof(*resp));
-	held = calloc(co.queue_depth, sizeof(*held));
-	req = azblob_alloc(cli->c, sizeof(noop_head));
-	for (uint32_t i = 0; resp && i < co.queue_depth; i++)
-		resp[i] = azblob_alloc(cli->c, 1024);
-	if (!resp || !held || !req || !resp[co.queue_depth - 1]) {
-		rc = cli_error(cli, "no buffers from the client's pool");
-		goto out;
-	}
-	memcpy(req, noop_head, sizeof(noop_head) - 1);
-	if (!json)
-		printf("Client on %s\n", cli_target(cli, what, sizeof(what)));
+	s->resp = calloc(qd, sizeof(*s->resp));
+	s->held = calloc(qd, sizeof(*s->held));
+	s->req = azblob_alloc(cli->c, sizeof(noop_head));
+	for (uint32_t i = 0; s->resp && i < qd; i++)
+		s->resp[i] = azblob_alloc(cli->c, 1024);
+	if (!s->resp || !s->held || !s->req || !s->resp[qd - 1])
+		return cli_error(cli, "no buffers from the client's pool");
+	memcpy(s->req, noop_head, sizeof(noop_head) - 1);
+	return EXIT_OK;
+}
 
-	/* --requests: one at a time */
+/* Submit one no-op request into resp, its completion into o. */
+static int submit_noop(struct stat_run *s, char *resp, struct one *o)
+{
+	struct azblob_request r = {.request = s->req,
+				   .request_len = sizeof(noop_head) - 1,
+				   .response = resp,
+				   .response_len = 1024,
+				   .done = on_done,
+				   .user = o};
+
+	return azblob_submit(s->cli->c, &r);
+}
+
+/* --requests: no-op requests one at a time, their average time. */
+static int send_noops(struct stat_run *s)
+{
+	struct cli *cli = s->cli;
 	uint64_t t0 = cli_now_ns();
+	char t[32];
+	int rc;
 
-	for (uint32_t i = 0; i < requests; i++) {
+	for (uint32_t i = 0; i < s->a.requests; i++) {
 		struct one o = {0};
-		struct azblob_request r = {.request = req,
-					   .request_len = sizeof(noop_head) - 1,
-					   .response = resp[0],
-					   .response_len = 1024,
-					   .done = on_done,
-					   .user = &o};
 
-		rc = azblob_submit(cli->c, &r);
+		rc = submit_noop(s, s->resp[0], &o);
 		if (!rc)
 			rc = azblob_flush(cli->c);
 		if (!rc)
 			rc = cli_reap_until(cli, &o.done, cli->timeout_ms);
-		if (rc && !o.done) {
-			rc = cli_error(cli, "no-op request %u: %s (%s)", i, strerror(-rc),
-				       cli_errno_name(rc));
-			goto out;
-		}
+		if (rc && !o.done)
+			return cli_error(cli, "no-op request %u: %s (%s)", i, strerror(-rc),
+					 cli_errno_name(rc));
 		if (o.err || o.status) {
-			if (!failed)
+			if (!s->failed)
 				cli_error(
 				    cli, "no-op request %u failed: %s, VSP status 0x%08x (%s)", i,
 				    cli_errno_name(o.err), o.status, cli_status_name(o.status));
-			failed++;
+			s->failed++;
 			if (o.err == -ENODEV)
 				break;
 		}
 	}
-	if (requests)
-		avg_ns = (cli_now_ns() - t0) / requests;
-	if (requests && !json)
+	if (!s->a.requests)
+		return EXIT_OK;
+	s->avg_ns = (cli_now_ns() - t0) / s->a.requests;
+	if (!s->a.json)
 		printf("Sent %u no-op request%s one at a time: %u failed, %s each on average\n",
-		       requests, requests == 1 ? "" : "s", failed,
-		       cli_fmt_ns(avg_ns, t, sizeof(t)));
+		       s->a.requests, s->a.requests == 1 ? "" : "s", s->failed,
+		       cli_fmt_ns(s->avg_ns, t, sizeof(t)));
+	return EXIT_OK;
+}
 
-	/* --in-flight: submitted, not reaped until the dump is printed */
-	if (in_flight) {
-		struct azblob_sim_faults hold = {.stop_draining = true}, go = {0};
+/* The client's counters and pending requests (or the JSON object). */
+static void print_counters(struct stat_run *s)
+{
+	struct cli *cli = s->cli;
+	struct azblob_stats st;
+	uint32_t n = azblob_inflight(cli->c);
 
-		if (cli->s)
-			azblob_sim_set_faults(cli->s, &hold);
-		for (uint32_t i = 0; i < in_flight; i++) {
-			struct azblob_request r = {.request = req,
-						   .request_len = sizeof(noop_head) - 1,
-						   .response = resp[i],
-						   .response_len = 1024,
-						   .done = on_done,
-						   .user = &held[i]};
-
-			rc = azblob_submit(cli->c, &r);
-			if (rc) {
-				if (cli->s)
-					azblob_sim_set_faults(cli->s, &go);
-				rc = cli_error(cli, "submit: %s (%s)", strerror(-rc),
-					       cli_errno_name(rc));
-				goto out;
-			}
-		}
-		azblob_flush(cli->c);
-		azblob_get_stats(cli->c, &st);
-		if (json) {
-			print_json(cli, &st, requests, failed, avg_ns);
-		} else {
-			printf("Counters (%u request%s in flight):\n", azblob_inflight(cli->c),
-			       azblob_inflight(cli->c) == 1 ? "" : "s");
-			cli_print_client_stats(stdout, &st, true);
-			printf("Pending requests:\n");
-			cli_print_pending(stdout, cli->c);
-		}
-		if (cli->s)
-			azblob_sim_set_faults(cli->s, &go);
-		for (uint32_t i = 0; i < in_flight; i++) {
-			rc = cli_reap_until(cli, &held[i].done, cli->timeout_ms);
-			if (rc && !held[i].done) {
-				rc = cli_error(cli, "in-flight request %u: %s (%s)", i,
-					       strerror(-rc), cli_errno_name(rc));
-				goto out;
-			}
-			failed += held[i].err || held[i].status;
-		}
-		if (!json)
-			printf("The %u in-flight request%s completed.\n", in_flight,
-			       in_flight == 1 ? "" : "s");
-	} else if (json) {
-		azblob_get_stats(cli->c, &st);
-		print_json(cli, &st, requests, failed, avg_ns);
-	} else {
-		azblob_get_stats(cli->c, &st);
-		printf("Counters:\n");
-		cli_print_client_stats(stdout, &st, true);
-		printf("Pending requests:\n");
-		cli_print_pending(stdout, cli->c);
+	azblob_get_stats(cli->c, &st);
+	if (s->a.json) {
+		print_json(cli, &st, s->a.requests, s->failed, s->avg_ns);
+		return;
 	}
-	if (cli->s && !json) {
+	if (s->a.in_flight)
+		printf("Counters (%u request%s in flight):\n", n, n == 1 ? "" : "s");
+	else
+		printf("Counters:\n");
+	cli_print_client_stats(stdout, &st, true);
+	printf("Pending requests:\n");
+	cli_print_pending(stdout, cli->c);
+}
+
+/* --in-flight: submitted and held (with --sim the simulator stops
+ * draining) while the counters are printed, then reaped. */
+static int print_in_flight(struct stat_run *s)
+{
+	struct azblob_sim_faults hold = {.stop_draining = true}, go = {0};
+	struct cli *cli = s->cli;
+	uint32_t n = s->a.in_flight;
+	int rc;
+
+	if (cli->s)
+		azblob_sim_set_faults(cli->s, &hold);
+	for (uint32_t i = 0; i < n; i++) {
+		rc = submit_noop(s, s->resp[i], &s->held[i]);
+		if (rc) {
+			if (cli->s)
+				azblob_sim_set_faults(cli->s, &go);
+			return cli_error(cli, "submit: %s (%s)", strerror(-rc), cli_errno_name(rc));
+		}
+	}
+	azblob_flush(cli->c);
+	print_counters(s);
+	if (cli->s)
+		azblob_sim_set_faults(cli->s, &go);
+	for (uint32_t i = 0; i < n; i++) {
+		rc = cli_reap_until(cli, &s->held[i].done, cli->timeout_ms);
+		if (rc && !s->held[i].done)
+			return cli_error(cli, "in-flight request %u: %s (%s)", i, strerror(-rc),
+					 cli_errno_name(rc));
+		s->failed += s->held[i].err || s->held[i].status;
+	}
+	if (!s->a.json)
+		printf("The %u in-flight request%s completed.\n", n, n == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+int cmd_stat(struct cli *cli, int argc, char **argv)
+{
+	struct stat_run s = {.cli = cli};
+	struct cli_client_opts co = {.pool_buf_size = 4096};
+	char what[600];
+	int rc;
+
+	if ((rc = cli_parse(cli, argc, argv, stat_help, stat_opts, &s.a)) != CLI_PARSED)
+		return rc;
+	if ((rc = cli_check_args(cli, argc, argv)))
+		return rc;
+	co.queue_depth = s.a.in_flight > 1 ? s.a.in_flight : 1;
+	co.pool_bufs = co.queue_depth + 1;
+	if ((rc = cli_open(cli, &co)) || (rc = stat_buffers(&s, co.queue_depth)))
+		goto out;
+	if (!s.a.json)
+		printf("Client on %s\n", cli_target(cli, what, sizeof(what)));
+	if ((rc = send_noops(&s)))
+		goto out;
+	if (s.a.in_flight)
+		rc = print_in_flight(&s);
+	else
+		print_counters(&s);
+	if (rc)
+		goto out;
+	if (cli->s && !s.a.json) {
 		printf("Simulator counters:\n");
 		cli_print_sim_stats(stdout, cli->s);
 	}
-	rc = EXIT_OK;
-	if (failed)
-		rc = cli_error(cli, "%u request%s failed", failed, failed == 1 ? "" : "s");
+	if (s.failed)
+		rc = cli_error(cli, "%u request%s failed", s.failed, s.failed == 1 ? "" : "s");
 out:
 	cli_close(cli); /* before the callbacks' memory goes: close cancels */
-	free(resp);
-	free(held);
+	free(s.resp);
+	free(s.held);
 	return rc;
 }

@@ -59,7 +59,7 @@ struct cli {
 	/* state */
 	struct azblob_sim *s;	 /* the in-process simulator (--sim) */
 	struct azblob_client *c; /* the open client */
-	struct option opts[48];	 /* global + command options (cli_getopt) */
+	struct option opts[48];	 /* global + command options (cli_parse) */
 	bool opts_ready;
 	const char *help; /* the command's help text */
 };
@@ -72,32 +72,68 @@ struct cli_client_opts {
 	uint64_t sim_ram_bytes; /* in-process simulator RAM (0: default) */
 };
 
-/* Return values of cli_getopt besides a command option's val. */
-#define CLI_OPT_END   (-1)
-#define CLI_OPT_HELP  (-2)
-#define CLI_OPT_USAGE (-3)
-
-/* --json, a command option of devices, stat and ls (json.h). */
-#define OPT_JSON 0x1ff
-
-/* Values of the global long options (commands use 'a'..'z' or >= 0x200). */
-enum {
-	OPT_DEVICE = 0x100,
-	OPT_SIM,
-	OPT_SIM_ROOT,
-	OPT_SYSFS_ROOT,
-	OPT_DEV_ROOT,
-	OPT_TIMEOUT,
-	OPT_SIM_FAULT,
+/*
+ * A command's options: a static table, one line per option, ending in
+ * {0}. Each names its long option (--name; no short letters besides the
+ * global -h and -v), what it takes and where it goes in the command's
+ * argument struct (`target` of cli_parse); the help text stays the
+ * command's own (the man page and docs/CLI.md follow it).
+ */
+enum cli_opt_kind {
+	CLI_FLAG,     /* bool at off: true */
+	CLI_STR,      /* const char * at off: the argument */
+	CLI_U32,      /* uint32_t at off: a number, min..max */
+	CLI_SIZE,     /* uint32_t at off: a size (K, M, G suffixes), min..max */
+	CLI_FN,	      /* fn(cli, opt, target, argument) */
+	CLI_FN_NOARG, /* fn(cli, opt, target, NULL): an option without argument */
 };
 
-/*
- * Parse the next option of a command: the global options are handled here
- * (recorded in cli), the command's own options (`own`, NULL-terminated,
- * may be NULL) are returned by their val with the argument in *arg.
- * Prints its own messages. Call with optind = 0 first.
- */
-int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *own, char **arg);
+struct cli_opt {
+	const char *name;
+	enum cli_opt_kind kind;
+	size_t off;
+	uint32_t min, max;
+	/* CLI_FN*: EXIT_OK to go on, CLI_DONE to stop with EXIT_OK (after
+	 * printing, as --version), else the exit code (after a message). */
+	int (*fn)(struct cli *cli, const struct cli_opt *opt, void *target, const char *arg);
+};
+
+#define CLI_DONE 0x100
+
+#define CLI_OPT_FLAG(n, type, field)                                                               \
+	{                                                                                          \
+		.name = (n), .kind = CLI_FLAG, .off = offsetof(type, field)                        \
+	}
+#define CLI_OPT_STR(n, type, field)                                                                \
+	{                                                                                          \
+		.name = (n), .kind = CLI_STR, .off = offsetof(type, field)                         \
+	}
+#define CLI_OPT_U32(n, type, field, lo, hi)                                                        \
+	{                                                                                          \
+		.name = (n), .kind = CLI_U32, .off = offsetof(type, field), .min = (lo),           \
+		.max = (hi)                                                                        \
+	}
+#define CLI_OPT_SIZE(n, type, field, lo, hi)                                                       \
+	{                                                                                          \
+		.name = (n), .kind = CLI_SIZE, .off = offsetof(type, field), .min = (lo),          \
+		.max = (hi)                                                                        \
+	}
+#define CLI_OPT_FN(n, f)                                                                           \
+	{                                                                                          \
+		.name = (n), .kind = CLI_FN, .fn = (f)                                             \
+	}
+#define CLI_OPT_FN_NOARG(n, f)                                                                     \
+	{                                                                                          \
+		.name = (n), .kind = CLI_FN_NOARG, .fn = (f)                                       \
+	}
+
+/* Parse a command's options (opts, may be NULL) into target, the global
+ * options into cli, anywhere on the line (before the command: up to its
+ * name). --help prints help. Prints its own messages. Returns CLI_PARSED
+ * to go on (optind: the first positional argument), else the exit code. */
+#define CLI_PARSED (-1)
+int cli_parse(struct cli *cli, int argc, char **argv, const char *help, const struct cli_opt *opts,
+	      void *target);
 
 /* Usage error: message on stderr with a hint, returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)

@@ -74,12 +74,30 @@ static const struct {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-enum { OPT_VERSION = 0x200, OPT_MAIN_BACKEND };
+static int opt_version(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	(void)cli;
+	(void)o;
+	(void)target;
+	(void)arg;
+	printf(PROG " %s (libuvmbus)\n", uvmbus_version());
+	return CLI_DONE;
+}
 
-static const struct option main_opts[] = {
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"backend", required_argument, NULL, OPT_MAIN_BACKEND},
-    {NULL, 0, NULL, 0},
+/* --backend before the command: the blob commands' --backend, given first. */
+static int opt_backend(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	(void)cli;
+	(void)o;
+	(void)target;
+	blob_set_backend(arg);
+	return EXIT_OK;
+}
+
+static const struct cli_opt main_opts[] = {
+    CLI_OPT_FN_NOARG("version", opt_version),
+    CLI_OPT_FN("backend", opt_backend),
+    {0},
 };
 
 static int find_command(const char *name)
@@ -113,7 +131,6 @@ static int help(struct cli *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct cli cli;
-	char *arg;
 	int c, i;
 
 	memset(&cli, 0, sizeof(cli));
@@ -121,23 +138,8 @@ int main(int argc, char **argv)
 	 * fail with EPIPE (reported), not end the program. */
 	signal(SIGPIPE, SIG_IGN);
 	optind = 0;
-	while ((c = cli_getopt(&cli, argc, argv, main_opts, &arg)) != CLI_OPT_END) {
-		switch (c) {
-		case CLI_OPT_HELP:
-			fputs(main_help, stdout);
-			return EXIT_OK;
-		case CLI_OPT_USAGE:
-			return EXIT_USAGE;
-		case OPT_VERSION:
-			printf(PROG " %s (libuvmbus)\n", uvmbus_version());
-			return EXIT_OK;
-		case OPT_MAIN_BACKEND: /* the blob commands' --backend, given first */
-			blob_set_backend(arg);
-			break;
-		default:
-			return cli_usage_error(&cli, "unexpected option");
-		}
-	}
+	if ((c = cli_parse(&cli, argc, argv, main_help, main_opts, NULL)) != CLI_PARSED)
+		return c;
 	if (optind >= argc)
 		return cli_usage_error(
 		    &cli, "missing command (devices, raw, stat, demo, put, get, ls, rm, mb, rb)");

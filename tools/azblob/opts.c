@@ -11,6 +11,24 @@
 
 #include "common.h"
 
+/* Values of the global long options; a command's own options are
+ * OWN_BASE + their index in its table. */
+enum {
+	OPT_DEVICE = 0x100,
+	OPT_SIM,
+	OPT_SIM_ROOT,
+	OPT_SYSFS_ROOT,
+	OPT_DEV_ROOT,
+	OPT_TIMEOUT,
+	OPT_SIM_FAULT,
+	OWN_BASE = 0x200,
+};
+
+/* What next_opt returns besides OWN_BASE + i. */
+#define OPT_END	  (-1)
+#define OPT_HELP  (-2)
+#define OPT_USAGE (-3)
+
 static const struct option global_opts[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
     {"sim", no_argument, NULL, OPT_SIM},
@@ -186,7 +204,12 @@ static int sim_fault(struct cli *cli, const char *arg)
 			       name);
 }
 
-int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *own, char **arg)
+/*
+ * The next option: the global ones are handled here (recorded in cli), a
+ * command's own (`own`, NULL-terminated, may be NULL) are returned by
+ * their val with the argument in *arg.
+ */
+static int next_opt(struct cli *cli, int argc, char **argv, const struct option *own, char **arg)
 {
 	size_t n = 0;
 	int c;
@@ -206,27 +229,27 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *own,
 	*arg = optarg;
 	switch (c) {
 	case -1:
-		return CLI_OPT_END;
+		return OPT_END;
 	case 'h':
-		return CLI_OPT_HELP;
+		return OPT_HELP;
 	case 'v':
 		cli->verbose++;
-		return cli_getopt(cli, argc, argv, own, arg);
+		return next_opt(cli, argc, argv, own, arg);
 	case '?':
 		if (optopt)
 			cli_usage_error(cli, "unknown option '-%c'", optopt);
 		else
 			cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-		return CLI_OPT_USAGE;
+		return OPT_USAGE;
 	case ':':
 		cli_usage_error(cli, "option '%s' needs an argument", argv[optind - 1]);
-		return CLI_OPT_USAGE;
+		return OPT_USAGE;
 	case OPT_DEVICE:
 		if (!guid_ok(optarg)) {
 			cli_usage_error(
 			    cli, "--device %s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			    optarg);
-			return CLI_OPT_USAGE;
+			return OPT_USAGE;
 		}
 		cli->device = optarg;
 		break;
@@ -244,17 +267,76 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *own,
 		break;
 	case OPT_SIM_FAULT:
 		if (sim_fault(cli, optarg))
-			return CLI_OPT_USAGE;
+			return OPT_USAGE;
 		break;
 	case OPT_TIMEOUT:
 		if (cli_opt_u32(cli, "--timeout", optarg, false, 1, AZBLOB_MAX_TIMEOUT_MS,
 				&cli->timeout_ms))
-			return CLI_OPT_USAGE;
+			return OPT_USAGE;
 		break;
 	default:
 		return c;
 	}
-	return cli_getopt(cli, argc, argv, own, arg);
+	return next_opt(cli, argc, argv, own, arg);
+}
+
+/* One option of a command's table into target. EXIT_OK, CLI_DONE or an
+ * exit code. */
+static int set_opt(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	char *field, name[64];
+
+	if (o->kind == CLI_FN || o->kind == CLI_FN_NOARG)
+		return o->fn(cli, o, target, arg);
+	field = (char *)target + o->off;
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(bool *)(void *)field = true;
+		return EXIT_OK;
+	case CLI_STR:
+		*(const char **)(void *)field = arg;
+		return EXIT_OK;
+	case CLI_U32:
+	case CLI_SIZE:
+		snprintf(name, sizeof(name), "--%s", o->name);
+		return cli_opt_u32(cli, name, arg, o->kind == CLI_SIZE, o->min, o->max,
+				   (uint32_t *)(void *)field);
+	default:
+		return cli_usage_error(cli, "unexpected option");
+	}
+}
+
+int cli_parse(struct cli *cli, int argc, char **argv, const char *help, const struct cli_opt *opts,
+	      void *target)
+{
+	struct option own[32];
+	size_t n = 0;
+	char *arg;
+	int c, rc;
+
+	for (const struct cli_opt *o = opts; o && o->name && n + 1 < 32; o++, n++)
+		own[n] = (struct option){o->name,
+					 o->kind == CLI_FLAG || o->kind == CLI_FN_NOARG
+					     ? no_argument
+					     : required_argument,
+					 NULL, OWN_BASE + (int)n};
+	own[n] = (struct option){NULL, 0, NULL, 0};
+	while ((c = next_opt(cli, argc, argv, own, &arg)) != OPT_END) {
+		if (c == OPT_HELP) {
+			fputs(help, stdout);
+			return EXIT_OK;
+		}
+		if (c == OPT_USAGE)
+			return EXIT_USAGE;
+		if (c < OWN_BASE || c >= OWN_BASE + (int)n)
+			return cli_usage_error(cli, "unexpected option");
+		rc = set_opt(cli, &opts[c - OWN_BASE], target, arg);
+		if (rc == CLI_DONE)
+			return EXIT_OK;
+		if (rc)
+			return rc;
+	}
+	return CLI_PARSED;
 }
 
 int cli_check_args(const struct cli *cli, int argc, char **argv)
