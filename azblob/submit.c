@@ -180,7 +180,8 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	return 0;
 }
 
-/* One copy of the body; the public call only adds its test of the gate. */
+/* One copy of the body; the callers add their test of the gate and the
+ * auto_flush. */
 __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 					     const struct azblob_request *r)
 {
@@ -323,29 +324,10 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
-	if (c->opts.auto_flush)
-		return az_flush_core(c);
-	return 0;
+	return (int)i;
 }
 
-static __attribute__((noinline)) int submit_gated(struct azblob_client *c,
-						  const struct azblob_request *r)
-{
-	if (c->dead)
-		return -ENODEV;
-	if (c->broken)
-		return -EIO;
-	return az_q0_submit(c, r);
-}
-
-int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
-{
-	if (__builtin_expect(c->gate != 0, 0))
-		return submit_gated(c, r);
-	return az_submit_core(c, r);
-}
-
-static inline int flush_body(struct azblob_client *c)
+int az_flush_body(struct azblob_client *c)
 {
 	bool sig = false;
 	int rc;
@@ -364,18 +346,4 @@ static inline int flush_body(struct azblob_client *c)
 	else if (!rc)
 		c->st.signals++;
 	return rc;
-}
-
-int az_flush_core(struct azblob_client *c)
-{
-	if (c->dead)
-		return -ENODEV;
-	return flush_body(c);
-}
-
-int azblob_flush(struct azblob_client *c)
-{
-	if (__builtin_expect(c->dead_or_shared != 0, 0))
-		return c->shared ? az_q0_flush(c) : -ENODEV;
-	return flush_body(c);
 }
