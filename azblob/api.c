@@ -21,14 +21,9 @@ static __attribute__((noinline)) int submit_gated(struct azblob_client *c,
 
 int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 {
-	int rc;
-
 	if (__builtin_expect(c->gate != 0, 0))
 		return submit_gated(c, r);
-	rc = az_submit_core(c, r);
-	if (__builtin_expect(rc < 0, 0))
-		return rc;
-	return c->opts.auto_flush ? az_flush_core(c) : 0;
+	return az_submit_core(c, r, false);
 }
 
 int azblob_flush(struct azblob_client *c)

@@ -118,12 +118,13 @@ static inline uint64_t az_now(const struct azblob_client *c)
  * first. The core never calls up into the queues: the dependency is
  * api.c -> queue.c -> core.
  *
- * az_submit_core stages one request and returns the slot it took (>= 0),
- * or a negative errno with nothing taken; it does not flush: the callers
- * add auto_flush (a request staged is out even when that flush fails: it
- * will be answered). az_flush_body publishes and signals; az_flush_core
- * also refuses a dead channel. */
-int az_submit_core(struct azblob_client *c, const struct azblob_request *r);
+ * az_submit_core stages one request. want_slot (queue.c): it returns the
+ * slot it took (>= 0) and does not flush (the caller adds auto_flush: a
+ * request staged is out even when that flush fails, it will be
+ * answered). Else (the public call): 0 after auto_flush's flush, as
+ * azblob_submit(). A negative errno: nothing taken. az_flush_body
+ * publishes and signals; az_flush_core also refuses a dead channel. */
+int az_submit_core(struct azblob_client *c, const struct azblob_request *r, bool want_slot);
 int az_flush_body(struct azblob_client *c);
 static inline int az_flush_core(struct azblob_client *c)
 {

@@ -259,7 +259,7 @@ int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 	if (q->sub - q->reaped >= q->depth)
 		return -EAGAIN; /* the queue's own depth: poll and retry */
 	lock(c);
-	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r);
+	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r, true);
 	if (rc >= 0) {
 		/* rc: the slot taken. Out even when auto_flush then fails: it
 		 * will be answered. */

@@ -314,9 +314,9 @@ static inline void slot_fill(struct azblob_client *c, struct slot *s,
 }
 
 /* One copy of the body (its helpers inlined into it); the callers add
- * their test of the gate and the auto_flush. */
+ * their test of the gate. */
 __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
-					     const struct azblob_request *r)
+					     const struct azblob_request *r, bool want_slot)
 {
 	struct res b[3] = {0}; /* request, response, data */
 	struct uvmbus_ring_span span;
@@ -348,7 +348,9 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
-	return i;
+	if (want_slot)
+		return i;
+	return c->opts.auto_flush ? az_flush_core(c) : 0;
 }
 
 int az_flush_body(struct azblob_client *c)
