@@ -14,6 +14,7 @@
 
 struct res {
 	struct uvmbus_region *region;
+	const void *addr; /* where the bytes are: region's base + off once resolved */
 	size_t off;
 	uint32_t len;
 	uint32_t npfn;
@@ -155,6 +156,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	if (!rq->region) {
 		memcpy(b + off[0], r->request, r->request_len);
 		rq->region = c->pool_region;
+		rq->addr = b + off[0];
 		rq->off = s->bounce->region_off + off[0];
 		rq->npfn = npfn_of(rq);
 	}
@@ -166,6 +168,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->user_data = r->data;
 		s->bounce_data = (uint32_t)off[1];
 		d->region = c->pool_region;
+		d->addr = b + off[1];
 		d->off = s->bounce->region_off + off[1];
 		d->npfn = npfn_of(d);
 	}
@@ -174,6 +177,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->user_resp = r->response;
 		s->bounce_resp = (uint32_t)off[2];
 		rs->region = c->pool_region;
+		rs->addr = b + off[2];
 		rs->off = s->bounce->region_off + off[2];
 		rs->npfn = npfn_of(rs);
 	}
@@ -181,15 +185,12 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	return 0;
 }
 
-/* A free slot (not taken yet: submit_commit() does), or -EAGAIN. */
-static inline int slot_peek(struct azblob_client *c)
+/* No free slot: the caller polls and retries. */
+static int queue_full(struct azblob_client *c)
 {
-	if (!c->nfree) {
-		c->st.queue_full++;
-		AZ_PROBE1(queue_full, c->inflight);
-		return -EAGAIN;
-	}
-	return (int)c->free_slots[c->nfree - 1];
+	c->st.queue_full++;
+	AZ_PROBE1(queue_full, c->inflight);
+	return -EAGAIN;
 }
 
 /* The regions of r's buffers (b[0] request, b[1] response, b[2] data),
@@ -204,6 +205,9 @@ static inline int resolve(struct azblob_client *c, struct slot *s, const struct 
 	rq->len = r->request_len;
 	rs->len = r->response_len;
 	d->len = r->data_len;
+	rq->addr = r->request;
+	rs->addr = r->response;
+	d->addr = r->data;
 	rq->region = lookup(c, r->request, rq->len, &rq->off);
 	rs->region = lookup(c, r->response, rs->len, &rs->off);
 	if (d->len)
@@ -251,8 +255,7 @@ static inline size_t put_pfns(const struct res *x, struct uvmbus_ring_span *span
 			      struct az_vsp_buf *vb)
 {
 	uvmbus_region_pfns_to_span(x->region, x->off, x->len, span, at);
-	vb->in_page =
-	    (uint32_t)(((uintptr_t)uvmbus_region_addr(x->region) + x->off) & (VMBUS_PAGE_SIZE - 1));
+	vb->in_page = (uint32_t)((uintptr_t)x->addr & (VMBUS_PAGE_SIZE - 1));
 	vb->len = x->len;
 	vb->npfn = x->npfn;
 	return at + 8u * x->npfn;
@@ -324,7 +327,8 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	struct slot *s;
 	uint32_t n;
 	uint64_t tid, now;
-	int i, rc;
+	uint32_t i;
+	int rc;
 
 	rc = check(c, r);
 	if (rc)
@@ -332,9 +336,9 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	now = az_now(c); /* the one time read of a submit (the TSC: no system call) */
 	if (az_silent_dead(c, now))
 		return -ENODEV;
-	i = slot_peek(c);
-	if (i < 0)
-		return i;
+	if (!c->nfree)
+		return queue_full(c);
+	i = c->free_slots[c->nfree - 1]; /* taken below, once the packet has room */
 	s = &c->slots[i];
 	rc = resolve(c, s, r, b, &n);
 	if (!rc)
@@ -342,14 +346,14 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	if (rc)
 		return rc;
 	c->nfree--;
-	tid = (uint64_t)s->gen << 32 | (uint32_t)(i + 1);
+	tid = (uint64_t)s->gen << 32 | (i + 1);
 	write_packet(c, r, b, n, tid, &span, &v);
 	slot_fill(c, s, r, b, &v, now);
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
 	if (want_slot)
-		return i;
+		return (int)i;
 	return c->opts.auto_flush ? az_flush_core(c) : 0;
 }
 
