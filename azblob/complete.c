@@ -295,27 +295,6 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 	return c->dead ? -ENODEV : (int)n;
 }
 
-static __attribute__((noinline)) int poll_gated(struct azblob_client *c, unsigned max)
-{
-	if (c->shared)
-		return az_q0_poll(c, max);
-	return c->dead ? -ENODEV : -EIO;
-}
-
-int azblob_poll(struct azblob_client *c, unsigned max)
-{
-	if (__builtin_expect(c->gate != 0, 0))
-		return poll_gated(c, max);
-	return az_poll_core(c, max);
-}
-
-int azblob_wait(struct azblob_client *c, int timeout_ms)
-{
-	if (c->shared)
-		return az_q0_wait(c, timeout_ms);
-	return az_wait_core(c, timeout_ms);
-}
-
 int az_wait_core(struct azblob_client *c, int timeout_ms)
 {
 	int rc;

@@ -114,15 +114,27 @@ static inline uint64_t az_now(const struct azblob_client *c)
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
 
 /* The cores of the public calls, without the gate (dead, broken, shared
- * mode): the callers test those first. queue.c calls them with the lock
- * held. az_flush_core refuses a dead channel itself. */
-int az_submit_core(struct azblob_client *c, const struct azblob_request *r);
-int az_flush_core(struct azblob_client *c);
+ * mode): the callers (api.c, queue.c with the lock held) test those
+ * first. The core never calls up into the queues: the dependency is
+ * api.c -> queue.c -> core.
+ *
+ * az_submit_core stages one request. want_slot (queue.c): it returns the
+ * slot it took (>= 0) and does not flush (the caller adds auto_flush: a
+ * request staged is out even when that flush fails, it will be
+ * answered). Else (the public call): 0 after auto_flush's flush, as
+ * azblob_submit(). A negative errno: nothing taken. az_flush_body
+ * publishes and signals; az_flush_core also refuses a dead channel. */
+int az_submit_core(struct azblob_client *c, const struct azblob_request *r, bool want_slot);
+int az_flush_body(struct azblob_client *c);
+static inline int az_flush_core(struct azblob_client *c)
+{
+	return c->dead ? -ENODEV : az_flush_body(c);
+}
 int az_poll_core(struct azblob_client *c, unsigned max);
 int az_wait_core(struct azblob_client *c, int timeout_ms);
 
-/* queue.c: the shared-mode forms of the client's own calls (through q0),
- * and close's check. */
+/* queue.c: the shared-mode forms of the client's own calls (through q0,
+ * for api.c), and close's check. */
 int az_q0_submit(struct azblob_client *c, const struct azblob_request *r);
 int az_q0_flush(struct azblob_client *c);
 int az_q0_poll(struct azblob_client *c, unsigned max);

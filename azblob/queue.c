@@ -254,20 +254,19 @@ unsigned azblob_queue_inflight(const struct azblob_queue *q)
 int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 {
 	struct azblob_client *c = q->c;
-	uint64_t before;
 	int rc;
 
 	if (q->sub - q->reaped >= q->depth)
 		return -EAGAIN; /* the queue's own depth: poll and retry */
 	lock(c);
-	before = c->st.submitted;
-	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r);
-	/* Taken even when auto_flush then failed: it will be answered. The
-	 * slot is the one just taken from the free list. */
-	if (c->st.submitted != before) {
-		adopt(&c->slots[c->free_slots[c->nfree]], q);
+	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r, true);
+	if (rc >= 0) {
+		/* rc: the slot taken. Out even when auto_flush then fails: it
+		 * will be answered. */
+		adopt(&c->slots[rc], q);
 		q->sub++;
 		q->staged = !c->opts.auto_flush;
+		rc = c->opts.auto_flush ? az_flush_core(c) : 0;
 	}
 	unlock(c);
 	return rc;

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vsp.h"
 
 struct res {
 	struct uvmbus_region *region;
+	const void *addr; /* where the bytes are: region's base + off once resolved */
 	size_t off;
 	uint32_t len;
 	uint32_t npfn;
@@ -154,6 +156,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	if (!rq->region) {
 		memcpy(b + off[0], r->request, r->request_len);
 		rq->region = c->pool_region;
+		rq->addr = b + off[0];
 		rq->off = s->bounce->region_off + off[0];
 		rq->npfn = npfn_of(rq);
 	}
@@ -165,6 +168,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->user_data = r->data;
 		s->bounce_data = (uint32_t)off[1];
 		d->region = c->pool_region;
+		d->addr = b + off[1];
 		d->off = s->bounce->region_off + off[1];
 		d->npfn = npfn_of(d);
 	}
@@ -173,6 +177,7 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 		s->user_resp = r->response;
 		s->bounce_resp = (uint32_t)off[2];
 		rs->region = c->pool_region;
+		rs->addr = b + off[2];
 		rs->off = s->bounce->region_off + off[2];
 		rs->npfn = npfn_of(rs);
 	}
@@ -180,17 +185,149 @@ static int bounce(struct azblob_client *c, struct slot *s, const struct azblob_r
 	return 0;
 }
 
-/* One copy of the body; the public call only adds its test of the gate. */
-__attribute__((noinline)) int az_submit_core(struct azblob_client *c,
-					     const struct azblob_request *r)
+/* No free slot: the caller polls and retries. */
+static int queue_full(struct azblob_client *c)
 {
-	struct res rq = {0}, rs = {0}, d = {0};
-	struct uvmbus_ring_span span;
+	c->st.queue_full++;
+	AZ_PROBE1(queue_full, c->inflight);
+	return -EAGAIN;
+}
+
+/* The regions of r's buffers (b[0] request, b[1] response, b[2] data),
+ * plain memory copied through a pool buffer (s->bounce), and their page
+ * count in *n, within the limit. */
+static inline int resolve(struct azblob_client *c, struct slot *s, const struct azblob_request *r,
+			  struct res b[3], uint32_t *n)
+{
+	struct res *rq = &b[0], *rs = &b[1], *d = &b[2];
+	int rc;
+
+	rq->len = r->request_len;
+	rs->len = r->response_len;
+	d->len = r->data_len;
+	rq->addr = r->request;
+	rs->addr = r->response;
+	d->addr = r->data;
+	rq->region = lookup(c, r->request, rq->len, &rq->off);
+	rs->region = lookup(c, r->response, rs->len, &rs->off);
+	if (d->len)
+		d->region = lookup(c, r->data, d->len, &d->off);
+	s->bounce = NULL;
+	s->user_resp = s->user_data = NULL;
+	rq->npfn = npfn_of(rq);
+	rs->npfn = npfn_of(rs);
+	d->npfn = npfn_of(d);
+	*n = rq->npfn + rs->npfn + d->npfn;
+	rc = over_limit(c, *n); /* before any copy */
+	if (rc || (rq->region && rs->region && (!d->len || d->region)))
+		return rc;
+	/* Copied buffers get their exact page count in the pool. */
+	rc = bounce(c, s, r, rq, rs, d);
+	if (!rc)
+		rc = over_limit(c, *n = rq->npfn + rs->npfn + d->npfn);
+	if (rc && s->bounce)
+		uvmbus_pool_put(c->pool, s->bounce);
+	return rc;
+}
+
+/* Room for the packet in the TX ring. */
+static inline int reserve(struct azblob_client *c, struct slot *s, const struct res b[3],
+			  uint32_t n, struct uvmbus_ring_span *span)
+{
+	int rc = uvmbus_ring_reserve(
+	    c->tx, uvmbus_gpa_pkt_len(n, sizeof(struct azblob_vsp_request)), span);
+
+	if (!rc)
+		return 0;
+	if (s->bounce)
+		uvmbus_pool_put(c->pool, s->bounce);
+	if (rc == -EAGAIN) {
+		c->st.ring_full++;
+		AZ_PROBE4(ring_full, b[0].len, b[1].len, b[2].len, c->inflight);
+	}
+	if (rc == -EIO)
+		az_mark_broken(c, "the host corrupted the TX ring");
+	return rc;
+}
+
+/* A buffer's pfns into the span at `at`, and its VSP description. */
+static inline size_t put_pfns(const struct res *x, struct uvmbus_ring_span *span, size_t at,
+			      struct az_vsp_buf *vb)
+{
+	uvmbus_region_pfns_to_span(x->region, x->off, x->len, span, at);
+	vb->in_page = (uint32_t)((uintptr_t)x->addr & (VMBUS_PAGE_SIZE - 1));
+	vb->len = x->len;
+	vb->npfn = x->npfn;
+	return at + 8u * x->npfn;
+}
+
+/* The packet: header, pfns in the VSP's order (data, request, response),
+ * the VSP request; staged, not published. */
+static inline void write_packet(struct azblob_client *c, const struct azblob_request *r,
+				const struct res b[3], uint32_t n, uint64_t tid,
+				struct uvmbus_ring_span *span, struct azblob_vsp_request *v)
+{
 	struct vmbus_gpa_direct_hdr h;
+	struct az_vsp_buf vrq, vrs, vd = {.npfn = 0};
+	size_t at = sizeof(h);
+
+	uvmbus_pkt_gpa_hdr(&h, tid, 0, n * VMBUS_PAGE_SIZE, n, sizeof(*v));
+	uvmbus_ring_span_write(span, 0, &h, sizeof(h));
+	if (b[2].npfn)
+		at = put_pfns(&b[2], span, at, &vd);
+	at = put_pfns(&b[0], span, at, &vrq);
+	at = put_pfns(&b[1], span, at, &vrs);
+	az_vsp_request_encode(v, &vd, r->data_valid, &vrq, &vrs,
+			      r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms);
+	if (r->guid)
+		memcpy(v->transaction_id, r->guid, 16);
+	else
+		az_vsp_guid_v4(v->transaction_id, c->guid_salt, ++c->guid_seq);
+	uvmbus_ring_span_write(span, at, v, sizeof(*v));
+	uvmbus_ring_stage(c->tx, span);
+}
+
+/* The slot owns the buffers until the host answers. */
+static inline void slot_fill(struct azblob_client *c, struct slot *s,
+			     const struct azblob_request *r, const struct res b[3],
+			     const struct azblob_vsp_request *v, uint64_t now)
+{
+	s->state = SLOT_INFLIGHT;
+	s->done = r->done;
+	s->user = r->user;
+	s->start_ns = now;
+	/* The host's timeout answer normally comes first (azblob.h). */
+	s->deadline_ns =
+	    s->start_ns + ((uint64_t)v->timeout_ms + AZBLOB_GRACE_MS(v->timeout_ms)) * 1000000u;
+	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
+		c->next_deadline_ns = s->deadline_ns;
+	s->req_len = r->request_len;
+	s->resp_cap = r->response_len;
+	s->data_len = r->data_len;
+	memcpy(s->guid, v->transaction_id, 16);
+	s->region[0] = b[0].region;
+	s->region[1] = b[1].region;
+	s->region[2] = b[2].npfn ? b[2].region : NULL;
+	for (int k = 0; k < 3; k++)
+		if (s->region[k])
+			uvmbus_region_get(s->region[k]);
+	mark_pool(c, s, 0, r->request);
+	mark_pool(c, s, 1, r->response);
+	mark_pool(c, s, 2, b[2].len ? r->data : NULL);
+}
+
+/* One copy of the body (its helpers inlined into it); the callers add
+ * their test of the gate. */
+__attribute__((noinline)) int az_submit_core(struct azblob_client *c,
+					     const struct azblob_request *r, bool want_slot)
+{
+	struct res b[3] = {0}; /* request, response, data */
+	struct uvmbus_ring_span span;
 	struct azblob_vsp_request v;
 	struct slot *s;
-	uint32_t i, n;
+	uint32_t n;
 	uint64_t tid, now;
+	uint32_t i;
 	int rc;
 
 	rc = check(c, r);
@@ -199,153 +336,28 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	now = az_now(c); /* the one time read of a submit (the TSC: no system call) */
 	if (az_silent_dead(c, now))
 		return -ENODEV;
-	if (!c->nfree) {
-		c->st.queue_full++;
-		AZ_PROBE1(queue_full, c->inflight);
-		return -EAGAIN;
-	}
-	i = c->free_slots[c->nfree - 1];
+	if (!c->nfree)
+		return queue_full(c);
+	i = c->free_slots[c->nfree - 1]; /* taken below, once the packet has room */
 	s = &c->slots[i];
-
-	rq.len = r->request_len;
-	rs.len = r->response_len;
-	d.len = r->data_len;
-	rq.region = lookup(c, r->request, rq.len, &rq.off);
-	rs.region = lookup(c, r->response, rs.len, &rs.off);
-	if (d.len)
-		d.region = lookup(c, r->data, d.len, &d.off);
-	s->bounce = NULL;
-	s->user_resp = s->user_data = NULL;
-	rq.npfn = npfn_of(&rq);
-	rs.npfn = npfn_of(&rs);
-	d.npfn = npfn_of(&d);
-	n = rq.npfn + rs.npfn + d.npfn;
-	rc = over_limit(c, n); /* before any copy */
+	rc = resolve(c, s, r, b, &n);
+	if (!rc)
+		rc = reserve(c, s, b, n, &span);
 	if (rc)
 		return rc;
-	if (!rq.region || !rs.region || (d.len && !d.region)) {
-		/* Copied buffers get their exact page count in the pool. */
-		rc = bounce(c, s, r, &rq, &rs, &d);
-		if (!rc)
-			rc = over_limit(c, n = rq.npfn + rs.npfn + d.npfn);
-		if (rc) {
-			if (s->bounce)
-				uvmbus_pool_put(c->pool, s->bounce);
-			return rc;
-		}
-	}
-
-	rc = uvmbus_ring_reserve(c->tx, uvmbus_gpa_pkt_len(n, sizeof(v)), &span);
-	if (rc) {
-		if (s->bounce)
-			uvmbus_pool_put(c->pool, s->bounce);
-		if (rc == -EAGAIN) {
-			c->st.ring_full++;
-			AZ_PROBE4(ring_full, rq.len, rs.len, d.len, c->inflight);
-		}
-		if (rc == -EIO)
-			az_mark_broken(c, "the host corrupted the TX ring");
-		return rc;
-	}
 	c->nfree--;
 	tid = (uint64_t)s->gen << 32 | (i + 1);
-
-	/* Header, then pfns in the VSP's order: data, request, response. */
-	uvmbus_pkt_gpa_hdr(&h, tid, 0, n * VMBUS_PAGE_SIZE, n, sizeof(v));
-	uvmbus_ring_span_write(&span, 0, &h, sizeof(h));
-	memset(&v, 0, sizeof(v));
-	size_t at = sizeof(h);
-	uint32_t page_base = 0;
-
-	if (d.npfn) {
-		uvmbus_region_pfns_to_span(d.region, d.off, r->data_len, &span, at);
-		v.data_buffer_offset =
-		    (uint32_t)(((uintptr_t)uvmbus_region_addr(d.region) + d.off) &
-			       (VMBUS_PAGE_SIZE - 1));
-		v.data_buffer_length = r->data_len;
-		v.data_buffer_valid = r->data_valid;
-		at += 8u * d.npfn;
-		page_base = d.npfn;
-	}
-	uvmbus_region_pfns_to_span(rq.region, rq.off, r->request_len, &span, at);
-	v.request_buffer_offset =
-	    page_base * VMBUS_PAGE_SIZE +
-	    (uint32_t)(((uintptr_t)uvmbus_region_addr(rq.region) + rq.off) & (VMBUS_PAGE_SIZE - 1));
-	v.request_buffer_length = r->request_len;
-	at += 8u * rq.npfn;
-	page_base += rq.npfn;
-	uvmbus_region_pfns_to_span(rs.region, rs.off, r->response_len, &span, at);
-	v.response_buffer_offset =
-	    page_base * VMBUS_PAGE_SIZE +
-	    (uint32_t)(((uintptr_t)uvmbus_region_addr(rs.region) + rs.off) & (VMBUS_PAGE_SIZE - 1));
-	v.response_buffer_length = r->response_len;
-	at += 8u * rs.npfn;
-	v.version = 0;
-	v.timeout_ms = r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms;
-	v.operation_type = AZBLOB_VSP_OP_USER_REQUEST;
-	if (r->guid) {
-		memcpy(v.transaction_id, r->guid, 16);
-	} else {
-		/* A v4-style GUID: a per-client random salt and a counter. */
-		uint64_t a = c->guid_salt, b = ++c->guid_seq;
-
-		memcpy(v.transaction_id, &a, 8);
-		memcpy(v.transaction_id + 8, &b, 8);
-		v.transaction_id[7] = (uint8_t)((v.transaction_id[7] & 0x0f) | 0x40);
-		v.transaction_id[8] = (uint8_t)((v.transaction_id[8] & 0x3f) | 0x80);
-	}
-	uvmbus_ring_span_write(&span, at, &v, sizeof(v));
-	uvmbus_ring_stage(c->tx, &span);
-
-	/* The slot owns the buffers until the host answers. */
-	s->state = SLOT_INFLIGHT;
-	s->done = r->done;
-	s->user = r->user;
-	s->start_ns = now;
-	/* The host's timeout answer normally comes first (azblob.h). */
-	s->deadline_ns =
-	    s->start_ns + ((uint64_t)v.timeout_ms + AZBLOB_GRACE_MS(v.timeout_ms)) * 1000000u;
-	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
-		c->next_deadline_ns = s->deadline_ns;
-	s->req_len = r->request_len;
-	s->resp_cap = r->response_len;
-	s->data_len = r->data_len;
-	memcpy(s->guid, v.transaction_id, 16);
-	s->region[0] = rq.region;
-	s->region[1] = rs.region;
-	s->region[2] = d.npfn ? d.region : NULL;
-	for (int k = 0; k < 3; k++)
-		if (s->region[k])
-			uvmbus_region_get(s->region[k]);
-	mark_pool(c, s, 0, r->request);
-	mark_pool(c, s, 1, r->response);
-	mark_pool(c, s, 2, d.len ? r->data : NULL);
+	write_packet(c, r, b, n, tid, &span, &v);
+	slot_fill(c, s, r, b, &v, now);
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
-	if (c->opts.auto_flush)
-		return az_flush_core(c);
-	return 0;
+	if (want_slot)
+		return (int)i;
+	return c->opts.auto_flush ? az_flush_core(c) : 0;
 }
 
-static __attribute__((noinline)) int submit_gated(struct azblob_client *c,
-						  const struct azblob_request *r)
-{
-	if (c->dead)
-		return -ENODEV;
-	if (c->broken)
-		return -EIO;
-	return az_q0_submit(c, r);
-}
-
-int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
-{
-	if (__builtin_expect(c->gate != 0, 0))
-		return submit_gated(c, r);
-	return az_submit_core(c, r);
-}
-
-static inline int flush_body(struct azblob_client *c)
+int az_flush_body(struct azblob_client *c)
 {
 	bool sig = false;
 	int rc;
@@ -364,18 +376,4 @@ static inline int flush_body(struct azblob_client *c)
 	else if (!rc)
 		c->st.signals++;
 	return rc;
-}
-
-int az_flush_core(struct azblob_client *c)
-{
-	if (c->dead)
-		return -ENODEV;
-	return flush_body(c);
-}
-
-int azblob_flush(struct azblob_client *c)
-{
-	if (__builtin_expect(c->dead_or_shared != 0, 0))
-		return c->shared ? az_q0_flush(c) : -ENODEV;
-	return flush_body(c);
 }

@@ -173,7 +173,7 @@ static inline uint64_t sim_rnd(struct azblob_sim *s)
 	return s->rng;
 }
 
-/* sim_held.c: answers held until due, written in batches. */
+/* sim_answer.c: answers held until due, written in batches. */
 /* Take the units of runs for a new unanswered request: true when one of
  * them already belonged to another (the guest reused a buffer). */
 bool sim_own_claim(struct azblob_sim *s, const struct sim_run *runs, int n);

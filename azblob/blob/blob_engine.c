@@ -248,15 +248,23 @@ int az_op_head(struct eng *e, struct op *op, const char *method, const char *con
 	return n;
 }
 
+/* Submit op and wait for its answer. */
+int az_op_wait(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
+	       uint32_t data_len)
+{
+	int rc = az_op_submit(e, op, req_len, data_valid, data_len);
+
+	while (!rc && op->busy)
+		rc = az_eng_reap(e);
+	return rc;
+}
+
 /* One request, waited for. */
 int az_eng_one(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
 	       uint32_t data_len, struct azblob_blob_resp *r)
 {
-	int rc = az_op_submit(e, op, req_len, data_valid, data_len);
+	int rc = az_op_wait(e, op, req_len, data_valid, data_len);
 
-	if (!rc)
-		while (op->busy && !(rc = az_eng_reap(e)))
-			;
 	if (rc) {
 		/* The client failed under us; the op's callback has run when
 		 * busy is false. */
@@ -267,6 +275,55 @@ int az_eng_one(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_val
 	if (rc)
 		az_eng_fail(e, rc);
 	return rc;
+}
+
+/* The completed ops' answers: checked, then the progress counted. */
+static void eng_answers(struct eng *e, az_eng_answer_fn answer, void *arg)
+{
+	struct azblob_blob_resp r;
+
+	for (unsigned i = 0; i < e->nops; i++) {
+		struct op *op = &e->ops[i];
+		int rc;
+
+		if (!op->completed)
+			continue;
+		rc = az_op_result(e, op, &r);
+		if (!rc && answer)
+			rc = answer(e, op, &r, arg);
+		if (rc)
+			az_eng_fail(e, rc);
+		else
+			az_eng_progress(e, op->len);
+	}
+}
+
+int az_eng_run(struct eng *e, uint64_t count, az_eng_issue_fn issue, az_eng_answer_fn answer,
+	       void *arg)
+{
+	uint64_t next = 0;
+
+	while ((next < count && !e->err) || e->busy) {
+		struct op *op;
+		int rc;
+
+		while (next < count && !e->err && (op = az_eng_free_op(e))) {
+			rc = issue(e, op, next, arg);
+			if (rc) {
+				az_eng_fail(e, rc);
+				break;
+			}
+			next++;
+		}
+		rc = az_eng_reap(e);
+		if (rc) {
+			az_eng_fail(e, rc);
+			if (e->busy)
+				break;
+		}
+		eng_answers(e, answer, arg);
+	}
+	return e->err;
 }
 
 int az_eng_finish(struct eng *e, int rc)

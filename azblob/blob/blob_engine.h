@@ -69,9 +69,24 @@ int az_op_result(struct eng *e, struct op *op, struct azblob_blob_resp *r);
 /* Build a head into op->req: its length, or a negative errno. */
 int az_op_head(struct eng *e, struct op *op, const char *method, const char *container,
 	       const char *blob, const char *query, const char *const *headers);
+/* Submit op and wait until it is answered (0), or the client's error. */
+int az_op_wait(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
+	       uint32_t data_len);
 /* One request, submitted and waited for; its outcome as az_op_result. */
 int az_eng_one(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
 	       uint32_t data_len, struct azblob_blob_resp *r);
+/* A pipelined verb's steps: issue item k (0..count-1) on a free op (build
+ * the head, az_op_submit, set op->off / op->len): 0 or an errno; answer a
+ * completed op whose answer is a 2xx (r parsed): 0 or an errno. */
+typedef int (*az_eng_issue_fn)(struct eng *e, struct op *op, uint64_t k, void *arg);
+typedef int (*az_eng_answer_fn)(struct eng *e, struct op *op, const struct azblob_blob_resp *r,
+				void *arg);
+/* The one reap loop of the verbs: count items, as many in flight as e has
+ * ops, until all are answered or the first error (every op reaped or the
+ * client failed). Each answered op's len is counted as progress. The
+ * first error, or 0. answer may be NULL. */
+int az_eng_run(struct eng *e, uint64_t count, az_eng_issue_fn issue, az_eng_answer_fn answer,
+	       void *arg);
 /* Wait for every op in flight, free e: the first error, or rc. */
 int az_eng_finish(struct eng *e, int rc);
 /* n more bytes done: call the caller's progress callback. */

@@ -18,8 +18,9 @@
 
 /* ---- containers ---- */
 
-static int container_op(struct azblob_client *c, const char *container, const char *method,
-			struct azblob_blob_status *st)
+/* One request with no body, waited for: its outcome. */
+static int one_request(struct azblob_client *c, const char *method, const char *container,
+		       const char *blob, const char *query, struct azblob_blob_status *st)
 {
 	struct azblob_blob_resp r;
 	struct eng e;
@@ -27,10 +28,16 @@ static int container_op(struct azblob_client *c, const char *container, const ch
 
 	if (rc)
 		return rc;
-	rc = az_op_head(&e, &e.ops[0], method, container, NULL, "restype=container", NULL);
+	rc = az_op_head(&e, &e.ops[0], method, container, blob, query, NULL);
 	if (rc >= 0)
 		rc = az_eng_one(&e, &e.ops[0], (uint32_t)rc, 0, 0, &r);
 	return az_eng_finish(&e, rc);
+}
+
+static int container_op(struct azblob_client *c, const char *container, const char *method,
+			struct azblob_blob_status *st)
+{
+	return one_request(c, method, container, NULL, "restype=container", st);
 }
 
 int azblob_container_create(struct azblob_client *c, const char *container,
@@ -93,16 +100,7 @@ int azblob_blob_get_properties(struct azblob_client *c, const char *container, c
 int azblob_blob_delete(struct azblob_client *c, const char *container, const char *blob,
 		       struct azblob_blob_status *st)
 {
-	struct azblob_blob_resp r;
-	struct eng e;
-	int rc = az_eng_init(&e, c, NULL, 1, st);
-
-	if (rc)
-		return rc;
-	rc = az_op_head(&e, &e.ops[0], "DELETE", container, blob, NULL, NULL);
-	if (rc >= 0)
-		rc = az_eng_one(&e, &e.ops[0], (uint32_t)rc, 0, 0, &r);
-	return az_eng_finish(&e, rc);
+	return one_request(c, "DELETE", container, blob, NULL, st);
 }
 
 /* ---- download ---- */
@@ -128,6 +126,44 @@ static int check_get(struct eng *e, const struct azblob_blob_resp *r, bool range
 	return 0;
 }
 
+/* A download in ranged Gets (az_eng_run): chunk k is at off + k * chunk. */
+struct ranged {
+	const char *container, *blob, *ifmatch;
+	uint64_t off, end, size;
+	azblob_blob_write_fn wr;
+	void *user;
+};
+
+static int ranged_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
+{
+	const struct ranged *g = arg;
+	uint64_t at = g->off + k * e->chunk;
+	uint32_t n = (uint32_t)(g->end - at < e->chunk ? g->end - at : e->chunk);
+	char range[64];
+	const char *h[] = {range, g->ifmatch[0] ? g->ifmatch : NULL, NULL};
+	int rc;
+
+	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64, at, at + n - 1);
+	rc = az_op_head(e, op, "GET", g->container, g->blob, NULL, h);
+	if (rc >= 0)
+		rc = az_op_submit(e, op, (uint32_t)rc, 0, n);
+	if (rc)
+		return rc;
+	op->off = at;
+	op->len = n;
+	return 0;
+}
+
+static int ranged_answer(struct eng *e, struct op *op, const struct azblob_blob_resp *r, void *arg)
+{
+	const struct ranged *g = arg;
+	int rc = check_get(e, r, true, op->off, op->len, g->size);
+
+	if (!rc && !e->err)
+		rc = g->wr(g->user, op->data, op->len, op->off - g->off);
+	return rc;
+}
+
 int azblob_blob_download(struct azblob_client *c, const char *container, const char *blob,
 			 uint64_t off, uint64_t len, azblob_blob_write_fn wr, void *user,
 			 const struct azblob_blob_xfer *x, struct azblob_blob_props *props,
@@ -136,7 +172,7 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 	struct azblob_blob_props p;
 	struct azblob_blob_resp r;
 	char ifmatch[100] = "";
-	uint64_t end, next, total, nchunks;
+	uint64_t end, total, nchunks;
 	struct eng e;
 	int rc;
 
@@ -195,51 +231,9 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 	if (rc)
 		return rc;
 	e.total_bytes = total;
-	next = off;
-	while ((next < end && !e.err) || e.busy) {
-		struct op *op;
+	struct ranged rg = {container, blob, ifmatch, off, end, p.size, wr, user};
 
-		while (next < end && !e.err && (op = az_eng_free_op(&e))) {
-			uint32_t n = (uint32_t)(end - next < e.chunk ? end - next : e.chunk);
-			char range[64];
-			const char *h[] = {range, ifmatch[0] ? ifmatch : NULL, NULL};
-
-			snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64, next,
-				 next + n - 1);
-			rc = az_op_head(&e, op, "GET", container, blob, NULL, h);
-			if (rc >= 0)
-				rc = az_op_submit(&e, op, (uint32_t)rc, 0, n);
-			if (rc) {
-				az_eng_fail(&e, rc);
-				break;
-			}
-			op->off = next;
-			op->len = n;
-			next += n;
-		}
-		rc = az_eng_reap(&e);
-		if (rc) {
-			az_eng_fail(&e, rc);
-			if (e.busy)
-				break;
-		}
-		for (unsigned i = 0; i < e.nops; i++) {
-			struct op *op2 = &e.ops[i];
-
-			if (!op2->completed)
-				continue;
-			rc = az_op_result(&e, op2, &r);
-			if (!rc)
-				rc = check_get(&e, &r, true, op2->off, op2->len, p.size);
-			if (!rc && !e.err)
-				rc = wr(user, op2->data, op2->len, op2->off - off);
-			if (rc)
-				az_eng_fail(&e, rc);
-			else
-				az_eng_progress(&e, op2->len);
-		}
-	}
-	return az_eng_finish(&e, e.err);
+	return az_eng_finish(&e, az_eng_run(&e, nchunks, ranged_issue, ranged_answer, &rg));
 }
 
 struct mem_dst {
@@ -334,9 +328,7 @@ int azblob_blob_list(struct azblob_client *c, const char *container,
 		rc = az_op_head(&e, op, "GET", container, NULL, q, NULL);
 		if (rc < 0)
 			return az_eng_finish(&e, rc);
-		rc = az_op_submit(&e, op, (uint32_t)rc, 0, e.chunk);
-		while (!rc && op->busy)
-			rc = az_eng_reap(&e);
+		rc = az_op_wait(&e, op, (uint32_t)rc, 0, e.chunk);
 		if (rc)
 			return az_eng_finish(&e, rc);
 		rc = az_op_result(&e, op, &r);

@@ -154,14 +154,164 @@ static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
 	b64(out, (const uint8_t *)raw, 12);
 }
 
+/* What an upload's steps share. */
+struct upload {
+	const char *container, *blob;
+	uint64_t size;
+	azblob_blob_read_fn rd;
+	void *user;
+	struct sums sm;
+	char ctype[128], ctype_blob[140]; /* "" without x->content_type */
+};
+
+/* One Put Blob: the whole blob in one body. */
+static int put_blob(struct eng *e, struct upload *u)
+{
+	char sum[32 + MD5_B64_LEN], md5[32 + MD5_B64_LEN];
+	const char *h[5] = {"x-ms-blob-type: BlockBlob"};
+	struct azblob_blob_resp r;
+	struct op *op = &e->ops[0];
+	unsigned nh = 1;
+	int rc;
+
+	if (u->ctype[0])
+		h[nh++] = u->ctype;
+	rc = read_summed(&u->sm, u->rd, u->user, op->data, (size_t)u->size, 0, sum);
+	if (!rc && sum[0])
+		h[nh++] = sum;
+	if (!rc && u->sm.whole && !(rc = md5_hdr(u->sm.whole, "x-ms-blob-content-md5", md5)))
+		h[nh++] = md5;
+	sums_fini(&u->sm);
+	if (!rc)
+		rc = az_op_head(e, op, "PUT", u->container, u->blob, NULL, h);
+	if (rc >= 0)
+		rc = az_eng_one(e, op, (uint32_t)rc, (uint32_t)u->size, (uint32_t)u->size, &r);
+	if (!rc)
+		az_eng_progress(e, u->size);
+	return rc;
+}
+
+/* Whether nblocks blocks of e->chunk bytes are allowed: 0 or -EFBIG. */
+static int blocks_fit(struct eng *e, uint64_t size, uint64_t nblocks)
+{
+	if (nblocks > MAX_BLOCKS) {
+		az_log(e->c, UVMBUS_LOG_ERR,
+		       "azblob: blob: %" PRIu64 " bytes need %" PRIu64
+		       " blocks of %u bytes (at most %u): use a larger chunk",
+		       size, nblocks, e->chunk, MAX_BLOCKS);
+		return -EFBIG;
+	}
+	/* The block list must fit one data buffer. */
+	if (nblocks * (BLOCK_ID_LEN + 17) + 128 > e->chunk) {
+		az_log(e->c, UVMBUS_LOG_ERR,
+		       "azblob: blob: the block list of %" PRIu64
+		       " blocks does not fit a %u-byte buffer",
+		       nblocks, e->chunk);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* Put Block k (az_eng_run): the bytes at k * chunk. */
+static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
+{
+	struct upload *u = arg;
+	char id[BLOCK_ID_LEN + 1], q[96], sum[32 + MD5_B64_LEN];
+	const char *h[] = {sum, NULL};
+	uint64_t off = k * e->chunk;
+	uint32_t len = (uint32_t)(u->size - off < e->chunk ? u->size - off : e->chunk);
+	int rc;
+
+	block_id(id, (uint32_t)k);
+	rc = read_summed(&u->sm, u->rd, u->user, op->data, len, off, sum);
+	if (!sum[0])
+		h[0] = NULL;
+	if (!rc) {
+		char enc[3 * BLOCK_ID_LEN + 1];
+
+		azblob_blob_url_encode(enc, sizeof(enc), id, false);
+		snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
+		rc = az_op_head(e, op, "PUT", u->container, u->blob, q, h);
+	}
+	if (rc >= 0)
+		rc = az_op_submit(e, op, (uint32_t)rc, len, len);
+	if (rc)
+		return rc;
+	op->off = off;
+	op->len = len;
+	return 0;
+}
+
+/* Put Block List: commit blocks 0..nblocks-1. */
+static int put_block_list(struct eng *e, struct upload *u, uint64_t nblocks)
+{
+	struct op *op = &e->ops[0];
+	char *p = (char *)op->data;
+	char md5[32 + MD5_B64_LEN];
+	const char *h[4] = {"Content-Type: application/xml"};
+	struct azblob_blob_resp r;
+	unsigned nh = 1;
+	size_t n;
+	int rc;
+
+	if (u->ctype_blob[0])
+		h[nh++] = u->ctype_blob;
+	if (u->sm.whole) {
+		rc = md5_hdr(u->sm.whole, "x-ms-blob-content-md5", md5);
+		sums_fini(&u->sm);
+		if (rc) {
+			az_log(e->c, UVMBUS_LOG_ERR, "azblob: blob: upload: MD5 failed");
+			return rc;
+		}
+		h[nh++] = md5;
+	}
+	sums_fini(&u->sm);
+
+	n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	for (uint64_t i = 0; i < nblocks; i++) {
+		char id[BLOCK_ID_LEN + 1];
+
+		block_id(id, (uint32_t)i);
+		n += (size_t)sprintf(p + n, "<Latest>%s</Latest>", id);
+	}
+	n += (size_t)sprintf(p + n, "</BlockList>");
+	rc = az_op_head(e, op, "PUT", u->container, u->blob, "comp=blocklist", h);
+	if (rc >= 0)
+		rc = az_eng_one(e, op, (uint32_t)rc, (uint32_t)n, (uint32_t)n, &r);
+	return rc;
+}
+
+/* Put Block, pipelined over more ops (up to the queue depth), then Put
+ * Block List. */
+static int put_blocks(struct eng *e, struct upload *u, const struct azblob_blob_xfer *x,
+		      struct azblob_blob_status *st)
+{
+	uint64_t nblocks = (u->size + e->chunk - 1) / e->chunk;
+	int rc = blocks_fit(e, u->size, nblocks);
+
+	if (rc)
+		return az_eng_finish(e, rc);
+	az_eng_fini(e);
+	rc = az_eng_init(e, e->c, x, nblocks < 1024 ? (unsigned)nblocks : 1024, st);
+	if (rc)
+		return rc;
+	e->total_bytes = u->size;
+	if (az_eng_run(e, nblocks, block_issue, NULL, u)) {
+		az_log(e->c, UVMBUS_LOG_INFO,
+		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
+		       "dropped by the service later",
+		       u->container, u->blob);
+		return az_eng_finish(e, e->err);
+	}
+	return az_eng_finish(e, put_block_list(e, u, nblocks));
+}
+
 int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
 		       uint64_t size, azblob_blob_read_fn rd, void *user,
 		       const struct azblob_blob_xfer *x, struct azblob_blob_status *st)
 {
-	char ctype[128] = "", ctype_blob[140] = "";
-	struct azblob_blob_resp r;
-	uint64_t nblocks, next = 0;
-	struct sums sm = {0};
+	struct upload u = {
+	    .container = container, .blob = blob, .size = size, .rd = rd, .user = user};
 	struct eng e;
 	int rc;
 
@@ -174,167 +324,26 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 		return -EINVAL;
 	}
 	if (x && x->content_type) {
-		snprintf(ctype, sizeof(ctype), "Content-Type: %s", x->content_type);
-		snprintf(ctype_blob, sizeof(ctype_blob), "x-ms-blob-content-type: %s",
+		snprintf(u.ctype, sizeof(u.ctype), "Content-Type: %s", x->content_type);
+		snprintf(u.ctype_blob, sizeof(u.ctype_blob), "x-ms-blob-content-type: %s",
 			 x->content_type);
 	}
 	rc = az_eng_init(&e, c, x, 1, st);
 	if (rc)
 		return rc;
 	e.total_bytes = size;
-	rc = sums_init(&sm, x);
+	rc = sums_init(&u.sm, x);
 	if (rc) {
-		sums_fini(&sm);
+		sums_fini(&u.sm);
 		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: %s",
 		       rc == -EINVAL ? "bad body_check" : "cannot start an MD5");
 		return az_eng_finish(&e, rc);
 	}
-	if (size <= e.chunk) {
-		/* One Put Blob. */
-		char sum[32 + MD5_B64_LEN], md5[32 + MD5_B64_LEN];
-		const char *h[5] = {"x-ms-blob-type: BlockBlob"};
-		unsigned nh = 1;
-		struct op *op = &e.ops[0];
-
-		if (ctype[0])
-			h[nh++] = ctype;
-		rc = read_summed(&sm, rd, user, op->data, (size_t)size, 0, sum);
-		if (!rc && sum[0])
-			h[nh++] = sum;
-		if (!rc && sm.whole && !(rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5)))
-			h[nh++] = md5;
-		sums_fini(&sm);
-		if (!rc)
-			rc = az_op_head(&e, op, "PUT", container, blob, NULL, h);
-		if (rc >= 0)
-			rc = az_eng_one(&e, op, (uint32_t)rc, (uint32_t)size, (uint32_t)size, &r);
-		if (!rc)
-			az_eng_progress(&e, size);
-		return az_eng_finish(&e, rc);
-	}
-	nblocks = (size + e.chunk - 1) / e.chunk;
-	if (nblocks > MAX_BLOCKS) {
-		az_log(c, UVMBUS_LOG_ERR,
-		       "azblob: blob: %" PRIu64 " bytes need %" PRIu64
-		       " blocks of %u bytes (at most %u): use a larger chunk",
-		       size, nblocks, e.chunk, MAX_BLOCKS);
-		sums_fini(&sm);
-		return az_eng_finish(&e, -EFBIG);
-	}
-	/* The block list must fit one data buffer. */
-	if (nblocks * (BLOCK_ID_LEN + 17) + 128 > e.chunk) {
-		az_log(c, UVMBUS_LOG_ERR,
-		       "azblob: blob: the block list of %" PRIu64
-		       " blocks does not fit a %u-byte buffer",
-		       nblocks, e.chunk);
-		sums_fini(&sm);
-		return az_eng_finish(&e, -EFBIG);
-	}
-	/* More ops, up to the queue depth. */
-	{
-		const struct azblob_blob_xfer *xx = x;
-		unsigned want = nblocks < 1024 ? (unsigned)nblocks : 1024;
-
-		az_eng_fini(&e);
-		rc = az_eng_init(&e, c, xx, want, st);
-		if (rc) {
-			sums_fini(&sm);
-			return rc;
-		}
-		e.total_bytes = size;
-	}
-	/* Put Block, pipelined. */
-	while ((next < nblocks && !e.err) || e.busy) {
-		struct op *op;
-
-		while (next < nblocks && !e.err && (op = az_eng_free_op(&e))) {
-			char id[BLOCK_ID_LEN + 1], q[96], sum[32 + MD5_B64_LEN];
-			const char *h[] = {sum, NULL};
-			uint64_t off = next * e.chunk;
-			uint32_t len = (uint32_t)(size - off < e.chunk ? size - off : e.chunk);
-
-			block_id(id, (uint32_t)next);
-			rc = read_summed(&sm, rd, user, op->data, len, off, sum);
-			if (!sum[0])
-				h[0] = NULL;
-			if (!rc) {
-				char enc[3 * BLOCK_ID_LEN + 1];
-
-				azblob_blob_url_encode(enc, sizeof(enc), id, false);
-				snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
-				rc = az_op_head(&e, op, "PUT", container, blob, q, h);
-			}
-			if (rc >= 0)
-				rc = az_op_submit(&e, op, (uint32_t)rc, len, len);
-			if (rc) {
-				az_eng_fail(&e, rc);
-				break;
-			}
-			op->off = off;
-			op->len = len;
-			next++;
-		}
-		rc = az_eng_reap(&e);
-		if (rc) {
-			az_eng_fail(&e, rc);
-			if (e.busy)
-				break;
-		}
-		for (unsigned i = 0; i < e.nops; i++) {
-			struct op *op2 = &e.ops[i];
-
-			if (!op2->completed)
-				continue;
-			rc = az_op_result(&e, op2, &r);
-			if (rc)
-				az_eng_fail(&e, rc);
-			else
-				az_eng_progress(&e, op2->len);
-		}
-	}
-	if (e.err) {
-		az_log(c, UVMBUS_LOG_INFO,
-		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
-		       "dropped by the service later",
-		       container, blob);
-		sums_fini(&sm);
-		return az_eng_finish(&e, e.err);
-	}
-	/* Put Block List. */
-	{
-		struct op *op = &e.ops[0];
-		char *p = (char *)op->data;
-		char md5[32 + MD5_B64_LEN];
-		const char *h[4] = {"Content-Type: application/xml"};
-		unsigned nh = 1;
-		size_t n;
-
-		if (ctype_blob[0])
-			h[nh++] = ctype_blob;
-		if (sm.whole) {
-			rc = md5_hdr(sm.whole, "x-ms-blob-content-md5", md5);
-			sums_fini(&sm);
-			if (rc) {
-				az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: MD5 failed");
-				return az_eng_finish(&e, rc);
-			}
-			h[nh++] = md5;
-		}
-		sums_fini(&sm);
-
-		n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
-		for (uint64_t i = 0; i < nblocks; i++) {
-			char id[BLOCK_ID_LEN + 1];
-
-			block_id(id, (uint32_t)i);
-			n += (size_t)sprintf(p + n, "<Latest>%s</Latest>", id);
-		}
-		n += (size_t)sprintf(p + n, "</BlockList>");
-		rc = az_op_head(&e, op, "PUT", container, blob, "comp=blocklist", h);
-		if (rc >= 0)
-			rc = az_eng_one(&e, op, (uint32_t)rc, (uint32_t)n, (uint32_t)n, &r);
-	}
-	return az_eng_finish(&e, rc);
+	if (size <= e.chunk)
+		return az_eng_finish(&e, put_blob(&e, &u));
+	rc = put_blocks(&e, &u, x, st);
+	sums_fini(&u.sm);
+	return rc;
 }
 
 struct mem_src {

@@ -2,7 +2,7 @@
 /*
  * uvmbus_kstub ioctl ABI: pin user memory long-term, get its Hyper-V pfns.
  *
- * Shared by the kernel module (kstub/) and user space (uvmbus/pin_kstub.c).
+ * Shared by the kernel module (kstub/) and user space (uvmbus/linux/kstub.c).
  * Rules of the ABI:
  *  - every struct starts with a __u32 size that the caller sets to
  *    sizeof(struct); the module answers -EINVAL when it differs;

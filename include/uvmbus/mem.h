@@ -42,7 +42,7 @@ enum uvmbus_pin_backend {
 #define UVMBUS_HUGEPAGE_SIZE (2u * 1024u * 1024u)
 /* How long pinned memory outlives an unpin while the host may still write it
  * (kstub's default quarantine, checked against the module's ABI in
- * uvmbus/linux/pin_kstub_mem.c): a client never waits longer than this for
+ * uvmbus/linux/pin_kstub.c): a client never waits longer than this for
  * a request's answer. */
 #define UVMBUS_PIN_QUARANTINE_MS 330000u
 #define UVMBUS_MEM_MAX_NODES	 64

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The library's kstub backend (uvmbus/pin_kstub.c) against the real module. */
+/* The library's kstub backend (uvmbus/linux/kstub.c) against the real module. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
