@@ -46,6 +46,9 @@ TEST=(
 	dpkg-dev debhelper dh-dkms fakeroot lintian dkms groff-base man-db binutils
 	# the USDT probes fired and counted (pkg_probes_fire); --json checked
 	bpftrace jq
+	# the root file system the packages are installed and tested in
+	# (scripts/rootfs.sh, pkg_ tests): this machine's stay unchanged
+	mmdebstrap
 )
 
 usage() {
