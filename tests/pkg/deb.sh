@@ -271,8 +271,10 @@ rootfs() {
 	echo "test root: $base (read-only) + an empty overlay in $root/upper"
 }
 
-# in_root ROOT CMD ARGS...: CMD in a mount namespace where ROOT/merged is
-# the overlay with /proc, /sys, /dev (a fresh /dev/shm) and /run mounted.
+# in_root ROOT [--copy PATH DEST]... CMD ARGS...: CMD (below, under
+# __chrooted) in a mount namespace where ROOT/merged is the overlay with
+# /proc, /sys, /dev (a fresh /dev/shm) and /run mounted, after copying
+# this machine's PATH to DEST in it.
 in_root() {
 	need unshare chroot
 	[ -f "$1/base" ] || die "$1 is not set up: run deb.sh rootfs $1 (pkg_rootfs)"
@@ -294,6 +296,11 @@ ns() {
 	mount --rbind /dev "$r/dev"
 	mount -t tmpfs tmpfs "$r/dev/shm"
 	mount -t tmpfs tmpfs "$r/run"
+	while [ "$1" = --copy ]; do
+		rm -rf "${r:?}$3"
+		cp -r "$2" "$r$3"
+		shift 3
+	done
 	cp "$SELF" "$r/tmp/deb.sh"
 	chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LANG=C.UTF-8 TERM=dumb /bin/bash /tmp/deb.sh __chrooted "$@"
@@ -331,17 +338,12 @@ snapshot) snapshot | sort >"$1" && echo "listing of this machine: $(wc -l <"$1")
 unchanged) unchanged "$@" ;;
 install)
 	[ $# -eq 2 ] || die "usage: deb.sh install ROOT OUT"
-	mkdir -p "$1/upper/tmp/debs"
-	rm -f "$1"/upper/tmp/debs/*.deb
-	cp "$2"/*.deb "$1/upper/tmp/debs/"
-	in_root "$1" install /tmp/debs
+	in_root "$1" --copy "$2" /tmp/debs install /tmp/debs
 	;;
 consumer)
+	# CC by name: the test root's compiler of that name
 	[ $# -eq 3 ] || die "usage: deb.sh consumer ROOT SRC CC"
-	rm -rf "$1/upper/tmp/consumer"
-	mkdir -p "$1/upper/tmp"
-	cp -r "$2" "$1/upper/tmp/consumer"
-	in_root "$1" consumer /tmp/consumer "$(basename "$3")"
+	in_root "$1" --copy "$2" /tmp/consumer consumer /tmp/consumer "$(basename "$3")"
 	;;
 purge | demo | probes | probes_fire | dkms)
 	[ $# -eq 1 ] || die "usage: deb.sh $cmd ROOT"
