@@ -2,6 +2,13 @@
 # Install what the build (`deps.sh build`) or the build plus every test
 # (`deps.sh test`, the default) needs on Debian 12. Idempotent and quick when
 # all is present: apt-get runs only for what is missing. Needs root or sudo.
+#   deps.sh [build|test]          install what is missing (and Azurite for test)
+#   deps.sh check [build|test]    print what is missing, one a line; install
+#                                 nothing, no root needed; exit 1 if anything is
+#   deps.sh list [build|test]     print the package list
+# A package counts as installed when it is for this machine's architecture
+# (dpkg --print-architecture) or Architecture: all: an arm64 -dev package
+# that replaced the amd64 one builds nothing here (deps.sh says so).
 set -euo pipefail
 
 BUILD=(
@@ -39,22 +46,61 @@ TEST=(
 	dpkg-dev debhelper dh-dkms fakeroot lintian dkms groff-base man-db binutils
 	# the USDT probes fired and counted (pkg_probes_fire); --json checked
 	bpftrace jq
+	# the root file system the packages are installed and tested in
+	# (scripts/rootfs.sh, pkg_ tests): this machine's stay unchanged
+	mmdebstrap
 )
 
-case "${1:-test}" in
-build) PACKAGES=("${BUILD[@]}") ;;
-test) PACKAGES=("${BUILD[@]}" "${TEST[@]}") ;;
-*)
-	echo "usage: deps.sh [build|test]" >&2
+usage() {
+	echo "usage: deps.sh [check|list] [build|test]" >&2
 	exit 2
+}
+action=install
+case "${1:-}" in
+check | list)
+	action=$1
+	shift
 	;;
 esac
-
 mode=${1:-test}
+case $mode in
+build) PACKAGES=("${BUILD[@]}") ;;
+test) PACKAGES=("${BUILD[@]}" "${TEST[@]}") ;;
+*) usage ;;
+esac
+[ $# -le 1 ] || usage
+if [ "$action" = list ]; then
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+fi
+
+# What is installed, by name: `dpkg-query -W NAME` lists NAME:ARCH of every
+# architecture (and `NAME:amd64` finds no Architecture: all package), so
+# ask for every instance and keep the native and the arch-all ones.
+native=$(dpkg --print-architecture)
+declare -A installed=() foreign=()
+# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
+while IFS=$'\t' read -r name arch status; do
+	[ "$status" = "install ok installed" ] || continue
+	if [ "$arch" = "$native" ] || [ "$arch" = all ]; then
+		installed[$name]=1
+	else
+		foreign[$name]+="${foreign[$name]:+, }$name:$arch"
+	fi
+done < <(dpkg-query -W -f='${Package}\t${Architecture}\t${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
 missing=()
 for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	[ -z "${installed[$p]:-}" ] || continue
+	missing+=("$p")
+	if [ -n "${foreign[$p]:-}" ]; then
+		echo "deps.sh: $p is installed for another architecture only (${foreign[$p]}), not for $native: the build cannot use it; counted as missing (installing $p:$native may remove it)" >&2
+	fi
 done
+if [ "$action" = check ]; then
+	[ ${#missing[@]} -eq 0 ] && exit 0
+	printf '%s\n' "${missing[@]}"
+	exit 1
+fi
 azurite() {
 	# Azurite 3.35.0 from npm (later versions need Node 22); npm ships
 	# with NodeSource's nodejs, Debian's needs its own package.

@@ -3,11 +3,22 @@
 # ASan+UBSan, TSan and release (-O3, -Os) configurations, run each one's tests through
 # ctest. Warnings are errors in every configuration here (UVMBUS_WERROR).
 #   scripts/test.sh                 everything
+#   scripts/test.sh quick           the edit-compile-test loop: build/default
+#                                   only, its unit and e2e tests but the
+#                                   packages' (pkg_deb_*, ...) and checkpatch,
+#                                   two at a time (ctest -j); no sanitizer,
+#                                   no QEMU. About 1.5 minutes on 2 cores.
 #   scripts/test.sh -L unit         extra arguments go to every ctest call
 #   CONFIGS="default" scripts/test.sh -R ring_   one configuration only
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
+
+quick=0
+if [ "${1:-}" = quick ]; then
+	quick=1
+	shift
+fi
 
 scripts/deps.sh test || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 
@@ -23,6 +34,7 @@ else
 fi
 
 configs=${CONFIGS:-default asan tsan release clang-release minsizerel}
+[ "$quick" -eq 0 ] || configs=default
 jobs=$(nproc)
 passed=0 failed=0 status=0
 if [ "$style_failed" -ne 0 ]; then failed=1 status=1; fi
@@ -49,6 +61,10 @@ cfg_args() {
 # flag changes: bind_, kstub_, pkg_) or none (building with warnings as
 # errors is the test).
 cfg_tests() {
+	[ "$quick" -eq 0 ] || {
+		echo quick
+		return
+	}
 	case $1 in
 	release) echo unit ;;
 	clang-release | minsizerel) echo none ;;
@@ -81,6 +97,10 @@ for cfg in $configs; do
 	fi
 	extra=()
 	[ "$tests" = unit ] && extra=(-L unit -E '^(bind_|kstub_|pkg_)')
+	# quick: no kernel label (QEMU), no package build or test root (the
+	# pkg_man_ checks stay), no checkpatch; both cores.
+	[ "$tests" = quick ] && extra=(-L 'unit|e2e' -j "$jobs"
+		-E '^(pkg_(system|deb|rootfs|demo|consumer|probes|dkms)|kstub_checkpatch$)')
 	echo "=== [$cfg] ctest ${extra[*]}"
 	log=$dir/ctest.log
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \

@@ -184,6 +184,7 @@ write $UIO/bind $N1"
 	assert_output_has "no VMbus"
 }
 
+# bats test_tags=other_user
 @test "bind: not root" {
 	add_driver uio_hv_generic
 	local before

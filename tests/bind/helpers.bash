@@ -150,10 +150,40 @@ commands() {
 	cat "$FAKE_LOG"
 }
 
-# run_as_nobody ARGS...: the script as an unprivileged user.
+# public_copy: a new directory that every user may enter (mode 0755, in
+# $BATS_TMPDIR, /tmp by default) holding copies of the script
+# (scripts/bind_uio.sh) and of the fake commands (bin/NAME -> fake-cmd);
+# prints its path. The checkout itself may be out of another user's reach (a
+# clone under a 0700 home such as /root). Fails when uid 65534 cannot run
+# the copy.
+public_copy() {
+	local d c
+	d=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bind-public.XXXXXX") || return 1
+	mkdir "$d/scripts" "$d/bin"
+	cp "$SCRIPT" "$d/scripts/bind_uio.sh"
+	cp "$BATS_TEST_DIRNAME/fake-cmd" "$d/fake-cmd"
+	for c in "$BATS_TEST_TMPDIR"/bin/*; do
+		ln -s ../fake-cmd "$d/bin/${c##*/}"
+	done
+	chmod -R a+rX "$d"
+	chmod 0755 "$d"
+	if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$d/scripts/bind_uio.sh"; then
+		echo "public_copy: uid 65534 cannot run $d/scripts/bind_uio.sh: is ${BATS_TMPDIR:-/tmp} (TMPDIR) open to every user?" >&2
+		rm -rf "$d"
+		return 1
+	fi
+	echo "$d"
+}
+
+# run_as_nobody ARGS...: the script as an unprivileged user. As root: uid
+# 65534 runs a public copy of the script, its fake commands first in PATH.
 run_as_nobody() {
 	if ((EUID == 0)); then
-		run setpriv --reuid=65534 --regid=65534 --clear-groups "$SCRIPT" "$@"
+		local pub
+		pub=$(public_copy) || return 1
+		PATH=$pub/bin:$PATH run setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$pub/scripts/bind_uio.sh" "$@"
+		rm -rf "$pub"
 	else
 		PATH=${PATH#"$ID_BIN":} run "$SCRIPT" "$@"
 	fi

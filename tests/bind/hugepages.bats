@@ -112,6 +112,7 @@ fake_kernel_pool() {
 	assert_eq "$(snapshot)" "$before" "tree changed"
 }
 
+# bats test_tags=other_user
 @test "hugepages: not root" {
 	local before
 	before=$(snapshot)

@@ -114,6 +114,7 @@ run chmod g+rw $NODE"
 	assert_eq "$(commands)" ""
 }
 
+# bats test_tags=other_user
 @test "kstub: not root" {
 	built_ko
 	run_as_nobody kstub

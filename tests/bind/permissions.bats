@@ -114,6 +114,7 @@ run chmod g+rw $KNODE"
 	assert_output_has "permissions needs --group G"
 }
 
+# bats test_tags=other_user
 @test "permissions: not root" {
 	local before
 	before=$(snapshot)

@@ -206,6 +206,7 @@ EOF"
 	[ ! -e "$RULE" ]
 }
 
+# bats test_tags=other_user
 @test "persist: not root" {
 	local before
 	before=$(snapshot)

@@ -126,6 +126,7 @@ everything_set_up() {
 	assert_output_has "unknown class name 'blob'"
 }
 
+# bats test_tags=other_user
 @test "status needs no root and changes nothing" {
 	# let the unprivileged user walk the test's tree
 	local d=$T top

@@ -124,6 +124,7 @@ run rm -f $UVMBUS_STATE_DIR/$N1"
 	assert_eq "$(commands)" ""
 }
 
+# bats test_tags=other_user
 @test "unbind: not root" {
 	kernel_bound "$A1" 0
 	local before
