@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "azd.h"
@@ -81,7 +82,15 @@ static int open_device(struct azd *d)
 		azblob_close(d->dev);
 		d->dev = NULL;
 		d->bounce = true;
+		/* An emulator notices the first client's hang-up on its own
+		 * thread: until then it refuses a second guest (ECONNREFUSED). */
 		rc = open_client(d, true);
+		for (int i = 0; rc == -ECONNREFUSED && i < 100; i++) {
+			struct timespec t = {0, 10 * 1000 * 1000};
+
+			nanosleep(&t, NULL);
+			rc = open_client(d, true);
+		}
 	}
 	if (rc) {
 		azd_log(d, 3, "cannot open the device: %s", strerror(-rc));
