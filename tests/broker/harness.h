@@ -284,9 +284,10 @@ static inline double bh_ms(void)
 }
 
 /* An ATTACH hello by hand (queue depth 4, a 4 MiB arena): the welcome in
- * *w (its fds closed) and the connected socket (the session lives while
- * it is open), or a negative errno (nothing answered: *w zeroed). */
-static inline int bh_raw_attach(const char *sock, struct azblob_broker_welcome *w)
+ * *w and the connected socket (the session lives while it is open), or a
+ * negative errno (nothing answered: *w zeroed). The rings' and arena's
+ * fds in fds (-1 when none came), or closed when fds is NULL. */
+static inline int bh_raw_attach(const char *sock, struct azblob_broker_welcome *w, int *fds)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct azblob_broker_hello hi = {.magic = AZBLOB_BROKER_MAGIC,
@@ -311,8 +312,12 @@ static inline int bh_raw_attach(const char *sock, struct azblob_broker_welcome *
 	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		goto fail;
+	if (fds)
+		fds[0] = fds[1] = -1;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-		if (cm->cmsg_type == SCM_RIGHTS)
+		if (cm->cmsg_type == SCM_RIGHTS && fds && cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+		else if (cm->cmsg_type == SCM_RIGHTS)
 			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
 				close(((int *)CMSG_DATA(cm))[i]);
 	if (n != (ssize_t)sizeof(*w)) {

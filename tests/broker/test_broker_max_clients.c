@@ -79,7 +79,7 @@ static void killed_client(const struct bh *h, uid_t uid, unsigned inflight)
 static int try_attach(const struct bh *h, const char *who, char *msg, size_t cap)
 {
 	struct azblob_broker_welcome w;
-	int fd = bh_raw_attach(h->sock, &w);
+	int fd = bh_raw_attach(h->sock, &w, NULL);
 
 	printf("%s: attach: %s%s%s\n", who,
 	       fd < 0	  ? strerror(-fd)
