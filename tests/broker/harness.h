@@ -252,15 +252,26 @@ static inline void bh_fill(uint8_t *p, size_t n, uint32_t seed)
 	}
 }
 
-/* A child process (killed with the test). */
+/* A child process (killed with the test); what was printed before is
+ * out first (not printed twice). */
 static inline pid_t bh_fork(void)
 {
-	pid_t p = fork();
+	pid_t p;
+
+	fflush(NULL);
+	p = fork();
 
 	BH_CHECK(p >= 0, "fork: %s", strerror(errno));
 	if (p == 0)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return p;
+}
+
+/* A child's end: its output flushed (_exit does not). */
+static inline void bh_exit(int status)
+{
+	fflush(NULL);
+	_exit(status);
 }
 
 /* Become uid/gid (no supplementary groups): a root test's child. */

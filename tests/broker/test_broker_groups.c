@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		pid_t p = bh_fork();
 
 		if (p == 0)
-			_exit(child(&h, sizes[i]));
+			bh_exit(child(&h, sizes[i]));
 		BH_CHECK(waitpid(p, &status, 0) == p && WIFEXITED(status) && !WEXITSTATUS(status),
 			 "a user allowed by its last of %d groups is served", sizes[i]);
 	}

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		bh_become(OTHER_UID, OTHER_UID);
 		double ms = attach_times(&h, "uid 1002");
 
-		_exit(ms < 0 ? 1 : ms < DEADLINE_MS ? 0 : 2);
+		bh_exit(ms < 0 ? 1 : ms < DEADLINE_MS ? 0 : 2);
 	}
 	BH_CHECK(waitpid(other, &status, 0) == other && WIFEXITED(status), "uid 1002 child");
 	kill(bad, SIGKILL);

@@ -129,10 +129,10 @@ int main(int argc, char **argv)
 
 	if (p == 0) {
 		bh_become(65534, 65534);
-		_exit(try_attach(&h, "uid 65534 again", msg, sizeof(msg)) == -EBUSY &&
-			      strstr(msg, "1 waiting for the host")
-			  ? 0
-			  : 1);
+		bh_exit(try_attach(&h, "uid 65534 again", msg, sizeof(msg)) == -EBUSY &&
+				strstr(msg, "1 waiting for the host")
+			    ? 0
+			    : 1);
 	}
 	BH_CHECK(waitpid(p, &status, 0) == p && WIFEXITED(status) && !WEXITSTATUS(status),
 		 "uid 65534's second session: EBUSY naming the 1 waiting");

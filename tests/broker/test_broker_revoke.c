@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	BH_CHECK(pipe(tell) == 0 && pipe(go) == 0, "pipe");
 	u = bh_fork();
 	if (u == 0)
-		_exit(user(&h, tell[1], go[0]));
+		bh_exit(user(&h, tell[1], go[0]));
 	BH_CHECK(read(tell[0], &x, 1) == 1, "the user's requests are out");
 	for (int t = 0; t < 200; t++) {
 		bh_stats(&h, text, sizeof(text));

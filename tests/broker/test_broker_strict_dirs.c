@@ -77,7 +77,7 @@ static void plant(const char *target, const char *path)
 
 	if (p == 0) {
 		bh_become(65534, 65534);
-		_exit(symlink(target, path) ? 1 : 0);
+		bh_exit(symlink(target, path) ? 1 : 0);
 	}
 	BH_CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st) && !WEXITSTATUS(st), "plant %s", path);
 }
