@@ -54,8 +54,12 @@ static int recv_welcome(struct azblob_client *c, int fd, struct azblob_broker_we
 
 	fds[0] = fds[1] = -1;
 	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	/* A reset reported first (the daemon closed with our hello unread):
+	 * its answer may still be queued behind it. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
-		return -errno;
+		return errno == EAGAIN ? -ECONNRESET : -errno;
 	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
@@ -76,6 +80,41 @@ static int recv_welcome(struct azblob_client *c, int fd, struct azblob_broker_we
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* The daemon is root, or the user named by $AZBLOB_BROKER_UID (a number:
+ * azblobd run as its own user), or this process's own user. Anyone else
+ * serving the socket (a user who moved the real one away and bound their
+ * own) would see the requests and their data: refused before the hello. */
+static int check_server(struct azblob_client *c, int fd, const char *path)
+{
+	const char *e = getenv(AZBLOB_BROKER_UID_ENV);
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	unsigned long want = 0;
+	char *end;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr)) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: broker at %s: who serves it is unknown: %s",
+		       path, strerror(errno));
+		return -EPERM;
+	}
+	if (e && *e) {
+		errno = 0;
+		want = strtoul(e, &end, 10);
+		if (errno || *end || *e == '-' || want >= 0xfffffffful) {
+			az_log(c, UVMBUS_LOG_ERR, "azblob: $%s=%s is not a uid: root only",
+			       AZBLOB_BROKER_UID_ENV, e);
+			want = 0;
+		}
+	}
+	if (cr.uid == 0 || cr.uid == (uid_t)want || cr.uid == geteuid())
+		return 0;
+	az_log(c, UVMBUS_LOG_ERR,
+	       "azblob: broker at %s is served by uid %u (pid %d), not by root or $%s: refused "
+	       "(someone else's daemon would see the requests)",
+	       path, (unsigned)cr.uid, (int)cr.pid, AZBLOB_BROKER_UID_ENV);
+	return -EPERM;
 }
 
 static bool broker_match(const struct azblob_opts *o)
@@ -110,7 +149,14 @@ static int broker_open(struct azblob_client *c, const struct azblob_opts *o,
 		az_log(c, UVMBUS_LOG_ERR, "azblob: no broker at %s: %s", path, strerror(-rc));
 		goto out;
 	}
-	if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
+	rc = check_server(c, fd, path);
+	if (rc)
+		goto out;
+	/* A daemon that refuses at accept (not allowed, too many connections
+	 * without a hello) has sent why and closed: its answer is read even
+	 * when the hello could not be sent. */
+	if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h) && errno != EPIPE &&
+	    errno != ECONNRESET) {
 		rc = -errno;
 		goto out;
 	}

@@ -36,6 +36,7 @@ int host_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint64_t r
 {
 	char ready[160], cpu[16], ramarg[32];
 
+	h->dir[0] = 0;
 	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d-%s", (int)getpid(),
 		 poll_mode ? "poll" : "irq");
 	snprintf(ready, sizeof(ready), "%s.ready", h->root);
@@ -74,6 +75,15 @@ void host_stop(struct host *h)
 	kill(h->pid, SIGTERM);
 	waitpid(h->pid, &status, 0);
 	h->pid = 0;
+	if (h->dir[0]) {
+		char ready[96];
+
+		snprintf(ready, sizeof(ready), "%s/ready", h->dir);
+		unlink(ready);
+		unlink(h->root);
+		rmdir(h->dir);
+		h->dir[0] = 0;
+	}
 }
 
 /* --via broker: azblobd on the host CPU with its own simulated device;
@@ -84,8 +94,16 @@ int broker_start(const struct cfg *cfg, struct host *h, bool poll_mode, uint32_t
 	char ready[160], cpu[16], bsize[32], bbufs[16];
 	bool null = !strcmp(cfg->host, "null");
 
-	snprintf(h->root, sizeof(h->root), "/dev/shm/azblob-bench-%d.sock", (int)getpid());
-	snprintf(ready, sizeof(ready), "%s.ready", h->root);
+	/* A directory of its own: azblobd refuses one others may write in
+	 * (/dev/shm itself). */
+	snprintf(h->dir, sizeof(h->dir), "/dev/shm/azblob-bench-XXXXXX");
+	if (!mkdtemp(h->dir)) {
+		fprintf(stderr, "azblob-bench: mkdtemp %s: %s\n", h->dir, strerror(errno));
+		h->dir[0] = 0;
+		return -1;
+	}
+	snprintf(h->root, sizeof(h->root), "%s/azblobd.sock", h->dir);
+	snprintf(ready, sizeof(ready), "%s/ready", h->dir);
 	snprintf(cpu, sizeof(cpu), "%d", cfg->host_cpu);
 	snprintf(bsize, sizeof(bsize), "%u", size + (128u << 10));
 	snprintf(bbufs, sizeof(bbufs), "%u", qd + 4);

@@ -10,10 +10,12 @@
 #include "azblob_bench.h"
 
 /* A started helper: azblob-vspd (root: its publication directory) or
- * azblobd (root: its socket). */
+ * azblobd (root: its socket, in dir: a private directory of its own, as
+ * azblobd refuses one others may write in). */
 struct host {
 	pid_t pid;
 	char root[128];
+	char dir[64];
 };
 
 /* azblob-vspd on the host CPU with ram bytes of guest memory, busy-polling

@@ -65,7 +65,8 @@ struct azd_session {
 	pid_t pid;
 	uint64_t t_open_ns, t_state_ns;
 	const char *why; /* why it is closing */
-	bool denied;	 /* not in the allow-list: refused at its hello */
+	gid_t *gids;	 /* its groups at connect (SO_PEERGROUPS): re-checked at SIGHUP */
+	size_t ngids;
 	/* rings: TX (client -> daemon, we consume), RX (we produce) */
 	int ring_fd, arena_fd;
 	uint8_t *ring_map;
@@ -101,6 +102,7 @@ struct azd_opts {
 	uint32_t idle_us;
 	int cpu;
 	uint32_t max_clients;
+	uint32_t max_clients_per_uid; /* root: no limit of its own */
 	uint32_t max_qd;
 	uint64_t max_arena;
 	uint32_t ring_bytes;
@@ -138,6 +140,10 @@ struct azd {
 	struct azblob_client *dev;
 	bool bounce; /* the device cannot use client arenas: copy (simulators) */
 	int listen_fd, epoll_fd, signal_fd;
+	/* The checked directories of the socket and the ready file (paths.c):
+	 * their files are made, renamed and removed relative to these. */
+	int sock_dirfd, ready_dirfd;
+	const char *sock_base, *ready_base;
 	struct azd_session *sessions;
 	uint64_t next_id;
 	bool stopping, submitted;
@@ -161,6 +167,18 @@ int azd_listen(struct azd *d);
 void azd_accept(struct azd *d);
 /* The session's socket is readable: its hello, doorbells or hang-up. */
 void azd_socket_event(struct azd *d, struct azd_session *s);
+
+/* paths.c: open path's directory as dirfd after checking it and those
+ * above it (owned by root or the daemon's uid, writable by nobody else; a
+ * refusal logged with the path, owner and mode). 0 or a negative errno. */
+int azd_open_dir(struct azd *d, const char *path, const char *what, int *dirfd, const char **base);
+/* Create --ready-file in its checked directory (O_EXCL | O_NOFOLLOW, then
+ * renamed into place). */
+int azd_write_ready(struct azd *d);
+
+/* listen.c: sessions ended at a SIGHUP reload (their user is out of the
+ * new allow-list), as a killed client's. */
+void azd_revoke(struct azd *d);
 
 /* session.c */
 int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_t arena_bytes,

@@ -39,13 +39,27 @@ static void on_kick(int sig)
 static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)
 {
 	struct azd *d = ctx;
-	gid_t g[AZD_ALLOW_MAX];
-	size_t n = azd_proc_groups(pid, gid, g, AZD_ALLOW_MAX);
+	gid_t *g = NULL;
+	size_t n = 0;
 	bool ok;
+	int rc;
 
+	pthread_mutex_lock(&d->allow_mu);
+	ok = azd_allow_check(&d->allow, uid, NULL, 0);
+	pthread_mutex_unlock(&d->allow_mu);
+	if (ok)
+		return true;
+	/* Every group, or a refusal that says why: never the primary alone. */
+	rc = azd_proc_groups(pid, gid, &g, &n);
+	if (rc) {
+		azd_log(d, 4, "CUSE caller pid %d uid %u refused: cannot read its groups: %s",
+			(int)pid, (unsigned)uid, strerror(-rc));
+		return false;
+	}
 	pthread_mutex_lock(&d->allow_mu);
 	ok = azd_allow_check(&d->allow, uid, g, n);
 	pthread_mutex_unlock(&d->allow_mu);
+	free(g);
 	return ok;
 }
 

@@ -19,26 +19,41 @@
 
 #include "azd.h"
 
-#define CHUNK	  (2ull << 20)
-#define MAX_HELLO 64 /* connections waiting for their hello */
+#define CHUNK		  (2ull << 20)
+#define MAX_HELLO	  64 /* connections waiting for their hello, in all */
+#define MAX_HELLO_PER_UID 8  /* ... of one uid */
+#define ACCEPT_BATCH	  64 /* connections per call: a flood does not hold the loop */
 
 int azd_listen(struct azd *d)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-	int fd;
+	mode_t old;
+	int fd, rc;
 
-	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", d->o.socket_path) >=
-	    (int)sizeof(a.sun_path)) {
+	if (strlen(d->o.socket_path) >= sizeof(a.sun_path)) {
 		azd_log(d, 3, "socket path too long: %s", d->o.socket_path);
 		return -ENAMETOOLONG;
 	}
+	rc = azd_open_dir(d, d->o.socket_path, "socket", &d->sock_dirfd, &d->sock_base);
+	if (rc)
+		return rc;
+	/* Bound through the checked directory's fd, not its path: nobody can
+	 * swap the directory in between. */
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", d->sock_dirfd,
+		     d->sock_base) >= (int)sizeof(a.sun_path) ||
+	    access("/proc/self/fd", F_OK))
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", d->o.socket_path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(d->o.socket_path); /* a stale socket of an earlier run */
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64) ||
-	    chmod(d->o.socket_path, d->o.socket_mode)) {
+	unlinkat(d->sock_dirfd, d->sock_base, 0); /* a stale socket of an earlier run */
+	/* The socket is born with its mode (bind honours the umask): no
+	 * chmod(path) afterwards, which would follow a symlink swapped in. */
+	old = umask(~(mode_t)d->o.socket_mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (rc || listen(fd, SOMAXCONN)) {
 		int err = errno;
 
 		azd_log(d, 3, "cannot listen on %s: %s", d->o.socket_path, strerror(err));
@@ -49,34 +64,147 @@ int azd_listen(struct azd *d)
 	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* Refuse a connection at accept: the reason, then close. A hello already
+ * queued is read away first: closing with it unread would reset the
+ * connection before the client reads why. Logged at most once a second
+ * (a flood of refused peers does not flood the log). */
+static void refuse_at_accept(struct azd *d, int fd, uid_t uid, pid_t pid, int status,
+			     const char *msg)
+{
+	static uint64_t last_ns, quiet;
+	struct azblob_broker_welcome w = {
+	    .magic = AZBLOB_BROKER_MAGIC, .version = AZBLOB_BROKER_VERSION, .status = status};
+	uint64_t now = azd_now_ns();
+	char buf[256];
+
+	snprintf(w.message, sizeof(w.message), "%s", msg);
+	send(fd, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL);
+	for (int k = 0; k < 4 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; k++) {
+	}
+	close(fd);
+	d->st.refused++;
+	if (now - last_ns < 1000000000ull) {
+		quiet++;
+		return;
+	}
+	azd_log(d, 4,
+		"connection of pid %d uid %u refused: %s (%llu more refused in the last second)",
+		(int)pid, (unsigned)uid, msg, (unsigned long long)quiet);
+	last_ns = now;
+	quiet = 0;
+}
+
+/* Connections of uid waiting for their hello (all uids: (uid_t)-1); the
+ * oldest in *oldest. */
+static unsigned pending_hellos(struct azd *d, uid_t uid, struct azd_session **oldest)
+{
+	unsigned n = 0;
+
+	for (struct azd_session *o = d->sessions; o; o = o->next)
+		if (o->state == SESS_HELLO && (uid == (uid_t)-1 || o->uid == uid)) {
+			n++;
+			if (oldest)
+				*oldest = o; /* the list is newest first */
+		}
+	return n;
+}
+
+/* Read the hellos already there (a burst of clients accepted at once):
+ * only the silent ones stay pending. */
+static void take_hellos(struct azd *d)
+{
+	for (struct azd_session *o = d->sessions; o; o = o->next)
+		if (o->state == SESS_HELLO)
+			azd_socket_event(d, o);
+}
+
+/* Room for one more hello of uid: its own share (MAX_HELLO_PER_UID), and
+ * the total (MAX_HELLO), where the uid with the most pending gives way:
+ * silent connections of others never keep a uid out. */
+static bool hello_room(struct azd *d, uid_t uid, char *why, size_t len)
+{
+	struct azd_session *oldest = NULL, *victim = NULL;
+	unsigned mine = pending_hellos(d, uid, NULL), top = 0;
+
+	if (mine >= MAX_HELLO_PER_UID || pending_hellos(d, (uid_t)-1, NULL) >= MAX_HELLO) {
+		take_hellos(d);
+		mine = pending_hellos(d, uid, NULL);
+	}
+	if (mine >= MAX_HELLO_PER_UID) {
+		snprintf(why, len, "uid %u has %u connections without a hello", (unsigned)uid,
+			 mine);
+		return false;
+	}
+	if (pending_hellos(d, (uid_t)-1, NULL) < MAX_HELLO)
+		return true;
+	for (struct azd_session *o = d->sessions; o; o = o->next) {
+		unsigned k;
+
+		if (o->state != SESS_HELLO)
+			continue;
+		k = pending_hellos(d, o->uid, &oldest);
+		if (k > top) {
+			top = k;
+			victim = oldest;
+		}
+	}
+	if (!victim || top <= mine) {
+		snprintf(why, len, "%u connections without a hello", MAX_HELLO);
+		return false;
+	}
+	azd_session_close(victim, "no hello yet: room for another user");
+	return true;
+}
+
 void azd_accept(struct azd *d)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct azd_session *s;
-		gid_t gids[64];
-		size_t ngids = 64;
+		gid_t *gids = NULL;
+		size_t ngids = 0;
+		uid_t uid;
+		pid_t pid;
+		char why[96];
+		int rc;
 
 		if (fd < 0)
 			return;
-		unsigned pending = 0;
-
-		for (struct azd_session *o = d->sessions; o; o = o->next)
-			pending += o->state == SESS_HELLO;
-		if (pending >= MAX_HELLO) {
-			/* Connections that have not said hello yet are capped:
-			 * a flood of them cannot exhaust the daemon's fds. */
-			d->st.refused++;
-			close(fd);
+		/* The peer is known before it sends a byte: one that is not
+		 * allowed is refused now and takes no slot. */
+		rc = azd_peer_creds(fd, &uid, &pid, &gids, &ngids);
+		if (rc && uid != (uid_t)-1 && azd_allow_check(&d->allow, uid, NULL, 0))
+			rc = 0; /* allowed by its uid: its groups do not matter */
+		if (rc) {
+			snprintf(why, sizeof(why), "cannot read the groups of uid %u: %s",
+				 (unsigned)uid, strerror(-rc));
+			refuse_at_accept(d, fd, uid, pid, -EACCES, why);
+			continue;
+		}
+		if (!azd_allow_check(&d->allow, uid, gids, ngids)) {
+			free(gids);
+			snprintf(why, sizeof(why), "uid %u is not in azblobd's allow-list",
+				 (unsigned)uid);
+			refuse_at_accept(d, fd, uid, pid, -EACCES, why);
+			continue;
+		}
+		if (!hello_room(d, uid, why, sizeof(why))) {
+			free(gids);
+			refuse_at_accept(d, fd, uid, pid, -EBUSY, why);
 			continue;
 		}
 		s = calloc(1, sizeof(*s));
 		if (!s) {
+			free(gids);
 			close(fd);
 			return;
 		}
 		s->d = d;
 		s->fd = fd;
+		s->uid = uid;
+		s->pid = pid;
+		s->gids = gids;
+		s->ngids = ngids;
 		s->ring_fd = s->arena_fd = -1;
 		s->id = ++d->next_id;
 		s->t_open_ns = s->t_state_ns = azd_now_ns();
@@ -84,14 +212,22 @@ void azd_accept(struct azd *d)
 		s->next = d->sessions;
 		d->sessions = s;
 		d->st.sessions_now++;
-		/* Refused at its hello: closing now, with the hello unread,
-		 * would reset the connection before the client reads why. */
-		s->denied = azd_peer_creds(fd, &s->uid, &s->pid, gids, &ngids) ||
-			    !azd_allow_check(&d->allow, s->uid, gids, ngids);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
 
 		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
 			azd_session_close(s, "epoll failed");
+	}
+}
+
+void azd_revoke(struct azd *d)
+{
+	for (struct azd_session *s = d->sessions; s; s = s->next) {
+		if ((s->state != SESS_ACTIVE && s->state != SESS_HELLO) ||
+		    azd_allow_check(&d->allow, s->uid, s->gids, s->ngids))
+			continue;
+		azd_log(d, 4, "client %llu (pid %d uid %u): no longer in the allow-list: ended",
+			(unsigned long long)s->id, (int)s->pid, (unsigned)s->uid);
+		azd_session_close(s, "removed from the allow-list");
 	}
 }
 
@@ -138,15 +274,37 @@ static void attach(struct azd_session *s, const struct azblob_broker_hello *h)
 	struct msghdr m = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	struct cmsghdr *cm;
-	uint32_t active = 0;
+	uint32_t all = 0, waiting = 0, mine = 0, mine_waiting = 0;
 	int rc;
 
-	for (struct azd_session *o = d->sessions; o; o = o->next)
-		active += o->state == SESS_ACTIVE;
+	/* Sessions that hold an arena count: active ones, and closed ones
+	 * whose requests the host has not answered yet (killed clients,
+	 * revoked users): memory and, on a device, registered arenas. */
+	for (struct azd_session *o = d->sessions; o; o = o->next) {
+		bool w = (o->state == SESS_CLOSING || o->state == SESS_ZOMBIE) && o->arena &&
+			 (o->inflight || o->registered);
+
+		if (o->state != SESS_ACTIVE && !w)
+			continue;
+		all++;
+		waiting += w;
+		mine += o->uid == s->uid;
+		mine_waiting += w && o->uid == s->uid;
+	}
 	if (d->stopping)
 		return refuse(s, -ESHUTDOWN, "the daemon is shutting down");
-	if (active >= d->o.max_clients)
-		return refuse(s, -EUSERS, "too many clients (--max-clients)");
+	if (all >= d->o.max_clients) {
+		snprintf(why, sizeof(why),
+			 "%u sessions (--max-clients %u), %u waiting for the host", all,
+			 d->o.max_clients, waiting);
+		return refuse(s, -EBUSY, why);
+	}
+	if (s->uid && mine >= d->o.max_clients_per_uid) {
+		snprintf(why, sizeof(why),
+			 "uid %u: %u sessions (--max-clients-per-uid %u), %u waiting for the host",
+			 (unsigned)s->uid, mine, d->o.max_clients_per_uid, mine_waiting);
+		return refuse(s, -EBUSY, why);
+	}
 	if (!h->queue_depth || h->queue_depth > d->o.max_qd) {
 		snprintf(why, sizeof(why), "queue depth %u: 1..%u per client (--max-qd)",
 			 h->queue_depth, d->o.max_qd);
@@ -201,14 +359,6 @@ void azd_socket_event(struct azd *d, struct azd_session *s)
 		if (n <= 0) {
 			azd_session_close(s, n ? "socket error" : "the client hung up");
 			return;
-		}
-		if (s->state == SESS_HELLO && s->denied) {
-			char why[96];
-
-			s->d->st.refused++;
-			snprintf(why, sizeof(why), "uid %u is not in azblobd's allow-list",
-				 (unsigned)s->uid);
-			return refuse(s, -EACCES, why);
 		}
 		if (s->state == SESS_HELLO) {
 			if (n != sizeof(u.h) || u.h.magic != AZBLOB_BROKER_MAGIC ||

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "azd.h"
@@ -81,7 +82,15 @@ static int open_device(struct azd *d)
 		azblob_close(d->dev);
 		d->dev = NULL;
 		d->bounce = true;
+		/* An emulator notices the first client's hang-up on its own
+		 * thread: until then it refuses a second guest (ECONNREFUSED). */
 		rc = open_client(d, true);
+		for (int i = 0; rc == -ECONNREFUSED && i < 100; i++) {
+			struct timespec t = {0, 10 * 1000 * 1000};
+
+			nanosleep(&t, NULL);
+			rc = open_client(d, true);
+		}
 	}
 	if (rc) {
 		azd_log(d, 3, "cannot open the device: %s", strerror(-rc));
@@ -111,6 +120,10 @@ static void reload_allow(struct azd *d)
 	d->allow = a;
 	pthread_mutex_unlock(&d->allow_mu);
 	azd_log(d, 6, "allow-list: %zu user(s), %zu group(s) besides root", a.nuids, a.ngids);
+	/* Revocation reaches live sessions: those of users no longer in the
+	 * list end now, as a killed client's (their requests at the host
+	 * finish, the arena is kept until then). */
+	azd_revoke(d);
 }
 
 static void start_drain(struct azd *d)
@@ -166,7 +179,7 @@ static bool drained(struct azd *d)
 
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
-		unlink(d->o.socket_path);
+		unlinkat(d->sock_dirfd, d->sock_base, 0);
 		d->listen_fd = -1;
 	}
 	for (struct azd_session *s = d->sessions; s; s = s->next) {
@@ -277,7 +290,6 @@ static int setup(struct azd *d)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	sigset_t set;
-	FILE *f;
 	int rc;
 
 	sigemptyset(&set);
@@ -288,6 +300,15 @@ static int setup(struct azd *d)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->listen_fd = -1;
+	/* The directories first: nothing is opened or started for a daemon
+	 * that refuses where it would write. */
+	if (d->o.ready_file &&
+	    (rc = azd_open_dir(d, d->o.ready_file, "ready file", &d->ready_dirfd, &d->ready_base)))
+		return rc;
+	if ((rc = azd_open_dir(d, d->o.socket_path, "socket", &d->sock_dirfd, &d->sock_base)))
+		return rc;
+	close(d->sock_dirfd); /* azd_listen opens and checks it again */
+	d->sock_dirfd = -1;
 	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->signal_fd < 0 || d->epoll_fd < 0)
@@ -317,19 +338,10 @@ static int setup(struct azd *d)
 		rc = azd_cuse_start(d);
 	if (rc)
 		return rc;
-	if (d->o.ready_file) {
-		/* Closed before it appears (renamed into place): whoever waits
-		 * for it sees a daemon with nothing transient open. */
-		char tmp[4096];
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.ready_file);
-		if ((f = fopen(tmp, "we"))) {
-			fclose(f);
-			if (rename(tmp, d->o.ready_file))
-				azd_log(d, 4, "ready file %s: %s", d->o.ready_file,
-					strerror(errno));
-		}
-	}
+	/* Closed before it appears (renamed into place): whoever waits for
+	 * it sees a daemon with nothing transient open. */
+	if (d->o.ready_file)
+		azd_write_ready(d);
 	azd_log(d, 6, "listening on %s (%s mode, %s)", d->o.socket_path,
 		d->o.mode == AZD_POLL	  ? "poll"
 		: d->o.mode == AZD_HYBRID ? "hybrid"
@@ -348,6 +360,7 @@ int main(int argc, char **argv)
 	if (!d)
 		return 1;
 	pthread_mutex_init(&d->allow_mu, NULL);
+	d->listen_fd = d->sock_dirfd = d->ready_dirfd = -1;
 	rc = azd_parse_options(d, argc, argv);
 	if (!rc && d->o.allow_file &&
 	    azd_allow_load(&d->allow, d->o.allow_file, err, sizeof(err))) {
@@ -381,11 +394,15 @@ int main(int argc, char **argv)
 	}
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
-		unlink(d->o.socket_path);
+		unlinkat(d->sock_dirfd, d->sock_base, 0);
 	}
 	azblob_sim_destroy(d->sim);
-	if (d->o.ready_file)
-		unlink(d->o.ready_file);
+	if (d->ready_dirfd >= 0 && d->ready_base)
+		unlinkat(d->ready_dirfd, d->ready_base, 0);
+	if (d->ready_dirfd >= 0)
+		close(d->ready_dirfd);
+	if (d->sock_dirfd >= 0)
+		close(d->sock_dirfd);
 	azd_log(d, 6, "stopped");
 	free(d);
 	return rc;

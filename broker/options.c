@@ -17,7 +17,8 @@ static const char usage_text[] =
     "            [--device GUID | --sim [--sim-backend B] [--sim-ram SIZE] [--sim-step]\n"
     "             | --sim-root DIR]\n"
     "            [--mode poll|hybrid|interrupt] [--idle-us N] [--cpu N]\n"
-    "            [--max-clients N] [--max-qd N] [--max-arena SIZE] [--ring SIZE]\n"
+    "            [--max-clients N] [--max-clients-per-uid N] [--max-qd N] [--max-arena SIZE] "
+    "[--ring SIZE]\n"
     "            [--device-qd N] [--bounce-bufs N] [--bounce-size SIZE]\n"
     "            [--socket-mode OCTAL] [--ready-file PATH] [--log-level err|warn|info|debug]\n"
     "            [--cuse [--cuse-name NAME] [--cuse-arenas N]]\n"
@@ -51,7 +52,9 @@ static const char usage_text[] =
     "                        whenever idle\n"
     "    --idle-us N         hybrid: idle time before sleeping (default 200)\n"
     "    --cpu N             pin the daemon to CPU N\n"
-    "    --max-clients N     sessions at once (default 32)\n"
+    "    --max-clients N     sessions at once, those of gone clients still waiting\n"
+    "                        for the host included (default 32)\n"
+    "    --max-clients-per-uid N   the same for one uid other than root (default 8)\n"
     "    --max-qd N          requests in flight per client (default 256)\n"
     "    --max-arena SIZE    data arena per client (default 256M)\n"
     "    --ring SIZE         each ring of a session, header page included\n"
@@ -92,6 +95,7 @@ enum {
 	O_IDLE,
 	O_CPU,
 	O_MAX_CLIENTS,
+	O_MAX_CLIENTS_UID,
 	O_MAX_QD,
 	O_MAX_ARENA,
 	O_RING,
@@ -122,6 +126,7 @@ static const struct option long_opts[] = {
     {"idle-us", required_argument, NULL, O_IDLE},
     {"cpu", required_argument, NULL, O_CPU},
     {"max-clients", required_argument, NULL, O_MAX_CLIENTS},
+    {"max-clients-per-uid", required_argument, NULL, O_MAX_CLIENTS_UID},
     {"max-qd", required_argument, NULL, O_MAX_QD},
     {"max-arena", required_argument, NULL, O_MAX_ARENA},
     {"ring", required_argument, NULL, O_RING},
@@ -181,6 +186,7 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 	o->idle_us = 200;
 	o->cpu = -1;
 	o->max_clients = 32;
+	o->max_clients_per_uid = 8;
 	o->max_qd = 256;
 	o->max_arena = 256ull << 20;
 	o->ring_bytes = 4096 + (512u << 10);
@@ -282,6 +288,8 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 				o->cpu = (int)v;
 			if (c == O_MAX_CLIENTS)
 				o->max_clients = (uint32_t)v;
+			if (c == O_MAX_CLIENTS_UID)
+				o->max_clients_per_uid = (uint32_t)v;
 			if (c == O_MAX_QD)
 				o->max_qd = (uint32_t)v;
 			if (c == O_DEVICE_QD)

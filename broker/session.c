@@ -166,6 +166,7 @@ void azd_session_free(struct azd_session *s)
 	free(s->recs);
 	free(s->free_recs);
 	free(s->answers);
+	free(s->gids);
 	free(s);
 }
 

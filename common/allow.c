@@ -123,51 +123,136 @@ bool azd_allow_check(const struct azd_allow *a, uid_t uid, const gid_t *gids, si
 	return false;
 }
 
-size_t azd_proc_groups(pid_t pid, gid_t gid, gid_t *gids, size_t cap)
+/* Append v to the malloc'd list *g of *n (capacity *cap). */
+static int push_gid(gid_t **g, size_t *n, size_t *cap, gid_t v)
 {
-	char path[64], line[4096];
-	size_t n = 0;
-	FILE *f;
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		gid_t *t;
 
-	if (cap)
-		gids[n++] = gid;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
+		if (*n >= AZD_GROUPS_MAX + 1)
+			return -E2BIG;
+		t = realloc(*g, c * sizeof(gid_t));
+		if (!t)
+			return -ENOMEM;
+		*g = t;
+		*cap = c;
+	}
+	(*g)[(*n)++] = v;
+	return 0;
+}
+
+int azd_status_groups(FILE *f, gid_t gid, gid_t **gids, size_t *ngids)
+{
+	char *line = NULL;
+	size_t linecap = 0, n = 0, cap = 0;
+	gid_t *g = NULL;
+	int rc = push_gid(&g, &n, &cap, gid);
+	bool seen = false;
+
+	/* getline: a Groups: line of 65536 groups is ~450 KB, read whole. */
+	while (!rc && !seen && getline(&line, &linecap, f) >= 0) {
 		char *p = line + 7, *end;
 
 		if (strncmp(line, "Groups:", 7))
 			continue;
-		for (unsigned long v = strtoul(p, &end, 10); end != p && n < cap;
-		     v = strtoul(p, &end, 10)) {
-			gids[n++] = (gid_t)v;
+		seen = true;
+		for (;;) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\n' || !*p)
+				break;
+			if (!isdigit((unsigned char)*p)) {
+				rc = -EINVAL;
+				break;
+			}
+			errno = 0;
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (errno || v > 0xfffffffful) {
+				rc = -EINVAL;
+				break;
+			}
+			rc = push_gid(&g, &n, &cap, (gid_t)v);
+			if (rc)
+				break;
 			p = end;
 		}
 	}
-	if (f)
-		fclose(f);
-	return n;
+	if (!rc && !seen)
+		rc = ferror(f) ? -EIO : -ENODATA;
+	free(line);
+	if (rc) {
+		free(g);
+		g = NULL;
+		n = 0;
+	}
+	*gids = g;
+	*ngids = n;
+	return rc;
 }
 
-int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t *gids, size_t *ngids)
+int azd_proc_groups(pid_t pid, gid_t gid, gid_t **gids, size_t *ngids)
+{
+	char path[64];
+	FILE *f;
+	int rc;
+
+	*gids = NULL;
+	*ngids = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	rc = azd_status_groups(f, gid, gids, ngids);
+	fclose(f);
+	return rc;
+}
+
+int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t **gids, size_t *ngids)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	size_t cap = *ngids;
 
+	*uid = (uid_t)-1;
+	*pid = 0;
+	*gids = NULL;
+	*ngids = 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr))
-		return -errno ? -errno : -EPROTO;
+		return errno ? -errno : -EPROTO;
 	*uid = cr.uid;
 	*pid = cr.pid;
-	*ngids = 0;
-	if (!cap)
-		return 0;
-	gids[(*ngids)++] = cr.gid;
 #ifdef SO_PEERGROUPS
-	/* Supplementary groups (Linux 4.13+); without them, the primary only. */
-	len = (socklen_t)((cap - 1) * sizeof(gid_t));
-	if (cap > 1 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, gids + 1, &len) == 0)
-		*ngids += len / sizeof(gid_t);
-#endif
+	/* Supplementary groups (Linux 4.13+): as many as there are. Where
+	 * the room is short the kernel says how much it needs (ERANGE). */
+	size_t cap = 64;
+	gid_t *g = NULL;
+
+	for (;;) {
+		gid_t *t = realloc(g, (cap + 1) * sizeof(gid_t));
+
+		if (!t) {
+			free(g);
+			return -ENOMEM;
+		}
+		g = t;
+		len = (socklen_t)(cap * sizeof(gid_t));
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g + 1, &len))
+			break;
+		int err = errno;
+
+		if (err != ERANGE || len / sizeof(gid_t) <= cap ||
+		    len / sizeof(gid_t) > AZD_GROUPS_MAX) {
+			free(g);
+			return err == ERANGE ? -E2BIG : -err;
+		}
+		cap = len / sizeof(gid_t);
+	}
+	g[0] = cr.gid;
+	*gids = g;
+	*ngids = 1 + len / sizeof(gid_t);
 	return 0;
+#else
+	return -ENOPROTOOPT;
+#endif
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define AZD_ALLOW_MAX 256
@@ -34,13 +35,23 @@ int azd_allow_add(struct azd_allow *a, bool group, const char *spec, char *err, 
 int azd_allow_load(struct azd_allow *a, const char *path, char *err, size_t errlen);
 /* True when uid, or one of the ngids groups in gids, is allowed. */
 bool azd_allow_check(const struct azd_allow *a, uid_t uid, const gid_t *gids, size_t ngids);
-/* The peer of a connected unix socket: uid, pid and up to *ngids groups
- * (the primary first). 0 or a negative errno. */
-int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t *gids, size_t *ngids);
+/* Groups read in full up to this (the kernel's NGROUPS_MAX). */
+#define AZD_GROUPS_MAX 65536
+
+/* The peer of a connected unix socket: uid, pid and all its groups (the
+ * primary first) in *gids, malloc'd (the caller frees it). 0, or a
+ * negative errno with *gids NULL: when SO_PEERCRED failed *uid is
+ * (uid_t)-1; when only the groups could not be read (SO_PEERGROUPS
+ * missing or failing) *uid and *pid are set. Never a partial list. */
+int azd_peer_creds(int fd, uid_t *uid, pid_t *pid, gid_t **gids, size_t *ngids);
 
 /* A process's groups for azd_allow_check: gid (the primary) first, then
- * the supplementary groups the kernel lists in /proc/PID/status (none
- * when the process is gone). Returns how many were stored (<= cap). */
-size_t azd_proc_groups(pid_t pid, gid_t gid, gid_t *gids, size_t cap);
+ * every supplementary group the kernel lists in /proc/PID/status (a line
+ * of any length), malloc'd in *gids (the caller frees it). 0, or a
+ * negative errno (-ESRCH: the process is gone) with *gids NULL and
+ * *ngids 0: the caller refuses, it never falls back to the primary. */
+int azd_proc_groups(pid_t pid, gid_t gid, gid_t **gids, size_t *ngids);
+/* The same from a status file already open (tests). */
+int azd_status_groups(FILE *f, gid_t gid, gid_t **gids, size_t *ngids);
 
 #endif

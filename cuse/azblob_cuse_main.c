@@ -41,40 +41,46 @@ static bool listed(const unsigned long *v, unsigned n, unsigned long id)
 	return false;
 }
 
-/* Supplementary groups of pid from /proc (the kernel's own list). */
-static bool group_listed(const struct allow *a, pid_t pid)
+/* The caller's groups, all of them (allow.h), or false with a message. */
+static bool proc_groups(pid_t pid, gid_t gid, gid_t **g, size_t *n)
 {
-	char path[64], line[4096];
+	int rc = azd_proc_groups(pid, gid, g, n);
+
+	if (rc)
+		fprintf(stderr, "azblob-cuse: pid %d refused: cannot read its groups: %s\n",
+			(int)pid, strerror(-rc));
+	return !rc;
+}
+
+/* Supplementary groups of pid from /proc (the kernel's own list). */
+static bool group_listed(const struct allow *a, pid_t pid, gid_t gid)
+{
 	bool hit = false;
-	FILE *f;
+	gid_t *g;
+	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!proc_groups(pid, gid, &g, &n))
 		return false;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		char *p = line + 7, *end;
-
-		if (strncmp(line, "Groups:", 7))
-			continue;
-		for (unsigned long g = strtoul(p, &end, 10); end != p; g = strtoul(p, &end, 10)) {
-			if (listed(a->gids, a->ngid, g)) {
-				hit = true;
-				break;
-			}
-			p = end;
-		}
-	}
-	fclose(f);
+	for (size_t i = 1; i < n && !hit; i++)
+		hit = listed(a->gids, a->ngid, g[i]);
+	free(g);
 	return hit;
 }
 
 /* The broker's check (allow.h) with the caller's groups from /proc. */
 static bool file_allows(const struct allow *a, uid_t uid, gid_t gid, pid_t pid)
 {
-	gid_t g[AZD_ALLOW_MAX];
+	bool ok;
+	gid_t *g;
+	size_t n;
 
-	return azd_allow_check(&a->file, uid, g, azd_proc_groups(pid, gid, g, AZD_ALLOW_MAX));
+	if (azd_allow_check(&a->file, uid, NULL, 0))
+		return true;
+	if (!proc_groups(pid, gid, &g, &n))
+		return false;
+	ok = azd_allow_check(&a->file, uid, g, n);
+	free(g);
+	return ok;
 }
 
 static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)
@@ -84,7 +90,7 @@ static bool may_use(void *ctx, uid_t uid, gid_t gid, pid_t pid)
 	if (a->have_file && file_allows(a, uid, gid, pid))
 		return true;
 	return uid == 0 || listed(a->uids, a->nuid, uid) || listed(a->gids, a->ngid, gid) ||
-	       group_listed(a, pid);
+	       group_listed(a, pid, gid);
 }
 
 static int parse_ids(const char *s, unsigned long *v, unsigned *n)

@@ -29,6 +29,9 @@
 #define AZBLOB_BROKER_SOCK_PATH "/run/azblobd/azblobd.sock"
 /* Largest STATS reply (one message). */
 #define AZBLOB_BROKER_STATS_MAX (64u * 1024u)
+/* The uid azblobd runs as when not root (a number): a client trusts a
+ * socket served by root, by its own uid, or by this uid only. */
+#define AZBLOB_BROKER_UID_ENV "AZBLOB_BROKER_UID"
 
 enum azblob_broker_op {
 	AZBLOB_BROKER_ATTACH = 1, /* a session: rings and arena */

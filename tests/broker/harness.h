@@ -5,6 +5,7 @@
 #define TEST_BROKER_HARNESS_H
 
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -249,6 +250,113 @@ static inline void bh_fill(uint8_t *p, size_t n, uint32_t seed)
 		x ^= x << 5;
 		p[i] = (uint8_t)x;
 	}
+}
+
+/* A child process (killed with the test); what was printed before is
+ * out first (not printed twice). */
+static inline pid_t bh_fork(void)
+{
+	pid_t p;
+
+	fflush(NULL);
+	p = fork();
+
+	BH_CHECK(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return p;
+}
+
+/* A child's end: its output flushed (_exit does not). */
+static inline void bh_exit(int status)
+{
+	fflush(NULL);
+	_exit(status);
+}
+
+/* Become uid/gid (no supplementary groups): a root test's child. */
+static inline void bh_become(uid_t uid, gid_t gid)
+{
+	BH_CHECK(setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(uid) == 0,
+		 "become uid %u: %s", (unsigned)uid, strerror(errno));
+	/* The change of credentials cleared the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline double bh_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* An ATTACH hello by hand (queue depth 4, a 4 MiB arena): the welcome in
+ * *w and the connected socket (the session lives while it is open), or a
+ * negative errno (nothing answered: *w zeroed). The rings' and arena's
+ * fds in fds (-1 when none came), or closed when fds is NULL. */
+static inline int bh_raw_attach(const char *sock, struct azblob_broker_welcome *w, int *fds)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct azblob_broker_hello hi = {.magic = AZBLOB_BROKER_MAGIC,
+					 .version = AZBLOB_BROKER_VERSION,
+					 .op = AZBLOB_BROKER_ATTACH,
+					 .queue_depth = 4,
+					 .arena_bytes = 4u << 20};
+	char ctl[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = {w, sizeof(*w)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	struct timeval tv = {5, 0};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), err;
+	ssize_t n;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    send(fd, &hi, sizeof(hi), MSG_NOSIGNAL) != sizeof(hi))
+		goto fail;
+	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		goto fail;
+	if (fds)
+		fds[0] = fds[1] = -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_type == SCM_RIGHTS && fds && cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+		else if (cm->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+				close(((int *)CMSG_DATA(cm))[i]);
+	if (n != (ssize_t)sizeof(*w)) {
+		close(fd);
+		return -EPROTO;
+	}
+	w->message[sizeof(w->message) - 1] = 0;
+	return fd;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	return -err;
+}
+
+/* A file's whole text (at most cap - 1 bytes) into buf; its length or -1. */
+static inline ssize_t bh_read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	buf[0] = 0;
+	if (!f)
+		return -1;
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return (ssize_t)n;
 }
 
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "allow.h"
@@ -71,4 +73,77 @@ Test(broker_allow, errors_name_the_line_and_keep_the_list)
 	/* nothing changed */
 	cr_assert_eq(a.nuids, 1);
 	cr_assert_eq(a.uids[0], 4242);
+}
+
+/* A process with 3000 supplementary groups (a Groups: line of ~18 KB in
+ * /proc/PID/status): every one is read, the last one too. Needs root
+ * (setgroups in a child); skipped otherwise. */
+Test(broker_allow, proc_groups_long_line)
+{
+	int st;
+	pid_t p;
+
+	if (geteuid())
+		cr_skip("needs root (setgroups)");
+	p = fork();
+	if (p == 0) {
+		static gid_t g[3000];
+		gid_t *got = NULL;
+		size_t n = 0;
+
+		for (int i = 0; i < 3000; i++)
+			g[i] = 100000 + (gid_t)i;
+		if (setgroups(3000, g))
+			_exit(2);
+		int rc = azd_proc_groups(getpid(), 7, &got, &n);
+
+		printf("azd_proc_groups: %d\n", rc);
+		printf("azd_proc_groups: %zu groups read (3000 + the primary), last %u\n", n,
+		       n ? (unsigned)got[n - 1] : 0);
+		fflush(stdout);
+		_exit(!rc && n == 3001 && got[0] == 7 && got[3000] == 102999 ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "every group read (exit %#x)", st);
+}
+
+/* azd_status_groups() on a status file with this text. */
+static int groups_of(const char *text, gid_t **g, size_t *n)
+{
+	const char *p = write_file(text);
+	FILE *f = fopen(p, "re");
+	int rc;
+
+	cr_assert(f);
+	rc = azd_status_groups(f, 5, g, n);
+	fclose(f);
+	unlink(p);
+	return rc;
+}
+
+/* A status file whose Groups: line is 65536 groups long (~400 KB): every
+ * one read; a line garbled or missing is an error, never a short list. */
+Test(broker_allow, status_groups_any_length)
+{
+	size_t len = 0, cap = 65536 * 8 + 256, n;
+	char *text = malloc(cap);
+	gid_t *g;
+
+	cr_assert(text);
+	len += (size_t)snprintf(text + len, cap - len, "Name:\tx\nUid:\t1\t1\t1\t1\nGroups:\t");
+	for (unsigned i = 0; i < 65536; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%u ", 1000000 + i);
+	snprintf(text + len, cap - len, "\nNSpid:\t1\n");
+	cr_assert_eq(groups_of(text, &g, &n), 0);
+	free(text);
+	cr_assert_eq(n, 65537);
+	cr_assert_eq(g[0], 5);
+	cr_assert_eq(g[65536], 1065535u);
+	free(g);
+
+	cr_assert_eq(groups_of("Name:\tx\nGroups:\t1 2 x3\n", &g, &n), -EINVAL, "garbage");
+	cr_assert_null(g);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(groups_of("Name:\tx\n", &g, &n), -ENODATA, "no Groups: line");
+	cr_assert_eq(azd_proc_groups(999999999, 5, &g, &n), -ESRCH, "a process gone");
 }

@@ -53,21 +53,10 @@ static bool hung_up(int fd)
 
 static void raw_attach(const struct bh *h, struct raw *r)
 {
-	struct azblob_broker_hello hi = {.magic = AZBLOB_BROKER_MAGIC,
-					 .version = AZBLOB_BROKER_VERSION,
-					 .op = AZBLOB_BROKER_ATTACH,
-					 .queue_depth = 4,
-					 .arena_bytes = 4u << 20};
-	char ctl[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = {&r->w, sizeof(r->w)};
-	struct msghdr m = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	int fds[2];
 
-	r->fd = connect_to(h);
-	BH_CHECK(send(r->fd, &hi, sizeof(hi), 0) == sizeof(hi), "hello");
-	BH_CHECK(recvmsg(r->fd, &m, 0) == sizeof(r->w) && r->w.status == 0, "welcome");
-	memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(fds));
+	r->fd = bh_raw_attach(h->sock, &r->w, fds);
+	BH_CHECK(r->fd >= 0 && r->w.status == 0 && fds[0] >= 0 && fds[1] >= 0, "welcome");
 	r->rings = mmap(NULL, 2 * r->w.ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	r->arena = mmap(NULL, r->w.arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1], 0);
 	BH_CHECK(r->rings != MAP_FAILED && r->arena != MAP_FAILED, "map");
