@@ -50,6 +50,14 @@ static inline void bh_sleep_ms(unsigned ms)
 	nanosleep(&t, NULL);
 }
 
+static inline uint64_t bh_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Start the sim (faults may be NULL) and `azblobd --sim-root ... extra`. */
 static inline void bh_start(struct bh *h, const char *azblobd, const char *const *extra,
 			    const struct azblob_sim_faults *faults)
