@@ -21,50 +21,9 @@
 #define DELAY_US 50000u
 #define NOISY	 256u
 #define QUIET_N	 100
-#define HEAD	 "GET /$sim/noop HTTP/1.1\r\n\r\n"
-
-struct one {
-	uint8_t *req, *resp;
-	bool done;
-	int err;
-	uint32_t status;
-	uint64_t t0;
-};
-
-static void on_done(void *user, int err, uint32_t status, uint32_t len)
+static int submit(struct azblob_client *c, struct bh_req *o)
 {
-	struct one *o = user;
-
-	(void)len;
-	o->err = err;
-	o->status = status;
-	o->done = true;
-}
-
-static int submit(struct azblob_client *c, struct one *o)
-{
-	struct azblob_request r = {
-	    .request = o->req,
-	    .request_len = sizeof(HEAD) - 1,
-	    .response = o->resp,
-	    .response_len = 512,
-	    .done = on_done,
-	    .user = o,
-	};
-
-	o->done = false;
-	o->t0 = bh_now_ns();
-	return azblob_submit(c, &r);
-}
-
-static void setup(struct azblob_client *c, struct one *o, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		o[i].req = azblob_alloc(c, 4096);
-		o[i].resp = azblob_alloc(c, 4096);
-		BH_CHECK(o[i].req && o[i].resp, "alloc");
-		memcpy(o[i].req, HEAD, sizeof(HEAD) - 1);
-	}
+	return bh_submit(c, o, 0, 0);
 }
 
 /* The noisy neighbour: 256 requests out, each sent again as soon as it
@@ -72,9 +31,9 @@ static void setup(struct azblob_client *c, struct one *o, unsigned n)
 static void noisy(const struct bh *h, int tell)
 {
 	struct azblob_client *c = bh_client(h, NOISY, 4096);
-	static struct one o[NOISY];
+	static struct bh_req o[NOISY];
 
-	setup(c, o, NOISY);
+	bh_alloc(c, o, NOISY, 0);
 	for (unsigned i = 0; i < NOISY; i++)
 		BH_CHECK(submit(c, &o[i]) == 0, "noisy submit %u", i);
 	azblob_flush(c);
@@ -100,7 +59,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* QUIET_N no-ops one after the other; p50 and p99 in microseconds. */
-static void quiet(struct azblob_client *c, struct one *o, const char *what, uint64_t *p50,
+static void quiet(struct azblob_client *c, struct bh_req *o, const char *what, uint64_t *p50,
 		  uint64_t *p99)
 {
 	uint64_t lat[QUIET_N];
@@ -138,7 +97,7 @@ int main(int argc, char **argv)
 	char text[8192];
 	int pipefd[2], status;
 	long long busy;
-	struct one q;
+	struct bh_req q;
 	struct bh h;
 	pid_t p;
 	char x;
@@ -146,7 +105,7 @@ int main(int argc, char **argv)
 	BH_CHECK(argc == 2, "usage: %s AZBLOBD", argv[0]);
 	bh_start(&h, argv[1], extra, &f);
 	c = bh_client(&h, 1, 4096);
-	setup(c, &q, 1);
+	bh_alloc(c, &q, 1, 0);
 	quiet(c, &q, "alone", &a50, &a99);
 
 	BH_CHECK(pipe(pipefd) == 0, "pipe");
