@@ -75,6 +75,7 @@ struct azd_session {
 	uint8_t *arena;
 	uint64_t arena_bytes;
 	bool registered; /* the arena is registered with the device client */
+	bool sealed;	 /* no hole punched from now on (forward.c, its first packet) */
 	bool hugetlb;
 	uint32_t qd, inflight, held;
 	struct azd_rec *recs;

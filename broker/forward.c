@@ -7,12 +7,21 @@
  * client's RX ring under the client's trans_id.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "azd.h"
 
 #define BUDGET 32u /* TX packets per session per pass */
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010 /* Linux 5.1 */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 static struct azd_rec *rec_get(struct azd_session *s)
 {
@@ -155,6 +164,46 @@ static int forward(struct azd *d, struct azd_session *s)
 	return 0;
 }
 
+/* At its first packet the client has mapped its rings and arena (its
+ * library maps them at open): from then on nobody maps them writable again
+ * or punches holes in them (F_SEAL_FUTURE_WRITE: fallocate(PUNCH_HOLE) is
+ * EPERM), and the holes it punched before are filled again now, where a
+ * failure is still a refusal (a read of a hole in a hugetlb arena with no
+ * free huge page would be a SIGBUS in the copy path). true: sealed (or the
+ * kernel has no such seal: a hole then reads as zeros on shmem); false: the
+ * session was closed. */
+static bool seal(struct azd_session *s)
+{
+	static bool warned;
+	int fds[2] = {s->ring_fd, s->arena_fd};
+
+	s->sealed = true;
+	for (int i = 0; i < 2; i++) {
+		if (!fcntl(fds[i], F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL))
+			continue;
+		if (errno == EINVAL) { /* before 5.1 */
+			if (!warned)
+				azd_log(s->d, 4,
+					"this kernel has no F_SEAL_FUTURE_WRITE: clients may punch "
+					"holes in their arenas (docs/BROKER.md)");
+			warned = true;
+			return true;
+		}
+		/* F_SEAL_SEAL already: the client's. Only ours would do. */
+		if (!(fcntl(fds[i], F_GET_SEALS) & F_SEAL_FUTURE_WRITE)) {
+			azd_session_close(s, "its memory is sealed against the daemon's seal");
+			return false;
+		}
+	}
+	if ((madvise(s->ring_map, 2 * s->ring_bytes, MADV_POPULATE_WRITE) ||
+	     madvise(s->arena, s->arena_bytes, MADV_POPULATE_WRITE)) &&
+	    errno != EINVAL) {
+		azd_session_close(s, "its memory has holes that cannot be filled");
+		return false;
+	}
+	return true;
+}
+
 /* Read and check the next TX packet into s->req. 1: a request to
  * forward, 0: nothing (empty), -1: the session was closed. */
 static int next_request(struct azd_session *s)
@@ -173,6 +222,8 @@ static int next_request(struct azd_session *s)
 			return -1;
 		}
 		s->tx_dirty = true;
+		if (!s->sealed && !seal(s))
+			return -1;
 		v = azd_check(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
 			      &s->req);
 		if (v == AZD_OK)
