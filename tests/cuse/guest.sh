@@ -89,6 +89,16 @@ if $guest; then
 	cat "$work/cuse_slow.log"
 fi
 
+# Hole punching in a hugetlb arena (docs/BROKER.md): huge pages reserved
+# here, the daemon's arenas are hugetlb; a client punches its arena and
+# takes every free huge page while its echoes are out.
+if $guest && [ -x "$here/broker_arena_punch" ]; then
+	echo 8 >/proc/sys/vm/nr_hugepages
+	step "hugetlb arenas: a client punching its arena cannot bring azblobd down" \
+		"$here/broker_arena_punch" "$azblobd" --hugetlb
+	echo 0 >/proc/sys/vm/nr_hugepages
+fi
+
 # The usual set-up: azblobd owns the device and serves /dev/azure_blob
 # itself (--cuse: the front end is a client of its own socket), admitting
 # callers by its allow-list file.
