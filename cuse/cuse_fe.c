@@ -115,10 +115,21 @@ static int serve(struct azcuse *s, const struct azcuse_caller *c, uint64_t arg,
 			   "cuse: no staging arena came free within the timeout");
 		return -ETIMEDOUT;
 	}
-	(void)azcuse_plan(a, &p); /* the offsets; the page rule comes after the copies */
-	rc = stage_in(c, a, &p, ar->base);
-	if (!rc)
-		rc = azcuse_plan(a, &p);
+	/* Over the page rule, the driver still faulted on an unmapped buffer
+	 * first: each is read (mapped?) at the arena's start, where it fits
+	 * (each is 32 MiB at most), then EINVAL. Never at the plan's offsets,
+	 * which the rule leaves unset: over 8192 pages they would run past
+	 * the arena. */
+	rc = azcuse_plan(a, &p);
+	if (rc) {
+		struct azcuse_plan at0 = {0};
+
+		rc = stage_in(c, a, &at0, ar->base);
+		if (!rc)
+			rc = -EINVAL;
+	} else {
+		rc = stage_in(c, a, &p, ar->base);
+	}
 	if (rc) {
 		azcuse_arena_put(s, ar, false);
 		return rc;
