@@ -49,6 +49,7 @@ struct azd_sess_stats {
 	uint64_t interrupts;  /* interrupts sent to the client */
 	uint64_t rx_full;     /* answers waiting for RX room */
 	uint64_t qd_full;     /* TX reads deferred at the queue-depth limit */
+	uint64_t share_full;  /* TX reads deferred: its share of the device is out */
 	uint64_t device_busy; /* submits deferred: device queue or bounce pool full */
 	uint64_t timeouts;    /* device timeouts */
 	uint64_t dropped;     /* answers for a client that is gone */
@@ -75,6 +76,7 @@ struct azd_session {
 	uint8_t *arena;
 	uint64_t arena_bytes;
 	bool registered; /* the arena is registered with the device client */
+	bool sealed;	 /* no hole punched from now on (forward.c, its first packet) */
 	bool hugetlb;
 	uint32_t qd, inflight, held;
 	struct azd_rec *recs;
@@ -147,6 +149,10 @@ struct azd {
 	struct azd_session *sessions;
 	uint64_t next_id;
 	bool stopping, submitted;
+	/* forward.c's round-robin: the session that last got a request to the
+	 * device (a pass begins after it), and the device refused one this pass */
+	uint64_t rr_last;
+	bool device_full;
 	uint64_t stop_ns; /* when draining began */
 	struct azd_counters st;
 };
@@ -194,6 +200,13 @@ void azd_session_free(struct azd_session *s);
 /* forward.c */
 /* Serve a session: answers into RX, requests from TX. Returns work done. */
 unsigned azd_serve(struct azd *d, struct azd_session *s);
+/* One pass over every session, round-robin: the device queue is shared
+ * (a session holds at most azd_share() requests at the device; after a
+ * refusal, the next slot goes to the session after the last one served). */
+unsigned azd_serve_all(struct azd *d);
+/* Requests one session may have at the device at once: half the device
+ * queue (or of the copy pool, where that is smaller), at least 1. */
+uint32_t azd_share(const struct azd *d);
 /* Before sleeping: TX interrupts on (true: something is readable). */
 bool azd_unmask_tx(struct azd_session *s, bool unmask);
 

@@ -7,12 +7,21 @@
  * client's RX ring under the client's trans_id.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "azd.h"
 
-#define BUDGET 32u /* TX packets per session per pass: fairness */
+#define BUDGET 32u /* TX packets per session per pass */
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010 /* Linux 5.1 */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 static struct azd_rec *rec_get(struct azd_session *s)
 {
@@ -137,6 +146,7 @@ static int forward(struct azd *d, struct azd_session *s)
 	if (rc == -EAGAIN || rc == -ENOMEM) {
 		rec_put(s, r);
 		s->st.device_busy++;
+		d->device_full = true; /* for every session, until the next pass */
 		return -EAGAIN;
 	}
 	if (rc) {
@@ -148,9 +158,50 @@ static int forward(struct azd *d, struct azd_session *s)
 	}
 	r->state = REC_DEVICE;
 	d->submitted = true;
+	d->rr_last = s->id;
 	s->st.requests++;
 	s->st.bytes_in += q->q.data_buffer_valid;
 	return 0;
+}
+
+/* At its first packet the client has mapped its rings and arena (its
+ * library maps them at open): from then on nobody maps them writable again
+ * or punches holes in them (F_SEAL_FUTURE_WRITE: fallocate(PUNCH_HOLE) is
+ * EPERM), and the holes it punched before are filled again now, where a
+ * failure is still a refusal (a read of a hole in a hugetlb arena with no
+ * free huge page would be a SIGBUS in the copy path). true: sealed (or the
+ * kernel has no such seal: a hole then reads as zeros on shmem); false: the
+ * session was closed. */
+static bool seal(struct azd_session *s)
+{
+	static bool warned;
+	int fds[2] = {s->ring_fd, s->arena_fd};
+
+	s->sealed = true;
+	for (int i = 0; i < 2; i++) {
+		if (!fcntl(fds[i], F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL))
+			continue;
+		if (errno == EINVAL) { /* before 5.1 */
+			if (!warned)
+				azd_log(s->d, 4,
+					"this kernel has no F_SEAL_FUTURE_WRITE: clients may punch "
+					"holes in their arenas (docs/BROKER.md)");
+			warned = true;
+			return true;
+		}
+		/* F_SEAL_SEAL already: the client's. Only ours would do. */
+		if (!(fcntl(fds[i], F_GET_SEALS) & F_SEAL_FUTURE_WRITE)) {
+			azd_session_close(s, "its memory is sealed against the daemon's seal");
+			return false;
+		}
+	}
+	if ((madvise(s->ring_map, 2 * s->ring_bytes, MADV_POPULATE_WRITE) ||
+	     madvise(s->arena, s->arena_bytes, MADV_POPULATE_WRITE)) &&
+	    errno != EINVAL) {
+		azd_session_close(s, "its memory has holes that cannot be filled");
+		return false;
+	}
+	return true;
 }
 
 /* Read and check the next TX packet into s->req. 1: a request to
@@ -171,6 +222,8 @@ static int next_request(struct azd_session *s)
 			return -1;
 		}
 		s->tx_dirty = true;
+		if (!s->sealed && !seal(s))
+			return -1;
 		v = azd_check(s->pkt, len, s->arena_bytes / VMBUS_PAGE_SIZE, s->d->o.max_pages,
 			      &s->req);
 		if (v == AZD_OK)
@@ -190,19 +243,42 @@ static int next_request(struct azd_session *s)
 	}
 }
 
+/* Its requests at the device now (not answered yet, not held after a
+ * timeout): what its share bounds. */
+static uint32_t at_device(const struct azd_session *s)
+{
+	return s->inflight - s->ans_count - s->held;
+}
+
+uint32_t azd_share(const struct azd *d)
+{
+	uint32_t cap = d->o.device_qd;
+
+	if (d->bounce && d->o.bounce_bufs < cap)
+		cap = d->o.bounce_bufs;
+	return cap / 2 ? cap / 2 : 1;
+}
+
 unsigned azd_serve(struct azd *d, struct azd_session *s)
 {
 	unsigned n = 0, got = 0;
+	uint32_t share = azd_share(d);
 	bool sig = false;
 
 	if (s->state != SESS_ACTIVE)
 		return 0;
 	n += flush_answers(s);
-	/* Draining (SIGTERM): answers still go out, new requests wait. */
-	while (s->state == SESS_ACTIVE && !d->stopping && got < BUDGET) {
+	/* Draining (SIGTERM): answers still go out, new requests wait. The
+	 * device refused a request this pass: nobody tries again before the
+	 * next pass, which begins with the session after the last one served. */
+	while (s->state == SESS_ACTIVE && !d->stopping && !d->device_full && got < BUDGET) {
 		if (!s->have_pending) {
 			if (s->inflight >= s->qd) {
 				s->st.qd_full++;
+				break;
+			}
+			if (at_device(s) >= share) {
+				s->st.share_full++;
 				break;
 			}
 			int rc = next_request(s);
@@ -229,9 +305,35 @@ unsigned azd_serve(struct azd *d, struct azd_session *s)
 	return n + got;
 }
 
+unsigned azd_serve_all(struct azd *d)
+{
+	struct azd_session *start = NULL, *s;
+	unsigned n = 0;
+
+	/* The list is newest first (ids going down): the pass begins with the
+	 * first session after the one that last got a request to the device,
+	 * and wraps around, so a slot the device frees goes to each waiting
+	 * session in turn whatever its place in the list. */
+	for (s = d->sessions; s && !start; s = s->next)
+		if (s->id < d->rr_last)
+			start = s;
+	d->device_full = false;
+	for (s = start; s; s = s->next)
+		n += azd_serve(d, s);
+	for (s = d->sessions; s && s != start; s = s->next)
+		n += azd_serve(d, s);
+	return n;
+}
+
 bool azd_unmask_tx(struct azd_session *s, bool unmask)
 {
+	bool readable;
+
 	if (s->state != SESS_ACTIVE)
 		return false;
-	return uvmbus_ring_set_interrupt_mask(s->tx, !unmask) && unmask;
+	readable = uvmbus_ring_set_interrupt_mask(s->tx, !unmask) && unmask;
+	/* At its queue depth or its share of the device, what it has queued
+	 * waits for one of its answers (the device's interrupt wakes the
+	 * loop), not for a spin. */
+	return readable && s->inflight < s->qd && at_device(s) < azd_share(s->d);
 }

@@ -252,8 +252,7 @@ static int serve(struct azd *d)
 			return 1;
 		}
 		work += (unsigned)rc;
-		for (struct azd_session *s = d->sessions; s; s = s->next)
-			work += azd_serve(d, s);
+		work += azd_serve_all(d);
 		if (d->submitted) {
 			d->submitted = false;
 			azblob_flush(d->dev);

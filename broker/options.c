@@ -55,7 +55,8 @@ static const char usage_text[] =
     "    --max-clients N     sessions at once, those of gone clients still waiting\n"
     "                        for the host included (default 32)\n"
     "    --max-clients-per-uid N   the same for one uid other than root (default 8)\n"
-    "    --max-qd N          requests in flight per client (default 256)\n"
+    "    --max-qd N          requests in flight per client (default 128); at most\n"
+    "                        half the device queue is at the device for one client\n"
     "    --max-arena SIZE    data arena per client (default 256M)\n"
     "    --ring SIZE         each ring of a session, header page included\n"
     "                        (default 516K)\n"
@@ -187,7 +188,7 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 	o->cpu = -1;
 	o->max_clients = 32;
 	o->max_clients_per_uid = 8;
-	o->max_qd = 256;
+	o->max_qd = 128; /* half the device queue: one client never fills it */
 	o->max_arena = 256ull << 20;
 	o->ring_bytes = 4096 + (512u << 10);
 	o->device_qd = 256;

@@ -17,8 +17,10 @@
 
 #include "azd.h"
 
-#define CHUNK	 (2ull << 20)
-#define SEALS	 (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define CHUNK (2ull << 20)
+/* F_SEAL_SEAL comes with F_SEAL_FUTURE_WRITE once the client has mapped
+ * them (forward.c, seal()). */
+#define SEALS	 (F_SEAL_SHRINK | F_SEAL_GROW)
 #define HELLO_NS (2000ull * 1000 * 1000) /* a connection has 2 s to say hello */
 
 /* A sealed memfd of `len` bytes mapped here: hugetlb when asked and

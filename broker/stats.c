@@ -54,9 +54,9 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 		      : "arena pinned, in place");
 	put(&o,
 	    "device: submitted %" PRIu64 " completed %" PRIu64 " errors %" PRIu64
-	    " timeouts %" PRIu64 " held %" PRIu64 " in flight %u\n",
+	    " timeouts %" PRIu64 " held %" PRIu64 " in flight %u share %u\n",
 	    ds.submitted, ds.completed, ds.errors, ds.timeouts, ds.held_slots,
-	    azblob_inflight(d->dev));
+	    azblob_inflight(d->dev), azd_share(d));
 	for (const struct azd_session *s = d->sessions; s; s = s->next) {
 		const struct azd_sess_stats *t = &s->st;
 
@@ -67,12 +67,13 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 		    " MiB in_flight %u held %u max_in_flight %u requests %" PRIu64
 		    " completed %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
 		    " bytes_in %" PRIu64 " doorbells %" PRIu64 " interrupts %" PRIu64
-		    " rx_full %" PRIu64 " qd_full %" PRIu64 " device_busy %" PRIu64
-		    " timeouts %" PRIu64 " dropped %" PRIu64,
+		    " rx_full %" PRIu64 " qd_full %" PRIu64 " share_full %" PRIu64
+		    " device_busy %" PRIu64 " timeouts %" PRIu64 " dropped %" PRIu64,
 		    s->id, (int)s->pid, (unsigned)s->uid, state_name(s->state), s->qd,
 		    s->arena_bytes >> 20, s->inflight - s->held, s->held, t->max_inflight,
 		    t->requests, t->completed, t->errors, t->rejected, t->bytes_in, t->doorbells,
-		    t->interrupts, t->rx_full, t->qd_full, t->device_busy, t->timeouts, t->dropped);
+		    t->interrupts, t->rx_full, t->qd_full, t->share_full, t->device_busy,
+		    t->timeouts, t->dropped);
 		for (int v = 1; v < AZD_V_COUNT; v++)
 			if (t->violations[v])
 				put(&o, " %s %" PRIu64, azd_violation_name(v), t->violations[v]);

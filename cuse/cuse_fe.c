@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "cuse_internal.h"
 
@@ -61,65 +60,46 @@ static void fe_release(fuse_req_t req, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* Move len bytes between the arena and the caller (pid) at raddr: 0, or
- * -EFAULT (not mapped, or partly), -ESRCH (the caller is gone), -EPERM. */
-static int xfer(pid_t pid, void *local, uint64_t raddr, size_t len, bool to_caller)
-{
-	while (len) {
-		struct iovec l = {local, len}, r = {(void *)(uintptr_t)raddr, len};
-		ssize_t n = to_caller ? process_vm_writev(pid, &l, 1, &r, 1, 0)
-				      : process_vm_readv(pid, &l, 1, &r, 1, 0);
-
-		if (n < 0)
-			return errno == ESRCH || errno == EPERM || errno == ENOMEM ? -errno
-										   : -EFAULT;
-		if (n == 0)
-			return -EFAULT;
-		local = (uint8_t *)local + n;
-		raddr += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read the caller's three buffers into the arena, in the driver's order
  * (request, response, data: each must be mapped, else -EFAULT). */
-static int stage_in(pid_t pid, const struct azblob_request_sync_abi *a, const struct azcuse_plan *p,
-		    uint8_t *ar)
+static int stage_in(const struct azcuse_caller *c, const struct azblob_request_sync_abi *a,
+		    const struct azcuse_plan *p, uint8_t *ar)
 {
-	int rc = xfer(pid, ar + p->req_off, a->request_buffer, a->request_len, false);
+	int rc = azcuse_caller_xfer(c, ar + p->req_off, a->request_buffer, a->request_len, false);
 
 	if (!rc)
-		rc = xfer(pid, ar + p->resp_off, a->response_buffer, a->response_len, false);
+		rc = azcuse_caller_xfer(c, ar + p->resp_off, a->response_buffer, a->response_len,
+					false);
 	if (!rc && a->data_len)
-		rc = xfer(pid, ar + p->data_off, a->data_buffer, a->data_len, false);
+		rc = azcuse_caller_xfer(c, ar + p->data_off, a->data_buffer, a->data_len, false);
 	return rc;
 }
 
 /* The host wrote into the arena: the response and data buffers go back
  * whole (bytes the host did not write are the caller's own, as with the
  * driver's DMA into pinned pages), then the 8-byte `response`. */
-static int stage_out(struct azcuse *s, pid_t pid, uint64_t arg,
+static int stage_out(struct azcuse *s, const struct azcuse_caller *c, uint64_t arg,
 		     const struct azblob_request_sync_abi *a, const struct azcuse_plan *p,
 		     uint8_t *ar, const struct azcuse_job *j)
 {
 	struct {
 		uint32_t status, response_len;
 	} resp = {j->status, j->response_len};
-	int rc = xfer(pid, ar + p->resp_off, a->response_buffer, a->response_len, true);
+	int rc = azcuse_caller_xfer(c, ar + p->resp_off, a->response_buffer, a->response_len, true);
 
 	if (!rc && a->data_len)
-		rc = xfer(pid, ar + p->data_off, a->data_buffer, a->data_len, true);
+		rc = azcuse_caller_xfer(c, ar + p->data_off, a->data_buffer, a->data_len, true);
 	if (rc == -ESRCH)
 		return rc;
 	if (rc) /* the driver's DMA went to pinned pages whatever the caller did */
 		AZCUSE_LOG(s, UVMBUS_LOG_WARN, "cuse: pid %d: buffers unmapped during the request",
-			   (int)pid);
-	return xfer(pid, &resp, arg + offsetof(struct azblob_request_sync_abi, response),
-		    sizeof(resp), true);
+			   (int)c->pid);
+	return azcuse_caller_xfer(
+	    c, &resp, arg + offsetof(struct azblob_request_sync_abi, response), sizeof(resp), true);
 }
 
-static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_request_sync_abi *a)
+static int serve(struct azcuse *s, const struct azcuse_caller *c, uint64_t arg,
+		 const struct azblob_request_sync_abi *a)
 {
 	struct azcuse_plan p;
 	struct azcuse_job j;
@@ -135,10 +115,21 @@ static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_
 			   "cuse: no staging arena came free within the timeout");
 		return -ETIMEDOUT;
 	}
-	(void)azcuse_plan(a, &p); /* the offsets; the page rule comes after the copies */
-	rc = stage_in(pid, a, &p, ar->base);
-	if (!rc)
-		rc = azcuse_plan(a, &p);
+	/* Over the page rule, the driver still faulted on an unmapped buffer
+	 * first: each is read (mapped?) at the arena's start, where it fits
+	 * (each is 32 MiB at most), then EINVAL. Never at the plan's offsets,
+	 * which the rule leaves unset: over 8192 pages they would run past
+	 * the arena. */
+	rc = azcuse_plan(a, &p);
+	if (rc) {
+		struct azcuse_plan at0 = {0};
+
+		rc = stage_in(c, a, &at0, ar->base);
+		if (!rc)
+			rc = -EINVAL;
+	} else {
+		rc = stage_in(c, a, &p, ar->base);
+	}
 	if (rc) {
 		azcuse_arena_put(s, ar, false);
 		return rc;
@@ -156,7 +147,7 @@ static int serve(struct azcuse *s, pid_t pid, uint64_t arg, const struct azblob_
 	if (azcuse_run_staged(s, ar, &j))
 		return j.err; /* timed out: the arena is retired */
 	if (!j.err)
-		j.err = stage_out(s, pid, arg, a, &p, ar->base, &j);
+		j.err = stage_out(s, c, arg, a, &p, ar->base, &j);
 	azcuse_arena_put(s, ar, false);
 	if (!j.err)
 		atomic_fetch_add(&s->completed, 1);
@@ -171,6 +162,7 @@ static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *
 	const struct fuse_ctx *cx = fuse_req_ctx(req);
 	const struct opener *op = (const void *)(uintptr_t)fi->fh;
 	struct azblob_request_sync_abi a;
+	struct azcuse_caller caller = {.pid = 0, .pidfd = -1};
 	int rc = azcuse_check_cmd((unsigned)cmd, flags & FUSE_IOCTL_COMPAT), cancel;
 
 	(void)out_bufsz;
@@ -179,16 +171,25 @@ static void fe_ioctl(fuse_req_t req, int cmd, void *arg, struct fuse_file_info *
 	 * and the owner thread calls it back. The join waits for it instead. */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	atomic_fetch_add(&s->ioctls, 1);
+	/* The caller is fixed (a pidfd) before its credentials are checked
+	 * (the allow-list reads /proc/PID): still there after the check, the
+	 * check was of this process, and so is every access to its memory
+	 * (cuse_caller.c). */
+	if (!rc && azcuse_caller_take(&caller, cx->pid))
+		rc = -ESRCH;
 	if (!rc && (!allowed(s, cx) || cx->uid != op->uid || cx->gid != op->gid)) {
 		atomic_fetch_add(&s->refused, 1);
 		rc = -EACCES;
 	}
+	if (!rc && !azcuse_caller_alive(&caller))
+		rc = -ESRCH;
 	if (!rc && in_bufsz != sizeof(a))
 		rc = -EFAULT; /* the kernel copies exactly _IOC_SIZE in */
 	if (!rc) {
 		memcpy(&a, in_buf, sizeof(a));
-		rc = serve(s, cx->pid, (uint64_t)(uintptr_t)arg, &a);
+		rc = serve(s, &caller, (uint64_t)(uintptr_t)arg, &a);
 	}
+	azcuse_caller_drop(&caller);
 	if (rc == -EFAULT)
 		atomic_fetch_add(&s->faults, 1);
 	if (rc == -ESRCH) {

@@ -60,6 +60,24 @@ struct azcuse_arena *azcuse_arena_get(struct azcuse *s, uint32_t timeout_ms);
 /* Give it back; lost: the host may still write it (never reused). */
 void azcuse_arena_put(struct azcuse *s, struct azcuse_arena *a, bool lost);
 
+/* The caller of an ioctl (cuse_caller.c): a pidfd on its thread group,
+ * taken before its credentials are checked, and that group's PID. */
+struct azcuse_caller {
+	pid_t pid; /* the thread group: process_vm_* reach its memory */
+	int pidfd;
+};
+
+/* Take the caller of thread tid: 0, or -ESRCH (gone, or no pidfd). */
+int azcuse_caller_take(struct azcuse_caller *c, pid_t tid);
+/* Has it not exited (its PID still its own)? */
+bool azcuse_caller_alive(const struct azcuse_caller *c);
+void azcuse_caller_drop(struct azcuse_caller *c);
+/* Move len bytes between local and the caller's raddr, the pidfd checked
+ * before and after each system call: 0, -EFAULT (not mapped, or partly),
+ * -ESRCH (the caller is gone: nothing read is to be used), -EPERM. */
+int azcuse_caller_xfer(const struct azcuse_caller *c, void *local, uint64_t raddr, size_t len,
+		       bool to_caller);
+
 #define AZCUSE_LOG(s, lvl, ...) uvmbus_log_printf(&(s)->o.log, lvl, __VA_ARGS__)
 
 #endif

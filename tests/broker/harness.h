@@ -51,6 +51,14 @@ static inline void bh_sleep_ms(unsigned ms)
 	nanosleep(&t, NULL);
 }
 
+static inline uint64_t bh_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Start the sim (faults may be NULL) and `azblobd --sim-root ... extra`. */
 static inline void bh_start(struct bh *h, const char *azblobd, const char *const *extra,
 			    const struct azblob_sim_faults *faults)
@@ -237,6 +245,90 @@ static inline struct azblob_client *bh_client(const struct bh *h, uint32_t qd, u
 	rc = azblob_open(&c, &o);
 	BH_CHECK(!rc, "azblob_open on the broker: %s", strerror(-rc));
 	return c;
+}
+
+/* One request of a test client: an echo of its data buffer, or a no-op. */
+struct bh_req {
+	uint8_t *req, *resp, *data;
+	int err;
+	uint32_t status;
+	bool done;
+	uint64_t t0; /* when submitted */
+};
+
+static inline void bh_on_done(void *user, int err, uint32_t status, uint32_t len)
+{
+	struct bh_req *o = user;
+
+	(void)len;
+	o->err = err;
+	o->status = status;
+	o->done = true;
+}
+
+/* n requests' buffers from the client's pool (data_len 0: no data). */
+static inline void bh_alloc(struct azblob_client *c, struct bh_req *o, int n, uint32_t data_len)
+{
+	for (int i = 0; i < n; i++) {
+		o[i].req = azblob_alloc(c, 4096);
+		o[i].resp = azblob_alloc(c, 4096);
+		o[i].data = data_len ? azblob_alloc(c, data_len) : NULL;
+		BH_CHECK(o[i].req && o[i].resp && (o[i].data || !data_len), "alloc");
+	}
+}
+
+/* Submit an echo of data_len bytes of `pattern`, or with data_len 0 a
+ * no-op: azblob_submit()'s result. */
+static inline int bh_submit(struct azblob_client *c, struct bh_req *o, uint32_t data_len,
+			    uint8_t pattern)
+{
+	static const char echo[] = "POST /$sim/echo HTTP/1.1\r\n\r\n",
+			  noop[] = "GET /$sim/noop HTTP/1.1\r\n\r\n";
+	const char *head = data_len ? echo : noop;
+	struct azblob_request r = {
+	    .request = o->req,
+	    .request_len = (uint32_t)strlen(head),
+	    .response = o->resp,
+	    .response_len = data_len ? 4096 : 512,
+	    .data = data_len ? o->data : NULL,
+	    .data_len = data_len,
+	    .data_valid = data_len,
+	    .done = bh_on_done,
+	    .user = o,
+	};
+
+	memcpy(o->req, head, strlen(head));
+	if (data_len)
+		memset(o->data, pattern, data_len);
+	o->done = false;
+	o->t0 = bh_now_ns();
+	return azblob_submit(c, &r);
+}
+
+/* Wait for o's answer; then it must be an echo of data_len bytes of
+ * `pattern` (what: the failure message's prefix). */
+static inline void bh_expect_echo(struct azblob_client *c, struct bh_req *o, uint32_t data_len,
+				  uint8_t pattern, const char *what)
+{
+	while (!o->done)
+		if (azblob_poll(c, 0) == 0)
+			azblob_wait(c, 5);
+	BH_CHECK(!o->err && !o->status, "%s: err %d status %#x", what, o->err, o->status);
+	for (uint32_t k = 0; k < data_len; k++)
+		BH_CHECK(o->data[k] == pattern, "%s: byte %u is %#x, not %#x", what, k, o->data[k],
+			 pattern);
+}
+
+/* fn(h) in a child process (killed with the test); its pid. */
+static inline pid_t bh_spawn(int (*fn)(const struct bh *), const struct bh *h)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(fn(h));
+	}
+	return p;
 }
 
 /* Deterministic bytes of blob `seed`. */

@@ -16,62 +16,18 @@
 
 #define QD   8
 #define DATA 16384u
-#define HEAD "POST /$sim/echo HTTP/1.1\r\n\r\n"
-
-struct one {
-	uint8_t *req, *resp, *data;
-	int err;
-	uint32_t status;
-	bool done;
-};
-
-static void on_done(void *user, int err, uint32_t status, uint32_t len)
+static void submit(struct azblob_client *c, struct bh_req *o, uint8_t pattern)
 {
-	struct one *o = user;
-
-	(void)len;
-	o->err = err;
-	o->status = status;
-	o->done = true;
-}
-
-static void submit(struct azblob_client *c, struct one *o, uint8_t pattern)
-{
-	struct azblob_request r = {
-	    .request = o->req,
-	    .request_len = sizeof(HEAD) - 1,
-	    .response = o->resp,
-	    .response_len = 4096,
-	    .data = o->data,
-	    .data_len = DATA,
-	    .data_valid = DATA,
-	    .done = on_done,
-	    .user = o,
-	};
-
-	memcpy(o->req, HEAD, sizeof(HEAD) - 1);
-	memset(o->data, pattern, DATA);
-	o->done = false;
-	BH_CHECK(azblob_submit(c, &r) == 0, "submit");
-}
-
-static void setup(struct azblob_client *c, struct one *o)
-{
-	for (int i = 0; i < QD; i++) {
-		o[i].req = azblob_alloc(c, 4096);
-		o[i].resp = azblob_alloc(c, 4096);
-		o[i].data = azblob_alloc(c, DATA);
-		BH_CHECK(o[i].req && o[i].resp && o[i].data, "alloc");
-	}
+	BH_CHECK(bh_submit(c, o, DATA, pattern) == 0, "submit");
 }
 
 /* The victim: 8 requests out, then tell the parent and wait to die. */
 static void victim(const struct bh *h, int tell)
 {
 	struct azblob_client *c = bh_client(h, QD, 64 * 1024);
-	struct one o[QD];
+	struct bh_req o[QD];
 
-	setup(c, o);
+	bh_alloc(c, o, QD, DATA);
 	for (int i = 0; i < QD; i++)
 		submit(c, &o[i], 0xAA);
 	azblob_flush(c);
@@ -84,38 +40,18 @@ static void victim(const struct bh *h, int tell)
 static int survivor(const struct bh *h)
 {
 	struct azblob_client *c = bh_client(h, QD, 64 * 1024);
-	struct one o[QD];
+	struct bh_req o[QD];
 
-	setup(c, o);
+	bh_alloc(c, o, QD, DATA);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < QD; i++)
 			submit(c, &o[i], (uint8_t)(round * QD + i + 1));
 		azblob_flush(c);
-		for (int i = 0; i < QD; i++) {
-			while (!o[i].done)
-				if (azblob_poll(c, 0) == 0)
-					azblob_wait(c, 10);
-			BH_CHECK(!o[i].err && !o[i].status, "echo %d: err %d status %#x", i,
-				 o[i].err, o[i].status);
-			for (uint32_t k = 0; k < DATA; k++)
-				BH_CHECK(o[i].data[k] == (uint8_t)(round * QD + i + 1),
-					 "echo %d round %d: byte %u is %#x", i, round, k,
-					 o[i].data[k]);
-		}
+		for (int i = 0; i < QD; i++)
+			bh_expect_echo(c, &o[i], DATA, (uint8_t)(round * QD + i + 1), "echo");
 	}
 	BH_CHECK(azblob_close(c) == 0, "close");
 	return 0;
-}
-
-static pid_t spawn(int (*fn)(const struct bh *), const struct bh *h)
-{
-	pid_t p = fork();
-
-	if (p == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		_exit(fn(h));
-	}
-	return p;
 }
 
 int main(int argc, char **argv)
@@ -149,7 +85,7 @@ int main(int argc, char **argv)
 	BH_CHECK(strstr(text, "in flight 8"), "8 requests at the device:\n%s", text);
 	kill(a, SIGKILL);
 	waitpid(a, &status, 0);
-	b = spawn(survivor, &h);
+	b = bh_spawn(survivor, &h);
 	/* The dead client's session stays, with its 8 requests, until the
 	 * host answers them. */
 	snprintf(want, sizeof(want), "pid %d uid 0 state closing", (int)a);

@@ -12,6 +12,8 @@
  *                                 on a file root opened (not the opener)
  *   abi_client stress DEV T P N   P processes x T threads x N echo requests
  *   abi_client kill DEV           a caller killed mid-request harms no one
+ *   abi_client reuse DEV          a caller killed mid-request at a slow host:
+ *                                 its PID, once back, is a process untouched
  *   abi_client bench DEV N SIZE   N round trips: latency and CPU per request
  *
  * Built a second time with -DABI_DIRECT, the same script goes through
@@ -85,6 +87,8 @@ static int failures __attribute__((unused));
 			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
+
+static double now_s(void);
 
 static uint64_t fnv(const void *p, size_t n)
 {
@@ -397,6 +401,129 @@ static int cmd_kill(const char *dev, int fd)
 	}
 	return failures ? 1 : 0;
 }
+
+/* reuse: the caller's pages, at a fixed address (the new process with its
+ * PID maps the same ones). */
+#define REUSE_ADDR  ((void *)0x5a5a00000000ull)
+#define REUSE_PAGES 18u /* request, response, 64 KiB of data */
+
+static unsigned char *fixed_pages(unsigned char fillc)
+{
+	void *p = mmap(REUSE_ADDR, REUSE_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p != REUSE_ADDR)
+		_exit(3);
+	memset(p, fillc, REUSE_PAGES * PAGE);
+	return p;
+}
+
+/* A caller killed in a request at a slow host (DEV answers 4 s late): its
+ * PID must not come back while the daemon may still reach it. An
+ * intermediate process reaps the caller the moment it can and tells when;
+ * meanwhile processes are spawned until one gets the caller's PID (pid_max
+ * lowered by guest.sh, so the PIDs wrap every few hundred spawns): the
+ * spawns pass over the caller's PID while it is held, and it comes back
+ * only after the reap. The new process maps the same addresses with its
+ * own bytes and checks them 3 s later. (The kernel holds a caller in a
+ * CUSE request that the daemon has read until the answer; the daemon's
+ * pidfd checks cover a wait that ends early: cuse_caller.) */
+static int cmd_reuse(const char *dev, int fd)
+{
+	int tell[2], got[2];
+	pid_t mid, victim = 0, p, prev = 0;
+	double t_kill, t_back = 0, t_reaped = 0, cross[256];
+	unsigned spawned = 0, ncross = 0, held_cross = 0;
+	int st;
+	char x;
+
+	(void)dev;
+	if (pipe(tell) || pipe(got))
+		return 2;
+	mid = fork();
+	if (mid == 0) {
+		pid_t v = fork();
+		double t;
+
+		if (v == 0) {
+			unsigned char *b = fixed_pages('V');
+			struct az_blob_request_sync r;
+
+			req_init(&r, "POST /$sim/echo HTTP/1.1\r\n\r\n", (char *)b, b + PAGE, 4096,
+				 b + 2 * PAGE, 16 * PAGE, 16 * PAGE);
+			if (write(tell[1], "x", 1) != 1)
+				_exit(4);
+			ioctl(fd, IOCTL_AZ_BLOB_DRIVER_USER_REQUEST, &r);
+			_exit(0);
+		}
+		if (write(tell[1], &v, sizeof(v)) != sizeof(v))
+			_exit(4);
+		waitpid(v, NULL, 0); /* reaped the moment it exits: its PID is free */
+		t = now_s();
+		if (write(tell[1], &t, sizeof(t)) != sizeof(t))
+			_exit(4);
+		_exit(0);
+	}
+	CHECK(read(tell[0], &victim, sizeof(victim)) == sizeof(victim), "the caller's PID");
+	CHECK(read(tell[0], &x, 1) == 1, "the caller is about to call");
+	usleep(300000); /* in the ioctl, at the host */
+	kill(victim, SIGKILL);
+	t_kill = now_s();
+	/* Spawn until the PID comes back (or 60 s). */
+	while (now_s() - t_kill < 60) {
+		p = fork();
+		if (p == 0) {
+			if (getpid() != victim)
+				_exit(0);
+			unsigned char *b = fixed_pages(0x5a);
+			size_t bad = 0;
+
+			if (write(got[1], "x", 1) != 1)
+				_exit(4);
+			sleep(3);
+			for (size_t i = 0; i < REUSE_PAGES * PAGE; i++)
+				bad += b[i] != 0x5a;
+			printf("the new process with PID %d: %zu byte(s) of its pages changed\n",
+			       (int)getpid(), bad);
+			_exit(bad ? 1 : 0);
+		}
+		if (p < 0) {
+			usleep(1000);
+			continue;
+		}
+		spawned++;
+		if (p == victim) {
+			t_back = now_s();
+			break;
+		}
+		/* Passed over the caller's PID (going up past it, or wrapping). */
+		if (prev &&
+		    ((prev < victim && p > victim) ||
+		     (p < prev && (prev < victim || p > victim))) &&
+		    ncross < 256)
+			cross[ncross++] = now_s();
+		prev = p;
+		waitpid(p, NULL, 0);
+	}
+	CHECK(read(tell[0], &t_reaped, sizeof(t_reaped)) == sizeof(t_reaped),
+	      "the caller was reaped %.2f s after the kill", t_reaped - t_kill);
+	for (unsigned i = 0; i < ncross; i++)
+		held_cross += cross[i] < t_reaped;
+	CHECK(t_back > 0, "PID %d came back after %u spawns, %.2f s after the kill", (int)victim,
+	      spawned, t_back - t_kill);
+	CHECK(held_cross > 0 && t_back > t_reaped,
+	      "not while the caller was in its request: the spawns passed over PID %d %u time(s) "
+	      "before the caller's exit, which came with the daemon's answer",
+	      (int)victim, held_cross);
+	if (t_back > 0) {
+		CHECK(read(got[0], &x, 1) == 1, "the new process mapped its pages");
+		waitpid(victim, &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "the new process with the caller's PID is untouched");
+	}
+	waitpid(mid, NULL, 0);
+	return failures ? 1 : 0;
+}
 #endif
 
 static double cpu_s(void)
@@ -442,7 +569,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fputs("usage: abi_client script|errors|access|opener|stress|kill|bench DEV ...\n",
+		fputs("usage: abi_client script|errors|access|opener|stress|kill|reuse|bench DEV "
+		      "...\n",
 		      stderr);
 		return 2;
 	}
@@ -466,6 +594,8 @@ int main(int argc, char **argv)
 		return cmd_stress(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (!strcmp(argv[1], "kill"))
 		return cmd_kill(argv[2], fd);
+	if (!strcmp(argv[1], "reuse"))
+		return cmd_reuse(argv[2], fd);
 #endif
 	fputs("abi_client: unknown command\n", stderr);
 	return 2;

@@ -9,10 +9,10 @@
 # Usage: guest.sh BIN_DIR WORK_DIR   (or, from ctest on a host:
 #        guest.sh REPO AZBLOB_CUSE ABI_CLIENT ABI_DIRECT AZBLOB_BENCH AZBLOB_VSPD AZBLOBD WORK_DIR)
 if [ $# -eq 8 ]; then
-	cuse=$2 client=$3 direct=$4 bench=$5 azblobd=$7 work=$8
+	cuse=$2 client=$3 direct=$4 bench=$5 vspd=$6 azblobd=$7 work=$8 guest=false
 else
 	cuse=$1/azblob-cuse client=$1/cuse_abi_client direct=$1/cuse_abi_direct
-	bench=$1/azblob-bench azblobd=$1/azblobd work=$2
+	bench=$1/azblob-bench vspd=$1/azblob-vspd azblobd=$1/azblobd work=$2 guest=true
 fi
 dev=/dev/azure_blob
 fails=0
@@ -21,13 +21,14 @@ mkdir -p "$work"
 # the source tree.
 here=$(dirname "$0")
 if [ -r "$here/step.sh" ]; then . "$here/step.sh"; else . "$here/../kernel/step.sh"; fi
-wait_dev() {
+wait_dev() { # wait_dev [PATH]: the device node (or a file) appears
+	f=${1:-$dev}
 	i=0
-	while [ ! -e $dev ] && [ $i -lt 600 ]; do
+	while [ ! -e "$f" ] && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -e $dev ]
+	[ -e "$f" ]
 }
 [ -e /dev/cuse ] || { echo "FAIL: no /dev/cuse"; exit 1; }
 [ -e $dev ] && { echo "FAIL: $dev exists already"; exit 1; }
@@ -62,6 +63,54 @@ stop_under_load() { # stop_under_load PID: callers blocked in their ioctl at the
 }
 step "azblob-cuse stops on SIGTERM under load, status 0" stop_under_load $daemon
 step "$dev gone after the daemon" test ! -e $dev
+
+# PID reuse (docs/CUSE.md): a caller killed in a request at a host that
+# answers 4 s late; processes are spawned until its PID comes back (a
+# lowered pid_max: the guest only), and the new process's pages at the
+# caller's addresses stay as it wrote them.
+if $guest; then
+	slow=/dev/azure_blob_slow
+	"$vspd" --root "$work/vspd" --fault delay_us=4000000 --ready-file "$work/vspd.ready" \
+		>/dev/null 2>"$work/vspd.log" &
+	vspd_pid=$!
+	step "azblob-vspd with a 4 s host delay" wait_dev "$work/vspd.ready"
+	"$cuse" --sim-root "$work/vspd" --name azure_blob_slow 2>"$work/cuse_slow.log" &
+	slow_pid=$!
+	step "azblob-cuse on it creates $slow" wait_dev $slow
+	pid_max=$(cat /proc/sys/kernel/pid_max)
+	echo 400 >/proc/sys/kernel/pid_max
+	step "a caller killed mid-request: its PID comes back to an untouched process" \
+		"$client" reuse $slow
+	echo "$pid_max" >/proc/sys/kernel/pid_max
+	kill -TERM $slow_pid
+	wait $slow_pid
+	kill -TERM $vspd_pid
+	wait $vspd_pid
+	cat "$work/cuse_slow.log"
+fi
+
+# Hole punching in a hugetlb arena (docs/BROKER.md): huge pages reserved
+# here, the daemon's arenas are hugetlb; a client punches its arena and
+# takes every free huge page while its echoes are out.
+# Under TCG azblobd sometimes fails to open the emulator at its start
+# ("cannot open the device": it opens it twice, to ask whether the host
+# reaches its arenas in place, and the second connection can come before
+# the emulator has seen the first go); only that is tried again.
+punch_huge() {
+	for _ in 1 2 3; do
+		"$here/broker_arena_punch" "$azblobd" --hugetlb >"$work/punch.log" 2>&1
+		st=$?
+		cat "$work/punch.log"
+		grep -q "cannot open the device" "$work/punch.log" || return $st
+		echo "(azblobd could not open the emulator at its start: again)"
+	done
+	return $st
+}
+if $guest && [ -x "$here/broker_arena_punch" ]; then
+	echo 8 >/proc/sys/vm/nr_hugepages
+	step "hugetlb arenas: a client punching its arena cannot bring azblobd down" punch_huge
+	echo 0 >/proc/sys/vm/nr_hugepages
+fi
 
 # The usual set-up: azblobd owns the device and serves /dev/azure_blob
 # itself (--cuse: the front end is a client of its own socket), admitting

@@ -25,6 +25,10 @@ moddir=/lib/modules/$ver
 [ -r "$kernel" ] || die "$kernel not readable"
 ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is dynamic: install busybox-static"
 for p in "$cuse" "$client" "$direct" "$bench" "$vspd" "$azblobd"; do [ -x "$p" ] || die "$p missing"; done
+# More programs for the guest's /t (CUSE_QEMU_EXTRA, space-separated paths:
+# broker_arena_punch, run there with huge pages reserved).
+read -ra extra <<<"${CUSE_QEMU_EXTRA:-}"
+for p in "${extra[@]}"; do [ -x "$p" ] || die "$p missing"; done
 echo "cuse_qemu: kernel $ver"
 
 root=$work/initramfs
@@ -42,10 +46,11 @@ cp "$bench" "$root/t/azblob-bench"
 cp "$vspd" "$root/t/azblob-vspd"
 # The broker, for the front end as its client (azblob-cuse --broker).
 cp "$azblobd" "$root/t/azblobd"
+for p in "${extra[@]}"; do cp "$p" "$root/t/"; done
 chmod 0755 "$root/init" "$root/t/"* "$root/bin/busybox"
 
 # The shared libraries and the loader, at their own paths.
-for p in "$cuse" "$client" "$direct" "$bench" "$vspd" "$azblobd"; do
+for p in "$cuse" "$client" "$direct" "$bench" "$vspd" "$azblobd" "${extra[@]}"; do
 	ldd "$p" | awk '/=> \//{print $3} $1 ~ /^\/.*ld-linux/{print $1}'
 done | sort -u >"$work/libs"
 # libgcc_s: dlopen'ed by glibc for pthread_cancel (libfuse's loop ends so).
