@@ -19,6 +19,10 @@
 
 #define PROG "azblobd"
 
+/* A session being cut off (drain, revocation): how long its client has to
+ * read the answers already in its RX ring. */
+#define AZD_DRAIN_READ_NS (2000ull * 1000 * 1000)
+
 enum azd_mode { AZD_POLL, AZD_HYBRID, AZD_INTERRUPT };
 
 enum sess_state {
@@ -65,6 +69,10 @@ struct azd_session {
 	uid_t uid;
 	pid_t pid;
 	uint64_t t_open_ns, t_state_ns;
+	/* Removed from the allow-list at a reload (0: not): no new request is
+	 * read; the session ends once the answers of those at the host are
+	 * out and read (or AZD_DRAIN_READ_NS later), as at a drain. */
+	uint64_t revoked_ns;
 	const char *why; /* why it is closing */
 	gid_t *gids;	 /* its groups at connect (SO_PEERGROUPS): re-checked at SIGHUP */
 	size_t ngids;

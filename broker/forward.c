@@ -268,10 +268,12 @@ unsigned azd_serve(struct azd *d, struct azd_session *s)
 	if (s->state != SESS_ACTIVE)
 		return 0;
 	n += flush_answers(s);
-	/* Draining (SIGTERM): answers still go out, new requests wait. The
-	 * device refused a request this pass: nobody tries again before the
-	 * next pass, which begins with the session after the last one served. */
-	while (s->state == SESS_ACTIVE && !d->stopping && !d->device_full && got < BUDGET) {
+	/* Draining (SIGTERM) or revoked: answers still go out, new requests
+	 * are not read (the session ends). The device refused a request this
+	 * pass: nobody tries again before the next pass, which begins with the
+	 * session after the last one served. */
+	while (s->state == SESS_ACTIVE && !d->stopping && !s->revoked_ns && !d->device_full &&
+	       got < BUDGET) {
 		if (!s->have_pending) {
 			if (s->inflight >= s->qd) {
 				s->st.qd_full++;
@@ -335,5 +337,5 @@ bool azd_unmask_tx(struct azd_session *s, bool unmask)
 	/* At its queue depth or its share of the device, what it has queued
 	 * waits for one of its answers (the device's interrupt wakes the
 	 * loop), not for a spin. */
-	return readable && s->inflight < s->qd && at_device(s) < azd_share(s->d);
+	return readable && !s->revoked_ns && s->inflight < s->qd && at_device(s) < azd_share(s->d);
 }

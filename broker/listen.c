@@ -222,12 +222,19 @@ void azd_accept(struct azd *d)
 void azd_revoke(struct azd *d)
 {
 	for (struct azd_session *s = d->sessions; s; s = s->next) {
-		if ((s->state != SESS_ACTIVE && s->state != SESS_HELLO) ||
+		if ((s->state != SESS_ACTIVE && s->state != SESS_HELLO) || s->revoked_ns ||
 		    azd_allow_check(&d->allow, s->uid, s->gids, s->ngids))
 			continue;
-		azd_log(d, 4, "client %llu (pid %d uid %u): no longer in the allow-list: ended",
-			(unsigned long long)s->id, (int)s->pid, (unsigned)s->uid);
-		azd_session_close(s, "removed from the allow-list");
+		if (s->state == SESS_HELLO) {
+			azd_session_close(s, "removed from the allow-list");
+			continue;
+		}
+		azd_log(d, 4,
+			"client %llu (pid %d uid %u): no longer in the allow-list: no new request; "
+			"ends once its %u request(s) at the host are answered",
+			(unsigned long long)s->id, (int)s->pid, (unsigned)s->uid,
+			s->inflight - s->held);
+		s->revoked_ns = azd_now_ns();
 	}
 }
 

@@ -18,8 +18,6 @@
 
 #include "azd.h"
 
-#define DRAIN_READ_NS (2000ull * 1000 * 1000) /* draining: time for clients to read */
-
 /* The in-process emulator (--sim): its guest RAM holds the copy pool. */
 static int start_sim(struct azd *d)
 {
@@ -83,9 +81,10 @@ static int open_device(struct azd *d)
 		d->dev = NULL;
 		d->bounce = true;
 		/* An emulator notices the first client's hang-up on its own
-		 * thread: until then it refuses a second guest (ECONNREFUSED). */
+		 * thread: until then it refuses a second guest (ECONNREFUSED).
+		 * 10 s at most: under emulation (QEMU TCG) it can take long. */
 		rc = open_client(d, true);
-		for (int i = 0; rc == -ECONNREFUSED && i < 100; i++) {
+		for (int i = 0; rc == -ECONNREFUSED && i < 1000; i++) {
 			struct timespec t = {0, 10 * 1000 * 1000};
 
 			nanosleep(&t, NULL);
@@ -121,8 +120,8 @@ static void reload_allow(struct azd *d)
 	pthread_mutex_unlock(&d->allow_mu);
 	azd_log(d, 6, "allow-list: %zu user(s), %zu group(s) besides root", a.nuids, a.ngids);
 	/* Revocation reaches live sessions: those of users no longer in the
-	 * list end now, as a killed client's (their requests at the host
-	 * finish, the arena is kept until then). */
+	 * list take no new request; their requests at the host are answered
+	 * to them, then they end (azd_revoke, azd_session_reap). */
 	azd_revoke(d);
 }
 
@@ -185,9 +184,9 @@ static bool drained(struct azd *d)
 	for (struct azd_session *s = d->sessions; s; s = s->next) {
 		/* Cut off once its answers are out and read (its RX ring
 		 * drained: a client that sees the hang-up first fails what it
-		 * has not read), or after DRAIN_READ_NS. */
+		 * has not read), or after AZD_DRAIN_READ_NS. */
 		if (s->state == SESS_ACTIVE && s->inflight == s->held && !s->ans_count &&
-		    (!uvmbus_ring_readable(s->rx) || azd_now_ns() - d->stop_ns > DRAIN_READ_NS))
+		    (!uvmbus_ring_readable(s->rx) || azd_now_ns() - d->stop_ns > AZD_DRAIN_READ_NS))
 			azd_session_close(s, "the daemon stops");
 		if (s->state == SESS_HELLO)
 			azd_session_close(s, "the daemon stops");

@@ -193,6 +193,12 @@ void azd_session_reap(struct azd *d)
 
 		if (s->state == SESS_HELLO && azd_now_ns() - s->t_open_ns > HELLO_NS)
 			azd_session_close(s, "no hello in time");
+		/* Revoked: cut off once its answers are out and read. */
+		if (s->state == SESS_ACTIVE && s->revoked_ns && s->inflight == s->held &&
+		    !s->ans_count &&
+		    (!uvmbus_ring_readable(s->rx) ||
+		     azd_now_ns() - s->revoked_ns > AZD_DRAIN_READ_NS))
+			azd_session_close(s, "removed from the allow-list");
 		if (s->state != SESS_CLOSING && s->state != SESS_ZOMBIE) {
 			pp = &s->next;
 			continue;

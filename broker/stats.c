@@ -69,8 +69,9 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 		    " bytes_in %" PRIu64 " doorbells %" PRIu64 " interrupts %" PRIu64
 		    " rx_full %" PRIu64 " qd_full %" PRIu64 " share_full %" PRIu64
 		    " device_busy %" PRIu64 " timeouts %" PRIu64 " dropped %" PRIu64,
-		    s->id, (int)s->pid, (unsigned)s->uid, state_name(s->state), s->qd,
-		    s->arena_bytes >> 20, s->inflight - s->held, s->held, t->max_inflight,
+		    s->id, (int)s->pid, (unsigned)s->uid,
+		    s->state == SESS_ACTIVE && s->revoked_ns ? "revoked" : state_name(s->state),
+		    s->qd, s->arena_bytes >> 20, s->inflight - s->held, s->held, t->max_inflight,
 		    t->requests, t->completed, t->errors, t->rejected, t->bytes_in, t->doorbells,
 		    t->interrupts, t->rx_full, t->qd_full, t->share_full, t->device_busy,
 		    t->timeouts, t->dropped);
