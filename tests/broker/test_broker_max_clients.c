@@ -63,7 +63,7 @@ static void killed_client(const struct bh *h, uid_t uid, unsigned inflight)
 	close(p[1]);
 	BH_CHECK(read(p[0], &x, 1) == 1, "the victim attached and submitted");
 	close(p[0]);
-	snprintf(want, sizeof(want), "in flight %u\n", inflight);
+	snprintf(want, sizeof(want), " in flight %u ", inflight); /* the device line */
 	for (int t = 0; t < 200; t++) {
 		bh_stats(h, text, sizeof(text));
 		if (strstr(text, want))
