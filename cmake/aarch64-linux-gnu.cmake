@@ -40,8 +40,12 @@ set(ENV{PKG_CONFIG_LIBDIR}
 set(ENV{PKG_CONFIG_PATH} "")
 
 # ctest runs the test programs under user-mode emulation, the tree as the
-# root for the dynamic loader and libraries.
+# root for the dynamic loader and libraries (-L, and QEMU_LD_PREFIX for
+# the programs they execute). UVMBUS_QEMU tells tests/arm64's
+# qemu_exec_shim (linked into the tests) to execute an arm64 program
+# (Criterion's workers) through qemu-aarch64 again: the host kernel cannot.
 find_program(UVMBUS_QEMU_AARCH64 qemu-aarch64)
 if(UVMBUS_QEMU_AARCH64)
-	set(CMAKE_CROSSCOMPILING_EMULATOR "${UVMBUS_QEMU_AARCH64};-L;${UVMBUS_SYSROOT}")
+	set(CMAKE_CROSSCOMPILING_EMULATOR "${UVMBUS_QEMU_AARCH64};-L;${UVMBUS_SYSROOT}"
+		"-E;QEMU_LD_PREFIX=${UVMBUS_SYSROOT};-E;UVMBUS_QEMU=${UVMBUS_QEMU_AARCH64}")
 endif()
