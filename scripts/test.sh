@@ -126,13 +126,15 @@ for cfg in $configs; do
 	extra=()
 	[ "$tests" = unit ] && extra=(-L unit -E '^(bind_|kstub_|pkg_)')
 	# arm64, under qemu-aarch64 user emulation, both cores: the unit tests
-	# of the C code. Not the host scripts, which x86 runs (bind_, deps_,
+	# of the C code, and kstub_qemu_arm64 (the module built against Debian's
+	# arm64 headers and loaded in its arm64 kernel under qemu-system-aarch64:
+	# the kernel label of this build). Not the host scripts, which x86 runs (bind_, deps_,
 	# kstub_build_w1, kstub_checkpatch); not those whose script executes an
 	# arm64 program itself, which the host kernel cannot run without a
 	# binfmt_misc handler (pkg_man_, rest_sharedkey, cuse_direct_script);
 	# not kstub_userspace (qemu answers an ioctl it does not know with
 	# ENOSYS, the kernel with the ENOTTY the test checks).
-	[ "$tests" = arm64 ] && extra=(-L unit -j "$jobs" -E
+	[ "$tests" = arm64 ] && extra=(-L 'unit|kernel' -j "$jobs" -E
 		'^(bind_|deps_|pkg_|kstub_build_w1$|kstub_checkpatch$|kstub_userspace$|rest_sharedkey$|cuse_direct_script$)')
 	# quick: no kernel label (QEMU), no package build or test root (the
 	# pkg_man_ checks stay), no checkpatch; both cores.
