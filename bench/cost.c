@@ -28,8 +28,8 @@
 #ifdef HAVE_CALLGRIND_H
 #include <valgrind/callgrind.h> /* includes valgrind.h: RUNNING_ON_VALGRIND */
 #else				/* built without valgrind's headers: cost_measure() says so */
-#define CALLGRIND_TOGGLE_COLLECT
-#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_TOGGLE_COLLECT      ((void)0)
+#define CALLGRIND_ZERO_STATS	      ((void)0)
 #define CALLGRIND_DUMP_STATS_AT(name) ((void)(name))
 #define RUNNING_ON_VALGRIND	      0
 #endif

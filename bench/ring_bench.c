@@ -24,6 +24,7 @@
 #include <uvmbus.h>
 
 #include "bench_util.h"
+#include "cpu_relax.h"
 
 #define HDR   4096u
 #define DSIZE (256u * 1024u)
@@ -138,13 +139,6 @@ struct two_core {
 	bool batch; /* stage 32 packets, publish once */
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 static void *two_core_producer(void *arg)
 {
 	struct two_core *t = arg;
@@ -162,7 +156,7 @@ static void *two_core_producer(void *arg)
 		while ((rc = uvmbus_ring_reserve(t->rp.prod, t->pkt, &s)) == -EAGAIN) {
 			t->full++;
 			uvmbus_ring_publish(t->rp.prod, NULL); /* let the consumer drain */
-			cpu_relax();
+			az_cpu_relax();
 		}
 		must(rc, "reserve");
 		uvmbus_ring_span_write(&s, 0, &d, sizeof(d));
@@ -196,7 +190,7 @@ static double bench_two_core(size_t pkt, uint64_t n, bool batch, uint64_t *full)
 		if (k)
 			uvmbus_ring_read_commit(t.rp.cons, NULL);
 		else
-			cpu_relax();
+			az_cpu_relax();
 		got += (uint64_t)k;
 	}
 	double ns = (double)(now_ns() - t0) / (double)n;

@@ -1,14 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The TSC time source: calibration and re-synchronisation (clock.h). */
+/* The counter time source: calibration and re-synchronisation (clock.h). */
 #include "clock.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
 
-/* Invariant TSC (CPUID 0x80000007 EDX bit 8): constant rate, runs in
- * every C-state, the same on every CPU of the VM. */
-static bool tsc_invariant(void)
+/* The counter's rate in Hz where the architecture states it (arm64's
+ * CNTFRQ_EL0, its low 32 bits), else 0: measured against CLOCK_MONOTONIC. */
+static uint64_t counter_hz(void)
+{
+#if defined(__aarch64__)
+	uint64_t hz;
+
+	__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(hz));
+	return (uint32_t)hz;
+#else
+	return 0;
+#endif
+}
+
+/* A counter that runs at a constant rate, in every C-state, the same on
+ * every CPU of the VM. x86-64: the invariant TSC (CPUID 0x80000007 EDX
+ * bit 8). arm64: the generic timer's virtual count always is (the Arm
+ * architecture's system counter is uniform and constant-frequency); its
+ * rate must be stated (CNTFRQ_EL0 not 0). */
+static bool counter_usable(void)
 {
 #if defined(__x86_64__)
 	unsigned a, b, c, d;
@@ -17,6 +34,8 @@ static bool tsc_invariant(void)
 		return false;
 	__get_cpuid(0x80000007u, &a, &b, &c, &d);
 	return d & (1u << 8);
+#elif defined(__aarch64__)
+	return counter_hz() != 0;
 #else
 	return false;
 #endif
@@ -26,12 +45,16 @@ static bool tsc_invariant(void)
  * tightest of three tries. */
 static void pair(uint64_t *tsc, uint64_t *ns)
 {
-	uint64_t best = UINT64_MAX;
+	uint64_t t0 = az_rdtsc(), n = az_mono_ns(), t1 = az_rdtsc();
+	uint64_t best = t1 - t0;
 
-	for (int i = 0; i < 3; i++) {
-		uint64_t t0 = az_rdtsc(), n = az_mono_ns(), t1 = az_rdtsc();
-
-		if (i == 0 || t1 - t0 < best) {
+	*tsc = t0 + (t1 - t0) / 2;
+	*ns = n;
+	for (int i = 1; i < 3; i++) {
+		t0 = az_rdtsc();
+		n = az_mono_ns();
+		t1 = az_rdtsc();
+		if (t1 - t0 < best) {
 			best = t1 - t0;
 			*tsc = t0 + (t1 - t0) / 2;
 			*ns = n;
@@ -50,15 +73,24 @@ static uint64_t rate(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_t ns1)
 void az_clock_init(struct az_clock *k, bool use_tsc)
 {
 	uint64_t tsc1, ns1;
+	uint64_t hz;
 
 	*k = (struct az_clock){0};
-	if (!use_tsc || !tsc_invariant())
+	if (!use_tsc || !counter_usable())
 		return;
 	pair(&k->tsc0, &k->ns0);
-	do
-		pair(&tsc1, &ns1);
-	while (ns1 - k->ns0 < 1000000);
-	k->mult = rate(k->tsc0, k->ns0, tsc1, ns1);
+	hz = counter_hz();
+	if (hz) {
+		/* stated: ns per tick << 32, no wait */
+		tsc1 = k->tsc0;
+		ns1 = k->ns0;
+		k->mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
+	} else {
+		do
+			pair(&tsc1, &ns1);
+		while (ns1 - k->ns0 < 1000000);
+		k->mult = rate(k->tsc0, k->ns0, tsc1, ns1);
+	}
 	if (!k->mult)
 		return;
 	k->tsc0 = k->tsc_cal = tsc1;

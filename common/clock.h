@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * libazblob's one time source. On x86-64 with an invariant TSC: the TSC,
- * converted to CLOCK_MONOTONIC nanoseconds with a rate calibrated once at
- * open (about 1 ms) and re-synchronised on slow paths that make a system
- * call anyway (a rate that changes, e.g. after a live migration, is
- * followed from there). Elsewhere: clock_gettime(CLOCK_MONOTONIC) (vDSO).
- * Deadlines are 1 s or more past the host's timeout (AZBLOB_GRACE_MS), so
- * a calibration error of 1e-4 never matters.
+ * libazblob's one time source. A counter read in user space, converted to
+ * CLOCK_MONOTONIC nanoseconds with a rate set once at open and
+ * re-synchronised on slow paths that make a system call anyway (a rate
+ * that changes, e.g. after a live migration, is followed from there):
+ * - x86-64 with an invariant TSC: the TSC, its rate calibrated against
+ *   CLOCK_MONOTONIC at open (about 1 ms);
+ * - arm64: the generic timer's virtual count (CNTVCT_EL0), constant-rate
+ *   and the same on every CPU by the architecture, its rate read from
+ *   CNTFRQ_EL0 (no calibration wait);
+ * elsewhere: clock_gettime(CLOCK_MONOTONIC) (vDSO). Deadlines are 1 s or
+ * more past the host's timeout (AZBLOB_GRACE_MS), so a calibration error of
+ * 1e-4 never matters. (The fields keep the name `tsc` for either counter.)
  *
  * Threads: az_clock_now() may run in any number of threads while one
  * thread at a time (the client's lock in shared mode) re-synchronises. The
  * reference point (tsc0, ns0, mult) is published under a sequence count
  * (a seqlock): a reader that overlapped a re-synchronisation reads again,
  * so it never combines an old tsc0 with a new ns0. Uncontended that is two
- * plain loads and a compare on x86 (TSO): no locked instruction.
+ * plain loads and a compare on x86 (TSO): no locked instruction; on arm64
+ * an ldar, the loads, a dmb ishld and the count again (docs/RING.md has
+ * the C11 argument).
  */
 #ifndef AZBLOB_CLOCK_H
 #define AZBLOB_CLOCK_H
@@ -40,6 +47,10 @@ static inline uint64_t az_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The counter: the TSC on x86-64, CNTVCT_EL0 on arm64 (after an isb, as
+ * Linux's arch_timer_read_cntvct_el0(): the read is otherwise not ordered
+ * even with an earlier read of the same register, and time could step
+ * back between two calls). */
 #if defined(__x86_64__)
 static inline uint64_t az_rdtsc(void)
 {
@@ -47,6 +58,14 @@ static inline uint64_t az_rdtsc(void)
 
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+#elif defined(__aarch64__)
+static inline uint64_t az_rdtsc(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("isb\n\tmrs %0, cntvct_el0" : "=r"(v)::"memory");
+	return v;
 }
 #else
 static inline uint64_t az_rdtsc(void)
@@ -71,8 +90,9 @@ static inline uint64_t az_clock_now(const struct az_clock *k)
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (!(s & 1) && __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == s) {
 			/* A TSC read just after a resync can lie below tsc0: rdtsc
-			 * is not ordered with the loads above, and the vCPUs of a
-			 * VM are not exactly in step. Unclamped, that small
+			 * is not ordered with the loads above (nor is an arm64
+			 * count read with loads), and the vCPUs of a VM are not
+			 * exactly in step. Unclamped, that small
 			 * negative difference is 2^64 ticks: centuries ahead, and
 			 * every deadline past. */
 			int64_t d = (int64_t)(az_rdtsc() - tsc0);

@@ -11,10 +11,11 @@
  * Two implementations, chosen at run time:
  *  - table: slicing-by-8 over eight 256-entry tables (any CPU);
  *  - clmul: four 128-bit accumulators folded forward 64 bytes at a time
- *    with PCLMULQDQ, then folded into one; the last 16 bytes of the
+ *    with a carry-less multiply (x86: PCLMULQDQ; arm64: PMULL, the same
+ *    folding with NEON), then folded into one; the last 16 bytes of the
  *    folded state and the tail (< 16 bytes) go through the table. Compiled
  *    with a target attribute, so the library still runs on a CPU without
- *    PCLMUL (__builtin_cpu_supports decides).
+ *    it (x86: __builtin_cpu_supports decides; arm64: HWCAP_PMULL).
  *
  * Folding (reflected bit order: bit i of a 64-bit lane is x^(63-i)): a
  * 128-bit chunk R = L * x^64 + H (L the low, first, lane) moved D bits on
@@ -30,6 +31,15 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define HAVE_X86 1
+#elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <arm_neon.h>
+#include <sys/auxv.h>
+#define HAVE_ARM64 1
+#if defined(__clang__)
+#define TARGET_PMULL __attribute__((target("aes")))
+#else
+#define TARGET_PMULL __attribute__((target("+crypto")))
+#endif
 #endif
 
 #include "crc64.h"
@@ -138,6 +148,69 @@ __attribute__((target("pclmul,sse2"))) uint64_t az_crc64_clmul(uint64_t crc, con
 		x0 = fold(x0, k, _mm_loadu_si128((const __m128i *)p));
 	/* x0 is congruent to everything so far; its CRC register from 0. */
 	_mm_storeu_si128((__m128i *)rest, x0);
+	c = crc_raw(0, rest, sizeof(rest));
+	return ~crc_raw(c, p, len);
+}
+#elif defined(HAVE_ARM64)
+bool az_crc64_have_clmul(void)
+{
+	unsigned long hw = getauxval(AT_HWCAP);
+
+	return (hw & HWCAP_PMULL) && (hw & HWCAP_ASIMD);
+}
+
+/* x86's fold() in NEON: lane 0 is the low (first) 8 bytes, as there. */
+TARGET_PMULL static inline uint64x2_t fold(uint64x2_t x, poly64x2_t k, uint64x2_t next)
+{
+	poly64x2_t px = vreinterpretq_p64_u64(x);
+	uint64x2_t lo =
+	    vreinterpretq_u64_p128(vmull_p64(vgetq_lane_p64(px, 0), vgetq_lane_p64(k, 0)));
+	uint64x2_t hi = vreinterpretq_u64_p128(vmull_high_p64(px, k));
+
+	return veorq_u64(veorq_u64(lo, hi), next);
+}
+
+static inline uint64x2_t load16(const uint8_t *p)
+{
+	return vreinterpretq_u64_u8(vld1q_u8(p));
+}
+
+static inline poly64x2_t consts(uint64_t lo, uint64_t hi)
+{
+	return vreinterpretq_p64_u64(vcombine_u64(vcreate_u64(lo), vcreate_u64(hi)));
+}
+
+TARGET_PMULL uint64_t az_crc64_clmul(uint64_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t c = ~crc;
+	uint64x2_t x0, x1, x2, x3;
+	poly64x2_t k;
+	uint8_t rest[16];
+
+	pthread_once(&once, init);
+	if (len < 128)
+		return ~crc_raw(c, p, len);
+	/* The running value enters as an XOR over the first 8 bytes. */
+	x0 = veorq_u64(load16(p), vcombine_u64(vcreate_u64(c), vcreate_u64(0)));
+	x1 = load16(p + 16);
+	x2 = load16(p + 32);
+	x3 = load16(p + 48);
+	p += 64;
+	len -= 64;
+	k = consts(K512_LO, K512_HI);
+	for (; len >= 64; p += 64, len -= 64) {
+		x0 = fold(x0, k, load16(p));
+		x1 = fold(x1, k, load16(p + 16));
+		x2 = fold(x2, k, load16(p + 32));
+		x3 = fold(x3, k, load16(p + 48));
+	}
+	k = consts(K128_LO, K128_HI);
+	x0 = fold(fold(fold(x0, k, x1), k, x2), k, x3);
+	for (; len >= 16; p += 16, len -= 16)
+		x0 = fold(x0, k, load16(p));
+	/* x0 is congruent to everything so far; its CRC register from 0. */
+	vst1q_u8(rest, vreinterpretq_u8_u64(x0));
 	c = crc_raw(0, rest, sizeof(rest));
 	return ~crc_raw(c, p, len);
 }

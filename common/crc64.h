@@ -16,7 +16,8 @@ uint64_t az_crc64(uint64_t crc, const void *data, size_t len);
 uint64_t az_crc64_table(uint64_t crc, const void *data, size_t len);
 /* Only when az_crc64_have_clmul(). */
 uint64_t az_crc64_clmul(uint64_t crc, const void *data, size_t len);
-/* The CPU has PCLMULQDQ (and SSE4.1): the carry-less path may run. */
+/* The CPU has a carry-less multiply (x86: PCLMULQDQ and SSE2; arm64:
+ * PMULL, HWCAP_PMULL): the carry-less path may run. */
 bool az_crc64_have_clmul(void);
 
 /* The 12-character base64 of the 8 little-endian bytes of crc, as the

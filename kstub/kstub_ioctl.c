@@ -41,19 +41,19 @@ static void kstub_drop(struct kstub_file *kf, struct kstub_region *r)
 static int kstub_check_register(const struct uvmbus_kstub_register *req,
 				unsigned long *npages, u64 *npfn)
 {
-	u64 first, last;
+	u64 kpages;
 
 	if (req->size != sizeof(*req) || req->reserved ||
 	    (req->flags & ~UVMBUS_KSTUB_REG_FLAGS))
 		return -EINVAL;
 	if (!req->len || req->addr + req->len < req->addr)
 		return -EINVAL;
-	first = req->addr >> PAGE_SHIFT;
-	last = (req->addr + req->len - 1) >> PAGE_SHIFT;
-	if (last - first >= READ_ONCE(kstub_max_region_pages))
+	/* Kernel pages pinned; the limit and the pfns are in 4 KiB pages. */
+	kpages = kstub_kpages(req->addr, req->len);
+	if (kpages > READ_ONCE(kstub_max_region_pages) / KSTUB_HV_PER_PAGE)
 		return -EINVAL;
-	*npages = last - first + 1;
-	*npfn = *npages;
+	*npages = kpages;
+	*npfn = kstub_hvpages(req->addr, req->len);
 	if (req->flags & UVMBUS_KSTUB_REG_PFN_2M) {
 		if (!IS_ALIGNED(req->addr, SZ_2M) ||
 		    !IS_ALIGNED(req->len, SZ_2M))
@@ -84,7 +84,7 @@ static int kstub_ioc_register(struct kstub_file *kf,
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (req.pfns) {
-		err = kstub_region_put_pfns(r,
+		err = kstub_region_put_pfns(r, req.addr, req.npfn,
 					    req.flags & UVMBUS_KSTUB_REG_PFN_2M,
 					    u64_to_user_ptr(req.pfns));
 		if (err)
@@ -143,13 +143,15 @@ static int kstub_ioc_query(struct kstub_file *kf,
 	if (has_capability_noaudit(current, CAP_IPC_LOCK))
 		q.flags |= UVMBUS_KSTUB_QUERY_CAP_IPC_LOCK;
 	q.regions = atomic_long_read(&kf->nregions);
-	q.pinned_pages = atomic_long_read(&kf->npages);
-	q.locked_vm_pages = kstub_user_locked_pages();
+	/* In 4 KiB pages (the ABI's unit) whatever the kernel's page size. */
+	q.pinned_pages = atomic_long_read(&kf->npages) * KSTUB_HV_PER_PAGE;
+	q.locked_vm_pages = kstub_user_locked_pages() * KSTUB_HV_PER_PAGE;
 	limit = rlimit(RLIMIT_MEMLOCK);
 	q.memlock_limit = limit == RLIM_INFINITY ? U64_MAX : limit;
 	q.max_region_pages = READ_ONCE(kstub_max_region_pages);
 	q.quarantine_ms = READ_ONCE(kstub_quarantine_ms);
 	kstub_quarantine_stats(&q.quarantined_regions, &q.quarantined_pages);
+	q.quarantined_pages *= KSTUB_HV_PER_PAGE;
 	return copy_to_user(uarg, &q, sizeof(q)) ? -EFAULT : 0;
 }
 

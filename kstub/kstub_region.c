@@ -162,38 +162,47 @@ void kstub_region_release(struct kstub_region *r)
 	kfree(r);
 }
 
-/* The pfn of pages[i], or -EINVAL where a 2 MiB unit is not contiguous. */
-static s64 kstub_pfn(const struct kstub_region *r, unsigned long i, bool huge)
+/*
+ * The Hyper-V pfn of 2 MiB unit u (of its first 4 KiB), or -EINVAL where
+ * the unit is not physically contiguous.
+ */
+static s64 kstub_pfn_2m(const struct kstub_region *r, u64 u)
 {
+	unsigned long i = u * KSTUB_PAGES_2M;
 	unsigned long base = page_to_pfn(r->pages[i]);
 	unsigned long j;
 
-	if (!huge)
-		return base;
 	for (j = 1; j < KSTUB_PAGES_2M; j++)
 		if (page_to_pfn(r->pages[i + j]) != base + j)
 			return -EINVAL;
-	return base;
+	return kstub_hvpfn(base, 0, 0);
 }
 
 /*
- * Write the region's pfns to dst: one per page, or with huge one per 2 MiB
- * (the caller checked that start and length are 2 MiB aligned).
+ * Write the Hyper-V pfns of [addr, ...) to dst: npfn of them, one per 4 KiB
+ * (kernel pages of 16 or 64 KiB give 4 or 16 each), or with huge one per
+ * 2 MiB (the caller checked that start and length are 2 MiB aligned).
+ * The region pins the kernel pages from addr's on.
  */
-int kstub_region_put_pfns(const struct kstub_region *r, bool huge,
-			  u64 __user *dst)
+int kstub_region_put_pfns(const struct kstub_region *r, u64 addr, u64 npfn,
+			  bool huge, u64 __user *dst)
 {
-	unsigned long step = huge ? KSTUB_PAGES_2M : 1;
 	u64 buf[KSTUB_PFN_BATCH];
-	unsigned long i, n = 0;
+	unsigned long n = 0;
+	u64 i;
 	s64 pfn;
 
-	for (i = 0; i < r->npages; i += step) {
-		pfn = kstub_pfn(r, i, huge);
-		if (pfn < 0)
-			return pfn;
+	for (i = 0; i < npfn; i++) {
+		if (huge) {
+			pfn = kstub_pfn_2m(r, i);
+			if (pfn < 0)
+				return pfn;
+		} else {
+			pfn = kstub_hvpfn(page_to_pfn(r->pages[kstub_hv_to_kpage(addr, i)]),
+					  addr, i);
+		}
 		buf[n++] = pfn;
-		if (n == ARRAY_SIZE(buf) || i + step >= r->npages) {
+		if (n == ARRAY_SIZE(buf) || i + 1 == npfn) {
 			if (copy_to_user(dst, buf, n * sizeof(buf[0])))
 				return -EFAULT;
 			dst += n;

@@ -11,10 +11,8 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-/* Hyper-V pfns are 4 KiB; this module maps them 1:1 to kernel pages. */
-#if PAGE_SHIFT != 12
-#error "uvmbus_kstub supports 4 KiB kernel pages only"
-#endif
+/* Hyper-V pfns are 4 KiB; kernel pages 4, 16 or 64 KiB (kstub_pfn.h). */
+#include "kstub_pfn.h"
 
 /* Module parameters (kstub_main.c). */
 extern unsigned int kstub_quarantine_ms;
@@ -54,8 +52,8 @@ struct kstub_file {
 struct kstub_region *kstub_region_pin(unsigned long start,
 				      unsigned long npages);
 void kstub_region_release(struct kstub_region *r);
-int kstub_region_put_pfns(const struct kstub_region *r, bool huge,
-			  u64 __user *dst);
+int kstub_region_put_pfns(const struct kstub_region *r, u64 addr, u64 npfn,
+			  bool huge, u64 __user *dst);
 unsigned long kstub_user_locked_pages(void);
 
 /* kstub_ioctl.c */

@@ -49,6 +49,14 @@ TEST=(
 	# the root file system the packages are installed and tested in
 	# (scripts/rootfs.sh, pkg_ tests): this machine's stay unchanged
 	mmdebstrap
+	# arm64 (docs/PORTING.md): Debian's cross compiler and binutils (native
+	# amd64 packages; the arm64 libraries live in a root file system made by
+	# scripts/rootfs.sh, never as foreign-architecture packages here), and
+	# qemu-aarch64 to run arm64 programs (arch_ tests, the arm64 unit
+	# tests), qemu-system-aarch64 to boot Debian's arm64 kernel with the
+	# module (kstub_qemu_arm64)
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+	qemu-system-arm
 )
 
 usage() {

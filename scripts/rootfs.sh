@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A Debian root file system for tests that must not change this machine
 # (the pkg_ tests install the project's packages into one, docs/TESTING.md):
-#   scripts/rootfs.sh ARCH DIR [PACKAGE...]
+#   scripts/rootfs.sh [--extract] ARCH DIR [PACKAGE...]
 # makes DIR a Debian root file system for ARCH (amd64, arm64, ...) with
 # mmdebstrap: Essential, apt and PACKAGE... with their dependencies (no
 # Recommends), from Debian's mirror (UVMBUS_DEBIAN_MIRROR, default
@@ -20,7 +20,13 @@
 # nothing it mounts outlives it). The first build downloads and unpacks
 # the packages: several minutes (docs/TESTING.md has the figures). A foreign
 # ARCH needs qemu-user-static and binfmt-support on the host (not in
-# deps.sh yet).
+# deps.sh) to run the maintainer scripts.
+#
+# --extract: PACKAGE... and their dependencies only, unpacked and never
+# configured (mmdebstrap --variant=extract): no maintainer script runs, so a
+# foreign ARCH needs no emulation. A sysroot for cross-compiling (headers,
+# libraries, .pc files: the arm64 configuration of scripts/test.sh), not a
+# system to run.
 set -euo pipefail
 
 # Bump when the way the tree is made changes: every cached tree is rebuilt.
@@ -31,7 +37,12 @@ die() {
 	exit 1
 }
 
-[ $# -ge 2 ] || die "usage: rootfs.sh ARCH DIR [PACKAGE...]"
+variant=apt
+if [ "${1:-}" = --extract ]; then
+	variant=extract
+	shift
+fi
+[ $# -ge 2 ] || die "usage: rootfs.sh [--extract] ARCH DIR [PACKAGE...]"
 arch=$1 dir=$2
 shift 2
 [[ $arch =~ ^[a-z0-9]+$ ]] || die "bad architecture '$arch'"
@@ -42,7 +53,7 @@ command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: run scripts/deps
 command -v unshare >/dev/null || die "unshare is missing (util-linux)"
 
 native=$(dpkg --print-architecture)
-if [ "$arch" != "$native" ]; then
+if [ "$arch" != "$native" ] && [ "$variant" != extract ]; then
 	# mmdebstrap runs the foreign maintainer scripts through binfmt_misc.
 	ls /proc/sys/fs/binfmt_misc/qemu-* >/dev/null 2>&1 ||
 		die "a $arch tree on $native needs qemu-user-static and binfmt-support (no qemu binfmt handler registered)"
@@ -57,8 +68,12 @@ sources=(
 	"deb $security $suite-security main"
 )
 mapfile -t packages < <(printf '%s\n' "$@" | sed '/^$/d' | sort -u)
+# the variant only when not the default: an apt tree keeps the key it had
+# before --extract existed
+variant_key=()
+[ "$variant" = apt ] || variant_key=("variant $variant, relative links")
 key=$(printf '%s\n' "format $FORMAT" "arch $arch" "suite $suite" "${sources[@]}" \
-	"${packages[@]}" | sha256sum | cut -c1-16)
+	"${packages[@]}" "${variant_key[@]}" | sha256sum | cut -c1-16)
 stamp=$dir/.uvmbus-rootfs
 
 mkdir -p "$(dirname "$dir")"
@@ -81,18 +96,28 @@ for d in "$dir" "$dir.new"; do
 done
 rm -rf --one-file-system "$dir.new"
 
-echo "rootfs.sh: making $dir ($arch, $suite, key $key): ${packages[*]}" >&2
+echo "rootfs.sh: making $dir ($arch, $suite, $variant, key $key): ${packages[*]}" >&2
 start=$SECONDS
 include=$(
 	IFS=,
 	echo "${packages[*]}"
 )
 unshare --mount --propagation private -- \
-	mmdebstrap --mode=root --variant=apt --architectures="$arch" \
+	mmdebstrap --mode=root --variant="$variant" --architectures="$arch" \
 	--aptopt='APT::Install-Recommends "false"' \
 	${include:+--include="$include"} \
 	"$suite" "$dir.new" "${sources[@]}" ||
 	die "mmdebstrap failed (the log is above); $dir is unchanged"
+if [ "$variant" = extract ]; then
+	# A sysroot is read from outside, never chrooted into: an absolute
+	# link (libexpat.so -> /lib/aarch64-linux-gnu/libexpat.so.1...) would
+	# point into this machine. Made relative, inside the tree.
+	find "$dir.new" -type l -lname '/*' -print0 |
+		while IFS= read -r -d '' link; do
+			target=$(readlink "$link")
+			ln -sfn "$(realpath -m -s --relative-to="$(dirname "$link")" "$dir.new$target")" "$link"
+		done
+fi
 {
 	echo "$key"
 	printf '%s\n' "${packages[@]}"

@@ -96,12 +96,23 @@ int sim_null_drain(struct azblob_sim *s)
 			uint64_t trailer = (uint64_t)w << 32;
 
 			if (room <= NULL_CPL_ALL) {
-				/* RX full: ask the guest to signal once it has room */
+				/* RX full: ask the guest to signal once it has room,
+				 * then look again (store->load, a full fence): it may
+				 * have made room before it saw pending_send_sz. */
 				__atomic_store_n(rx->pending, NULL_CPL_ALL, __ATOMIC_SEQ_CST);
-				if (!s->rx_waiting)
-					__atomic_fetch_add(&s->st.rx_full, 1, __ATOMIC_RELAXED);
-				s->rx_waiting = true;
-				break;
+				atomic_thread_fence(memory_order_seq_cst);
+				rr = __atomic_load_n(rx->r, __ATOMIC_ACQUIRE);
+				if (rr >= rx->size || (rr & 7))
+					return null_broken(s, at);
+				room = w >= rr ? rx->size - (w - rr) : rr - w;
+				if (room <= NULL_CPL_ALL) {
+					if (!s->rx_waiting)
+						__atomic_fetch_add(&s->st.rx_full, 1,
+								   __ATOMIC_RELAXED);
+					s->rx_waiting = true;
+					break;
+				}
+				s->rx_waiting = true; /* cleared below, with pending_send_sz */
 			}
 			memcpy(c, &cd, sizeof(cd));
 			memcpy(c + sizeof(cd), &rsp, sizeof(rsp));

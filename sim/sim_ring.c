@@ -96,8 +96,12 @@ bool hring_consume(struct hring *h, uint32_t to, uint32_t read_bytes)
 	uint32_t pending, w, free_now;
 
 	store_rel(h->r, to);
+	/* store->load: our read index before the guest's pending_send_sz
+	 * (the guest stores it, fences and re-checks the room). An atomic
+	 * load: the guest writes it concurrently (a plain read is a data race
+	 * in C11). */
 	atomic_thread_fence(memory_order_seq_cst);
-	pending = *h->pending;
+	pending = __atomic_load_n(h->pending, __ATOMIC_RELAXED);
 	if (!pending)
 		return false;
 	w = load_acq(h->w);

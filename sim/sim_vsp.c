@@ -18,6 +18,7 @@
 #include <azblob/vsp_wire.h>
 
 #include "sim_internal.h"
+#include "cpu_relax.h"
 
 #define MONITOR_OFF 8u /* trigger groups {u32 pending, u32 armed} */
 
@@ -30,13 +31,6 @@ static const char *const vnames[AZBLOB_SIM_V_COUNT] = {
 const char *azblob_sim_violation_name(enum azblob_sim_violation v)
 {
 	return (unsigned)v < AZBLOB_SIM_V_COUNT ? vnames[v] : "unknown";
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
 }
 
 /* ---- requests ---- */
@@ -376,7 +370,7 @@ static void serve(struct azblob_sim *s)
 		if (work)
 			continue;
 		if (s->opts.poll && !rescinded) {
-			cpu_relax();
+			az_cpu_relax();
 			continue;
 		}
 		idle_wait(s, &s->cur, rescinded, now);

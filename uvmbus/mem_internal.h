@@ -12,6 +12,18 @@
 #define SHIFT_2M 21u
 
 /*
+ * The Hyper-V pfn (always 4 KiB) of the byte at address va, given the
+ * kernel pfn of the kernel page holding it and the kernel page shift (12,
+ * 14 or 16: a 64 KiB page holds 16 Hyper-V pages). Linux's page_to_hvpfn()
+ * plus the offset; kstub/kstub_pfn.h does the same in the module.
+ */
+static inline uint64_t hvpfn_of(uint64_t kpfn, unsigned page_shift, uintptr_t va)
+{
+	return kpfn << (page_shift - SHIFT_4K) |
+	       ((va >> SHIFT_4K) & ((1ull << (page_shift - SHIFT_4K)) - 1));
+}
+
+/*
  * pfn table: the region's memory seen from `table_va` (its start rounded
  * down to a granule) in granules of 1 << shift bytes (2 MiB or 4 KiB);
  * base[g] is the pfn of the first 4 KiB page of granule g and the granule

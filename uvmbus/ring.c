@@ -220,11 +220,12 @@ void uvmbus_ring_publish(struct uvmbus_ring *r, bool *signal)
 	 * - store->load: the consumer sets interrupt_mask while it drains and
 	 *   re-checks the ring after clearing it, so our index must be
 	 *   globally visible before we read its mask, or both sides could miss
-	 *   each other.
+	 *   each other. The mask load is seq_cst too: C11 orders a seq_cst
+	 *   store before seq_cst operations only (arm64: stlr, then ldar).
 	 */
 	shm_store_fenced(&r->hdr->write_index, r->priv);
 	r->published = r->priv;
-	mask = shm_load_relaxed(&r->hdr->interrupt_mask);
+	mask = shm_load_fenced(&r->hdr->interrupt_mask);
 	if (!mask) {
 		/* Signal only on empty->non-empty: the consumer had caught up
 		 * with everything before this batch and may be asleep. */
@@ -415,11 +416,12 @@ uint32_t uvmbus_ring_read_commit(struct uvmbus_ring *r, bool *signal)
 	 * With it, a producer blocked on a full ring sets pending_send_sz and
 	 * waits for our signal: release (as above) and store->load (the read
 	 * index visible before we load pending_send_sz, or we and a producer
-	 * re-checking the room could miss each other), in one seq_cst store.
+	 * re-checking the room could miss each other), in one seq_cst store
+	 * and a seq_cst load (a relaxed one may pass the store on arm64).
 	 */
 	shm_store_fenced(&r->hdr->read_index, r->priv);
 	r->published = r->priv;
-	pending = shm_load_relaxed(&r->hdr->pending_send_sz);
+	pending = shm_load_fenced(&r->hdr->pending_send_sz);
 	if (pending) {
 		w = shm_load_acquire(&r->hdr->write_index);
 		if (!index_ok(r, w)) {

@@ -65,11 +65,13 @@ struct uvmbus_kstub_version {
 
 /*
  * Pin [addr, addr + len) with FOLL_WRITE | FOLL_LONGTERM and charge every
- * 4 KiB page it touches to the caller's user (its locked_vm, against the
- * caller's RLIMIT_MEMLOCK; CAP_IPC_LOCK: not charged) until the pages are
- * unpinned, quarantine included. Only anonymous, shmem/memfd and hugetlbfs
- * memory is pinned. Any alignment: the pfns cover the pages from
- * addr >> 12 to (addr + len - 1) >> 12.
+ * kernel page it touches (4 KiB, or 16/64 KiB on arm64) to the caller's
+ * user (its locked_vm, against the caller's RLIMIT_MEMLOCK; CAP_IPC_LOCK:
+ * not charged) until the pages are unpinned, quarantine included. Only
+ * anonymous, shmem/memfd and hugetlbfs memory is pinned. Any alignment:
+ * the pfns cover the pages from addr >> 12 to (addr + len - 1) >> 12,
+ * Hyper-V's 4 KiB pages whatever the kernel's page size (a 64 KiB page
+ * gives 16 consecutive pfns).
  *
  * pfns == 0 asks for no pfns. Otherwise pfn_cap must be at least the count
  * needed, else -ENOSPC and npfn tells the count (nothing is pinned).

@@ -215,6 +215,23 @@ static inline void fake_add_device(const struct fake_tree *t, const struct fake_
 	}
 }
 
+/* An Azure Blob device bound to uio_hv_generic: relid 14, node 0, uio0,
+ * rings of ring_bytes each (monitor -1: none). */
+static inline void fake_add_azblob(const struct fake_tree *t, const char *guid, int monitor,
+				   size_t ring_bytes)
+{
+	struct fake_dev_spec s = {.guid = guid,
+				  .class_guid = AZBLOB_CLASS,
+				  .driver = "uio_hv_generic",
+				  .relid = 14,
+				  .numa = 0,
+				  .monitor_id = monitor,
+				  .uio = 0,
+				  .ring_bytes = ring_bytes};
+
+	fake_add_device(t, &s);
+}
+
 /* Map a file of the tree (host side). */
 static inline void *fake_map(const char *path, size_t *len)
 {

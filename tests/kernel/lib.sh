@@ -75,6 +75,18 @@ build_module() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] && [ -e "$out/src/uvmbus_kstub.ko" ]
 }
 
+# qemu_log_summary NAME LOG RC LIMIT: the guest's PASS/FAIL count and FAIL
+# lines from the console LOG; fail when QEMU (status RC) ran out of time.
+qemu_log_summary() {
+	local name=$1 log=$2 rc=$3 limit=$4
+	echo "----"
+	echo "${name}_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
+	grep '^FAIL:' "$log" || true
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
+	fi
+}
+
 # qemu_boot_verdict NAME KERNEL INITRD LOG LIMIT MEM APPEND: boot under TCG
 # with isa-debug-exit, stream the console to LOG, and pass only if QEMU
 # exits 1 (the guest wrote 0) and LOG holds "NAME-init: done, failures=0"
@@ -90,12 +102,7 @@ qemu_boot_verdict() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>&1 | tr -d '\r' | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
-	echo "----"
-	echo "${name}_qemu: guest checks: $(grep -c '^PASS:' "$log") PASS, $(grep -c '^FAIL:' "$log") FAIL"
-	grep '^FAIL:' "$log" || true
-	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		die "FAIL: QEMU timed out after ${limit}s (guest hung); console in $log"
-	fi
+	qemu_log_summary "$name" "$log" "$rc" "$limit"
 	if [ "$rc" -eq 0 ]; then
 		die "FAIL: the guest never reached isa-debug-exit (kernel panic or init died); console in $log"
 	fi

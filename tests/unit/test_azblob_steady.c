@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,30 +197,33 @@ int main(void)
 	ptrace(PTRACE_SYSCALL, pid, 0, 0);
 	if (write(go[1], "g", 1) != 1)
 		return 1;
-	bool entry = true;
-
 	for (;;) {
 		if (waitpid(pid, &status, 0) < 0)
 			break;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			break;
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-			if (entry) {
-				struct user_regs_struct regs;
+			/* The system call's number the same way on every
+			 * architecture (Linux 5.3; x86's orig_rax is x86's). */
+			struct __ptrace_syscall_info si;
 
-				ptrace(PTRACE_GETREGS, pid, 0, &regs);
-				if ((long)regs.orig_rax == SYS_getppid) {
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) <= 0) {
+				perror("steady: PTRACE_GET_SYSCALL_INFO");
+				kill(pid, SIGKILL);
+				break;
+			}
+			if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+				if (si.entry.nr == SYS_getppid) {
 					if (++markers == 2) {
 						ptrace(PTRACE_DETACH, pid, 0, 0);
 						break;
 					}
 				} else if (markers == 1) {
 					calls++;
-					fprintf(stderr, "steady: system call %lld in the window\n",
-						(long long)regs.orig_rax);
+					fprintf(stderr, "steady: system call %llu in the window\n",
+						(unsigned long long)si.entry.nr);
 				}
 			}
-			entry = !entry;
 			ptrace(PTRACE_SYSCALL, pid, 0, 0);
 		} else {
 			/* another stop (signal): pass it on */

@@ -44,16 +44,7 @@ static struct uvmbus_dev_opts opts(void)
 
 static void add_azblob(int monitor, size_t ring)
 {
-	struct fake_dev_spec s = {.guid = DEV_GUID,
-				  .class_guid = AZBLOB_CLASS,
-				  .driver = "uio_hv_generic",
-				  .relid = 14,
-				  .numa = 0,
-				  .monitor_id = monitor,
-				  .uio = 0,
-				  .ring_bytes = ring};
-
-	fake_add_device(&tree, &s);
+	fake_add_azblob(&tree, DEV_GUID, monitor, ring);
 }
 
 static void setup(void)
@@ -448,6 +439,14 @@ Test(dev, rescind_eio_stops_everything)
 	struct uvmbus_dev *d;
 	char p[PATH_MAX];
 
+	/* Under qemu-aarch64 7.2 (the arm64 unit tests, docs/PORTING.md) a
+	 * pseudo-terminal cannot be set up (ENODEV): skipped there. */
+	int probe = pty_events(NULL, NULL);
+
+	if (probe < 0)
+		cr_skip_test("no pseudo-terminal here: %s", strerror(-probe));
+	close(probe);
+	close(slave_fd);
 	add_azblob(-1, RING);
 	o.open_event_fd = pty_events;
 	cr_assert_eq(uvmbus_dev_open(&d, DEV_GUID, &o), 0, "%s", sink.text);

@@ -156,3 +156,27 @@ Test(mem_pfn, into_a_wrapping_ring_span)
 	pfn_table_free(&r.pfns);
 	free(flat);
 }
+
+/* The pagemap backend's pfns with 4, 16 and 64 KiB kernel pages: each
+ * 4 KiB of a kernel page is its own Hyper-V pfn, 16 per 64 KiB page. */
+Test(mem_pfn, hvpfn_of_kernel_page_sizes)
+{
+	static const unsigned shifts[] = {12, 14, 16};
+
+	for (unsigned s = 0; s < 3; s++) {
+		unsigned sh = shifts[s];
+		uint64_t per = 1ull << (sh - 12);
+
+		for (uintptr_t va = 0x7f0000000000u; va < 0x7f0000000000u + 4 * (1u << sh);
+		     va += 512) {
+			uint64_t kpfn = 0x1234 + (va >> sh) % 7;
+			uint64_t want = ((kpfn << sh) | (va & ((1u << sh) - 1))) >> 12;
+
+			cr_assert_eq(hvpfn_of(kpfn, sh, va), want, "shift %u va %#lx", sh,
+				     (unsigned long)va);
+		}
+		cr_expect_eq(hvpfn_of(3, sh, (uintptr_t)5 << sh), 3 * per);
+		cr_expect_eq(hvpfn_of(3, sh, ((uintptr_t)5 << sh) + (1u << sh) - 1),
+			     3 * per + per - 1);
+	}
+}

@@ -4,13 +4,19 @@
  * host cannot DMA into it through GPA-direct ranges, so the fast path must
  * not run there. Detected from the Hyper-V CPUID leaves (features EBX bit
  * 22 "isolation", isolation type in leaf 0x4000000C EBX[3:0]) and from the
- * confidential-guest CPU flags the kernel shows in /proc/cpuinfo.
+ * confidential-guest CPU flags the kernel shows in /proc/cpuinfo. Off x86
+ * there is no CPUID: the Hyper-V side is "unknown" (logged), and only the
+ * cpu flags decide.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dev_internal.h"
+
+/* hyperv_isolation_type(): 0 not isolated, >0 the type, -1 isolated of
+ * an unknown type, ISOLATION_UNKNOWN: this architecture cannot tell. */
+#define ISOLATION_UNKNOWN (-2)
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -37,9 +43,12 @@ static int hyperv_isolation_type(void)
 	return (int)(b & 0xf) ? (int)(b & 0xf) : -1;
 }
 #else
+/* No CPUID: on arm64 Hyper-V states isolation in a synthetic register
+ * (HV_REGISTER_ISOLATION_CONFIGURATION) that only a hypercall reads, from
+ * the kernel. We cannot tell from user space. */
 static int hyperv_isolation_type(void)
 {
-	return 0;
+	return ISOLATION_UNKNOWN;
 }
 #endif
 
@@ -75,6 +84,13 @@ int dev_check_isolation(const struct dev_roots *r, const struct uvmbus_log *log)
 	int t = hyperv_isolation_type();
 	const char *flag = cc_flag(r);
 
+	if (t == ISOLATION_UNKNOWN) {
+		t = 0;
+		if (!flag)
+			LOG_INFO(log,
+				 "dev: isolation: unknown (Hyper-V tells it through CPUID, which "
+				 "this architecture lacks): taken as a VM that is not isolated");
+	}
 	if (!t && !flag)
 		return 0;
 	LOG_ERR(log,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "mem_internal.h"
 
@@ -18,7 +19,21 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
+/*
+ * 2 MiB pages by name, never the default huge page size: that is 2 MiB on
+ * x86-64 and on arm64 with 4 KiB pages, but 32 MiB with 16 KiB pages and
+ * 512 MiB with 64 KiB pages (where 2 MiB pages exist too, as contiguous
+ * PTEs). So: the hugepages-2048kB counters (not /proc/meminfo's
+ * HugePages_Free, which counts the default size) and MAP_HUGE_2MB.
+ */
 #define HP_SYSFS "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/%s"
+#define HP_DIR	 "/sys/kernel/mm/hugepages/hugepages-2048kB"
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
+#endif
 
 static long read_long(const char *path)
 {
@@ -43,17 +58,7 @@ static long node_free_hugepages(int node)
 
 static long total_free_hugepages(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return read_long(HP_DIR "/free_hugepages");
 }
 
 /* "node0=3 node1=0" into buf. */
@@ -108,7 +113,7 @@ static int populate(void *addr, size_t len)
 
 static int try_map(struct uvmbus_mem *m, size_t len, size_t page, void **addr)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (page > PAGE_4K ? MAP_HUGETLB : 0);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (page > PAGE_4K ? MAP_HUGETLB | MAP_HUGE_2MB : 0);
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	int rc;
 
@@ -158,6 +163,14 @@ int mem_map_anon(struct uvmbus_mem *m, size_t len, size_t *page_size, void **add
 		if (node >= 0)
 			snprintf(where, sizeof(where), "node %d", node);
 		snprintf(reserve, sizeof(reserve), HP_SYSFS, node >= 0 ? node : 0, "nr_hugepages");
+		if (access(HP_DIR, F_OK)) {
+			LOG_ERR(&m->opts.log,
+				"mem: no hugepages for %zu bytes: this kernel has no 2 MiB huge "
+				"pages (no " HP_DIR "; /sys/kernel/mm/hugepages lists its sizes): "
+				"allow 4 KiB pages",
+				len);
+			return -ENOMEM;
+		}
 		LOG_ERR(&m->opts.log,
 			"mem: no hugepages for %zu bytes: wanted %ld x 2 MiB on %s, free: %s (%s). "
 			"Reserve them as root: echo N > %s (or scripts/bind_uio.sh hugepages N "

@@ -3,7 +3,9 @@
  * Pinning backend "pagemap": mlock plus /proc/self/pagemap. Root only (the
  * kernel hides pfns without CAP_SYS_ADMIN) and NOT a pin: the kernel may
  * still migrate the pages (compaction, NUMA balancing). For tests and
- * machines without the module; it says so when opened.
+ * machines without the module; it says so when opened. pagemap has one
+ * entry per kernel page (sysconf(_SC_PAGESIZE): 4, 16 or 64 KiB) holding
+ * the kernel pfn; the pfns handed out are Hyper-V's (4 KiB).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,20 +21,47 @@
 
 struct pagemap {
 	int fd;
+	unsigned page_shift; /* the kernel's: pagemap has one entry per page */
 };
 
-/* pfn of the 4 KiB page at va (0: not present or hidden). */
-static int read_entries(int fd, uintptr_t va, size_t n, uint64_t *out)
+/* Kernel pfns of the n kernel pages from the one holding va (0: not
+ * present or hidden). */
+static int read_entries(const struct pagemap *pm, uintptr_t va, size_t n, uint64_t *out)
 {
-	off_t off = (off_t)(va >> SHIFT_4K) * 8;
+	off_t off = (off_t)(va >> pm->page_shift) * 8;
 	size_t want = n * 8;
-	ssize_t got = pread(fd, out, want, off);
+	ssize_t got = pread(pm->fd, out, want, off);
 
 	if (got != (ssize_t)want)
 		return got < 0 ? -errno : -EIO;
 	for (size_t i = 0; i < n; i++)
 		out[i] = (out[i] & PM_PRESENT) ? out[i] & PM_PFN_MASK : 0;
 	return 0;
+}
+
+/* The Hyper-V pfns of the n 4 KiB pages from va (4 KiB aligned): indexed
+ * by the real page size, 16 of them per 64 KiB kernel page. */
+static int read_hvpfns(const struct pagemap *pm, uintptr_t va, size_t n, uint64_t *out)
+{
+	unsigned per = 1u << (pm->page_shift - SHIFT_4K);
+	uintptr_t kva = va >> pm->page_shift << pm->page_shift;
+	size_t nk = ((va + n * PAGE_4K - 1) >> pm->page_shift) - (kva >> pm->page_shift) + 1;
+	uint64_t *k = per == 1 ? out : calloc(nk, sizeof(*k));
+	int rc;
+
+	if (!k)
+		return -ENOMEM;
+	rc = read_entries(pm, kva, nk, k);
+	if (per > 1) {
+		for (size_t i = 0; !rc && i < n; i++) {
+			uintptr_t a = va + i * PAGE_4K;
+			uint64_t kpfn = k[(a >> pm->page_shift) - (kva >> pm->page_shift)];
+
+			out[i] = kpfn ? hvpfn_of(kpfn, pm->page_shift, a) : 0;
+		}
+		free(k);
+	}
+	return rc;
 }
 
 static int pagemap_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
@@ -42,8 +71,17 @@ static int pagemap_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 	uint64_t pfn = 0;
 	int rc;
 
+	long psz = sysconf(_SC_PAGESIZE);
+
 	if (!pm)
 		return -ENOMEM;
+	pm->page_shift = SHIFT_4K;
+	while (psz > 0 && (1l << pm->page_shift) < psz)
+		pm->page_shift++;
+	if (psz <= 0 || (1l << pm->page_shift) != psz) {
+		free(pm);
+		return -EINVAL;
+	}
 	pm->fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (pm->fd < 0) {
 		rc = -errno;
@@ -53,7 +91,7 @@ static int pagemap_open(struct uvmbus_mem *m, const struct uvmbus_mem_opts *o)
 		return rc;
 	}
 	probe++;
-	rc = read_entries(pm->fd, (uintptr_t)&probe, 1, &pfn);
+	rc = read_entries(pm, (uintptr_t)&probe, 1, &pfn);
 	if (rc || !pfn) {
 		LOG_ERR(&o->log, "mem: pagemap backend: /proc/self/pagemap shows no pfns: it needs "
 				 "CAP_SYS_ADMIN (run as root) - or use the kstub backend");
@@ -86,15 +124,15 @@ static int pagemap_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 		/* A hugetlb page is physically contiguous: its first pfn is enough. */
 		rc = pfn_table_alloc(&r->pfns, (uintptr_t)r->addr, r->map_len, SHIFT_2M);
 		for (size_t g = 0; !rc && g < r->pfns.nbase; g++)
-			rc = read_entries(pm->fd, r->pfns.table_va + (g << SHIFT_2M), 1,
-					  &r->pfns.base[g]);
+			rc = read_hvpfns(pm, r->pfns.table_va + (g << SHIFT_2M), 1,
+					 &r->pfns.base[g]);
 		for (size_t g = 0; !rc && g < r->pfns.nbase; g++)
 			if (!r->pfns.base[g])
 				rc = -EFAULT;
 	} else {
 		uint64_t *flat = calloc(n, sizeof(*flat));
 
-		rc = flat ? read_entries(pm->fd, va, n, flat) : -ENOMEM;
+		rc = flat ? read_hvpfns(pm, va, n, flat) : -ENOMEM;
 		for (size_t i = 0; !rc && i < n; i++)
 			if (!flat[i])
 				rc = -EFAULT;
