@@ -220,11 +220,13 @@ AZBLOB_API void azblob_free(struct azblob_client *c, void *buf);
 AZBLOB_API int azblob_register(struct azblob_client *c, void *addr, size_t len);
 AZBLOB_API int azblob_unregister(struct azblob_client *c, void *addr);
 /* Whether the host reaches registered caller memory in place: true on a
- * device (the pages are pinned and their real pfns sent); false where the
- * host sees only the client's pool (an emulator's guest RAM, a broker
- * session's arena), so plain memory is copied through a pool buffer. A
- * broker asks this to choose between pinning its clients' arenas and
- * copying their requests. */
+ * device (the pages are pinned and their real pfns sent) and under an
+ * emulator that keeps a memory table (docs/SIM.md: the pages get pfns
+ * above guest RAM and the emulator maps them); false where the host sees
+ * only the client's pool (a broker session's arena, an emulator without
+ * a table), so registering memory outside it fails. A broker asks this to
+ * choose between registering its clients' arenas and copying their
+ * requests. */
 AZBLOB_API bool azblob_registers_in_place(const struct azblob_client *c);
 
 /* ---- the original driver's synchronous call ---- */

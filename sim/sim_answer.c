@@ -214,7 +214,7 @@ static bool emit(struct azblob_sim *s, struct emitter *e, struct sim_pending *p)
 		/* dma_after_close: the late write lands in whatever the guest
 		 * now keeps in those pages. */
 		for (unsigned i = 0; i < p->nruns; i++)
-			memset(s->ram + p->runs[i].gpa, 0xa5, p->runs[i].len);
+			sim_mem_fill(s, p->runs[i].gpa, 0xa5, p->runs[i].len);
 		SIM_STAT_ADD(s, faults, 1);
 	}
 

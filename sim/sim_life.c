@@ -195,6 +195,7 @@ void azblob_sim_destroy(struct azblob_sim *s)
 		pthread_join(s->thread, NULL);
 	sim_conn_close(s);
 	sim_tree_remove(s);
+	sim_mem_clear(s);
 	sim_ram_destroy(s);
 	if (s->be)
 		s->be->close(s->be_state);
