@@ -120,6 +120,7 @@ struct azd_opts {
 	uint32_t device_qd;
 	uint32_t bounce_bufs;
 	uint32_t bounce_size;
+	bool copy; /* --copy: copy through the pool even where arenas could be registered */
 	uint32_t socket_mode;
 	const char *ready_file;
 	int log_level;
@@ -148,7 +149,8 @@ struct azd {
 	int exit_status;
 	struct azblob_sim *sim;
 	struct azblob_client *dev;
-	bool bounce; /* the device cannot use client arenas: copy (simulators) */
+	bool bounce; /* requests copied through the pool: --copy, or the host
+		      * reaches no registered memory in place */
 	int listen_fd, epoll_fd, signal_fd;
 	/* The checked directories of the socket and the ready file (paths.c):
 	 * their files are made, renamed and removed relative to these. */

@@ -50,8 +50,9 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 				      : "interrupt",
 	    d->st.sessions_now, d->st.zombies_now, d->st.sessions, d->st.refused,
 	    d->st.protocol_errors, d->st.dropped, d->st.arena_bytes_now >> 20,
-	    d->bounce ? "copied (the host reaches the device pool only)"
-		      : "arena pinned, in place");
+	    !d->bounce	? "registered (arenas in place)"
+	    : d->o.copy ? "copied (--copy)"
+			: "copied (the host reaches the device pool only)");
 	put(&o,
 	    "device: submitted %" PRIu64 " completed %" PRIu64 " errors %" PRIu64
 	    " timeouts %" PRIu64 " held %" PRIu64 " in flight %u share %u\n",
