@@ -247,8 +247,10 @@ int azblob_close(struct azblob_client *c)
 	if (c->slots && c->dev && !c->dead && !c->broken)
 		close_wait(c);
 	/* 2. Whatever is still in flight is answered now, with ECANCELED. */
-	if (c->slots)
+	if (c->slots) {
 		az_fail_all(c, -ECANCELED);
+		az_release_all(c, -ECANCELED);
+	}
 	/* 3. Close the channel (uio: the last close closes it). */
 	uvmbus_dev_close(c->dev);
 	c->dev = NULL;

@@ -62,7 +62,11 @@ static int open_client(struct azd *d, bool bounce)
 	o.log = azd_lib_log(d);
 	o.pool_buf_size = bounce ? d->o.bounce_size : 4096;
 	o.pool_bufs = bounce ? d->o.bounce_bufs : 8;
-	return azblob_open(&d->dev, &o);
+	int rc = azblob_open(&d->dev, &o);
+
+	if (!rc) /* late answers to requests held on registered arenas */
+		azblob_set_release(d->dev, azd_on_release, d);
+	return rc;
 }
 
 static int open_device(struct azd *d)

@@ -229,6 +229,28 @@ AZBLOB_API int azblob_unregister(struct azblob_client *c, void *addr);
  * requests. */
 AZBLOB_API bool azblob_registers_in_place(const struct azblob_client *c);
 
+/*
+ * Release callback: hear when the host is done with a request answered to
+ * its owner early. A request answered before the host answered it
+ * (-ETIMEDOUT, -ECANCELED by a cancel or close, -ENODEV, -EIO) keeps its
+ * slot and buffers held: the host may still write them. Once per such
+ * request, `fn(arg, user, ...)` with the request's user pointer says:
+ *  - err 0: the host answered at last (vsp_status and response_len are its
+ *    answer, written into the buffers): the buffers are the owner's again
+ *    and the slot is free;
+ *  - err -ENODEV or -EIO: the channel died (rescinded, broken) with the
+ *    request unanswered;
+ *  - err -ECANCELED: azblob_close() with the request still unanswered.
+ * After a non-zero err the memory is abandoned, not the owner's: libazblob
+ * never reuses it and neither should the owner while the process lives.
+ * Called from the thread that polls the client (in shared mode with the
+ * client's lock held): record and return, call nothing of this client.
+ * fn NULL: no calls (the default).
+ */
+typedef void (*azblob_release_fn)(void *arg, void *user, int err, uint32_t vsp_status,
+				  uint32_t response_len);
+AZBLOB_API void azblob_set_release(struct azblob_client *c, azblob_release_fn fn, void *arg);
+
 /* ---- the original driver's synchronous call ---- */
 
 /*

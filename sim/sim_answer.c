@@ -103,7 +103,12 @@ void sim_hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen
 		delay += (sim_rnd(s) % ((uint64_t)s->cur_jitter_us + 1)) * 1000;
 	/* A request the host cannot answer within its timeout completes at
 	 * the deadline with a timeout status, as the VSP does. */
-	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
+	if (timeout_ms && s->cur.late_ms) {
+		delay = ((uint64_t)timeout_ms + s->cur.late_ms) * 1000000;
+		status = AZBLOB_VSP_STATUS_IO_TIMEOUT;
+		rlen = 0;
+		SIM_STAT_ADD(s, timeouts, 1);
+	} else if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
 		delay = (uint64_t)timeout_ms * 1000000;
 		status = AZBLOB_VSP_STATUS_IO_TIMEOUT;
 		rlen = 0;

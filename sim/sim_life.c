@@ -88,6 +88,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	s->faults = s->opts.faults;
 	s->cur_delay_us = s->faults.delay_us;
 	s->cur_jitter_us = s->faults.jitter_us;
+	s->cur = s->faults;
 	atomic_store(&s->oneshots, sim_oneshots_armed(&s->faults));
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;

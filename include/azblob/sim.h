@@ -80,6 +80,11 @@ struct azblob_sim_faults {
 	 * the response, offset8 = 2 + completion_extra8 (at most 255). */
 	uint16_t completion_type;
 	uint16_t completion_extra8;
+	/* Every request with a timeout: answered late_ms after its timeout_ms
+	 * (with STATUS_IO_TIMEOUT, counted in timeouts), so after the guest
+	 * gave up (its grace: AZBLOB_GRACE_MS): a host whose late answers the
+	 * guest must absorb. 0: off. */
+	uint32_t late_ms;
 };
 
 struct azblob_sim_stats {
