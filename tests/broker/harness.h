@@ -74,6 +74,7 @@ static inline void bh_start(struct bh *h, const char *azblobd, const char *const
 	azblob_sim_opts_init(&so);
 	so.ram_bytes = 320u << 20;
 	so.no_hugetlb = true;
+	so.kernel = getenv("AZBLOB_SIM_KERNEL"); /* a kernel profile, when named */
 	if (faults)
 		so.faults = *faults;
 	rc = azblob_sim_create(&h->sim, &so);
