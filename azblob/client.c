@@ -63,6 +63,8 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 		m.memfd = c->arena_fd;
 		m.memfd_size = c->arena_bytes;
 		m.numa_node = -1;
+		if (c->simsock.memtable)
+			m.memtable = &c->simsock;
 	}
 	rc = uvmbus_mem_open(&c->mem, &m);
 	if (rc)
@@ -245,8 +247,10 @@ int azblob_close(struct azblob_client *c)
 	if (c->slots && c->dev && !c->dead && !c->broken)
 		close_wait(c);
 	/* 2. Whatever is still in flight is answered now, with ECANCELED. */
-	if (c->slots)
+	if (c->slots) {
 		az_fail_all(c, -ECANCELED);
+		az_release_all(c, -ECANCELED);
+	}
 	/* 3. Close the channel (uio: the last close closes it). */
 	uvmbus_dev_close(c->dev);
 	c->dev = NULL;
@@ -270,7 +274,8 @@ int azblob_close(struct azblob_client *c)
 
 bool azblob_registers_in_place(const struct azblob_client *c)
 {
-	return c->arena_fd < 0;
+	/* a device (kstub pins anything), or the emulator's memory table */
+	return c->arena_fd < 0 || c->simsock.memtable;
 }
 
 static void *alloc_locked(struct azblob_client *c, size_t len)

@@ -58,6 +58,7 @@ static void quarantine(struct azblob_client *c, uint32_t i, int err)
 	struct slot *s = &c->slots[i];
 
 	s->state = SLOT_QUARANTINED;
+	s->told = false; /* set here, off the hot path: tell_release() */
 	c->held++;
 	c->inflight--;
 	s->done(s->user, err, 0, 0);
@@ -88,6 +89,32 @@ void az_fail_all(struct azblob_client *c, int err)
 	}
 }
 
+/* Call the release callback of held slot s once, with its owner's user
+ * pointer (shared mode: the caller's own, not the router's). */
+static void tell_release(struct azblob_client *c, struct slot *s, int err, uint32_t status,
+			 uint32_t len)
+{
+	if (s->told || !c->release_fn)
+		return;
+	s->told = true;
+	c->release_fn(c->release_arg, s->owner ? s->uuser : s->user, err, status, len);
+}
+
+void az_release_all(struct azblob_client *c, int err)
+{
+	for (uint32_t i = 0; c->slots && i < c->qd; i++)
+		if (c->slots[i].state == SLOT_QUARANTINED)
+			tell_release(c, &c->slots[i], err, 0, 0);
+}
+
+void azblob_set_release(struct azblob_client *c, azblob_release_fn fn, void *arg)
+{
+	az_mem_lock(c);
+	c->release_fn = fn;
+	c->release_arg = arg;
+	az_mem_unlock(c);
+}
+
 void az_mark_dead(struct azblob_client *c)
 {
 	if (c->dead)
@@ -98,6 +125,7 @@ void az_mark_dead(struct azblob_client *c)
 	az_log(c, UVMBUS_LOG_ERR, "azblob: device rescinded: %u request(s) fail with ENODEV",
 	       c->inflight);
 	az_fail_all(c, -ENODEV);
+	az_release_all(c, -ENODEV);
 }
 
 void az_mark_broken(struct azblob_client *c, const char *why)
@@ -109,6 +137,7 @@ void az_mark_broken(struct azblob_client *c, const char *why)
 	az_log(c, UVMBUS_LOG_ERR, "azblob: %s: channel broken, %u request(s) fail with EIO", why,
 	       c->inflight);
 	az_fail_all(c, -EIO);
+	az_release_all(c, -EIO);
 }
 
 /* One answer, `rsp` copied out of the packet. The original driver's
@@ -143,7 +172,14 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 		/* The caller already had its -ETIMEDOUT: absorb, free at last. */
 		c->st.late++;
 		AZ_PROBE2(late, trans_id, rsp.response_len);
+		/* The owner hears it (azblob_set_release) once the slot is free:
+		 * the buffers are its own again. */
+		bool tell = !s->told && c->release_fn;
+		void *user = s->owner ? s->uuser : s->user;
+
 		az_slot_release(c, i);
+		if (tell)
+			c->release_fn(c->release_arg, user, 0, rsp.error, rsp.response_len);
 		return;
 	}
 	latency(c, s, now);

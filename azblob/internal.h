@@ -30,6 +30,7 @@ struct slot {
 	azblob_done_fn udone;
 	void *uuser;
 	uint8_t state;
+	bool told; /* quarantined: its release was called (valid only while quarantined) */
 	azblob_done_fn done;
 	void *user;
 	uint64_t start_ns, deadline_ns;
@@ -73,6 +74,8 @@ struct azblob_client {
 	uint32_t *free_slots;
 	uint32_t nfree, qd, inflight;
 	uint32_t held; /* slots of requests answered to the caller, not by the host */
+	azblob_release_fn release_fn; /* azblob_set_release(): their owners hear the end */
+	void *release_arg;
 	uint32_t max_pages;
 	uint32_t gen_seed;
 	/* One load tells the public calls whether they leave the fast path:
@@ -162,6 +165,9 @@ static inline void az_mem_unlock(struct azblob_client *c)
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);
 void az_fail_all(struct azblob_client *c, int err);
+/* Tell the owners of held (quarantined) requests not told yet that the
+ * host will not answer them: err -ENODEV, -EIO or -ECANCELED. */
+void az_release_all(struct azblob_client *c, int err);
 /* Answer now (-ECANCELED) the requests in flight whose callback is `done`
  * with user in [lo, hi): their slots and buffers stay held as after a
  * timeout. For a caller that must return with nothing left to call back. */

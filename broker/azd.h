@@ -120,6 +120,7 @@ struct azd_opts {
 	uint32_t device_qd;
 	uint32_t bounce_bufs;
 	uint32_t bounce_size;
+	bool copy; /* --copy: copy through the pool even where arenas could be registered */
 	uint32_t socket_mode;
 	const char *ready_file;
 	int log_level;
@@ -133,6 +134,10 @@ struct azd_counters {
 	uint64_t dropped; /* answers of freed sessions nobody read */
 	uint64_t arena_bytes_now;
 	uint32_t sessions_now, zombies_now;
+	/* records of requests timed out on a registered arena, the host's
+	 * answer still owed (REC_HELD), and those it answered late */
+	uint32_t held_now;
+	uint64_t late_returned;
 };
 
 struct azd_cuse;
@@ -148,7 +153,8 @@ struct azd {
 	int exit_status;
 	struct azblob_sim *sim;
 	struct azblob_client *dev;
-	bool bounce; /* the device cannot use client arenas: copy (simulators) */
+	bool bounce; /* requests copied through the pool: --copy, or the host
+		      * reaches no registered memory in place */
 	int listen_fd, epoll_fd, signal_fd;
 	/* The checked directories of the socket and the ready file (paths.c):
 	 * their files are made, renamed and removed relative to these. */
@@ -208,6 +214,9 @@ void azd_session_free(struct azd_session *s);
 /* forward.c */
 /* Serve a session: answers into RX, requests from TX. Returns work done. */
 unsigned azd_serve(struct azd *d, struct azd_session *s);
+/* The device client's release callback (azblob_set_release, arg: the
+ * daemon): the host answered a held record at last. */
+void azd_on_release(void *arg, void *user, int err, uint32_t status, uint32_t len);
 /* One pass over every session, round-robin: the device queue is shared
  * (a session holds at most azd_share() requests at the device; after a
  * refusal, the next slot goes to the session after the last one served). */

@@ -68,6 +68,7 @@ static void on_done(void *user, int err, uint32_t status, uint32_t len)
 			 * and the arena stays registered until the host answers. */
 			r->state = REC_HELD;
 			s->held++;
+			s->d->st.held_now++;
 			return;
 		}
 	}
@@ -77,6 +78,27 @@ static void on_done(void *user, int err, uint32_t status, uint32_t len)
 	if (status)
 		s->st.errors++;
 	answer(s, r, status, err ? 0 : len);
+}
+
+void azd_on_release(void *arg, void *user, int err, uint32_t status, uint32_t len)
+{
+	struct azd_rec *r = user;
+	struct azd_session *s = r->s;
+	struct azd *d = arg;
+
+	/* Not held (the copy path: answered as usual), or the channel died
+	 * or closes (err): the host may still write those arena pages, so the
+	 * record stays held, and the client, which timed the request out
+	 * too, keeps its buffers (the session ends with the device). */
+	if (r->state != REC_HELD || err)
+		return;
+	/* The pages are the session's again. The client gets the host's late
+	 * answer, as from a device: its libazblob absorbs it (late) and frees
+	 * its slot; the record is free once that answer is in its RX ring. */
+	s->held--;
+	d->st.held_now--;
+	d->st.late_returned++;
+	answer(s, r, status, len);
 }
 
 static void interrupt(struct azd_session *s)
@@ -152,6 +174,8 @@ static int forward(struct azd *d, struct azd_session *s)
 	if (rc) {
 		/* Refused by the device client (a request our parser let
 		 * through but the device cannot take): answered, not fatal. */
+		azd_log(d, 4, "client %llu: request refused by the device client: %s",
+			(unsigned long long)s->id, strerror(-rc));
 		answer(s, r, AZBLOB_VSP_STATUS_INVALID_PARAMETER, 0);
 		s->st.errors++;
 		return 0;

@@ -62,7 +62,11 @@ static int open_client(struct azd *d, bool bounce)
 	o.log = azd_lib_log(d);
 	o.pool_buf_size = bounce ? d->o.bounce_size : 4096;
 	o.pool_bufs = bounce ? d->o.bounce_bufs : 8;
-	return azblob_open(&d->dev, &o);
+	int rc = azblob_open(&d->dev, &o);
+
+	if (!rc) /* late answers to requests held on registered arenas */
+		azblob_set_release(d->dev, azd_on_release, d);
+	return rc;
 }
 
 static int open_device(struct azd *d)
@@ -75,9 +79,10 @@ static int open_device(struct azd *d)
 	unsetenv(AZBLOB_BROKER_ENV);
 	/* Ask the device whether the host reaches registered memory in
 	 * place; where it does not, copy through a pool of its own. */
-	rc = open_client(d, false);
-	if (!rc && !azblob_registers_in_place(d->dev)) {
-		azblob_close(d->dev);
+	rc = d->o.copy ? 0 : open_client(d, false);
+	if (d->o.copy || (!rc && !azblob_registers_in_place(d->dev))) {
+		if (d->dev)
+			azblob_close(d->dev);
 		d->dev = NULL;
 		d->bounce = true;
 		/* An emulator notices the first client's hang-up on its own
@@ -344,8 +349,9 @@ static int setup(struct azd *d)
 		d->o.mode == AZD_POLL	  ? "poll"
 		: d->o.mode == AZD_HYBRID ? "hybrid"
 					  : "interrupt",
-		d->bounce ? "the host reaches the device pool only: requests copied"
-			  : "arenas pinned");
+		!d->bounce  ? "arenas registered, in place"
+		: d->o.copy ? "requests copied (--copy)"
+			    : "the host reaches the device pool only: requests copied");
 	return 0;
 }
 

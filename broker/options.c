@@ -19,7 +19,7 @@ static const char usage_text[] =
     "            [--mode poll|hybrid|interrupt] [--idle-us N] [--cpu N]\n"
     "            [--max-clients N] [--max-clients-per-uid N] [--max-qd N] [--max-arena SIZE] "
     "[--ring SIZE]\n"
-    "            [--device-qd N] [--bounce-bufs N] [--bounce-size SIZE]\n"
+    "            [--device-qd N] [--copy] [--bounce-bufs N] [--bounce-size SIZE]\n"
     "            [--socket-mode OCTAL] [--ready-file PATH] [--log-level err|warn|info|debug]\n"
     "            [--cuse [--cuse-name NAME] [--cuse-arenas N]]\n"
     "    azblobd --help\n"
@@ -61,8 +61,11 @@ static const char usage_text[] =
     "    --ring SIZE         each ring of a session, header page included\n"
     "                        (default 516K)\n"
     "    --device-qd N       the daemon's queue on the device (default 256)\n"
-    "    --bounce-bufs N, --bounce-size SIZE   the copy pool, where the host reaches\n"
-    "                        no registered memory in place (an emulator)\n"
+    "    --copy              copy each request through the daemon's pool instead of\n"
+    "                        registering the clients' arenas (the default where\n"
+    "                        the host reaches registered memory in place)\n"
+    "    --bounce-bufs N, --bounce-size SIZE   the copy pool (--copy, or a host that\n"
+    "                        reaches no registered memory in place)\n"
     "                        (default 32 buffers of 4M + 64K)\n"
     "    --ready-file PATH   created once the socket listens\n"
     "    --log-level L       err, warn, info (default), debug\n"
@@ -103,6 +106,7 @@ enum {
 	O_DEVICE_QD,
 	O_BOUNCE_BUFS,
 	O_BOUNCE_SIZE,
+	O_COPY,
 	O_SOCKET_MODE,
 	O_READY,
 	O_LOG_LEVEL,
@@ -134,6 +138,7 @@ static const struct option long_opts[] = {
     {"device-qd", required_argument, NULL, O_DEVICE_QD},
     {"bounce-bufs", required_argument, NULL, O_BOUNCE_BUFS},
     {"bounce-size", required_argument, NULL, O_BOUNCE_SIZE},
+    {"copy", no_argument, NULL, O_COPY},
     {"socket-mode", required_argument, NULL, O_SOCKET_MODE},
     {"ready-file", required_argument, NULL, O_READY},
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
@@ -229,6 +234,9 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 			break;
 		case O_SIM_STEP:
 			o->sim_step = true;
+			break;
+		case O_COPY:
+			o->copy = true;
 			break;
 		case O_SIM_ROOT:
 			o->sim_root = a;

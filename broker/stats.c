@@ -44,14 +44,16 @@ int azd_format_stats(const struct azd *d, char *buf, size_t cap)
 	put(&o,
 	    "daemon: mode %s, sessions now %u (zombies %u), total %" PRIu64 ", refused %" PRIu64
 	    ", protocol errors %" PRIu64 ", answers dropped %" PRIu64 ", arenas %" PRIu64
-	    " MiB, data path %s\n",
+	    " MiB, held records %u, late answers returned %" PRIu64 ", data path %s\n",
 	    d->o.mode == AZD_POLL     ? "poll"
 	    : d->o.mode == AZD_HYBRID ? "hybrid"
 				      : "interrupt",
 	    d->st.sessions_now, d->st.zombies_now, d->st.sessions, d->st.refused,
-	    d->st.protocol_errors, d->st.dropped, d->st.arena_bytes_now >> 20,
-	    d->bounce ? "copied (the host reaches the device pool only)"
-		      : "arena pinned, in place");
+	    d->st.protocol_errors, d->st.dropped, d->st.arena_bytes_now >> 20, d->st.held_now,
+	    d->st.late_returned,
+	    !d->bounce	? "registered (arenas in place)"
+	    : d->o.copy ? "copied (--copy)"
+			: "copied (the host reaches the device pool only)");
 	put(&o,
 	    "device: submitted %" PRIu64 " completed %" PRIu64 " errors %" PRIu64
 	    " timeouts %" PRIu64 " held %" PRIu64 " in flight %u share %u\n",

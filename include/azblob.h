@@ -220,12 +220,36 @@ AZBLOB_API void azblob_free(struct azblob_client *c, void *buf);
 AZBLOB_API int azblob_register(struct azblob_client *c, void *addr, size_t len);
 AZBLOB_API int azblob_unregister(struct azblob_client *c, void *addr);
 /* Whether the host reaches registered caller memory in place: true on a
- * device (the pages are pinned and their real pfns sent); false where the
- * host sees only the client's pool (an emulator's guest RAM, a broker
- * session's arena), so plain memory is copied through a pool buffer. A
- * broker asks this to choose between pinning its clients' arenas and
- * copying their requests. */
+ * device (the pages are pinned and their real pfns sent) and under an
+ * emulator that keeps a memory table (docs/SIM.md: the pages get pfns
+ * above guest RAM and the emulator maps them); false where the host sees
+ * only the client's pool (a broker session's arena, an emulator without
+ * a table), so registering memory outside it fails. A broker asks this to
+ * choose between registering its clients' arenas and copying their
+ * requests. */
 AZBLOB_API bool azblob_registers_in_place(const struct azblob_client *c);
+
+/*
+ * Release callback: hear when the host is done with a request answered to
+ * its owner early. A request answered before the host answered it
+ * (-ETIMEDOUT, -ECANCELED by a cancel or close, -ENODEV, -EIO) keeps its
+ * slot and buffers held: the host may still write them. Once per such
+ * request, `fn(arg, user, ...)` with the request's user pointer says:
+ *  - err 0: the host answered at last (vsp_status and response_len are its
+ *    answer, written into the buffers): the buffers are the owner's again
+ *    and the slot is free;
+ *  - err -ENODEV or -EIO: the channel died (rescinded, broken) with the
+ *    request unanswered;
+ *  - err -ECANCELED: azblob_close() with the request still unanswered.
+ * After a non-zero err the memory is abandoned, not the owner's: libazblob
+ * never reuses it and neither should the owner while the process lives.
+ * Called from the thread that polls the client (in shared mode with the
+ * client's lock held): record and return, call nothing of this client.
+ * fn NULL: no calls (the default).
+ */
+typedef void (*azblob_release_fn)(void *arg, void *user, int err, uint32_t vsp_status,
+				  uint32_t response_len);
+AZBLOB_API void azblob_set_release(struct azblob_client *c, azblob_release_fn fn, void *arg);
 
 /* ---- the original driver's synchronous call ---- */
 

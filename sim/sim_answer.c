@@ -103,7 +103,12 @@ void sim_hold(struct azblob_sim *s, uint64_t tid, uint32_t status, uint32_t rlen
 		delay += (sim_rnd(s) % ((uint64_t)s->cur_jitter_us + 1)) * 1000;
 	/* A request the host cannot answer within its timeout completes at
 	 * the deadline with a timeout status, as the VSP does. */
-	if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
+	if (timeout_ms && s->cur.late_ms) {
+		delay = ((uint64_t)timeout_ms + s->cur.late_ms) * 1000000;
+		status = AZBLOB_VSP_STATUS_IO_TIMEOUT;
+		rlen = 0;
+		SIM_STAT_ADD(s, timeouts, 1);
+	} else if (timeout_ms && delay > (uint64_t)timeout_ms * 1000000) {
 		delay = (uint64_t)timeout_ms * 1000000;
 		status = AZBLOB_VSP_STATUS_IO_TIMEOUT;
 		rlen = 0;
@@ -214,7 +219,7 @@ static bool emit(struct azblob_sim *s, struct emitter *e, struct sim_pending *p)
 		/* dma_after_close: the late write lands in whatever the guest
 		 * now keeps in those pages. */
 		for (unsigned i = 0; i < p->nruns; i++)
-			memset(s->ram + p->runs[i].gpa, 0xa5, p->runs[i].len);
+			sim_mem_fill(s, p->runs[i].gpa, 0xa5, p->runs[i].len);
 		SIM_STAT_ADD(s, faults, 1);
 	}
 

@@ -98,6 +98,7 @@ static void guest_gone(struct azblob_sim *s)
 		return;
 	}
 	s->nheld = 0;
+	sim_mem_clear(s); /* its memory table goes with it */
 	/* the channel is closed: nothing the host held can be written now */
 	memset(s->owned, 0, s->owned_units * sizeof(*s->owned));
 	sim_log(s, UVMBUS_LOG_INFO, "guest disconnected: channel closed");
@@ -134,17 +135,56 @@ void sim_conn_accept(struct azblob_sim *s)
 		close(fd);
 		return;
 	}
+	struct ucred cred = {0};
+	socklen_t cl = sizeof(cred);
+
+	/* whose memory the table's fd-less regions are */
+	s->peer_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) ? 0 : cred.pid;
+	sim_mem_clear(s);
 	s->conn_fd = fd;
 	sim_log(s, UVMBUS_LOG_INFO, "guest connected");
 }
 
+/* The file a message carried (SCM_RIGHTS), -1 when none; any other fds
+ * it carried are closed. */
+static int taken_fd(struct msghdr *m)
+{
+	int fd = -1;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int x;
+
+			memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = x;
+			else
+				close(x);
+		}
+	}
+	return fd;
+}
+
 int sim_conn_drain(struct azblob_sim *s)
 {
-	int n = 0;
+	int n = (int)s->deferred_signals;
 
+	s->deferred_signals = 0;
 	while (s->conn_fd >= 0) {
-		uint32_t v;
-		ssize_t r = recv(s->conn_fd, &v, sizeof(v), MSG_DONTWAIT);
+		union {
+			uint32_t v;
+			struct uvmbus_simsock_mem mem;
+		} u;
+		char ctl[CMSG_SPACE(4 * sizeof(int))];
+		struct iovec iov = {&u, sizeof(u)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl,
+				   .msg_controllen = sizeof(ctl)};
+		ssize_t r = recvmsg(s->conn_fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		int fd;
 
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
@@ -152,7 +192,14 @@ int sim_conn_drain(struct azblob_sim *s)
 			guest_gone(s);
 			break;
 		}
-		if (r != sizeof(v) || v != 1)
+		fd = taken_fd(&m);
+		if (r == sizeof(u.mem) && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			sim_mem_message(s, &u.mem, fd); /* the memory table */
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (r != sizeof(u.v) || u.v != 1)
 			continue; /* uio ignores anything but a 4-byte 1 */
 		/* irqcontrol(1): older kernels clear the RX mask (newer ones
 		 * leave it to user space); without a monitor it is a signal

@@ -45,6 +45,17 @@ struct sim_pending {
 	bool orphan; /* its channel was closed (dma_after_close): late DMA */
 };
 
+/* A region of the memory table (sim_memtable.c): mapped from its file
+ * (host != NULL) or the guest process's memory at addr. */
+#define SIM_MAX_REGIONS 256
+struct sim_region {
+	uint64_t gpa, len;
+	uint8_t *host; /* the region's first byte here (file regions) */
+	uint8_t *map;  /* the mapping (2 MiB aligned in the file) */
+	size_t map_len;
+	uint64_t addr; /* process memory: the pages in the guest process */
+};
+
 struct azblob_sim {
 	struct azblob_sim_opts opts;
 	char root[512]; /* short: it prefixes every path below */
@@ -59,6 +70,11 @@ struct azblob_sim {
 	uint8_t *ram;
 	uint64_t ram_pages;
 	bool ram_huge;
+	/* the memory table: guest memory outside RAM */
+	struct sim_region regions[SIM_MAX_REGIONS];
+	unsigned nregions;
+	pid_t peer_pid;		   /* the guest process (SO_PEERCRED at accept) */
+	uint32_t deferred_signals; /* doorbells taken while looking for regions */
 
 	/* the channel: rings file mapping, uio pages */
 	uint8_t *rings;
@@ -116,6 +132,7 @@ struct azblob_sim {
 	void *be_state;
 	uint8_t *pkt;		  /* one packet copied out of TX */
 	struct sim_span spans[3]; /* its data, request, response (set by sim_validate) */
+	bool bounced[3];	  /* those copied through `bounce` */
 	uint8_t *bounce;	  /* request/response/data when not contiguous in RAM */
 	size_t bounce_len;
 
@@ -128,6 +145,22 @@ struct azblob_sim {
 /* sim_ram.c */
 int sim_ram_create(struct azblob_sim *s);
 void sim_ram_destroy(struct azblob_sim *s);
+
+/* sim_memtable.c: the memory table. A message from the guest (fd: its
+ * file or -1; closed here). */
+void sim_mem_message(struct azblob_sim *s, const struct uvmbus_simsock_mem *m, int fd);
+/* Drop every region (the guest is gone; destroy). */
+void sim_mem_clear(struct azblob_sim *s);
+const struct sim_region *sim_mem_find(const struct azblob_sim *s, uint64_t gpa);
+/* pfn in guest RAM or in a region (taking the guest's pending messages
+ * before saying no). */
+bool sim_mem_valid(struct azblob_sim *s, uint64_t pfn);
+/* Host pointer to [gpa, gpa + len) when it is in RAM or one file region. */
+uint8_t *sim_mem_ptr(struct azblob_sim *s, uint64_t gpa, uint64_t len);
+/* Copy to (write) or from guest memory: RAM, a file region, or the guest
+ * process's memory. -EFAULT (counted in region_errors) on failure. */
+int sim_mem_rw(struct azblob_sim *s, uint64_t gpa, void *buf, size_t len, bool write);
+void sim_mem_fill(struct azblob_sim *s, uint64_t gpa, int byte, uint64_t len);
 
 /* sim_tree.c */
 int sim_tree_create(struct azblob_sim *s);

@@ -88,6 +88,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	s->faults = s->opts.faults;
 	s->cur_delay_us = s->faults.delay_us;
 	s->cur_jitter_us = s->faults.jitter_us;
+	s->cur = s->faults;
 	atomic_store(&s->oneshots, sim_oneshots_armed(&s->faults));
 	if (!s->faults.monitor_scan_us)
 		s->faults.monitor_scan_us = 50;
@@ -195,6 +196,7 @@ void azblob_sim_destroy(struct azblob_sim *s)
 		pthread_join(s->thread, NULL);
 	sim_conn_close(s);
 	sim_tree_remove(s);
+	sim_mem_clear(s);
 	sim_ram_destroy(s);
 	if (s->be)
 		s->be->close(s->be_state);

@@ -2,7 +2,8 @@
 /*
  * Strict validation of a guest request (docs/WIRE.md sections 3-4), written from
  * the wire description, not from the guest's builders. Guest memory is
- * reached only through pfns checked against the size of guest RAM.
+ * reached only through pfns checked against guest RAM and the memory
+ * table (sim_memtable.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static uint64_t pfn_at(const uint8_t *pkt, uint32_t i)
 	return v;
 }
 
-/* Host pointer to a span when its pages are consecutive in guest RAM. */
+/* Host pointer to a span when its pages are consecutive in guest RAM or
+ * in one mapped region. */
 static uint8_t *direct(struct azblob_sim *s, const uint8_t *pkt, const struct sim_span *sp)
 {
 	uint64_t p0 = pfn_at(pkt, sp->first_page);
@@ -32,7 +34,9 @@ static uint8_t *direct(struct azblob_sim *s, const uint8_t *pkt, const struct si
 	for (uint32_t i = 1; i < sp->pages; i++)
 		if (pfn_at(pkt, sp->first_page + i) != p0 + i)
 			return NULL;
-	return s->ram + p0 * SIM_PAGE + sp->in_page;
+	if (p0 < s->ram_pages && p0 + sp->pages <= s->ram_pages)
+		return s->ram + p0 * SIM_PAGE + sp->in_page;
+	return sim_mem_ptr(s, p0 * SIM_PAGE + sp->in_page, sp->len ? sp->len : 1);
 }
 
 /* Copy between a span of guest pages and a flat buffer. */
@@ -43,7 +47,8 @@ static void gather(struct azblob_sim *s, const uint8_t *pkt, const struct sim_sp
 		uint32_t x = sp->in_page + done, page = x / SIM_PAGE, off = x % SIM_PAGE;
 		uint32_t k = SIM_PAGE - off < n - done ? SIM_PAGE - off : n - done;
 
-		memcpy(dst + done, s->ram + pfn_at(pkt, sp->first_page + page) * SIM_PAGE + off, k);
+		(void)sim_mem_rw(s, pfn_at(pkt, sp->first_page + page) * SIM_PAGE + off, dst + done,
+				 k, false);
 		done += k;
 	}
 }
@@ -55,7 +60,8 @@ static void scatter(struct azblob_sim *s, const uint8_t *pkt, const struct sim_s
 		uint32_t x = sp->in_page + done, page = x / SIM_PAGE, off = x % SIM_PAGE;
 		uint32_t k = SIM_PAGE - off < n - done ? SIM_PAGE - off : n - done;
 
-		memcpy(s->ram + pfn_at(pkt, sp->first_page + page) * SIM_PAGE + off, src + done, k);
+		(void)sim_mem_rw(s, pfn_at(pkt, sp->first_page + page) * SIM_PAGE + off,
+				 (void *)(src + done), k, true);
 		done += k;
 	}
 }
@@ -127,7 +133,7 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	    32 + 8 * npfn > (uint32_t)off8 * 8)
 		return AZBLOB_SIM_V_RANGE + 1;
 	for (uint32_t i = 0; i < npfn; i++)
-		if (pfn_at(pkt, i) >= s->ram_pages)
+		if (pfn_at(pkt, i) >= s->ram_pages && !sim_mem_valid(s, pfn_at(pkt, i)))
 			return AZBLOB_SIM_V_PFN_OUTSIDE_RAM + 1;
 	if (len - (uint32_t)off8 * 8 < sizeof(q))
 		return AZBLOB_SIM_V_SHORT_PAYLOAD + 1;
@@ -173,6 +179,9 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 	}
 	uint8_t *b = s->bounce;
 
+	s->bounced[0] = r->data_len && !d;
+	s->bounced[1] = !rq;
+	s->bounced[2] = !rs;
 	if (r->data_len && !d) {
 		d = b;
 		gather(s, pkt, &sp[0], d, r->data_valid);
@@ -229,8 +238,8 @@ void sim_unbounce(struct azblob_sim *s, const uint8_t *pkt, const struct azblob_
 {
 	const struct sim_span *sp = s->spans;
 
-	if (r->data_len && (r->data < s->ram || r->data >= s->ram + s->opts.ram_bytes))
+	if (r->data_len && s->bounced[0])
 		scatter(s, pkt, &sp[0], r->data, r->data_len);
-	if (r->response < s->ram || r->response >= s->ram + s->opts.ram_bytes)
+	if (s->bounced[2])
 		scatter(s, pkt, &sp[2], r->response, r->response_cap);
 }

@@ -40,7 +40,7 @@ enum azblob_sim_violation {
 	AZBLOB_SIM_V_ZERO_TRANS_ID,
 	AZBLOB_SIM_V_RANGECOUNT,      /* rangecount != 1 */
 	AZBLOB_SIM_V_RANGE,	      /* offset != 0 or len != pages * 4096 */
-	AZBLOB_SIM_V_PFN_OUTSIDE_RAM, /* a pfn beyond guest RAM */
+	AZBLOB_SIM_V_PFN_OUTSIDE_RAM, /* a pfn in neither guest RAM nor the memory table */
 	AZBLOB_SIM_V_SHORT_PAYLOAD,   /* in-band request shorter than 56 bytes */
 	AZBLOB_SIM_V_VERSION,	      /* version != 0 */
 	AZBLOB_SIM_V_OPERATION,	      /* unknown or unsupported operation */
@@ -80,6 +80,11 @@ struct azblob_sim_faults {
 	 * the response, offset8 = 2 + completion_extra8 (at most 255). */
 	uint16_t completion_type;
 	uint16_t completion_extra8;
+	/* Every request with a timeout: answered late_ms after its timeout_ms
+	 * (with STATUS_IO_TIMEOUT, counted in timeouts), so after the guest
+	 * gave up (its grace: AZBLOB_GRACE_MS): a host whose late answers the
+	 * guest must absorb. 0: off. */
+	uint32_t late_ms;
 };
 
 struct azblob_sim_stats {
@@ -110,6 +115,11 @@ struct azblob_sim_stats {
 	/* Host signals a subchannel received from the guest's fd writes: only
 	 * kernels that set the event on every channel deliver them. */
 	uint64_t subchannel_signals;
+	/* The memory table (docs/SIM.md): regions of guest memory outside
+	 * guest RAM now, and messages or accesses that failed (refused
+	 * regions, a process_vm_readv/writev that did not move every byte). */
+	uint64_t regions;
+	uint64_t region_errors;
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */

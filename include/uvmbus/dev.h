@@ -179,6 +179,8 @@ struct uvmbus_simsock {
 	char sysfs_root[512]; /* root/sys */
 	char dev_root[512];   /* root/dev */
 	char proc_root[512];  /* root/proc */
+	bool memtable;	      /* the emulator keeps a memory table (hello version 2) */
+	uint64_t next_gpa;    /* memory table: the next free guest-physical address */
 };
 
 /* Connect (one guest at a time): gets the event fd and the RAM memfd. */
@@ -191,6 +193,20 @@ UVMBUS_API int uvmbus_simsock_event_fd(void *guest, const char *uio_path);
  * (the rings) in <uio_path>.map0 and maps 1 and 2 at pages 1 and 2 of
  * <uio_path>. */
 UVMBUS_API int uvmbus_simsock_map_fd(void *guest, const char *uio_path, int map, int64_t *offset);
+/*
+ * The memory table (<uvmbus/simsock.h>): give [addr, addr + len) (any
+ * alignment; its pages) guest-physical addresses above guest RAM and tell
+ * the emulator where the pages are: one region per mapping the range
+ * crosses, with the mapping's file when it is a shared file mapping
+ * (memfd, shmem, hugetlbfs), else as the process's own memory. *gpa0 is
+ * the guest-physical address of addr rounded down to 2 MiB: the byte at
+ * x is at *gpa0 + (x - (addr & ~(2 MiB - 1))). -ENOTSUP: no memory table;
+ * -EFAULT: part of the range is not mapped.
+ */
+UVMBUS_API int uvmbus_simsock_mem_add(struct uvmbus_simsock *g, const void *addr, size_t len,
+				      uint64_t *gpa0);
+/* Drop the regions of [gpa, gpa + len) from the table. */
+UVMBUS_API int uvmbus_simsock_mem_remove(struct uvmbus_simsock *g, uint64_t gpa, uint64_t len);
 /* Point `d` at the connection: its roots and both hooks. */
 UVMBUS_API void uvmbus_simsock_dev_opts(struct uvmbus_simsock *g, struct uvmbus_dev_opts *d);
 

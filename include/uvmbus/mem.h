@@ -30,6 +30,7 @@ extern "C" {
 struct uvmbus_mem;
 struct uvmbus_region;
 struct uvmbus_pool;
+struct uvmbus_simsock;
 
 enum uvmbus_pin_backend {
 	UVMBUS_PIN_AUTO = 0, /* kstub if its node exists, else a clear error */
@@ -61,6 +62,11 @@ struct uvmbus_mem_opts {
 	int memfd;
 	uint64_t memfd_offset;
 	uint64_t memfd_size;
+	/* UVMBUS_PIN_MEMFD under the emulator: its connection, whose memory
+	 * table (uvmbus_simsock_mem_add) gives memory registered outside the
+	 * window guest-physical addresses above guest RAM. NULL: such memory
+	 * is refused (a broker session's arena). */
+	struct uvmbus_simsock *memtable;
 	struct uvmbus_log log;
 };
 

@@ -11,9 +11,10 @@
 
 #include <stdint.h>
 
-#define UVMBUS_SIMSOCK_NAME    "vspd.sock"
-#define UVMBUS_SIMSOCK_MAGIC   0x4d495356u /* "VSIM" */
-#define UVMBUS_SIMSOCK_VERSION 1u
+#define UVMBUS_SIMSOCK_NAME  "vspd.sock"
+#define UVMBUS_SIMSOCK_MAGIC 0x4d495356u /* "VSIM" */
+/* 2: the emulator keeps a memory table (uvmbus_simsock_mem messages). */
+#define UVMBUS_SIMSOCK_VERSION 2u
 
 struct uvmbus_simsock_hello {
 	uint32_t magic;
@@ -22,5 +23,33 @@ struct uvmbus_simsock_hello {
 };
 
 _Static_assert(sizeof(struct uvmbus_simsock_hello) == 16, "hello size");
+
+/*
+ * The memory table (version 2), as vhost-user's SET_MEM_TABLE: memory the
+ * guest registers outside guest RAM gets guest-physical addresses above
+ * RAM, and the guest tells the host where those pages are. One message
+ * per region, guest to host, on the doorbell connection (its size tells it
+ * from a doorbell write), in order with the guest's other writes, no
+ * answer: the host takes the messages it holds before it rejects a pfn
+ * outside every region. ADD carries either an fd (SCM_RIGHTS: the file
+ * that backs the pages, memfd, shmem or hugetlbfs; the host maps it at
+ * fd_offset) or none (the pages are the sending process's own memory at
+ * `addr`, reached with process_vm_readv/writev of the peer found by
+ * SO_PEERCRED). REMOVE drops every region inside [gpa, gpa + len).
+ */
+#define UVMBUS_SIMSOCK_MEM_MAGIC  0x4d454d54u /* "TMEM" */
+#define UVMBUS_SIMSOCK_MEM_ADD	  1u
+#define UVMBUS_SIMSOCK_MEM_REMOVE 2u
+
+struct uvmbus_simsock_mem {
+	uint32_t magic;
+	uint32_t op;
+	uint64_t gpa;	    /* guest-physical byte address, page aligned, above RAM */
+	uint64_t len;	    /* bytes, a multiple of 4096 */
+	uint64_t fd_offset; /* ADD with an fd: where the region starts in the file */
+	uint64_t addr;	    /* ADD without an fd: the pages in the sending process */
+};
+
+_Static_assert(sizeof(struct uvmbus_simsock_mem) == 40, "memory table message size");
 
 #endif

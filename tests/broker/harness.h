@@ -29,6 +29,7 @@ struct bh {
 	pid_t pid;
 	char dir[64];
 	char sock[100];
+	bool copy; /* the daemon was started with --copy */
 };
 
 #define BH_FAIL(...)                                                                               \
@@ -68,9 +69,12 @@ static inline void bh_start(struct bh *h, const char *azblobd, const char *const
 	int rc;
 
 	memset(h, 0, sizeof(*h));
+	for (int i = 0; extra && extra[i]; i++)
+		h->copy |= !strcmp(extra[i], "--copy");
 	azblob_sim_opts_init(&so);
 	so.ram_bytes = 320u << 20;
 	so.no_hugetlb = true;
+	so.kernel = getenv("AZBLOB_SIM_KERNEL"); /* a kernel profile, when named */
 	if (faults)
 		so.faults = *faults;
 	rc = azblob_sim_create(&h->sim, &so);
@@ -208,6 +212,24 @@ static inline int bh_wait_idle(const struct bh *h, unsigned ms)
 	return -ETIMEDOUT;
 }
 
+/* Every broker test runs on the data path it asks for: the arenas
+ * registered with the emulator's memory table (as on a device) unless the
+ * daemon was started with --copy. Checked at bh_stop() (a stats session
+ * earlier would change what the tests count); not when the daemon is
+ * already gone. */
+static inline void bh_check_path(const struct bh *h)
+{
+	static char text[AZBLOB_BROKER_STATS_MAX];
+	const char *want = h->copy ? "copied" : "registered", *p;
+
+	if (bh_stats(h, text, sizeof(text)) <= 0)
+		return;
+	p = strstr(text, "data path ");
+	BH_CHECK(p && !strncmp(p + 10, want, strlen(want)),
+		 "data path: want %s, the daemon says: %.60s", want, p ? p : text);
+	printf("data path %s\n", want);
+}
+
 /* SIGTERM (drain), wait for the exit status, tear the sim down. */
 static inline int bh_stop(struct bh *h)
 {
@@ -215,6 +237,7 @@ static inline int bh_stop(struct bh *h)
 	char cmd[128];
 
 	if (h->pid > 0) {
+		bh_check_path(h);
 		kill(h->pid, SIGTERM);
 		for (int i = 0; i < 1000 && waitpid(h->pid, &st, WNOHANG) != h->pid; i++)
 			bh_sleep_ms(10);

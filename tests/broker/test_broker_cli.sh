@@ -15,7 +15,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$azblobd" --help | grep -q '^SYNOPSIS' || fail "--help"
+help=$("$azblobd" --help) # not piped: grep -q would cut the pipe (SIGPIPE)
+grep -q '^SYNOPSIS' <<<"$help" || fail "--help"
 set +e; "$azblobd" --mode sideways 2>/dev/null; rc=$?; set -e
 [ $rc -eq 2 ] || fail "usage error exit 2, got $rc"
 

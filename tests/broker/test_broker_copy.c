@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * broker_copy: the daemon on a simulator copies each request through its
- * bounce pool (libazblob's copy of plain memory). The copy must not change
+ * broker_copy: the daemon with --copy copies each request through its
+ * bounce pool (libazblob's copy of plain memory) instead of registering
+ * the client's arena (the default, also under the emulator). The copy must not change
  * what the request means: (a) a request at the 8192-page limit in the
  * client's arena (request, response, data each at its own page offset)
  * still fits after the copy; (b) bytes of the data buffer the host does
@@ -30,7 +31,7 @@ static void fill(struct azblob_request_sync_abi *r, uint8_t *rq, uint8_t *rs, ui
 
 int main(int argc, char **argv)
 {
-	const char *extra[] = {"--bounce-bufs", "2", "--bounce-size", "33M", NULL};
+	const char *extra[] = {"--copy", "--bounce-bufs", "2", "--bounce-size", "33M", NULL};
 	struct azblob_request_sync_abi r;
 	struct azblob_opts o;
 	struct azblob_client *c;

@@ -56,6 +56,8 @@ static inline void start_sim(uint32_t ring, int monitor)
 	so.monitor_id = monitor;
 	if (ring)
 		so.ring_bytes = ring;
+	/* a kernel profile (its rings and monitor) when the test names one */
+	so.kernel = getenv("AZBLOB_SIM_KERNEL");
 	so.log = sink_log(&sink);
 	cr_assert_eq(azblob_sim_create(&sim, &so), 0, "%s", sink.text);
 	cr_assert_eq(azblob_sim_start(sim), 0);

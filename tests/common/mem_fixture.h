@@ -4,12 +4,39 @@
 #define TEST_MEM_FIXTURE_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <uvmbus/mem.h>
+
+/* The huge page reservation (root): tests that reserve restore it. */
+#define NR_HP "/proc/sys/vm/nr_hugepages"
+
+static inline long nr_hugepages_read(void)
+{
+	FILE *f = fopen(NR_HP, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static inline bool nr_hugepages_write(long v)
+{
+	FILE *f = fopen(NR_HP, "w");
+
+	if (!f)
+		return false;
+	fprintf(f, "%ld\n", v);
+	return fclose(f) == 0;
+}
 
 struct log_sink {
 	char text[8192];

@@ -50,6 +50,7 @@ static inline int tguest_attach(struct tguest *t, const char *root, const struct
 	m.backend = UVMBUS_PIN_MEMFD;
 	m.memfd = t->g.ram_fd;
 	m.memfd_size = t->g.ram_bytes;
+	m.memtable = t->g.memtable ? &t->g : NULL; /* caller memory: the memory table */
 	if (log)
 		m.log = *log;
 	rc = uvmbus_mem_open(&t->mem, &m);

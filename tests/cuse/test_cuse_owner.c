@@ -113,6 +113,7 @@ int main(void)
 	azblob_sim_opts_init(&so);
 	so.ram_bytes = 192u << 20;
 	so.no_hugetlb = true;
+	so.kernel = getenv("AZBLOB_SIM_KERNEL"); /* a kernel profile, when named */
 	if ((rc = azblob_sim_create(&sim, &so)) || (rc = azblob_sim_start(sim))) {
 		fprintf(stderr, "FAIL: simulator: %d\n", rc);
 		return 1;

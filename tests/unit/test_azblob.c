@@ -4,6 +4,8 @@
 #include "azblob_fixture.h"
 #include "fake_sysfs.h"
 
+#include <azblob/vsp_wire.h>
+
 TestSuite(azblob, .fini = stop);
 
 Test(azblob, round_trip_pool_buffers)
@@ -475,4 +477,71 @@ Test(azblob, registered_memory_refcounted)
 	cr_expect_eq(d.calls, 1);
 	cr_expect_eq(azblob_unregister(cl, mem), 0);
 	cr_expect_eq(azblob_unregister(cl, mem), -EINVAL);
+}
+
+struct rel {
+	int calls, err;
+	void *user;
+	uint32_t status;
+};
+
+static void on_rel(void *arg, void *user, int err, uint32_t status, uint32_t len)
+{
+	struct rel *r = arg;
+
+	(void)len;
+	r->calls++;
+	r->err = err;
+	r->user = user;
+	r->status = status;
+}
+
+/* A no-op with a 1 ms timeout at a host that answers `late_ms` after it:
+ * returns once the client answered it -ETIMEDOUT. */
+static void timed_out_noop(uint32_t late_ms, char *req, struct done *d)
+{
+	struct azblob_sim_faults f = {.late_ms = late_ms};
+
+	azblob_sim_set_faults(sim, &f);
+	struct azblob_request r = noop(req, azblob_alloc(cl, 512), d);
+
+	r.timeout_ms = 1;
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	azblob_flush(cl);
+	reap(d);
+	cr_expect_eq(d->err, -ETIMEDOUT);
+}
+
+/* The release callback: a request answered with -ETIMEDOUT is released
+ * (err 0, the host's late status) when the host answers at last; one
+ * still held at close is released with -ECANCELED. */
+Test(azblob, release_after_late_answer_and_at_close)
+{
+	struct done d = {0}, d2 = {0};
+	struct rel rl = {0};
+	char req[64];
+
+	start(0, 0, 0, 0, -1);
+	azblob_set_release(cl, on_rel, &rl);
+	timed_out_noop(1200, req, &d); /* past the grace (1 s) */
+	cr_expect_eq(rl.calls, 0, "not before the host answers");
+	for (int i = 0; i < 300 && !rl.calls; i++) {
+		azblob_poll(cl, 0);
+		azblob_wait(cl, 10);
+	}
+	cr_expect_eq(rl.calls, 1);
+	cr_expect_eq(rl.err, 0);
+	cr_expect_eq(rl.user, &d, "the request's user pointer");
+	cr_expect_eq(rl.status, AZBLOB_VSP_STATUS_IO_TIMEOUT);
+	cr_expect_eq(cstats().held_slots, 0u);
+
+	/* held at close: released with -ECANCELED */
+	timed_out_noop(60000, req, &d2);
+	azblob_close(cl);
+	cl = NULL;
+	cr_expect_eq(rl.calls, 2);
+	cr_expect_eq(rl.err, -ECANCELED);
+	cr_expect_eq(rl.user, &d2);
+	azblob_sim_destroy(sim);
+	sim = NULL;
 }

@@ -12,45 +12,26 @@
 
 #include "mem_fixture.h"
 
-#define NR_HP "/proc/sys/vm/nr_hugepages"
-
 static long saved_nr = -1;
-
-static long read_nr(void)
-{
-	FILE *f = fopen(NR_HP, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
 
 static void write_nr(long v)
 {
-	FILE *f = fopen(NR_HP, "w");
-
-	cr_assert_not_null(f, "cannot write %s: these tests need root", NR_HP);
-	fprintf(f, "%ld\n", v);
-	fclose(f);
+	cr_assert(nr_hugepages_write(v), "cannot write %s: these tests need root", NR_HP);
 }
 
 static void reserve(void)
 {
 	cr_assert_eq(geteuid(), 0, "hugepage tests need root (they reserve hugepages)");
-	saved_nr = read_nr();
+	saved_nr = nr_hugepages_read();
 	cr_assert_geq(saved_nr, 0);
 	write_nr(saved_nr + 16);
-	cr_assert_geq(read_nr(), saved_nr + 8, "could not reserve hugepages");
+	cr_assert_geq(nr_hugepages_read(), saved_nr + 8, "could not reserve hugepages");
 }
 
 static void none(void)
 {
 	cr_assert_eq(geteuid(), 0, "hugepage tests need root (they change nr_hugepages)");
-	saved_nr = read_nr();
+	saved_nr = nr_hugepages_read();
 	write_nr(0);
 }
 

@@ -13,6 +13,11 @@
  * own). A context never takes a chunk another live process holds, or one
  * its own process left behind (uvmbus_mem_abandon: memory a host may still
  * write); a dead process's chunks are taken over.
+ *
+ * Under the emulator (opts.memtable), memory registered outside the window
+ * is the caller's own (malloc, mmap, a memfd, hugetlbfs): it gets
+ * guest-physical addresses above guest RAM from the connection's memory
+ * table, and the emulator reaches the same pages (docs/MEMORY.md).
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +26,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <uvmbus/dev.h>
 
 #include "mem_internal.h"
 
@@ -169,6 +176,30 @@ static void memfd_unmap(struct uvmbus_mem *m, void *addr, size_t len)
 	unclaim(s, s->first_chunk + first, len / UVMBUS_HUGEPAGE_SIZE);
 }
 
+/* Caller memory outside the window: a region of the emulator's memory
+ * table, its pfns contiguous from the table's address of the first 2 MiB
+ * granule (pin_id 1: remove it at unpin). */
+static int table_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
+{
+	uint64_t gpa0;
+	int rc = pfn_table_alloc(&r->pfns, (uintptr_t)r->addr, r->len, SHIFT_2M);
+
+	if (rc)
+		return rc;
+	rc = uvmbus_simsock_mem_add(m->opts.memtable, r->addr, r->len, &gpa0);
+	if (rc) {
+		LOG_ERR(&m->opts.log,
+			"mem: memfd backend: %p + %zu: the emulator's memory table: %s", r->addr,
+			r->len, strerror(-rc));
+		pfn_table_free(&r->pfns);
+		return rc;
+	}
+	for (size_t g = 0; g < r->pfns.nbase; g++)
+		r->pfns.base[g] = (gpa0 >> SHIFT_4K) + (g << (SHIFT_2M - SHIFT_4K));
+	r->pin_id = 1;
+	return 0;
+}
+
 static int memfd_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 {
 	struct memfd_arena *s = m->backend;
@@ -176,6 +207,8 @@ static int memfd_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 	uintptr_t a = (uintptr_t)r->addr;
 	int rc;
 
+	if ((a < w || a - w > s->size || r->len > s->size - (a - w)) && m->opts.memtable)
+		return table_pin(m, r);
 	if (a < w || a - w > s->size || r->len > s->size - (a - w)) {
 		LOG_ERR(&m->opts.log,
 			"mem: memfd backend: %p + %zu is not guest RAM: register memory "
@@ -195,8 +228,14 @@ static int memfd_pin(struct uvmbus_mem *m, struct uvmbus_region *r)
 
 static void memfd_unpin(struct uvmbus_mem *m, struct uvmbus_region *r)
 {
-	(void)m;
-	(void)r;
+	uintptr_t a = (uintptr_t)r->addr & ~(uintptr_t)(PAGE_4K - 1);
+	uintptr_t end = ((uintptr_t)r->addr + r->len + PAGE_4K - 1) & ~(uintptr_t)(PAGE_4K - 1);
+
+	if (r->pin_id != 1)
+		return;
+	/* the region's refs are 0: no request the host may still answer */
+	(void)uvmbus_simsock_mem_remove(
+	    m->opts.memtable, (r->pfns.base[0] << SHIFT_4K) + (a - r->pfns.table_va), end - a);
 }
 
 static void memfd_close(struct uvmbus_mem *m, bool keep)
