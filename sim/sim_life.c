@@ -315,14 +315,17 @@ int azblob_sim_format_stats(struct azblob_sim *s, char *buf, size_t cap)
 	n = (size_t)snprintf(buf, cap,
 			     "requests=%llu completions=%llu errors=%llu timeouts=%llu "
 			     "signals=%llu interrupts=%llu rx_full=%llu faults=%llu "
-			     "bytes_in=%llu bytes_out=%llu reused_buffers=%llu violations=%llu",
+			     "bytes_in=%llu bytes_out=%llu reused_buffers=%llu violations=%llu "
+			     "regions=%llu region_errors=%llu region_data_bytes=%llu",
 			     (unsigned long long)st.requests, (unsigned long long)st.completions,
 			     (unsigned long long)st.errors, (unsigned long long)st.timeouts,
 			     (unsigned long long)st.signals, (unsigned long long)st.interrupts,
 			     (unsigned long long)st.rx_full, (unsigned long long)st.faults,
 			     (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 			     (unsigned long long)st.reused_buffers,
-			     (unsigned long long)st.violations_total);
+			     (unsigned long long)st.violations_total,
+			     (unsigned long long)st.regions, (unsigned long long)st.region_errors,
+			     (unsigned long long)st.region_data_bytes);
 	for (int v = 0; v < AZBLOB_SIM_V_COUNT && n < cap; v++)
 		if (st.violations[v])
 			n += (size_t)snprintf(buf + n, cap - n, " %s=%llu",

@@ -162,6 +162,9 @@ int sim_validate(struct azblob_sim *s, const uint8_t *pkt, uint32_t len, struct 
 
 	/* Point into guest RAM; bounce what is not contiguous there. */
 	uint8_t *d = r->data_len ? direct(s, pkt, &sp[0]) : NULL;
+
+	if (r->data_len && pfn_at(pkt, sp[0].first_page) >= s->ram_pages)
+		SIM_STAT_ADD(s, region_data_bytes, r->data_len);
 	uint8_t *rq = direct(s, pkt, &sp[1]);
 	uint8_t *rs = direct(s, pkt, &sp[2]);
 	size_t need = (size_t)(d || !r->data_len ? 0 : r->data_len) + (rq ? 0 : r->request_len) +

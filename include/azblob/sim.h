@@ -120,6 +120,9 @@ struct azblob_sim_stats {
 	 * regions, a process_vm_readv/writev that did not move every byte). */
 	uint64_t regions;
 	uint64_t region_errors;
+	/* Data bytes (data_len) of requests whose data buffer is in the
+	 * memory table: registered caller memory the host used in place. */
+	uint64_t region_data_bytes;
 };
 
 /* A request as a backend sees it: buffers are host views of guest memory. */
