@@ -374,6 +374,24 @@ static int unregister_locked(struct azblob_client *c, void *addr)
 	return -EINVAL;
 }
 
+bool az_registered(struct azblob_client *c, const void *addr, size_t len)
+{
+	const uint8_t *a = addr;
+	bool in = false;
+
+	if (!a || !len)
+		return false;
+	az_mem_lock(c);
+	for (unsigned i = 0; i < c->nreg && !in; i++) {
+		const uint8_t *b = uvmbus_region_addr(c->reg[i]);
+
+		in = a >= b && (size_t)(a - b) <= uvmbus_region_len(c->reg[i]) &&
+		     len <= uvmbus_region_len(c->reg[i]) - (size_t)(a - b);
+	}
+	az_mem_unlock(c);
+	return in;
+}
+
 int azblob_unregister(struct azblob_client *c, void *addr)
 {
 	int rc;

@@ -162,6 +162,11 @@ static inline void az_mem_unlock(struct azblob_client *c)
 		pthread_mutex_unlock(&c->lock);
 }
 
+/* client.c */
+/* Whether [addr, addr + len) lies inside one azblob_register()ed range:
+ * the blob helpers then let the host use it in place (docs/BLOB.md). */
+bool az_registered(struct azblob_client *c, const void *addr, size_t len);
+
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);
 void az_fail_all(struct azblob_client *c, int err);

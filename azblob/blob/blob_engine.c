@@ -4,6 +4,7 @@
  * submitted, reaped and their answers parsed, for the blob verbs.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,7 @@ int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_v
 	    .request_len = req_len,
 	    .response = op->resp,
 	    .response_len = HEAD_RESP,
-	    .data = data_len ? op->data : NULL,
+	    .data = data_len ? az_op_data(op) : NULL,
 	    .data_len = data_len,
 	    .data_valid = data_valid,
 	    .timeout_ms = e->timeout_ms,
@@ -175,7 +176,7 @@ int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_v
 	 * (it may claim bytes it never wrote) must read as zeros, never as
 	 * another request's head or another blob's bytes. */
 	memset(op->resp, 0, HEAD_RESP);
-	if (data_len > data_valid)
+	if (data_len > data_valid && !op->ext)
 		memset(op->data + data_valid, 0, data_len - data_valid);
 	op->completed = false;
 	op->busy = true;
@@ -272,6 +273,7 @@ int az_eng_one(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_val
 		return rc;
 	}
 	rc = az_op_result(e, op, r);
+	op->ext = NULL;
 	if (rc)
 		az_eng_fail(e, rc);
 	return rc;
@@ -291,6 +293,7 @@ static void eng_answers(struct eng *e, az_eng_answer_fn answer, void *arg)
 		rc = az_op_result(e, op, &r);
 		if (!rc && answer)
 			rc = answer(e, op, &r, arg);
+		op->ext = NULL;
 		if (rc)
 			az_eng_fail(e, rc);
 		else
@@ -348,6 +351,15 @@ int az_eng_finish(struct eng *e, int rc)
 		az_eng_fail(e, rc);
 	az_eng_fini(e);
 	return e->err ? e->err : rc;
+}
+
+bool az_eng_in_place(struct azblob_client *c, const void *p, uint64_t len, const char *what)
+{
+	bool in = len && len <= SIZE_MAX && az_registered(c, p, (size_t)len);
+
+	az_log(c, UVMBUS_LOG_DEBUG, "azblob: blob: %s of %" PRIu64 " bytes: %s", what, len,
+	       in ? "in place (registered memory)" : "through pool buffers (copied)");
+	return in;
 }
 
 void az_eng_progress(struct eng *e, uint64_t n)

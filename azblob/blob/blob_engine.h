@@ -7,7 +7,10 @@
  * client and drives submit/flush/poll/wait until the operation is done.
  * Each op owns one pool buffer laid out as
  * [data: chunk bytes | request head: 8 KiB | response head: 8 KiB], the
- * order the VSP wants its buffers in.
+ * order the VSP wants its buffers in. An op whose ext is set sends and
+ * receives its data in the caller's registered memory there instead (in
+ * place: no copy in the guest, docs/BLOB.md); the heads stay in the pool
+ * buffer.
  */
 #ifndef AZBLOB_BLOB_ENGINE_H
 #define AZBLOB_BLOB_ENGINE_H
@@ -28,6 +31,11 @@ struct eng;
 struct op {
 	struct eng *e;
 	uint8_t *buf, *data, *req, *resp;
+	/* NULL: the data is at data (the pool buffer). Else the data buffer
+	 * of the op's request: caller memory inside an azblob_register()ed
+	 * range, not zeroed at submit (the caller's bytes, as in place).
+	 * Cleared once the op's answer is taken (az_eng_one, az_eng_run). */
+	uint8_t *ext;
 	bool busy, completed;
 	int err;
 	uint32_t vsp, resp_len;
@@ -60,8 +68,8 @@ struct op *az_eng_free_op(struct eng *e);
 void az_eng_fail(struct eng *e, int err);
 /* Wait until at least one op completed (or none is busy). */
 int az_eng_reap(struct eng *e);
-/* Submit op: req_len bytes of head, data_len bytes of data of which
- * data_valid are filled. */
+/* Submit op: req_len bytes of head, data_len bytes of data (at op->ext,
+ * else op->data) of which data_valid are filled. */
 int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_valid,
 		 uint32_t data_len);
 /* The outcome of a completed op: 0 for a 2xx answer (r parsed). */
@@ -87,6 +95,14 @@ typedef int (*az_eng_answer_fn)(struct eng *e, struct op *op, const struct azblo
  * first error, or 0. answer may be NULL. */
 int az_eng_run(struct eng *e, uint64_t count, az_eng_issue_fn issue, az_eng_answer_fn answer,
 	       void *arg);
+/* The op's data buffer: op->ext, else op->data. */
+static inline uint8_t *az_op_data(const struct op *op)
+{
+	return op->ext ? op->ext : op->data;
+}
+/* Whether the blob helpers may use [p, p + len) in place: registered with
+ * the client (logged at debug level either way). */
+bool az_eng_in_place(struct azblob_client *c, const void *p, uint64_t len, const char *what);
 /* Wait for every op in flight, free e: the first error, or rc. */
 int az_eng_finish(struct eng *e, int rc);
 /* n more bytes done: call the caller's progress callback. */

@@ -132,6 +132,7 @@ struct ranged {
 	uint64_t off, end, size;
 	azblob_blob_write_fn wr;
 	void *user;
+	uint8_t *mem; /* non-NULL: the bytes from off go here in place (registered) */
 };
 
 static int ranged_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
@@ -144,6 +145,7 @@ static int ranged_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	int rc;
 
 	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64, at, at + n - 1);
+	op->ext = g->mem ? g->mem + (at - g->off) : NULL;
 	rc = az_op_head(e, op, "GET", g->container, g->blob, NULL, h);
 	if (rc >= 0)
 		rc = az_op_submit(e, op, (uint32_t)rc, 0, n);
@@ -159,15 +161,17 @@ static int ranged_answer(struct eng *e, struct op *op, const struct azblob_blob_
 	const struct ranged *g = arg;
 	int rc = check_get(e, r, true, op->off, op->len, g->size);
 
-	if (!rc && !e->err)
+	if (!rc && !e->err && !g->mem)
 		rc = g->wr(g->user, op->data, op->len, op->off - g->off);
 	return rc;
 }
 
-int azblob_blob_download(struct azblob_client *c, const char *container, const char *blob,
-			 uint64_t off, uint64_t len, azblob_blob_write_fn wr, void *user,
-			 const struct azblob_blob_xfer *x, struct azblob_blob_props *props,
-			 struct azblob_blob_status *st)
+/* A download to wr, or in place into mem (registered, len bytes) when not
+ * NULL. */
+static int download(struct azblob_client *c, const char *container, const char *blob, uint64_t off,
+		    uint64_t len, azblob_blob_write_fn wr, void *user, uint8_t *mem,
+		    const struct azblob_blob_xfer *x, struct azblob_blob_props *props,
+		    struct azblob_blob_status *st)
 {
 	struct azblob_blob_props p;
 	struct azblob_blob_resp r;
@@ -176,8 +180,6 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 	struct eng e;
 	int rc;
 
-	if (!wr)
-		return -EINVAL;
 	rc = az_eng_init(&e, c, x, 1, st);
 	if (rc)
 		return rc;
@@ -201,16 +203,19 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 		/* One plain Get. */
 		const char *h[] = {ifmatch[0] ? ifmatch : NULL, NULL};
 		struct op *op = &e.ops[0];
+		uint8_t *d = mem ? mem : op->data;
 
+		op->ext = mem;
 		rc = az_op_head(&e, op, "GET", container, blob, NULL, h);
 		if (rc >= 0)
-			rc = az_eng_one(&e, op, (uint32_t)rc, 0, e.chunk, &r);
+			rc = az_eng_one(&e, op, (uint32_t)rc, 0, mem ? (uint32_t)total : e.chunk,
+					&r);
 		if (!rc)
 			rc = check_get(&e, &r, false, 0, (uint32_t)total, p.size);
 		if (!rc && az_blob_want_md5(x) && r.content_md5[0]) {
 			char md5[MD5_B64_LEN + 1];
 
-			rc = az_blob_md5_b64(op->data, (size_t)total, md5);
+			rc = az_blob_md5_b64(d, (size_t)total, md5);
 			if (!rc && strcmp(md5, r.content_md5)) {
 				az_log(
 				    c, UVMBUS_LOG_WARN,
@@ -219,8 +224,8 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 				rc = -EBADMSG;
 			}
 		}
-		if (!rc)
-			rc = wr(user, op->data, (size_t)total, 0);
+		if (!rc && !mem)
+			rc = wr(user, d, (size_t)total, 0);
 		if (!rc)
 			az_eng_progress(&e, total);
 		return az_eng_finish(&e, rc);
@@ -231,9 +236,19 @@ int azblob_blob_download(struct azblob_client *c, const char *container, const c
 	if (rc)
 		return rc;
 	e.total_bytes = total;
-	struct ranged rg = {container, blob, ifmatch, off, end, p.size, wr, user};
+	struct ranged rg = {container, blob, ifmatch, off, end, p.size, wr, user, mem};
 
 	return az_eng_finish(&e, az_eng_run(&e, nchunks, ranged_issue, ranged_answer, &rg));
+}
+
+int azblob_blob_download(struct azblob_client *c, const char *container, const char *blob,
+			 uint64_t off, uint64_t len, azblob_blob_write_fn wr, void *user,
+			 const struct azblob_blob_xfer *x, struct azblob_blob_props *props,
+			 struct azblob_blob_status *st)
+{
+	if (!wr)
+		return -EINVAL;
+	return download(c, container, blob, off, len, wr, user, NULL, x, props, st);
 }
 
 struct mem_dst {
@@ -258,11 +273,19 @@ int azblob_blob_get(struct azblob_client *c, const char *container, const char *
 		    struct azblob_blob_status *st)
 {
 	struct mem_dst m = {buf, cap, 0};
+	struct azblob_blob_props p;
 	int rc;
 
 	if (!buf && cap)
 		return -EINVAL;
-	rc = azblob_blob_download(c, container, blob, off, cap, mem_write, &m, x, NULL, st);
+	if (az_eng_in_place(c, buf, cap, "get")) {
+		rc = download(c, container, blob, off, cap, NULL, NULL, buf, x, &p, st);
+		/* In place: the bytes delivered, min(cap, size - off). */
+		if (!rc)
+			m.got = p.size - off < cap ? (size_t)(p.size - off) : cap;
+	} else {
+		rc = download(c, container, blob, off, cap, mem_write, &m, NULL, x, NULL, st);
+	}
 	if (got)
 		*got = rc ? 0 : m.got;
 	return rc;

@@ -111,7 +111,9 @@ static int md5_hdr(EVP_MD_CTX *ctx, const char *name, char hdr[32 + MD5_B64_LEN]
 
 /* Read len bytes at off into buf, a piece at a time, each piece
  * checksummed while it is in the cache; hdr receives the body's header
- * ("" with AZBLOB_BLOB_CHECK_NONE). 0, the reader's error or -ENOMEM. */
+ * ("" with AZBLOB_BLOB_CHECK_NONE). rd NULL: buf holds the bytes already
+ * (registered memory, sent in place): checksummed only. 0, the reader's
+ * error or -ENOMEM. */
 static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8_t *buf, size_t len,
 		       uint64_t off, char hdr[32 + MD5_B64_LEN])
 {
@@ -125,7 +127,7 @@ static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8
 		size_t n =
 		    len - done < AZBLOB_BLOB_READ_PIECE ? len - done : AZBLOB_BLOB_READ_PIECE;
 
-		rc = rd(user, buf + done, n, off + done);
+		rc = rd ? rd(user, buf + done, n, off + done) : 0;
 		if (rc)
 			break;
 		if (s->check == AZBLOB_BLOB_CHECK_CRC64)
@@ -160,6 +162,7 @@ struct upload {
 	uint64_t size;
 	azblob_blob_read_fn rd;
 	void *user;
+	uint8_t *mem; /* non-NULL: the blob's bytes, registered: sent in place */
 	struct sums sm;
 	char ctype[128], ctype_blob[140]; /* "" without x->content_type */
 };
@@ -176,7 +179,9 @@ static int put_blob(struct eng *e, struct upload *u)
 
 	if (u->ctype[0])
 		h[nh++] = u->ctype;
-	rc = read_summed(&u->sm, u->rd, u->user, op->data, (size_t)u->size, 0, sum);
+	op->ext = u->mem;
+	rc = read_summed(&u->sm, u->mem ? NULL : u->rd, u->user, az_op_data(op), (size_t)u->size, 0,
+			 sum);
 	if (!rc && sum[0])
 		h[nh++] = sum;
 	if (!rc && u->sm.whole && !(rc = md5_hdr(u->sm.whole, "x-ms-blob-content-md5", md5)))
@@ -223,7 +228,8 @@ static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	int rc;
 
 	block_id(id, (uint32_t)k);
-	rc = read_summed(&u->sm, u->rd, u->user, op->data, len, off, sum);
+	op->ext = u->mem ? u->mem + off : NULL;
+	rc = read_summed(&u->sm, u->mem ? NULL : u->rd, u->user, az_op_data(op), len, off, sum);
 	if (!sum[0])
 		h[0] = NULL;
 	if (!rc) {
@@ -254,6 +260,7 @@ static int put_block_list(struct eng *e, struct upload *u, uint64_t nblocks)
 	size_t n;
 	int rc;
 
+	op->ext = NULL; /* the XML in the pool buffer */
 	if (u->ctype_blob[0])
 		h[nh++] = u->ctype_blob;
 	if (u->sm.whole) {
@@ -306,16 +313,22 @@ static int put_blocks(struct eng *e, struct upload *u, const struct azblob_blob_
 	return az_eng_finish(e, put_block_list(e, u, nblocks));
 }
 
-int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
-		       uint64_t size, azblob_blob_read_fn rd, void *user,
-		       const struct azblob_blob_xfer *x, struct azblob_blob_status *st)
+/* An upload from rd, or in place from mem (registered) when not NULL. */
+static int upload(struct azblob_client *c, const char *container, const char *blob, uint64_t size,
+		  azblob_blob_read_fn rd, void *user, const uint8_t *mem,
+		  const struct azblob_blob_xfer *x, struct azblob_blob_status *st)
 {
-	struct upload u = {
-	    .container = container, .blob = blob, .size = size, .rd = rd, .user = user};
+	/* mem is only read: the request sends it (data_valid == data_len). */
+	struct upload u = {.container = container,
+			   .blob = blob,
+			   .size = size,
+			   .rd = rd,
+			   .user = user,
+			   .mem = (uint8_t *)(uintptr_t)mem};
 	struct eng e;
 	int rc;
 
-	if (!rd || !azblob_container_name_ok(container) || !azblob_blob_name_ok(blob)) {
+	if ((!rd && !mem) || !azblob_container_name_ok(container) || !azblob_blob_name_ok(blob)) {
 		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: bad container or blob name");
 		if (st) {
 			memset(st, 0, sizeof(*st));
@@ -346,6 +359,21 @@ int azblob_blob_upload(struct azblob_client *c, const char *container, const cha
 	return rc;
 }
 
+int azblob_blob_upload(struct azblob_client *c, const char *container, const char *blob,
+		       uint64_t size, azblob_blob_read_fn rd, void *user,
+		       const struct azblob_blob_xfer *x, struct azblob_blob_status *st)
+{
+	if (!rd) {
+		az_log(c, UVMBUS_LOG_ERR, "azblob: blob: upload: no reader");
+		if (st) {
+			memset(st, 0, sizeof(*st));
+			st->err = -EINVAL;
+		}
+		return -EINVAL;
+	}
+	return upload(c, container, blob, size, rd, user, NULL, x, st);
+}
+
 struct mem_src {
 	const uint8_t *p;
 };
@@ -366,7 +394,9 @@ int azblob_blob_put(struct azblob_client *c, const char *container, const char *
 
 	if (!data && len)
 		return -EINVAL;
-	return azblob_blob_upload(c, container, blob, len, mem_read, &m, x, st);
+	if (az_eng_in_place(c, data, len, "put"))
+		return upload(c, container, blob, len, NULL, NULL, data, x, st);
+	return upload(c, container, blob, len, mem_read, &m, NULL, x, st);
 }
 
 /* The public CRC-64 (blob.h): common/crc64.c's, on the fastest path. */
