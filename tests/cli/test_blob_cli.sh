@@ -59,7 +59,7 @@ err_has '409 ContainerAlreadyExists'
 start=$(date +%s%N)
 run 0 "${REST[@]}" put --qd 8 "$T/big.bin" blobcli/dir/big.bin
 ms=$((($(date +%s%N) - start) / 1000000))
-err_has '52428800 bytes .* \(13 blocks, QD 8\)'
+err_has '52428800 bytes .* \(13 blocks, QD 8, in place\)'
 echo "put 50 MiB through Put Block: $ms ms"
 run 0 "${REST[@]}" put "$T/small.bin" blobcli/dir/small.bin
 err_has '100000 bytes .*one Put Blob'

@@ -206,7 +206,7 @@ ok
 # ---- 100 MiB through blocks ----
 start=$(date +%s%N)
 run 0 "${REST[@]}" put --md5 --qd 8 "$T/big.bin" fastpath/big/100m.bin
-err_has '104857600 bytes .*\(25 blocks, QD 8\)'
+err_has '104857600 bytes .*\(25 blocks, QD 8, in place\)'
 echo "put 100 MiB: $((($(date +%s%N) - start) / 1000000)) ms"
 start=$(date +%s%N)
 run 0 "${REST[@]}" get --qd 8 fastpath/big/100m.bin "$T/big.out"

@@ -17,6 +17,7 @@ struct bopts {
 	const char *backend;
 	uint32_t qd, chunk, page_size;
 	bool quiet, md5, json;
+	bool copy; /* put, get: through pool buffers even when the file could be registered */
 	enum azblob_blob_check check;
 	const char *content_type, *delimiter;
 };

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +199,81 @@ static int split_target(struct cli *cli, const char *t, char *container, size_t 
 	return EXIT_OK;
 }
 
+/* ---- registered file memory (in place) ---- */
+
+/* -vv: a debug message, as the library's. */
+static void debug(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->verbose < 2)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, PROG " %s: ", cli->cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/*
+ * FILE's size bytes mapped MAP_SHARED (PROT_READ for put, PROT_READ |
+ * PROT_WRITE for get) and registered with the client, so that the blob
+ * helpers let the host read or write the file's pages in place (docs/CLI.md).
+ * NULL when that cannot be (b->copy, an empty file, the host reaches only
+ * the pool, or the registration is refused: kstub pins only anonymous,
+ * shmem and hugetlb pages, for writing): the caller then copies through
+ * pool buffers, with the reason at debug level.
+ */
+static void *map_registered(struct cli *cli, const struct bopts *b, int fd, uint64_t size,
+			    bool writable)
+{
+	void *mem;
+	int rc;
+
+	if (b->copy || !size || size > SIZE_MAX / 2) {
+		debug(cli, "copied through pool buffers (%s)",
+		      b->copy ? "--copy"
+		      : size  ? "too large to map"
+			      : "empty");
+		return NULL;
+	}
+	if (!azblob_registers_in_place(cli->c)) {
+		debug(cli, "copied through pool buffers (the host reaches only the pool)");
+		return NULL;
+	}
+	mem = mmap(NULL, (size_t)size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+		   fd, 0);
+	if (mem == MAP_FAILED) {
+		debug(cli, "copied through pool buffers (mmap: %s)", strerror(errno));
+		return NULL;
+	}
+	rc = azblob_register(cli->c, mem, (size_t)size);
+	if (rc) {
+		debug(cli, "copied through pool buffers (registering the file's mapping: %s)",
+		      strerror(-rc));
+		munmap(mem, (size_t)size);
+		return NULL;
+	}
+	debug(cli, "in place: %" PRIu64 " bytes of the file's mapping registered", size);
+	return mem;
+}
+
+static void unmap_registered(struct cli *cli, void *mem, uint64_t size)
+{
+	int rc;
+
+	if (!mem)
+		return;
+	rc = azblob_unregister(cli->c, mem);
+	if (rc) {
+		/* The host may still write it (a request timed out): it stays
+		 * mapped until the process exits. */
+		debug(cli, "the file's mapping stays registered: %s", strerror(-rc));
+		return;
+	}
+	munmap(mem, (size_t)size);
+}
+
 /* ---- commands ---- */
 
 struct file_src {
@@ -235,6 +312,7 @@ int blob_do_put(struct cli *cli, const struct bopts *b, const char *file, const 
 	struct file_src src = {.fd = -1};
 	struct prog pg = {0};
 	uint8_t *mem = NULL;
+	void *map = NULL;
 	const char *blob;
 	uint64_t size;
 	int rc;
@@ -294,7 +372,13 @@ int blob_do_put(struct cli *cli, const struct bopts *b, const char *file, const 
 	x.progress = on_progress;
 	x.progress_user = &pg;
 	snprintf(what, sizeof(what), "%s -> %s/%s", file, container, blobname);
-	rc = azblob_blob_upload(cli->c, container, blobname, size, file_read, &src, &x, &st);
+	if (src.fd >= 0)
+		map = map_registered(cli, b, src.fd, size, false);
+	if (map)
+		rc = azblob_blob_put(cli->c, container, blobname, map, (size_t)size, &x, &st);
+	else
+		rc =
+		    azblob_blob_upload(cli->c, container, blobname, size, file_read, &src, &x, &st);
 	if (rc) {
 		if (pg.drawn)
 			fputc('\n', stderr);
@@ -302,13 +386,14 @@ int blob_do_put(struct cli *cli, const struct bopts *b, const char *file, const 
 		goto out;
 	}
 	if (size > b->chunk)
-		snprintf(extra, sizeof(extra), " (%" PRIu64 " blocks, QD %" PRIu32 ")",
-			 (size + b->chunk - 1) / b->chunk, b->qd);
+		snprintf(extra, sizeof(extra), " (%" PRIu64 " blocks, QD %" PRIu32 ", %s)",
+			 (size + b->chunk - 1) / b->chunk, b->qd, map ? "in place" : "copied");
 	else
-		snprintf(extra, sizeof(extra), " (one Put Blob)");
+		snprintf(extra, sizeof(extra), " (one Put Blob, %s)", map ? "in place" : "copied");
 	prog_end(&pg, cli, what, size, extra);
 	rc = EXIT_OK;
 out:
+	unmap_registered(cli, map, size);
 	if (src.fd >= 0)
 		close(src.fd);
 	free(mem);
@@ -317,7 +402,8 @@ out:
 
 struct file_dst {
 	int fd;
-	bool seq; /* standard output: in order, written as they come */
+	bool seq;      /* standard output: in order, written as they come */
+	bool in_place; /* written in place through its registered mapping */
 };
 
 static int file_write(void *user, const void *buf, size_t len, uint64_t off)
@@ -337,6 +423,55 @@ static int file_write(void *user, const void *buf, size_t len, uint64_t off)
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * get into a file in place: the blob's size (Get Blob Properties), the file
+ * made that size, mapped, registered and filled by the host through ranged
+ * Gets; then the ETag asked again: the blob must not have changed between
+ * the two (every Get of the download is against the ETag its own first
+ * request saw). 0 (done), 1 (the file cannot be registered: truncated to
+ * 0 again, the caller copies) or a negative errno (st set).
+ */
+static int get_in_place(struct cli *cli, const struct bopts *b, const char *container,
+			const char *blob, struct file_dst *dst, const struct azblob_blob_xfer *x,
+			struct azblob_blob_props *p, struct azblob_blob_status *st)
+{
+	struct azblob_blob_props again;
+	size_t got = 0;
+	void *map;
+	int rc;
+
+	if (b->copy) {
+		debug(cli, "copied through pool buffers (--copy)");
+		return 1;
+	}
+	rc = azblob_blob_get_properties(cli->c, container, blob, p, st);
+	if (rc)
+		return rc;
+	if (ftruncate(dst->fd, (off_t)p->size)) {
+		debug(cli, "copied through pool buffers (ftruncate: %s)", strerror(errno));
+		return 1;
+	}
+	map = map_registered(cli, b, dst->fd, p->size, true);
+	if (!map) {
+		if (ftruncate(dst->fd, 0))
+			return -errno;
+		return 1;
+	}
+	rc = azblob_blob_get(cli->c, container, blob, 0, map, (size_t)p->size, &got, x, st);
+	unmap_registered(cli, map, p->size);
+	if (!rc)
+		rc = azblob_blob_get_properties(cli->c, container, blob, &again, st);
+	if (!rc && (got != p->size || strcmp(again.etag, p->etag))) {
+		memset(st, 0, sizeof(*st));
+		st->err = rc = -ESTALE;
+		snprintf(st->message, sizeof(st->message), "%s",
+			 "the blob changed during the download (another ETag)");
+	}
+	if (!rc)
+		dst->in_place = true;
+	return rc;
 }
 
 int blob_do_get(struct cli *cli, struct bopts *b, const char *target, const char *file)
@@ -359,7 +494,11 @@ int blob_do_get(struct cli *cli, struct bopts *b, const char *target, const char
 	if ((rc = open_client(cli, b)))
 		return rc;
 	if (dst.fd < 0) {
-		dst.fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		/* Read and write: to map it (in place); write only when that
+		 * is all we may. */
+		dst.fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (dst.fd < 0 && errno == EACCES)
+			dst.fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (dst.fd < 0)
 			return cli_error(cli, "%s: %s", file, strerror(errno));
 	}
@@ -372,8 +511,10 @@ int blob_do_get(struct cli *cli, struct bopts *b, const char *target, const char
 	x.progress = on_progress;
 	x.progress_user = &pg;
 	snprintf(what, sizeof(what), "%s/%s -> %s", container, blob, file);
-	rc = azblob_blob_download(cli->c, container, blob, 0, UINT64_MAX, file_write, &dst, &x, &p,
-				  &st);
+	rc = dst.seq ? 1 : get_in_place(cli, b, container, blob, &dst, &x, &p, &st);
+	if (rc > 0)
+		rc = azblob_blob_download(cli->c, container, blob, 0, UINT64_MAX, file_write, &dst,
+					  &x, &p, &st);
 	if (rc) {
 		if (pg.drawn)
 			fputc('\n', stderr);
@@ -383,7 +524,7 @@ int blob_do_get(struct cli *cli, struct bopts *b, const char *target, const char
 	}
 	if (!dst.seq && close(dst.fd))
 		return cli_error(cli, "%s: %s", file, strerror(errno));
-	prog_end(&pg, cli, what, p.size, "");
+	prog_end(&pg, cli, what, p.size, dst.seq ? "" : dst.in_place ? " (in place)" : " (copied)");
 	return EXIT_OK;
 }
 

@@ -44,8 +44,10 @@ const char put_help[] =
     "CONTAINER/ or CONTAINER alone: the blob is named after FILE.\n"
     "\n"
     "Each request's body carries its CRC-64 (x-ms-content-crc64), which the\n"
-    "service checks.\n"
+    "service checks. FILE is mapped and registered so that the host reads it in\n"
+    "place (no copy); where the host cannot, it is copied through pool buffers.\n"
     "\n"
+    "  --copy             copy through pool buffers, never in place\n"
     "  --content-type T   the blob's Content-Type\n"
     "  --md5              also the whole blob's MD5, hashed as FILE is read and\n"
     "                     kept by the service as the blob's Content-MD5\n"
@@ -59,7 +61,11 @@ const char get_help[] =
     "\n"
     "Download a blob into FILE ('-': standard output): ranged Gets of a chunk\n"
     "each, --qd in flight (one at a time for standard output), all against the\n"
-    "ETag the blob had when the download started.\n"
+    "ETag the blob had when the download started. FILE is made the blob's size,\n"
+    "mapped and registered so that the host writes it in place (no copy); where\n"
+    "the host cannot, it is copied through pool buffers.\n"
+    "\n"
+    "  --copy             copy through pool buffers, never in place\n"
     "\n" BLOB_OPTIONS_HELP BLOB_EXIT_HELP CLI_GLOBAL_OPTIONS_HELP;
 
 const char ls_help[] =
@@ -185,6 +191,18 @@ static int opt_check(struct cli *cli, const struct cli_opt *o, void *target, con
 	return EXIT_OK;
 }
 
+static int opt_copy(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
+{
+	struct blob_args *a = target;
+
+	(void)o;
+	(void)arg;
+	if (a->which != B_PUT && a->which != B_GET)
+		return cli_usage_error(cli, "--copy goes with put and get");
+	a->b.copy = true;
+	return EXIT_OK;
+}
+
 static int opt_page_size(struct cli *cli, const struct cli_opt *o, void *target, const char *arg)
 {
 	struct blob_args *a = target;
@@ -222,6 +240,7 @@ static const struct cli_opt blob_opts[] = {
     CLI_OPT_FN("content-type", opt_content_type),
     CLI_OPT_FN_NOARG("md5", opt_md5),
     CLI_OPT_FN("check", opt_check),
+    CLI_OPT_FN_NOARG("copy", opt_copy),
     CLI_OPT_FN("page-size", opt_page_size),
     CLI_OPT_FN("delimiter", opt_delimiter),
     CLI_OPT_FN_NOARG("json", opt_json),
