@@ -343,9 +343,10 @@ static void attach(struct azd_session *s, const struct azblob_broker_hello *h)
 	s->state = SESS_ACTIVE;
 	s->t_state_ns = azd_now_ns();
 	d->st.sessions++;
-	azd_log(d, 6, "client %llu: pid %d uid %u, queue depth %u, arena %llu MiB%s",
+	azd_log(d, 6, "client %llu: pid %d uid %u, queue depth %u, arena %llu MiB%s, rings %zuK",
 		(unsigned long long)s->id, (int)s->pid, (unsigned)s->uid, s->qd,
-		(unsigned long long)(s->arena_bytes >> 20), s->hugetlb ? " (hugetlb)" : "");
+		(unsigned long long)(s->arena_bytes >> 20), s->hugetlb ? " (hugetlb)" : "",
+		s->ring_bytes >> 10);
 }
 
 void azd_socket_event(struct azd *d, struct azd_session *s)

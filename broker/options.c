@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "azd.h"
+#include "rings.h"
 
 static const char usage_text[] =
     "NAME\n"
@@ -58,8 +60,9 @@ static const char usage_text[] =
     "    --max-qd N          requests in flight per client (default 128); at most\n"
     "                        half the device queue is at the device for one client\n"
     "    --max-arena SIZE    data arena per client (default 256M)\n"
-    "    --ring SIZE         each ring of a session, header page included\n"
-    "                        (default 516K)\n"
+    "    --ring SIZE         each ring of a session, header page included, rounded\n"
+    "                        up to whole pages (default a page + 512K: 516K\n"
+    "                        with 4 KiB pages)\n"
     "    --device-qd N       the daemon's queue on the device (default 256)\n"
     "    --copy              copy each request through the daemon's pool instead of\n"
     "                        registering the clients' arenas (the default where\n"
@@ -195,7 +198,7 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 	o->max_clients_per_uid = 8;
 	o->max_qd = 128; /* half the device queue: one client never fills it */
 	o->max_arena = 256ull << 20;
-	o->ring_bytes = 4096 + (512u << 10);
+	o->ring_bytes = (uint32_t)azd_ring_default((size_t)sysconf(_SC_PAGESIZE));
 	o->device_qd = 256;
 	o->bounce_bufs = 32;
 	o->bounce_size = (4u << 20) + (64u << 10);
@@ -288,7 +291,7 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 			if (c == O_MAX_ARENA)
 				o->max_arena = v;
 			if (c == O_RING)
-				o->ring_bytes = (uint32_t)v;
+				o->ring_bytes = v > AZD_RING_MAX ? AZD_RING_MAX + 1 : (uint32_t)v;
 			if (c == O_BOUNCE_SIZE)
 				o->bounce_size = (uint32_t)v;
 			if (c == O_IDLE)
@@ -318,8 +321,11 @@ int azd_parse_options(struct azd *d, int argc, char **argv)
 		return usage("%s", "--sim and --sim-root exclude each other");
 	if (o->sim_step && (!o->sim || strcmp(o->sim_backend, "null")))
 		return usage("%s", "--sim-step goes with --sim --sim-backend null");
-	if (o->ring_bytes % 4096 || o->ring_bytes < 3 * 4096 || o->ring_bytes > (64u << 20))
-		return usage("%s", "--ring: whole pages, 12K..64M");
+	if (o->ring_bytes < AZD_RING_MIN || o->ring_bytes > AZD_RING_MAX)
+		return usage("%s", "--ring: 12K..64M");
+	/* Whole kernel pages (64 KiB ones on some arm64 kernels): a client
+	 * maps each ring at a page boundary and refuses anything else. */
+	o->ring_bytes = (uint32_t)azd_ring_round(o->ring_bytes, (size_t)sysconf(_SC_PAGESIZE));
 	if (o->device_qd > AZBLOB_QUEUE_DEPTH || o->max_qd > AZBLOB_QUEUE_DEPTH)
 		return usage("%s", "--device-qd and --max-qd: at most 1024");
 	if (o->max_clients > 63)

@@ -6,58 +6,16 @@
  * and the host holds none of its arena pages.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <uvmbus/wire.h>
-
 #include "azd.h"
+#include "rings.h"
 
-#define CHUNK (2ull << 20)
-/* F_SEAL_SEAL comes with F_SEAL_FUTURE_WRITE once the client has mapped
- * them (forward.c, seal()). */
-#define SEALS	 (F_SEAL_SHRINK | F_SEAL_GROW)
 #define HELLO_NS (2000ull * 1000 * 1000) /* a connection has 2 s to say hello */
-
-/* A sealed memfd of `len` bytes mapped here: hugetlb when asked and
- * possible (the daemon touches it all now: no fault later). */
-static int make_memfd(const char *name, size_t len, bool huge, bool *got_huge, uint8_t **map)
-{
-	for (int attempt = huge ? 0 : 1; attempt < 2; attempt++) {
-		unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (attempt ? 0 : MFD_HUGETLB);
-		int fd = memfd_create(name, flags);
-		void *p;
-
-		if (fd < 0)
-			continue;
-		if (ftruncate(fd, (off_t)len) || fcntl(fd, F_ADD_SEALS, SEALS)) {
-			close(fd);
-			continue;
-		}
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-		if (p == MAP_FAILED) {
-			close(fd);
-			continue;
-		}
-		*map = p;
-		if (got_huge)
-			*got_huge = !attempt;
-		return fd;
-	}
-	return -ENOMEM;
-}
-
-static void ring_header(uint8_t *base)
-{
-	struct vmbus_ring_hdr *h = (struct vmbus_ring_hdr *)base;
-
-	memset(h, 0, sizeof(*h));
-	h->feature_bits = VMBUS_RING_FEAT_PENDING_SEND_SZ;
-}
 
 int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_t arena_bytes,
 		      char *why, size_t whylen)
@@ -67,9 +25,11 @@ int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_
 
 	s->qd = qd;
 	s->arena_bytes = arena_bytes;
-	s->ring_bytes = d->o.ring_bytes;
-	s->ring_fd = make_memfd("azblobd-rings", 2 * s->ring_bytes, false, NULL, &s->ring_map);
-	s->arena_fd = make_memfd("azblobd-arena", arena_bytes, true, &s->hugetlb, &s->arena);
+	/* Whole kernel pages, whatever --ring said (options.c rounds it): the
+	 * client's uvmbus_dev_open_vchan() refuses anything else. */
+	s->ring_bytes = azd_ring_round(d->o.ring_bytes, page);
+	s->ring_fd = azd_rings_create(s->ring_bytes, page, &s->ring_map);
+	s->arena_fd = azd_memfd("azblobd-arena", arena_bytes, true, &s->hugetlb, &s->arena);
 	if (s->arena_fd >= 0)
 		d->st.arena_bytes_now += arena_bytes; /* until azd_session_free() */
 	if (s->ring_fd < 0 || s->arena_fd < 0) {
@@ -77,8 +37,6 @@ int azd_session_setup(struct azd *d, struct azd_session *s, uint32_t qd, uint64_
 			 (unsigned long long)arena_bytes);
 		return -ENOMEM;
 	}
-	ring_header(s->ring_map);
-	ring_header(s->ring_map + s->ring_bytes);
 	rc = uvmbus_ring_attach(&s->tx, s->ring_map, s->ring_bytes, page, UVMBUS_RING_CONSUMER);
 	if (!rc)
 		rc = uvmbus_ring_attach(&s->rx, s->ring_map + s->ring_bytes, s->ring_bytes, page,

@@ -57,7 +57,7 @@ static void irqcontrol_subchannels(struct azblob_sim *s)
 	for (uint32_t i = 0; i < s->opts.subchannels && s->sub_rings[i]; i++) {
 		uint32_t relid = s->opts.relid + 1 + i;
 		uint32_t *word =
-		    (uint32_t *)(s->uio_pages + SIM_PAGE + INT_PAGE_SEND_OFF + (relid / 32) * 4);
+		    (uint32_t *)(s->uio_pages + s->page + INT_PAGE_SEND_OFF + (relid / 32) * 4);
 
 		if (!s->k.set_event_subchannels)
 			continue;
@@ -207,7 +207,7 @@ int sim_conn_drain(struct azblob_sim *s)
 		if (s->k.kernel_masks_rx)
 			__atomic_store_n(s->rx.mask, 0, __ATOMIC_SEQ_CST);
 		if (s->opts.monitor_id < 0) {
-			uint32_t *word = (uint32_t *)(s->uio_pages + SIM_PAGE + INT_PAGE_SEND_OFF +
+			uint32_t *word = (uint32_t *)(s->uio_pages + s->page + INT_PAGE_SEND_OFF +
 						      (s->opts.relid / 32) * 4);
 
 			__atomic_fetch_and(word, ~(1u << (s->opts.relid % 32)), __ATOMIC_SEQ_CST);

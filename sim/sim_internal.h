@@ -64,6 +64,10 @@ struct azblob_sim {
 	char ring_path[PATH_MAX];
 	char uio_path[PATH_MAX];
 	bool tree_made;
+	/* The kernel's page (sysconf): the uio maps and each ring's header
+	 * are whole pages of it, as uio_hv_generic makes them; guest pfns stay
+	 * 4 KiB Hyper-V pages (SIM_PAGE). */
+	size_t page;
 
 	/* guest RAM */
 	int ram_fd;
@@ -161,6 +165,9 @@ uint8_t *sim_mem_ptr(struct azblob_sim *s, uint64_t gpa, uint64_t len);
  * process's memory. -EFAULT (counted in region_errors) on failure. */
 int sim_mem_rw(struct azblob_sim *s, uint64_t gpa, void *buf, size_t len, bool write);
 void sim_mem_fill(struct azblob_sim *s, uint64_t gpa, int byte, uint64_t len);
+
+/* sim_kernel.c: a profile's ring size on a kernel of this page size. */
+uint32_t sim_kernel_ring_bytes(const struct azblob_sim_kernel *k, size_t page);
 
 /* sim_tree.c */
 int sim_tree_create(struct azblob_sim *s);

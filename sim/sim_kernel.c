@@ -11,6 +11,19 @@
 #define RING_2M	  (2u << 20)
 #define RING_2M4K ((2u << 20) + SIM_PAGE)
 
+/* The table's sizes are those of a 4 KiB kernel. With bigger pages, rings
+ * of 512 pages (uio_hv_generic's HV_RING_SIZE * PAGE_SIZE before 2025) are
+ * 512 of them, and VMBUS_RING_SIZE(SZ_2M) (the 2025 "Align ring size to
+ * system page") is 2 MiB and one header page. */
+uint32_t sim_kernel_ring_bytes(const struct azblob_sim_kernel *k, size_t page)
+{
+	if (k->ring_bytes == RING_2M)
+		return (uint32_t)(RING_2M / SIM_PAGE * page);
+	if (k->ring_bytes == RING_2M4K)
+		return (uint32_t)(RING_2M + page);
+	return k->ring_bytes;
+}
+
 static const struct azblob_sim_kernel kernels[] = {
     {
 	.name = "5.10",

@@ -22,7 +22,7 @@ void azblob_sim_opts_init(struct azblob_sim_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->ram_bytes = 256ull << 20;
-	o->ring_bytes = SIM_PAGE + (2u << 20);
+	o->ring_bytes = (uint32_t)sysconf(_SC_PAGESIZE) + (2u << 20); /* a header page + 2 MiB */
 	o->monitor_id = -1;
 	o->relid = 14;
 	o->cpu = -1;
@@ -66,7 +66,7 @@ static int apply_kernel(struct azblob_sim *s, const char *name)
 		return -EINVAL;
 	}
 	s->k = *k;
-	s->opts.ring_bytes = k->ring_bytes;
+	s->opts.ring_bytes = sim_kernel_ring_bytes(k, s->page);
 	s->opts.monitor_id = k->monitor_id;
 	return 0;
 }
@@ -85,6 +85,7 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	else
 		azblob_sim_opts_init(&s->opts);
 	s->ram_fd = s->listen_fd = s->conn_fd = s->wake[0] = s->wake[1] = -1;
+	s->page = (size_t)sysconf(_SC_PAGESIZE);
 	s->faults = s->opts.faults;
 	s->cur_delay_us = s->faults.delay_us;
 	s->cur_jitter_us = s->faults.jitter_us;
@@ -102,12 +103,15 @@ int azblob_sim_create(struct azblob_sim **out, const struct azblob_sim_opts *o)
 	s->opts.root = s->opts.guid = s->opts.backend = s->opts.backend_arg = NULL;
 
 	rc = -EINVAL;
-	if (!s->opts.ram_bytes || s->opts.ram_bytes % (2u << 20) || s->opts.ring_bytes % SIM_PAGE ||
-	    s->opts.ring_bytes < 2 * SIM_PAGE || s->opts.monitor_id >= 128 ||
+	/* Each ring whole kernel pages, a header page and data, as
+	 * uio_hv_generic makes them (docs/DEVICE.md, "64 KiB kernel pages"). */
+	if (!s->opts.ram_bytes || s->opts.ram_bytes % (2u << 20) || s->opts.ring_bytes % s->page ||
+	    s->opts.ring_bytes < 2 * s->page || s->opts.monitor_id >= 128 ||
 	    s->opts.subchannels > 4) {
 		sim_log(s, UVMBUS_LOG_ERR,
-			"bad options: RAM a multiple of 2 MiB, ring a multiple of "
-			"4 KiB (>= 8 KiB), monitor id < 128, at most 4 subchannels");
+			"bad options: RAM a multiple of 2 MiB, ring a multiple of the %zu-byte "
+			"page (two at least), monitor id < 128, at most 4 subchannels",
+			s->page);
 		goto fail;
 	}
 	s->be = o && o->backend_ops

@@ -195,11 +195,11 @@ int sim_tree_publish_device(struct azblob_sim *s)
 		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map1/name", s->uio_num);
 		rc = rc ? rc : put(dev, dir, "int_page\n");
 		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map1/size", s->uio_num);
-		rc = rc ? rc : put(dev, dir, "0x1000\n");
+		rc = rc ? rc : put(dev, dir, "%#zx\n", s->page);
 		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map2/name", s->uio_num);
 		rc = rc ? rc : put(dev, dir, "monitor_page\n");
 		snprintf(dir, sizeof(dir), "uio/uio%u/maps/map2/size", s->uio_num);
-		rc = rc ? rc : put(dev, dir, "0x1000\n");
+		rc = rc ? rc : put(dev, dir, "%#zx\n", s->page);
 	}
 	if (rc)
 		goto fail;
@@ -211,13 +211,13 @@ int sim_tree_publish_device(struct azblob_sim *s)
 		}
 	}
 	uio_paths(s, uio, map0, sizeof(uio));
-	rc = shared_file(uio, 3 * SIM_PAGE, &s->uio_pages);
+	rc = shared_file(uio, 3 * s->page, &s->uio_pages);
 	rc = rc ? rc : shared_file(map0, 2 * (size_t)ring, &s->rings);
 	if (rc)
 		goto fail;
 	s->rings_len = 2 * (size_t)ring;
-	hring_init(&s->tx, s->rings, ring, SIM_PAGE);
-	hring_init(&s->rx, s->rings + ring, ring, SIM_PAGE);
+	hring_init(&s->tx, s->rings, ring, s->page);
+	hring_init(&s->rx, s->rings + ring, ring, s->page);
 	/* What the kernel does at open: both features; RX masked by older
 	 * kernels only. */
 	*s->tx.features = 1;
@@ -245,7 +245,7 @@ void sim_tree_unpublish_device(struct azblob_sim *s)
 	if (s->rings)
 		munmap(s->rings, s->rings_len);
 	if (s->uio_pages)
-		munmap(s->uio_pages, 3 * SIM_PAGE);
+		munmap(s->uio_pages, 3 * s->page);
 	s->rings = s->uio_pages = NULL;
 	for (int i = 0; i < 4; i++) {
 		if (s->sub_rings[i])
@@ -297,7 +297,7 @@ void sim_tree_remove(struct azblob_sim *s)
 	if (s->rings)
 		munmap(s->rings, s->rings_len);
 	if (s->uio_pages)
-		munmap(s->uio_pages, 3 * SIM_PAGE);
+		munmap(s->uio_pages, 3 * s->page);
 	s->rings = s->uio_pages = NULL;
 	if (s->tree_made && nftw(s->root, rm_one, 16, FTW_DEPTH | FTW_PHYS))
 		sim_log(s, UVMBUS_LOG_WARN, "tree: could not remove all of %s", s->root);

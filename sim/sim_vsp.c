@@ -175,7 +175,7 @@ static bool scan_monitor(struct azblob_sim *s, uint64_t now, uint32_t scan_us)
 	if (id < 0 || now - s->last_scan_ns < (uint64_t)scan_us * 1000)
 		return false;
 	s->last_scan_ns = now;
-	pending = (uint32_t *)(s->uio_pages + 2 * SIM_PAGE + MONITOR_OFF + (size_t)(id / 32) * 8);
+	pending = (uint32_t *)(s->uio_pages + 2 * s->page + MONITOR_OFF + (size_t)(id / 32) * 8);
 	bit = 1u << (id % 32);
 	if (!(__atomic_fetch_and(pending, ~bit, __ATOMIC_SEQ_CST) & bit))
 		return false;

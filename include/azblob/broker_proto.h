@@ -53,7 +53,9 @@ struct azblob_broker_welcome {
 	int32_t status;	      /* 0 or a negative errno (message says why) */
 	uint32_t queue_depth; /* granted */
 	uint64_t arena_bytes; /* granted (what was asked, or the request fails) */
-	uint32_t ring_bytes;  /* each ring, header page included */
+	uint32_t ring_bytes;  /* each ring, header page included: whole kernel
+			       * pages (the header is one page), as the client's
+			       * uvmbus_dev_open_vchan() requires */
 	uint32_t max_pages;   /* pfns per request the daemon forwards */
 	char message[96];     /* NUL-terminated reason when status != 0 */
 };

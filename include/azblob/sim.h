@@ -170,7 +170,8 @@ struct azblob_sim_kernel {
 	const char *kernels;   /* which kernels behave so */
 	const char *differs;   /* one line: what the guest sees */
 	const char *osrelease; /* published as proc/sys/kernel/osrelease */
-	uint32_t ring_bytes;   /* each ring, header page included: 2 MiB, or 2 MiB + 4 KiB */
+	uint32_t ring_bytes;   /* each ring, header page included, on a 4 KiB kernel: 2 MiB
+				* (512 pages), or 2 MiB + 4 KiB (2 MiB + a page) */
 	bool ring_file_fixed;  /* channels/<relid>/ring reports 4 MiB whatever the rings' size */
 	bool no_ring_file;     /* no primary ring file (bound through new_id after a re-offer) */
 	bool kernel_masks_rx;  /* the kernel sets the RX mask at open and after each interrupt */
@@ -189,7 +190,8 @@ struct azblob_sim_opts {
 	const char *root;    /* tree directory (created; must not exist) or NULL: a new temp dir */
 	uint64_t ram_bytes;  /* guest RAM (default 256 MiB; a multiple of 2 MiB) */
 	bool no_hugetlb;     /* plain shared memory even if hugepages are free */
-	uint32_t ring_bytes; /* each ring, header page included (default 4 KiB + 2 MiB) */
+	uint32_t ring_bytes; /* each ring, header page included: whole kernel pages
+			      * (default a page + 2 MiB) */
 	int monitor_id; /* 0..127: the guest signals through the monitor page; -1: int_page + write
 			 */
 	const char *guid;    /* device GUID (default: a fixed one) */

@@ -417,10 +417,13 @@ void vspd_parse_args(struct vspd *d, int argc, char **argv)
 			o->ram_bytes = u;
 			break;
 		case OPT_RING:
-			if (!parse_size(optarg, &u) || u < 8192 || u % 4096 || u > UINT32_MAX)
-				usage_error("--ring: '%s' is not a multiple of 4 KiB between 8K "
-					    "and 4G",
-					    optarg);
+			/* Whole kernel pages, two at least (a header page and data),
+			 * as uio_hv_generic makes them. */
+			if (!parse_size(optarg, &u) || u < 2 * (uint64_t)sysconf(_SC_PAGESIZE) ||
+			    u % (uint64_t)sysconf(_SC_PAGESIZE) || u > UINT32_MAX)
+				usage_error("--ring: '%s' is not whole pages of %ld bytes (two at "
+					    "least, at most 4G)",
+					    optarg, sysconf(_SC_PAGESIZE));
 			o->ring_bytes = (uint32_t)u;
 			break;
 		case OPT_MONITOR:

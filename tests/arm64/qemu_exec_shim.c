@@ -17,6 +17,10 @@
  * the emulator itself with `-0 ARGV0`, the program and its arguments; the
  * library root goes on in QEMU_LD_PREFIX, which qemu reads from its
  * environment. Anything else (scripts, host programs) is executed as it is.
+ * execv() (which glibc implements with its internal execve, past this
+ * one) is redirected too: the broker tests start azblobd with it. The
+ * environment goes on, so QEMU_PAGESIZE (qemu's -p) reaches the child:
+ * under QEMU_PAGESIZE=65536 both ends run with 64 KiB pages.
  * glibc's own callers of its internal execve (system(), posix_spawn()) are
  * not redirected: they run host programs here.
  */
@@ -73,4 +77,9 @@ int execve(const char *path, char *const argv[], char *const envp[])
 	real(qemu, a, envp);
 	free(a);
 	return -1;
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
 }

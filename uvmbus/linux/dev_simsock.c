@@ -88,7 +88,9 @@ int uvmbus_simsock_map_fd(void *guest, const char *uio_path, int map, int64_t *o
 	(void)guest;
 	if (snprintf(path, sizeof(path), map ? "%s" : "%s.map0", uio_path) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	*offset = map ? (int64_t)map * 4096 : 0;
+	/* Map K at page K of the uio stand-in, as the kernel's mmap offsets
+	 * (the emulator runs on the same kernel: the same page size). */
+	*offset = map ? (int64_t)map * sysconf(_SC_PAGESIZE) : 0;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

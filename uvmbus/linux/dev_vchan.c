@@ -58,8 +58,24 @@ int uvmbus_dev_open_vchan(struct uvmbus_dev **out, int ring_fd, size_t ring_byte
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/* As a uio channel's (dev_chan.c, split_ok()): each ring whole kernel
+	 * pages, a header page and data, so that RX starts on a page. A
+	 * broker of another page size (a 4 KiB-only size under 64 KiB pages)
+	 * is refused here, not misread. */
 	if (ring_bytes <= d->page || ring_bytes % d->page || ring_bytes > (1u << 30)) {
-		LOG_ERR(&d->opts.log, "dev: vchan: ring size %zu is not whole pages", ring_bytes);
+		LOG_ERR(&d->opts.log,
+			"dev: vchan: ring size %zu is not whole pages of %zu bytes (two at least)",
+			ring_bytes, d->page);
+		rc = -EPROTO;
+		goto fail;
+	}
+	/* A shorter file would fault (SIGBUS) at the first touch past its end. */
+	if (fstat(ring_fd, &st))
+		st.st_size = 0;
+	if (st.st_size < 0 || (uint64_t)st.st_size < 2 * (uint64_t)ring_bytes) {
+		LOG_ERR(&d->opts.log,
+			"dev: vchan: the ring fd holds %lld bytes, not two rings of %zu",
+			(long long)st.st_size, ring_bytes);
 		rc = -EPROTO;
 		goto fail;
 	}
