@@ -143,6 +143,19 @@ if [ -x "$azblobd" ]; then
 	step "azblobd --cuse stops on SIGTERM under load, status 0" stop_under_load $broker
 	step "$dev gone after azblobd" test ! -e $dev
 	cat "$work/azblobd.log"
+	# The copy path (--copy), which a device's users may choose too: the
+	# same script through it gives the direct API's results.
+	"$azblobd" --socket "$work/azblobd-copy.sock" --sim --copy --bounce-bufs 4 \
+		--bounce-size 33M --cuse --cuse-arenas 2 2>"$work/azblobd-copy.log" &
+	copy=$!
+	step "azblobd --copy --cuse creates $dev" wait_dev
+	step "azblobd --copy: requests copied" \
+		grep -q "requests copied (--copy)" "$work/azblobd-copy.log"
+	step "through the broker, copied: script" "$client" script $dev "$work/broker.txt"
+	step "through the broker, copied: same results as the direct API" same_results
+	kill -TERM $copy
+	wait $copy
+	step "$dev gone after azblobd --copy" test ! -e $dev
 else
 	echo "FAIL: no azblobd at $azblobd"
 	fails=$((fails + 1))

@@ -105,6 +105,44 @@ static void expect_pin(const char *what, void *p, size_t len, uint32_t flags, in
 	munmap(p, len);
 }
 
+/* One range over two mappings of kinds the module pins (anonymous, then a
+ * MAP_SHARED tmpfs file right after it): one registration, every pfn
+ * pagemap's, nothing left pinned after. */
+static void two_kinds(void)
+{
+	static uint64_t pfns[2 * LEN / PAGE];
+	long pins0 = pins_outstanding();
+	uint64_t npfn = 0;
+	uint32_t id = 0;
+	int fd, err;
+	char *p;
+
+	p = mmap(NULL, 2 * LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!check(p != MAP_FAILED, "filemap: two kinds: mapped"))
+		return;
+	memset(p, 1, LEN);
+	munmap(p + LEN, LEN);
+	if (!check(map_file_at(p + LEN, "/mnt/kstub-tmpfs", LEN,
+			       MAP_SHARED | MAP_FIXED_NOREPLACE) == p + LEN,
+		   "filemap: two kinds: the tmpfs file right after the anonymous pages")) {
+		munmap(p, LEN);
+		return;
+	}
+	fd = kopen();
+	err = kreg(fd, p, 2 * LEN, 0, pfns, 2 * LEN / PAGE, &id, &npfn);
+	check(err == 0 && npfn == 2 * LEN / PAGE,
+	      "filemap: anonymous then MAP_SHARED tmpfs: pinned as one range (%s, %llu pfns)",
+	      err ? strerror(-err) : "ok", (unsigned long long)npfn);
+	if (!err) {
+		check(pfns_match(p, pfns, 2 * LEN / PAGE),
+		      "filemap: two kinds: every pfn is pagemap's");
+		kunreg(fd, id);
+	}
+	close(fd);
+	check(pins_outstanding() == pins0, "filemap: two kinds: no pin left");
+	munmap(p, 2 * LEN);
+}
+
 void test_filemap(void)
 {
 	struct uvmbus_kstub *k = NULL;
@@ -120,9 +158,11 @@ void test_filemap(void)
 	expect_pin("memfd (shmem)", map_memfd(LEN, 0), LEN, 0, 0);
 	expect_pin("hugetlb memfd", map_memfd(HUGE, MFD_HUGETLB), HUGE, UVMBUS_KSTUB_REG_PFN_2M, 0);
 	if (check(mount_at("tmpfs", "/mnt/kstub-tmpfs", TMPFS_MAGIC, NULL),
-		  "filemap: tmpfs mounted"))
+		  "filemap: tmpfs mounted")) {
 		expect_pin("MAP_SHARED tmpfs file", map_file("/mnt/kstub-tmpfs", LEN, MAP_SHARED),
 			   LEN, 0, 0);
+		two_kinds();
+	}
 	if (check(mount_at("hugetlbfs", "/mnt/kstub-hugetlbfs", HUGETLB_MAGIC, "pagesize=2M"),
 		  "filemap: hugetlbfs mounted"))
 		expect_pin("MAP_SHARED hugetlbfs file",
