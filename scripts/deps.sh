@@ -114,11 +114,14 @@ azurite() {
 	# with NodeSource's nodejs, Debian's needs its own package.
 	[ "$mode" = test ] || return 0
 	if ! command -v npm >/dev/null; then
-		$SUDO apt-get install -y -q --no-install-recommends npm
+		$SUDO "${APT[@]}" install -y -q --no-install-recommends npm
 	fi
 	"$(dirname "$0")/azurite.sh" install
 }
 
+# Another apt or dpkg at work (unattended-upgrades on a fresh VM, a
+# parallel build's deps.sh): wait for its lock instead of failing.
+APT=(apt-get -o DPkg::Lock::Timeout=600)
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
@@ -134,6 +137,6 @@ if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+$SUDO "${APT[@]}" update -q
+$SUDO "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"
 azurite

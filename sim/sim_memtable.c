@@ -3,10 +3,11 @@
  * The memory table (<uvmbus/simsock.h>): guest memory outside guest RAM,
  * as vhost-user's SET_MEM_TABLE. The guest registers its own pages (an
  * application's malloc, mmap, memfd or hugetlbfs buffer) and sends, per
- * region, its guest-physical range and either the file that backs it (we
- * map the same pages) or nothing (the pages are the guest process's own
- * memory: we read and write them with process_vm_readv/writev of the peer
- * found by SO_PEERCRED at accept). Either way the host's reads and writes
+ * region, its guest-physical range, its address in the guest process and,
+ * when a file backs it, the file (we map the same pages). Without a file,
+ * or when the file cannot be mapped writable any more (sealed), we read
+ * and write the guest process's own pages with process_vm_readv/writev of
+ * the peer found by SO_PEERCRED at accept. Either way the host's reads and writes
  * land in the guest's pages; a pfn in no region and not in RAM is the
  * pfn_outside_ram violation. Messages are guest input: each field is
  * checked, a bad one is logged, counted (region_errors) and dropped.
@@ -58,11 +59,23 @@ static int add(struct azblob_sim *s, const struct uvmbus_simsock_mem *m, int fd)
 		r.map_len = (size_t)((m->fd_offset - off + m->len + GRAN - 1) & ~(GRAN - 1));
 		r.map = mmap(NULL, r.map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 		if (r.map == MAP_FAILED) {
+			int e = errno;
+
 			r.map = NULL;
-			return refuse(s, m, strerror(errno)), -errno;
+			/* A file sealed against new writable mappings (EPERM)
+			 * after the guest sent it: the same pages through the
+			 * guest's own mapping. */
+			if (!m->addr || m->addr % SIM_PAGE || !s->peer_pid)
+				return refuse(s, m, strerror(e)), -e;
+			sim_log(s, UVMBUS_LOG_DEBUG,
+				"memory table: [%#llx, +%#llx): its file cannot be mapped (%s)",
+				(unsigned long long)m->gpa, (unsigned long long)m->len,
+				strerror(e));
+		} else {
+			r.host = r.map + (m->fd_offset - off);
 		}
-		r.host = r.map + (m->fd_offset - off);
-	} else {
+	}
+	if (!r.host) {
 		if (m->addr % SIM_PAGE || !s->peer_pid)
 			return refuse(s, m, "no file and no process memory"), -EINVAL;
 		r.addr = m->addr;
@@ -71,7 +84,7 @@ static int add(struct azblob_sim *s, const struct uvmbus_simsock_mem *m, int fd)
 	__atomic_store_n(&s->st.regions, s->nregions, __ATOMIC_RELAXED);
 	sim_log(s, UVMBUS_LOG_DEBUG, "memory table: [%#llx, +%#llx) %s", (unsigned long long)m->gpa,
 		(unsigned long long)m->len,
-		fd >= 0 ? "mapped from its file" : "the guest process's memory");
+		r.host ? "mapped from its file" : "the guest process's memory");
 	return 0;
 }
 

@@ -31,11 +31,14 @@ _Static_assert(sizeof(struct uvmbus_simsock_hello) == 16, "hello size");
  * per region, guest to host, on the doorbell connection (its size tells it
  * from a doorbell write), in order with the guest's other writes, no
  * answer: the host takes the messages it holds before it rejects a pfn
- * outside every region. ADD carries either an fd (SCM_RIGHTS: the file
- * that backs the pages, memfd, shmem or hugetlbfs; the host maps it at
- * fd_offset) or none (the pages are the sending process's own memory at
- * `addr`, reached with process_vm_readv/writev of the peer found by
- * SO_PEERCRED). REMOVE drops every region inside [gpa, gpa + len).
+ * outside every region. ADD carries `addr`, where the pages are in the
+ * sending process, and, when a file backs them, its fd (SCM_RIGHTS: memfd,
+ * shmem or hugetlbfs), which the host maps at fd_offset. Without an fd, or
+ * when the file cannot be mapped writable (a memfd sealed with
+ * F_SEAL_FUTURE_WRITE before the host took the message: azblobd seals its
+ * clients' arenas right after registering them), the host reaches the
+ * pages with process_vm_readv/writev of the peer found by SO_PEERCRED.
+ * REMOVE drops every region inside [gpa, gpa + len).
  */
 #define UVMBUS_SIMSOCK_MEM_MAGIC  0x4d454d54u /* "TMEM" */
 #define UVMBUS_SIMSOCK_MEM_ADD	  1u
@@ -47,7 +50,7 @@ struct uvmbus_simsock_mem {
 	uint64_t gpa;	    /* guest-physical byte address, page aligned, above RAM */
 	uint64_t len;	    /* bytes, a multiple of 4096 */
 	uint64_t fd_offset; /* ADD with an fd: where the region starts in the file */
-	uint64_t addr;	    /* ADD without an fd: the pages in the sending process */
+	uint64_t addr;	    /* ADD: the pages in the sending process */
 };
 
 _Static_assert(sizeof(struct uvmbus_simsock_mem) == 40, "memory table message size");

@@ -60,6 +60,14 @@ static inline uint64_t bh_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The sim's and the test clients' warnings, on stderr: a failure in a
+ * test says what the host or the library saw. */
+static inline void bh_log(void *arg, enum uvmbus_log_level level, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", (const char *)arg, msg);
+	(void)level;
+}
+
 /* Start the sim (faults may be NULL) and `azblobd --sim-root ... extra`. */
 static inline void bh_start(struct bh *h, const char *azblobd, const char *const *extra,
 			    const struct azblob_sim_faults *faults)
@@ -74,6 +82,7 @@ static inline void bh_start(struct bh *h, const char *azblobd, const char *const
 	azblob_sim_opts_init(&so);
 	so.ram_bytes = 320u << 20;
 	so.no_hugetlb = true;
+	so.log = (struct uvmbus_log){bh_log, (void *)"sim", UVMBUS_LOG_WARN};
 	so.kernel = getenv("AZBLOB_SIM_KERNEL"); /* a kernel profile, when named */
 	if (faults)
 		so.faults = *faults;
@@ -265,6 +274,7 @@ static inline struct azblob_client *bh_client(const struct bh *h, uint32_t qd, u
 	o.queue_depth = qd;
 	o.pool_buf_size = buf;
 	o.pool_bufs = 3 * qd + 2;
+	o.log = (struct uvmbus_log){bh_log, (void *)"client", UVMBUS_LOG_WARN};
 	rc = azblob_open(&c, &o);
 	BH_CHECK(!rc, "azblob_open on the broker: %s", strerror(-rc));
 	return c;

@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 	struct bh h;
 	struct raw r;
 	char text[8192];
-	int fd, status;
+	int fd, status, rc;
 
 	BH_CHECK(argc == 2, "usage: %s AZBLOBD", argv[0]);
 	bh_start(&h, argv[1], NULL, NULL);
@@ -210,7 +210,9 @@ int main(int argc, char **argv)
 	struct azblob_client *c = bh_client(&h, 4, 64 * 1024);
 	struct azblob_blob_status st;
 
-	BH_CHECK(!azblob_container_create(c, "after-the-storm", &st), "a normal client works");
+	rc = azblob_container_create(c, "after-the-storm", &st);
+	BH_CHECK(!rc, "a normal client works: %s (http %d, vsp status %#x, %s)", strerror(-rc),
+		 st.http_status, st.vsp_status, st.error_code);
 	azblob_close(c);
 
 	BH_CHECK(!bh_wait_idle(&h, 5000), "sessions freed");

@@ -69,6 +69,7 @@ static double attach_times(const struct bh *h, const char *who)
 		o.queue_depth = 4;
 		o.pool_buf_size = 64 * 1024;
 		o.pool_bufs = 4;
+		o.log = (struct uvmbus_log){bh_log, (void *)who, UVMBUS_LOG_WARN};
 		t0 = bh_ms();
 		rc = azblob_open(&c, &o);
 		ms = bh_ms() - t0;
@@ -79,7 +80,8 @@ static double attach_times(const struct bh *h, const char *who)
 		rc = azblob_container_create(c, "lockout", &st);
 		azblob_close(c);
 		if (rc && rc != -EEXIST) {
-			printf("%s: request: %s\n", who, strerror(-rc));
+			printf("%s: request: %s (http %d, vsp status %#x, %s)\n", who,
+			       strerror(-rc), st.http_status, st.vsp_status, st.error_code);
 			return -1;
 		}
 		if (ms < best)

@@ -180,6 +180,35 @@ Test(azblob_register_e2e, hugetlbfs, .fini = hp_restore)
 	close(fd);
 }
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+/* A memfd sealed against new writable mappings before the host took the
+ * region (azblobd seals each client's arena at its first packet, right
+ * after registering it: under load the emulator read the message after
+ * the seal, its mmap failed with EPERM and every request of the session
+ * failed with pfn_outside_ram). The host still reaches the caller's pages:
+ * a device does not care about seals. */
+Test(azblob_register_e2e, sealed_memfd)
+{
+	open_all();
+	cr_assert_eq(sync_call("PUT /ctr?restype=container HTTP/1.1\r\n\r\n", NULL, 0, 0), 0);
+	int fd = memfd_create("azblob-register-e2e-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, 4 * MB), 0);
+	uint8_t *mf = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	cr_assert(mf != MAP_FAILED);
+	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE), 0, "F_SEAL_FUTURE_WRITE: %m");
+	sink.text[0] = 0;
+	reg_roundtrip("sealed-memfd", mf, 4 * MB, 8192, 3 * MB + 5);
+	cr_expect_eq(sstats().region_errors, 0u, "region errors: %s", sink.text);
+	munmap(mf, 4 * MB);
+	close(fd);
+}
+
 /* One registered range over two mappings (memfd, then anonymous): split,
  * one region of the memory table per mapping, guest-physically
  * contiguous; a buffer across the seam moves in place. A buffer across

@@ -149,10 +149,9 @@ static int mem_region(struct uvmbus_simsock *g, uint64_t gpa, uintptr_t va, uint
 		 * process's memory, which reaches the same pages. */
 		fd = open(p, O_RDWR | O_CLOEXEC);
 	}
+	msg.addr = va; /* also with a file: the host's way in if it cannot map it */
 	if (fd >= 0)
 		msg.fd_offset = foff + (va - vstart);
-	else
-		msg.addr = va;
 	rc = mem_send(g, &msg, fd);
 	if (fd >= 0)
 		close(fd);
