@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# What the fuse_* tests share (sourced): the programs, a temporary
+# directory, mounts made through fz_mount and unmounted in an EXIT trap
+# whatever happens (fusermount3 -u, then umount -l), the daemons killed.
+#   usage in a test: source lib.sh BUILD_DIR
+set -euo pipefail
+fz_build=$1
+FZ=$fz_build/fuse/azblob-fuse
+AZ=$fz_build/tools/azblob/azblob
+VSPD=$fz_build/sim/vspd/azblob-vspd
+AZBLOBD=$fz_build/broker/azblobd
+fz_name=$(basename "$0" .sh)
+fz_mounts=()
+fz_pids=()
+
+fail() {
+	echo "FAIL: $*" >&2
+	for l in "$fz_dir"/*.log; do
+		[ -s "$l" ] && { echo "--- $l" >&2; tail -20 "$l" >&2; }
+	done
+	exit 1
+}
+
+fz_cleanup() {
+	local m p
+	set +e
+	for m in "${fz_mounts[@]}"; do
+		if mountpoint -q "$m" 2>/dev/null || grep -q " $m " /proc/mounts; then
+			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		fi
+	done
+	for p in "${fz_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${fz_pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$fz_dir"
+}
+
+# Real mounts need /dev/fuse and fusermount3 (Debian's fuse3).
+if [ ! -c /dev/fuse ]; then
+	echo "SKIP $fz_name: no /dev/fuse here (modprobe fuse)" >&2
+	exit 77
+fi
+command -v fusermount3 >/dev/null || { echo "FAIL: no fusermount3 (scripts/deps.sh: fuse3)" >&2; exit 1; }
+fz_dir=$(mktemp -d "/tmp/$fz_name-XXXXXX")
+chmod 755 "$fz_dir"
+trap fz_cleanup EXIT
+
+# fz_mount MOUNTPOINT LOG ARGS...: azblob-fuse ARGS -f in the background
+# (its pid in fz_pid), waiting until MOUNTPOINT is mounted.
+fz_mount() {
+	local mnt=$1 log=$2 i
+	shift 2
+	mkdir -p "$mnt"
+	fz_mounts+=("$mnt")
+	"$FZ" "$@" -f >"$log" 2>&1 &
+	fz_pid=$!
+	fz_pids+=("$fz_pid")
+	for i in $(seq 600); do
+		grep -q " $mnt fuse" /proc/mounts && return 0
+		kill -0 "$fz_pid" 2>/dev/null || fail "azblob-fuse $* exited: $(cat "$log")"
+		sleep 0.05
+	done
+	fail "azblob-fuse $*: not mounted after 30 s: $(cat "$log")"
+}
+
+# fz_umount MOUNTPOINT [PID]: unmount and wait for the daemon (exit 0).
+fz_umount() {
+	local mnt=$1 pid=${2:-$fz_pid} rc=0
+	fusermount3 -u "$mnt" || umount -l "$mnt" || fail "cannot unmount $mnt"
+	wait "$pid" || rc=$?
+	[ $rc -eq 0 ] || fail "azblob-fuse exited $rc after unmount"
+}
+
+# expect_errno ERRNO_TEXT CMD...: CMD fails and its message names the errno.
+expect_err() {
+	local want=$1 out
+	shift
+	if out=$("$@" 2>&1); then fail "'$*' succeeded, expected '$want'"; fi
+	grep -q "$want" <<<"$out" || fail "'$*': expected '$want', got: $out"
+}
