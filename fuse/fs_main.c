@@ -296,8 +296,9 @@ static int open_client(struct fs *fs, const struct args *a, const char *prog)
 	if ((rc = cli_open(&fs->cli, &co)))
 		return rc;
 	rc = azblob_blob_list(fs->cli.c, fs->conf.container, &lo, NULL, NULL, &st);
-	if (rc == -ENOENT && a->sim && !a->conf.backend)
-		/* the emulator starts empty: the container is made for it */
+	if (rc == -ENOENT && a->sim &&
+	    (!a->conf.backend || !strncmp(a->conf.backend, "memory", 6)))
+		/* the emulator's memory starts empty: the container is made */
 		rc = azblob_container_create(fs->cli.c, fs->conf.container, &st);
 	if (rc) {
 		fprintf(stderr, "%s: container %s: %s%s%s\n", prog, fs->conf.container,

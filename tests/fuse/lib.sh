@@ -77,3 +77,24 @@ expect_err() {
 	if out=$("$@" 2>&1); then fail "'$*' succeeded, expected '$want'"; fi
 	grep -q "$want" <<<"$out" || fail "'$*': expected '$want', got: $out"
 }
+
+# fz_vspd: an azblob-vspd (memory backend) in $fz_dir/vspd that outlives
+# the mounts, and az: the CLI on it (one guest at a time: between mounts).
+fz_vspd() {
+	"$VSPD" --root "$fz_dir/vspd" --ram "${1:-1G}" --backend memory \
+		--ready-file "$fz_dir/vready" --log-level warn 2>"$fz_dir/vspd.log" >/dev/null &
+	fz_pids+=($!)
+	for _ in $(seq 200); do [ -e "$fz_dir/vready" ] && return 0; sleep 0.05; done
+	fail "azblob-vspd not ready"
+}
+az() {
+	local i
+	# The emulator takes the next guest once it has seen the last one go.
+	for i in $(seq 50); do
+		"$AZ" --sim-root "$fz_dir/vspd" "$@" 2>"$fz_dir/az.err" && return 0
+		grep -q 'cannot open' "$fz_dir/az.err" || break
+		sleep 0.1
+	done
+	cat "$fz_dir/az.err" >&2
+	return 1
+}

@@ -9,13 +9,8 @@ source "$(dirname "$0")/lib.sh" "$1"
 
 # One emulator for the mount and for the checks (one guest at a time:
 # the checks run between mounts).
-"$VSPD" --root "$fz_dir/vspd" --ram 1G --backend memory --ready-file "$fz_dir/vready" \
-	--log-level warn 2>"$fz_dir/vspd.log" >/dev/null &
-fz_pids+=($!)
-for _ in $(seq 200); do [ -e "$fz_dir/vready" ] && break; sleep 0.05; done
-[ -e "$fz_dir/vready" ] || fail "azblob-vspd not ready"
-az() { "$AZ" --sim-root "$fz_dir/vspd" "$@"; }
-az mb ops >/dev/null 2>&1
+fz_vspd
+az mb ops
 head -c 3000000 /dev/urandom >"$fz_dir/pre"
 az put --quiet "$fz_dir/pre" ops/dir/pre.bin
 az put --quiet "$fz_dir/pre" ops/dir/sub/deep.bin
