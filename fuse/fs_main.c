@@ -39,7 +39,7 @@ static const char usage[] =
     "  --broker PATH, -o broker=PATH     the azblobd broker at this socket\n"
     "  --device GUID, -o device=GUID     this Azure Blob device\n"
     "\n"
-    "Options (-o a,b,c or --name=value):\n"
+    "Options (-o a,b,c):\n"
     "  -o ro                    read-only: every write fails with EROFS\n"
     "  -o allow_other           other users may use the mount (root, or\n"
     "                           user_allow_other in /etc/fuse.conf)\n"
@@ -296,8 +296,7 @@ static int open_client(struct fs *fs, const struct args *a, const char *prog)
 	if ((rc = cli_open(&fs->cli, &co)))
 		return rc;
 	rc = azblob_blob_list(fs->cli.c, fs->conf.container, &lo, NULL, NULL, &st);
-	if (rc == -ENOENT && a->sim &&
-	    (!a->conf.backend || !strncmp(a->conf.backend, "memory", 6)))
+	if (rc == -ENOENT && a->sim && (!a->conf.backend || !strncmp(a->conf.backend, "memory", 6)))
 		/* the emulator's memory starts empty: the container is made */
 		rc = azblob_container_create(fs->cli.c, fs->conf.container, &st);
 	if (rc) {

@@ -4,7 +4,7 @@
 # whatever happens (fusermount3 -u, then umount -l), the daemons killed.
 #   usage in a test: source lib.sh BUILD_DIR
 set -euo pipefail
-fz_build=$1
+fz_build=$(cd "$1" && pwd)
 FZ=$fz_build/fuse/azblob-fuse
 AZ=$fz_build/tools/azblob/azblob
 VSPD=$fz_build/sim/vspd/azblob-vspd
