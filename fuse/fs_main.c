@@ -453,5 +453,18 @@ out:
 	fs_meta_free(&fs);
 out_args:
 	fuse_opt_free_args(&fa);
+	/* the strings fuse_opt_parse() copied */
+	free((char *)a.sim_root);
+	free((char *)a.device);
+	free((char *)a.timeout);
+	free((char *)a.bs);
+	free((char *)a.ra);
+	free((char *)a.cache);
+	free((char *)a.qd);
+	free((char *)a.lt);
+	free((char *)a.threads);
+	free((char *)a.conf.broker);
+	free((char *)a.conf.backend);
+	free((char *)a.conf.stage_dir);
 	return rc;
 }
