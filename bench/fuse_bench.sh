@@ -22,7 +22,7 @@ AZ=$build/tools/azblob/azblob
 VSPD=$build/sim/vspd/azblob-vspd
 RGET=$build/bench/azblob-fuse-rget
 dir=$(mktemp -d /tmp/fuse-bench-XXXXXX)
-vpid= fpid=
+vpid="" fpid=""
 cleanup() {
 	set +e
 	grep -q " $dir/m " /proc/mounts && { fusermount3 -u "$dir/m" || umount -l "$dir/m"; }

@@ -329,9 +329,10 @@ static void fh_free(struct fs *fs, struct fs_fh *fh)
 {
 	if (fh->kind == FH_READ)
 		fs_fh_drop_blocks(fs, fh);
+	/* Out of the writers' table first: stat looks at its staging fd. */
+	fs_writer_put(fs, fh->w);
 	if (fh->sfd >= 0)
 		close(fh->sfd);
-	fs_writer_put(fs, fh->w);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 }

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # What the fuse_* tests share (sourced): the programs, a temporary
 # directory, mounts made through fz_mount and unmounted in an EXIT trap
@@ -8,7 +9,7 @@ fz_build=$(cd "$1" && pwd)
 FZ=$fz_build/fuse/azblob-fuse
 AZ=$fz_build/tools/azblob/azblob
 VSPD=$fz_build/sim/vspd/azblob-vspd
-AZBLOBD=$fz_build/broker/azblobd
+export AZBLOBD=$fz_build/broker/azblobd # the broker tests
 fz_name=$(basename "$0" .sh)
 fz_mounts=()
 fz_pids=()
@@ -29,6 +30,9 @@ fz_cleanup() {
 			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 		fi
 	done
+	# Daemons that mount(8) started (not our children) for this test's
+	# directories only: named by the unique temporary path.
+	for p in $(pgrep -f -- "azblob-fuse .*$fz_dir/"); do fz_pids+=("$p"); done
 	for p in "${fz_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${fz_pids[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$fz_dir"
@@ -47,14 +51,14 @@ trap fz_cleanup EXIT
 # fz_mount MOUNTPOINT LOG ARGS...: azblob-fuse ARGS -f in the background
 # (its pid in fz_pid), waiting until MOUNTPOINT is mounted.
 fz_mount() {
-	local mnt=$1 log=$2 i
+	local mnt=$1 log=$2
 	shift 2
 	mkdir -p "$mnt"
 	fz_mounts+=("$mnt")
 	"$FZ" "$@" -f >"$log" 2>&1 &
 	fz_pid=$!
 	fz_pids+=("$fz_pid")
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		grep -q " $mnt fuse" /proc/mounts && return 0
 		kill -0 "$fz_pid" 2>/dev/null || fail "azblob-fuse $* exited: $(cat "$log")"
 		sleep 0.05
@@ -88,9 +92,8 @@ fz_vspd() {
 	fail "azblob-vspd not ready"
 }
 az() {
-	local i
 	# The emulator takes the next guest once it has seen the last one go.
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		"$AZ" --sim-root "$fz_dir/vspd" "$@" 2>"$fz_dir/az.err" && return 0
 		grep -q 'cannot open' "$fz_dir/az.err" || break
 		sleep 0.1

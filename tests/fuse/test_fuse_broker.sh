@@ -23,25 +23,25 @@ as() {
 	shift
 	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
 }
-opts=(--broker "$fz_dir/s.sock" -o block_size=1M,cache_size=48M,qd=8)
+opts=(--broker "$fz_dir/s.sock" -o "block_size=1M,cache_size=48M,qd=8")
 
 # Allowed.
 m=$fz_dir/mok
 mkdir -p "$m"
 chown nobody: "$m"
 fz_mounts+=("$m")
-as $ok_uid "$FZ" shared "$m" "${opts[@]}" -f >"$fz_dir/allowed.log" 2>&1 &
+as "$ok_uid" "$FZ" shared "$m" "${opts[@]}" -f >"$fz_dir/allowed.log" 2>&1 &
 pid=$!
 fz_pids+=("$pid")
 for _ in $(seq 400); do grep -q " $m fuse" /proc/mounts && break; kill -0 "$pid" || break; sleep 0.05; done
 grep -q " $m fuse.azblob-fuse .*user_id=$ok_uid" /proc/mounts || fail "nobody could not mount: $(cat "$fz_dir/allowed.log")"
 head -c 3000000 /dev/urandom >"$fz_dir/data"
 chmod 644 "$fz_dir/data"
-as $ok_uid cp "$fz_dir/data" "$m/by-nobody.bin"
-as $ok_uid cmp "$fz_dir/data" "$m/by-nobody.bin" || fail "nobody reads another content"
-[ "$(as $ok_uid stat -c %u "$m/by-nobody.bin")" = "$ok_uid" ] || fail "files are the mounting user's"
-as $ok_uid ls -l "$m"
-as $ok_uid fusermount3 -u "$m" || fail "nobody cannot unmount"
+as "$ok_uid" cp "$fz_dir/data" "$m/by-nobody.bin"
+as "$ok_uid" cmp "$fz_dir/data" "$m/by-nobody.bin" || fail "nobody reads another content"
+[ "$(as "$ok_uid" stat -c %u "$m/by-nobody.bin")" = "$ok_uid" ] || fail "files are the mounting user's"
+as "$ok_uid" ls -l "$m"
+as "$ok_uid" fusermount3 -u "$m" || fail "nobody cannot unmount"
 wait "$pid" || fail "azblob-fuse (nobody) exited $?"
 AZBLOB_BROKER=$fz_dir/s.sock "$AZ" get --quiet shared/by-nobody.bin "$fz_dir/got"
 cmp "$fz_dir/data" "$fz_dir/got" || fail "the blob root reads differs"
@@ -55,7 +55,7 @@ fz_mounts+=("$m")
 for mode in -f ""; do
 	set +e
 	# shellcheck disable=SC2086
-	as $no_uid timeout 60 "$FZ" shared "$m" "${opts[@]}" $mode >"$fz_dir/refused.log" 2>&1
+	as "$no_uid" timeout 60 "$FZ" shared "$m" "${opts[@]}" $mode >"$fz_dir/refused.log" 2>&1
 	rc=$?
 	set -e
 	cat "$fz_dir/refused.log"
