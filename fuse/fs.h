@@ -39,6 +39,7 @@ struct fs_conf {
 	const char *stage_dir; /* NULL: staged writes in memory (memfd) */
 	const char *broker, *backend;
 	uint32_t max_threads;
+	unsigned umask; /* mode bits taken from 0666 (files) and 0777 (directories) */
 };
 
 struct fs_cached; /* a listing cache entry (fs_meta.c) */

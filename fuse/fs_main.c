@@ -43,7 +43,8 @@ static const char usage[] =
     "  -o ro                    read-only: every write fails with EROFS\n"
     "  -o allow_other           other users may use the mount (root, or\n"
     "                           user_allow_other in /etc/fuse.conf)\n"
-    "  -o uid=N,gid=N,umask=M   owner and mode bits of every file\n"
+    "  -o uid=N,gid=N,umask=M   owner, group and mode of every file (0666 & ~M)\n"
+    "                           and directory (0777 & ~M); default umask 022\n"
     "  -o attr_timeout=S        the kernel keeps attributes S seconds (default 1)\n"
     "  -o entry_timeout=S       the kernel keeps names S seconds (default 1)\n"
     "  -o negative_timeout=S    ... and absent names (default 0)\n"
@@ -113,6 +114,8 @@ static const struct fuse_opt opts[] = {
     OPT("stage_dir=%s", conf.stage_dir),
     OPT("max_threads=%s", threads),
     {"page_cache", offsetof(struct args, conf.page_cache), 1},
+    /* ours, not libfuse's (which gives files 0777 & ~umask, x bits too) */
+    {"umask=%o", offsetof(struct args, conf.umask), 0},
     FUSE_OPT_KEY("sim", KEY_SIM),
     FUSE_OPT_KEY("--sim", KEY_SIM),
     FUSE_OPT_KEY("ro", KEY_RO),
@@ -205,6 +208,7 @@ static int parse(struct args *a, struct fuse_args *fa, const char *prog)
 	a->conf.cache_size = 256u << 20;
 	a->conf.list_timeout = 2;
 	a->conf.max_threads = 16;
+	a->conf.umask = 022;
 	if (fuse_opt_parse(fa, a, opts, opt_proc))
 		return 2;
 	if (a->help || a->version)
@@ -245,6 +249,10 @@ static int parse(struct args *a, struct fuse_args *fa, const char *prog)
 			fprintf(stderr, "%s: -o list_timeout=%s: seconds, 0..86400\n", prog, a->lt);
 			return 2;
 		}
+	}
+	if (a->conf.umask > 0777) {
+		fprintf(stderr, "%s: -o umask=%o: octal, 0..777\n", prog, a->conf.umask);
+		return 2;
 	}
 	if (a->conf.backend && !a->sim) {
 		fprintf(stderr, "%s: --backend goes with --sim\n", prog);

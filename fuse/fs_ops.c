@@ -37,9 +37,12 @@ static int blob_name(const char *path, const char **name)
 
 static void fill_stat(struct fs *fs, struct stat *st, bool dir, uint64_t size, time_t mtime)
 {
+	mode_t perm = (dir ? 0777 : 0666) & ~(mode_t)fs->conf.umask;
+
+	if (fs->conf.ro)
+		perm &= ~(mode_t)0222;
 	memset(st, 0, sizeof(*st));
-	st->st_mode =
-	    dir ? S_IFDIR | (fs->conf.ro ? 0555 : 0755) : S_IFREG | (fs->conf.ro ? 0444 : 0644);
+	st->st_mode = (dir ? S_IFDIR : S_IFREG) | perm;
 	st->st_nlink = dir ? 2 : 1;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;

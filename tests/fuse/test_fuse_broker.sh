@@ -6,6 +6,9 @@
 # unmounts; the blob is there for root's CLI. daemon (uid 1) is not: its
 # mount fails at once (foreground and background) with the broker's
 # refusal (EACCES, "not in azblobd's allow-list") and nothing is mounted.
+# Then the options about users, on a root mount: without allow_other
+# another user cannot enter it; with allow_other,uid=,gid=,umask= files
+# have that owner and mode, and the kernel checks them for other users.
 #   usage: test_fuse_broker.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh" "$1"
 command -v setpriv >/dev/null || fail "no setpriv (util-linux)"
@@ -66,4 +69,19 @@ for mode in -f ""; do
 	! grep -q " $m " /proc/mounts || fail "refused mount ($mode): something is mounted"
 done
 grep -q "uid $no_uid" "$fz_dir/azblobd.log" || fail "azblobd did not log the refusal"
+
+m=$fz_dir/mroot
+fz_mount "$m" "$fz_dir/root.log" users "$m" --sim
+echo secret >"$m/f"
+if as "$ok_uid" cat "$m/f" 2>"$fz_dir/err"; then fail "another user read a mount without allow_other"; fi
+grep -q "Permission denied" "$fz_dir/err" || fail "without allow_other: $(cat "$fz_dir/err")"
+fz_umount "$m"
+fz_mount "$m" "$fz_dir/root2.log" users "$m" --sim -o "allow_other,uid=$ok_uid,gid=$ok_uid,umask=027"
+echo shared >"$m/f"
+mkdir "$m/d"
+[ "$(stat -c '%u %g %a' "$m/f")" = "$ok_uid $ok_uid 640" ] || fail "uid/gid/umask on a file: $(stat -c '%u %g %a' "$m/f")"
+[ "$(stat -c '%a' "$m/d")" = 750 ] || fail "umask on a directory: $(stat -c '%a' "$m/d")"
+[ "$(as "$ok_uid" cat "$m/f")" = shared ] || fail "the owner (uid=) cannot read"
+if as "$no_uid" cat "$m/f" 2>/dev/null; then fail "others read a file of mode 640"; fi
+fz_umount "$m"
 echo ok
