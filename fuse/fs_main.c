@@ -444,7 +444,8 @@ int azfuse_main(int argc, char **argv)
 	}
 	fuse_loop_cfg_set_max_threads(lc, fs.conf.max_threads);
 	fuse_loop_cfg_set_clone_fd(lc, 1);
-	rc = fuse_loop_mt(f, lc) ? 1 : 0;
+	/* > 0: the signal (SIGTERM, SIGINT, SIGHUP) that ended it: a clean stop */
+	rc = fuse_loop_mt(f, lc) < 0 ? 1 : 0;
 	fuse_remove_signal_handlers(fuse_get_session(f));
 	fs_log(&fs, LOG_INFO, "container %s unmounted from %s", fs.conf.container,
 	       fs.conf.mountpoint);

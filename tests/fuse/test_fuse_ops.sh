@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # fuse_ops: every operation of docs/FUSE.md's table on a real mount over
-# the in-process emulator, each checked against the blobs with the azblob
+# azblob-vspd, each checked against the blobs with the azblob
 # CLI on a second mount of the same store (--sim-root: one azblob-vspd);
 # the errno each failure gives; `-o ro` (EROFS for every write);
-# `azblob mount`; the background daemon.  usage: test_fuse_ops.sh BUILD_DIR
+# `azblob mount`; the background daemon; SIGTERM.  usage: test_fuse_ops.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh" "$1"
 
 # One emulator for the mount and for the checks (one guest at a time:
@@ -144,6 +144,13 @@ grep -q " $m fuse.azblob-fuse ro" /proc/mounts || fail "azblob mount: $(grep "$m
 cmp "$fz_dir/pre" "$m/dir2/sub/deep.bin" || fail "azblob mount: read"
 fusermount3 -u "$m"
 for _ in $(seq 100); do pgrep -f "azblob mount ops $m" >/dev/null || break; sleep 0.05; done
+# SIGTERM: the daemon unmounts and exits 0.
+fz_mount "$m" "$fz_dir/term.log" ops "$m" --sim-root "$fz_dir/vspd"
+kill -TERM "$fz_pid"
+rc=0
+wait "$fz_pid" || rc=$?
+[ $rc -eq 0 ] || fail "exit $rc after SIGTERM"
+! grep -q " $m " /proc/mounts || fail "still mounted after SIGTERM"
 # A bad container or mount point: a clear message, a non-zero exit.
 expect_err "no such container" "$FZ" nosuch "$m" --sim-root "$fz_dir/vspd" -f
 expect_err "not a container name" "$FZ" No_Such "$m" --sim
