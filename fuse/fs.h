@@ -3,11 +3,11 @@
  * azblob-fuse internals: the mount's state, the open-file handles and the
  * blob I/O under them (docs/FUSE.md).
  *
- * Locks, always taken in this order: fh->lock (one open file), fs->meta
- * (the listing cache, virtual directories, files open for writing),
- * fs->io (the client: libazblob's calls are made by one thread at a time;
- * whoever holds it polls, so its callbacks complete every thread's
- * requests).
+ * Locks, always taken in this order: fh->lock (one open file, and its
+ * libazblob queue: a reader's blocks), fs->meta (the listing cache,
+ * virtual directories, files open for writing), fs->io (the client's own
+ * calls, the blob helpers: libazblob's client is used by one thread at a
+ * time; the queues of the open files go on meanwhile).
  */
 #ifndef AZBLOB_FUSE_FS_H
 #define AZBLOB_FUSE_FS_H
@@ -55,6 +55,7 @@ struct fs {
 	unsigned cache_count;
 	struct fs_vdir *vdirs;
 	struct fs_wfile *writers;
+	struct azblob_queue *q0;	/* made first: the client in shared mode */
 	uint32_t bufs_total, bufs_held; /* pool buffers, held by open files */
 	uid_t uid;
 	gid_t gid;
@@ -80,7 +81,8 @@ struct fs_fh {
 	/* FH_READ: the version pinned at open (If-Match) */
 	char etag[80];
 	uint64_t size;
-	uint64_t next_off; /* where a sequential reader goes on */
+	uint64_t next_off;	/* where a sequential reader goes on */
+	struct azblob_queue *q; /* the file's own (NULL: reads through the helpers) */
 	unsigned nblk;
 	struct fs_blk blk[FS_MAX_RA + 1];
 	struct fs_blk rnd; /* a random read's exact range */
@@ -111,6 +113,9 @@ int fs_stage_open(struct fs *fs);
 /* Reader: up to len bytes at off into dst; bytes or a negative errno
  * (-EIO when the blob changed since open: If-Match failed). */
 int fs_fh_read(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, uint64_t off);
+/* The reader's queue (fh->nblk set): 0 or a negative errno. */
+int fs_fh_queue(struct fs *fs, struct fs_fh *fh);
+/* Wait for the reader's blocks, free them, destroy its queue. */
 void fs_fh_drop_blocks(struct fs *fs, struct fs_fh *fh);
 
 /* ---- fs_meta.c: caches and local state ---- */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * azblob-fuse: blob I/O. Metadata and whole-blob transfers go through the
- * blob helpers (pipelined at the queue depth); a reader's blocks are
- * ranged Gets of its own, submitted ahead (read-ahead) into pool buffers
- * and completed by whichever thread polls the client, each with If-Match
- * on the ETag pinned at open.
+ * blob helpers on the client (pipelined at the queue depth, under fs->io);
+ * a reader's blocks are ranged Gets of its own on the open file's own
+ * libazblob queue, submitted ahead (read-ahead) into pool buffers, each
+ * with If-Match on the ETag pinned at open: reads never wait for the
+ * client's lock (a commit, a listing), only for their own answers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -250,21 +251,23 @@ static void blk_done(void *user, int err, uint32_t vsp_status, uint32_t response
 }
 
 /* A pool buffer for a block, within the share open files may hold (the
- * helpers need the rest). Under fs->io. */
+ * helpers need the rest; a race past the limit by a few is harmless:
+ * azblob_alloc then says NULL). Any thread. */
 static uint8_t *blk_buf(struct fs *fs)
 {
 	uint8_t *p;
 
-	if (fs->bufs_held + fs->conf.qd / 2 + 2 >= fs->bufs_total)
+	if (__atomic_load_n(&fs->bufs_held, __ATOMIC_RELAXED) + fs->conf.qd / 2 + 2 >=
+	    fs->bufs_total)
 		return NULL;
 	p = azblob_alloc(fs->cli.c, fs->conf.block_size + FS_HEADS);
 	if (p)
-		fs->bufs_held++;
+		__atomic_add_fetch(&fs->bufs_held, 1, __ATOMIC_RELAXED);
 	return p;
 }
 
 /* Submit a ranged Get of [off, off + len) into b (If-Match: the pinned
- * ETag). Under fs->io. */
+ * ETag) on the file's queue. Under fh->lock. */
 static int blk_issue(struct fs *fs, struct fs_fh *fh, struct fs_blk *b, uint64_t off, uint32_t len)
 {
 	char range[64], ifm[100];
@@ -294,28 +297,29 @@ static int blk_issue(struct fs *fs, struct fs_fh *fh, struct fs_blk *b, uint64_t
 	b->off = off;
 	b->len = len;
 	b->state = BLK_PENDING;
-	while ((rc = azblob_submit(fs->cli.c, &r)) == -EAGAIN) {
-		azblob_flush(fs->cli.c);
-		if (azblob_poll(fs->cli.c, 0) == 0)
-			azblob_wait(fs->cli.c, 1);
+	while ((rc = azblob_queue_submit(fh->q, &r)) == -EAGAIN) {
+		azblob_queue_flush(fh->q);
+		if (azblob_queue_poll(fh->q, 0) == 0)
+			azblob_queue_wait(fh->q, 1);
 	}
 	if (rc)
 		b->state = BLK_FREE;
 	return rc;
 }
 
-/* Poll until b is answered. Under fs->io. */
-static void blk_wait(struct fs *fs, struct fs_blk *b)
+/* Poll the file's queue until b is answered (the queue sleeps on its own
+ * eventfd between polls). Under fh->lock. */
+static void blk_wait(struct fs_fh *fh, struct fs_blk *b)
 {
-	azblob_flush(fs->cli.c);
+	azblob_queue_flush(fh->q);
 	while (b->state == BLK_PENDING) {
-		int n = azblob_poll(fs->cli.c, 0);
+		int n = azblob_queue_poll(fh->q, 0);
 
 		if (b->state != BLK_PENDING)
 			break;
 		if (n == 0)
-			azblob_wait(fs->cli.c, 1);
-		else if (n < 0 && !azblob_inflight(fs->cli.c)) {
+			azblob_queue_wait(fh->q, 1);
+		else if (n < 0 && !azblob_queue_inflight(fh->q)) {
 			b->err = n;
 			b->state = BLK_DONE;
 		}
@@ -358,22 +362,30 @@ static int blk_result(struct fs *fs, struct fs_fh *fh, struct fs_blk *b)
 	return 0;
 }
 
+int fs_fh_queue(struct fs *fs, struct fs_fh *fh)
+{
+	/* The read-ahead and one random read in flight; when the client has
+	 * no slots to spare, the file reads through the helpers instead. */
+	return azblob_queue_create(fs->cli.c, fh->nblk + 1, &fh->q);
+}
+
 void fs_fh_drop_blocks(struct fs *fs, struct fs_fh *fh)
 {
-	pthread_mutex_lock(&fs->io);
-	for (unsigned i = 0; i <= fh->nblk; i++) {
+	for (unsigned i = 0; i <= fh->nblk && fh->q; i++) {
 		struct fs_blk *b = i < fh->nblk ? &fh->blk[i] : &fh->rnd;
 
-		blk_wait(fs, b);
+		blk_wait(fh, b);
 		if (b->buf) {
 			azblob_free(fs->cli.c, b->buf);
-			fs->bufs_held--;
+			__atomic_sub_fetch(&fs->bufs_held, 1, __ATOMIC_RELAXED);
 		}
 		b->buf = NULL;
 		b->state = BLK_FREE;
 		b->idx = UINT64_MAX;
 	}
-	pthread_mutex_unlock(&fs->io);
+	if (fh->q && azblob_queue_destroy(fh->q))
+		fs_log(fs, LOG_WARNING, "%s: the file's queue still had requests", fh->name);
+	fh->q = NULL;
 }
 
 /* Without pool buffers to spare: the range through the helper, checked
@@ -405,11 +417,9 @@ static int read_exact(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, ui
 {
 	int rc;
 
-	pthread_mutex_lock(&fs->io);
 	rc = blk_issue(fs, fh, &fh->rnd, off, (uint32_t)len);
 	if (!rc)
-		blk_wait(fs, &fh->rnd);
-	pthread_mutex_unlock(&fs->io);
+		blk_wait(fh, &fh->rnd);
 	if (rc == -ENOBUFS)
 		return read_fallback(fs, fh, dst, len, off);
 	if (rc)
@@ -423,7 +433,7 @@ static int read_exact(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, ui
 }
 
 /* Make sure blocks first..first+ra are asked for (slot idx % nblk). Under
- * fs->io. */
+ * fh->lock. */
 static void read_ahead(struct fs *fs, struct fs_fh *fh, uint64_t first)
 {
 	uint64_t bs = fs->conf.block_size, nb = (fh->size + bs - 1) / bs;
@@ -443,7 +453,7 @@ static void read_ahead(struct fs *fs, struct fs_fh *fh, uint64_t first)
 			break;
 		}
 	}
-	azblob_flush(fs->cli.c);
+	azblob_queue_flush(fh->q);
 }
 
 int fs_fh_read(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, uint64_t off)
@@ -457,6 +467,8 @@ int fs_fh_read(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, uint64_t 
 		return 0;
 	if (len > fh->size - off)
 		len = (size_t)(fh->size - off);
+	if (!fh->q)
+		return read_fallback(fs, fh, dst, len, off);
 	seq = off == fh->next_off || off % bs == 0;
 	fh->next_off = off + len;
 	if (!seq && len <= bs && (off % bs) + len <= bs &&
@@ -467,11 +479,9 @@ int fs_fh_read(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, uint64_t 
 		struct fs_blk *b = &fh->blk[k % fh->nblk];
 		size_t n;
 
-		pthread_mutex_lock(&fs->io);
 		read_ahead(fs, fh, k);
 		if (b->idx == k)
-			blk_wait(fs, b);
-		pthread_mutex_unlock(&fs->io);
+			blk_wait(fh, b);
 		if (b->idx != k) /* no buffer to spare */
 			return done ? (int)done : read_fallback(fs, fh, dst, len, off);
 		if (b->state == BLK_DONE) {

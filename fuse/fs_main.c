@@ -394,6 +394,14 @@ int azfuse_main(int argc, char **argv)
 	}
 	if ((rc = open_client(&fs, &a, prog)))
 		goto out;
+	/* The first queue, made before any other thread uses the client,
+	 * turns it into shared mode: open files read on queues of their own
+	 * while the helpers run on the client. */
+	if ((rc = azblob_queue_create(fs.cli.c, 1, &fs.q0))) {
+		fprintf(stderr, "%s: a queue on the client: %s\n", prog, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
 	/* fsname and subtype as mount(8) shows them: CONTAINER on MOUNTPOINT
 	 * type fuse.azblob-fuse */
 	{
@@ -458,6 +466,8 @@ out:
 		fuse_destroy(f);
 	}
 	report(pipefd, (char)(rc ? rc : 1));
+	if (fs.q0)
+		azblob_queue_destroy(fs.q0);
 	cli_close(&fs.cli);
 	fs_meta_free(&fs);
 out_args:

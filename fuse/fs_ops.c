@@ -416,6 +416,9 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 		snprintf(fh->etag, sizeof(fh->etag), "%s", p.etag);
 		fh->size = p.size;
 		fh->nblk = fs->conf.read_ahead + 1;
+		if ((rc = fs_fh_queue(fs, fh)))
+			fs_log(fs, LOG_DEBUG, "%s: no queue (%s): reads through the helpers", name,
+			       strerror(-rc));
 		fs_cache_put(fs, name, false, p.size, fs_parse_http_date(p.last_modified));
 	}
 	fi->fh = (uintptr_t)fh;
