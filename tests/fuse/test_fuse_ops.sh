@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # fuse_ops: every operation of docs/FUSE.md's table on a real mount over
-# azblob-vspd, each checked against the blobs with the azblob
-# CLI on a second mount of the same store (--sim-root: one azblob-vspd);
+# azblob-vspd, checked against the blobs with the azblob CLI on the same
+# emulator between mounts (one guest at a time);
 # the errno each failure gives; `-o ro` (EROFS for every write);
 # `azblob mount`; the background daemon; SIGTERM.  usage: test_fuse_ops.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh" "$1"
