@@ -479,6 +479,8 @@ int fs_fh_read(struct fs *fs, struct fs_fh *fh, char *dst, size_t len, uint64_t 
 		struct fs_blk *b = &fh->blk[k % fh->nblk];
 		size_t n;
 
+		if (b->state == BLK_PENDING && b->idx != k)
+			blk_wait(fh, b); /* the slot's older block (a reader that jumped) */
 		read_ahead(fs, fh, k);
 		if (b->idx == k)
 			blk_wait(fh, b);
