@@ -34,6 +34,9 @@ TEST=(
 	linux-source-6.1
 	# scripts and style
 	bats shellcheck clang-format
+	# azblob-fuse tests (fuse_*): fusermount3 and mount.fuse3, fio with
+	# --verify for the mount's reads and writes
+	fuse3 fio
 	# benchmark charts
 	gnuplot-nox
 	# azblob-bench --modes cost counts instructions under callgrind

@@ -67,7 +67,8 @@ static const char usage_text[] =
     "                      cannot be). Default: not pinned.\n"
     "    --poll            Busy-poll the rings (one CPU at 100%). Default: sleep\n"
     "                      on the doorbell.\n"
-    "    --backend memory  Blobs in memory, lost at exit (the default).\n"
+    "    --backend memory  Blobs in memory, lost at exit (the default); at most\n"
+    "                      1 GiB of block data, memory=max_bytes=N another cap.\n"
     "    --backend dir=PATH\n"
     "                      Blobs as files under PATH (created if missing and kept\n"
     "                      at exit): containers are subdirectories.\n"
@@ -444,6 +445,12 @@ void vspd_parse_args(struct vspd *d, int argc, char **argv)
 			if (!strcmp(optarg, "memory")) {
 				o->backend = "memory";
 				o->backend_arg = NULL;
+			} else if (!strncmp(optarg, "memory=max_bytes=", 17) && optarg[17]) {
+				if (snprintf(d->backend_arg, sizeof(d->backend_arg), "%s",
+					     optarg + 7) >= (int)sizeof(d->backend_arg))
+					usage_error("--backend: argument too long");
+				o->backend = "memory";
+				o->backend_arg = d->backend_arg;
 			} else if (!strcmp(optarg, "null")) {
 				o->backend = "null";
 				o->backend_arg = NULL;

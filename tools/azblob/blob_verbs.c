@@ -20,6 +20,7 @@
 #include "blob_cli.h"
 #include "common.h"
 #include "json.h"
+#include "regmem.h"
 
 static int start_sim(struct cli *cli, const char *spec, uint64_t ram)
 {
@@ -215,63 +216,32 @@ static void debug(const struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * FILE's size bytes mapped MAP_SHARED (PROT_READ for put, PROT_READ |
- * PROT_WRITE for get) and registered with the client, so that the blob
- * helpers let the host read or write the file's pages in place (docs/CLI.md).
- * NULL when that cannot be (b->copy, an empty file, the host reaches only
- * the pool, or the registration is refused: kstub pins only anonymous,
- * shmem and hugetlb pages, for writing): the caller then copies through
- * pool buffers, with the reason at debug level.
- */
+/* FILE's size bytes mapped and registered (regmem.h), with the reason at
+ * debug level when they are copied through pool buffers instead. */
 static void *map_registered(struct cli *cli, const struct bopts *b, int fd, uint64_t size,
 			    bool writable)
 {
+	const char *why;
 	void *mem;
-	int rc;
 
-	if (b->copy || !size || size > SIZE_MAX / 2) {
-		debug(cli, "copied through pool buffers (%s)",
-		      b->copy ? "--copy"
-		      : size  ? "too large to map"
-			      : "empty");
+	if (b->copy) {
+		debug(cli, "copied through pool buffers (--copy)");
 		return NULL;
 	}
-	if (!azblob_registers_in_place(cli->c)) {
-		debug(cli, "copied through pool buffers (the host reaches only the pool)");
-		return NULL;
-	}
-	mem = mmap(NULL, (size_t)size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-		   fd, 0);
-	if (mem == MAP_FAILED) {
-		debug(cli, "copied through pool buffers (mmap: %s)", strerror(errno));
-		return NULL;
-	}
-	rc = azblob_register(cli->c, mem, (size_t)size);
-	if (rc) {
-		debug(cli, "copied through pool buffers (registering the file's mapping: %s)",
-		      strerror(-rc));
-		munmap(mem, (size_t)size);
-		return NULL;
-	}
-	debug(cli, "in place: %" PRIu64 " bytes of the file's mapping registered", size);
+	mem = regmem_map(cli->c, fd, size, writable, &why);
+	if (!mem)
+		debug(cli, "copied through pool buffers (%s)", why);
+	else
+		debug(cli, "in place: %" PRIu64 " bytes of the file's mapping registered", size);
 	return mem;
 }
 
 static void unmap_registered(struct cli *cli, void *mem, uint64_t size)
 {
-	int rc;
-
-	if (!mem)
-		return;
-	rc = azblob_unregister(cli->c, mem);
-	if (rc) {
-		/* The host may still write it (a request timed out): it stays
-		 * mapped until the process exits. */
-		debug(cli, "the file's mapping stays registered: %s", strerror(-rc));
-		return;
-	}
-	munmap(mem, (size_t)size);
+	/* The host may still write it (a request timed out): it stays
+	 * mapped until the process exits. */
+	if (!regmem_unmap(cli->c, mem, size))
+		debug(cli, "the file's mapping stays registered");
 }
 
 /* ---- commands ---- */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "azfuse.h"
 #include "cmd_blob.h"
 #include "cmd_broker.h"
 #include "common.h"
@@ -33,6 +34,8 @@ static const char main_help[] =
     "  rm C/BLOB        delete a blob\n"
     "  mb C             make a container\n"
     "  rb C             remove a container\n"
+    "  mount C DIR [OPTIONS]  mount a container as files (azblob-fuse; first\n"
+    "                   on the line, 'azblob mount --help' lists its options)\n"
     "  demo             a put/get round trip and a latency summary; starts the\n"
     "                   in-process simulator when there is no Azure Blob device\n"
     "  help [COMMAND]   this help, or a command's\n"
@@ -134,6 +137,11 @@ int main(int argc, char **argv)
 	int c, i;
 
 	memset(&cli, 0, sizeof(cli));
+	/* azblob mount CONTAINER MOUNTPOINT [options]: azblob-fuse's own line. */
+	if (argc > 1 && !strcmp(argv[1], "mount")) {
+		argv[1] = "azblob mount";
+		return azfuse_main(argc - 1, argv + 1);
+	}
 	/* The simulator's event fd is a socket: a write after a rescind must
 	 * fail with EPIPE (reported), not end the program. */
 	signal(SIGPIPE, SIG_IGN);
