@@ -544,7 +544,7 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 	if (k <= 0)
 		return -1;
 	self[k] = 0;
-	if (cost_measure(self, cfg->host, cfg->qd, cfg->nqd,
+	if (cost_measure(self, cfg->host, cfg->api, cfg->qd, cfg->nqd,
 			 cfg->requests > 0 ? (unsigned long)cfg->requests : 4096, pts, 64, &n))
 		return -1;
 	for (unsigned i = 0; i < n && *nres < cap; i++) {
@@ -557,6 +557,7 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 		r->size = pts[i].size;
 		r->requests = pts[i].requests;
 		r->counter = COST_COUNTER;
+		r->api = cfg->api;
 		r->ins_submit = pts[i].ins[COST_SUBMIT];
 		r->ins_flush = pts[i].ins[COST_FLUSH];
 		r->ins_poll = pts[i].ins[COST_POLL];
@@ -581,6 +582,8 @@ static void usage(FILE *f)
 		   "                   4096); the host's counted apart\n"
 		   "  --host HOST      sim (default): azblob-vspd as it is; null: azblob-vspd\n"
 		   "                   --backend null, every request answered at once\n"
+		   "  --api API        cost mode: plain (default, azblob_submit) or prepared\n"
+		   "                   (azblob_prep_submit of one template per request)\n"
 		   "  --qd LIST        queue depths, e.g. 1,32,256 (default 1,32)\n"
 		   "  --size LIST      data bytes per request, e.g. 0,4096,65536 (default 0)\n"
 		   "  --op OP          noop (echo when size > 0), put, get (default noop); put\n"
@@ -794,6 +797,7 @@ static const struct bench_opt OPTS[] = {
     {"vspd", O_STR, FIELD(vspd), NULL},
     {"cpus", O_FN, 0, opt_cpus},
     {"host", O_STR, FIELD(host), NULL},
+    {"api", O_STR, FIELD(api), NULL},
     {"via", O_FN, 0, opt_via},
     {"azblobd", O_STR, FIELD(azblobd), NULL},
     {"threads", O_FN, 0, opt_threads},
@@ -905,16 +909,21 @@ int main(int argc, char **argv)
 				 .op = "noop",
 				 .client_cpu = 0,
 				 .host_cpu = 1,
-				 .host = "sim"};
+				 .host = "sim",
+				 .api = "plain"};
 	static struct result res[256];
 	unsigned nres = 0;
 	int rc;
 
 	az_clock_init(&bench_clock, true);
-	if (argc == 5 && !strcmp(argv[1], "--cost-child"))
+	if (argc == 6 && !strcmp(argv[1], "--cost-child"))
 		return cost_child_main(argc, argv);
 	if ((rc = parse_options(&cfg, argc, argv)) >= 0)
 		return rc;
+	if (strcmp(cfg.api, "plain") && strcmp(cfg.api, "prepared")) {
+		fprintf(stderr, "azblob-bench: --api plain or prepared\n");
+		return 2;
+	}
 	find_helpers(&cfg);
 	if (cfg.threads)
 		return run_threads(&cfg);
