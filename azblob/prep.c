@@ -7,7 +7,8 @@
  * data_valid. The template holds its buffers for its life: registered
  * regions are referenced (azblob_unregister() says -EBUSY), azblob_alloc()
  * buffers are marked busy (an azblob_free() of one is deferred and the
- * template refuses to submit from then on).
+ * template refuses to submit from then on). A template is one request's
+ * buffers: one request of it is out at a time (the host writes them).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -270,6 +271,8 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 	for (int k = 0; k < 3; k++)
 		if (p->pool_idx[k] >= 0 && c->pool_free_pending[p->pool_idx[k]])
 			return bad(c, "a buffer of the template was freed: destroy it");
+	if (p->inflight)
+		return -EBUSY; /* one request's buffers: one request out at a time */
 	now = az_now(c);
 	if (az_silent_dead(c, now))
 		return -ENODEV;

@@ -175,9 +175,12 @@ AZBLOB_API int azblob_submit(struct azblob_client *c, const struct azblob_reques
  * returns), patching only the slot, trans_id and GUID; request_len and
  * data_valid may be lowered per submit (AZBLOB_PREP_SAME: the
  * template's; beyond the template's buffer: -EINVAL); `user` is passed
- * to the callback. A template belongs to its client; it may be submitted
- * from the client's own calls and from any of its queues, several
- * concurrently (in shared mode the submits run under the client's lock).
+ * to the callback. A template is one request's buffers: while a request
+ * of it is out (in flight, or timed out and held) another submit of it
+ * returns -EBUSY, so two requests never share the buffers the host
+ * writes. A template belongs to its client; it may be submitted from the
+ * client's own calls and from any of its queues and threads (in shared
+ * mode under the client's lock: of two racing submits one gets -EBUSY).
  *
  * azblob_prep_destroy(): -EBUSY (nothing done) while requests of the
  * template are in flight or held (timed out, the host not done); it must
