@@ -305,7 +305,7 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 		/* Only the descriptor and the response are copied, so a packet
 		 * of any length (a host variant's extra header, a padded
 		 * answer) is read without a buffer of its size. */
-		rc = uvmbus_ring_read_payload(c->rx, &d, &rsp, sizeof(rsp), &plen);
+		rc = uvmbus_ring_read_payload_inline(c->rx, &d, &rsp, sizeof(rsp), &plen);
 		if (rc == -EAGAIN)
 			break;
 		if (rc) {

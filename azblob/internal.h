@@ -3,6 +3,7 @@
 #ifndef AZBLOB_INTERNAL_H
 #define AZBLOB_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -168,6 +169,8 @@ static inline void az_mem_unlock(struct azblob_client *c)
 		pthread_mutex_unlock(&c->lock);
 }
 
+void az_mark_broken(struct azblob_client *c, const char *why);
+
 /* submit.c: one buffer of a request, resolved to its region. */
 struct az_res {
 	struct uvmbus_region *region;
@@ -189,10 +192,24 @@ int az_over_limit(struct azblob_client *c, uint32_t n);
 void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
 		     const uint8_t *guid, const struct az_res b[3], uint32_t n, uint64_t tid,
 		     struct uvmbus_ring_span *span, struct azblob_vsp_request *v);
-/* Room for a packet of len bytes in TX: 0, or the error counted (ring
- * full, a broken ring marks the client broken). */
-int az_reserve(struct azblob_client *c, size_t len, struct uvmbus_ring_span *span,
-	       const uint32_t lens[3]);
+/* Room for a packet of len bytes in TX (the ring's inline fast path): 0,
+ * or the error counted (ring full; a broken ring marks the client broken).
+ * lens: the request's buffers, for the probe. */
+static inline int az_reserve(struct azblob_client *c, size_t len, struct uvmbus_ring_span *span,
+			     const uint32_t lens[3])
+{
+	int rc = uvmbus_ring_reserve_inline(c->tx, len, span);
+
+	if (__builtin_expect(!rc, 1))
+		return 0;
+	if (rc == -EAGAIN) {
+		c->st.ring_full++;
+		AZ_PROBE4(ring_full, lens[0], lens[1], lens[2], c->inflight);
+	}
+	if (rc == -EIO)
+		az_mark_broken(c, "the host corrupted the TX ring");
+	return rc;
+}
 /* The pool index of an azblob_alloc() buffer holding [p, p + len), or -1. */
 int32_t az_pool_index(struct azblob_client *c, const void *p, size_t len);
 /* One user less of pool buffer i: handed back when azblob_free()d meanwhile. */

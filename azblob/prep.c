@@ -217,7 +217,7 @@ static int write_rebuilt(struct azblob_client *c, struct azblob_prep *p, struct 
 	az_packet_build(c, data_valid, p->timeout_ms, p->fixed_guid ? p->guid : NULL, b, n, tid,
 			&span, &v);
 	memcpy(s->guid, v.transaction_id, 16);
-	uvmbus_ring_stage(c->tx, &span);
+	uvmbus_ring_stage_inline(c->tx, &span);
 	return 0;
 }
 
@@ -245,7 +245,7 @@ static inline int write_image(struct azblob_client *c, struct azblob_prep *p, st
 	if (data_valid != p->data_valid)
 		put(&span, v + offsetof(struct azblob_vsp_request, data_buffer_valid), &data_valid,
 		    4);
-	uvmbus_ring_stage(c->tx, &span);
+	uvmbus_ring_stage_inline(c->tx, &span);
 	return 0;
 }
 

@@ -295,29 +295,6 @@ static inline int resolve(struct azblob_client *c, struct slot *s, const struct 
 	return rc;
 }
 
-/* Room for the packet in the TX ring (lens: for the probe). */
-static inline int reserve(struct azblob_client *c, size_t len, struct uvmbus_ring_span *span,
-			  const uint32_t lens[3])
-{
-	int rc = uvmbus_ring_reserve(c->tx, len, span);
-
-	if (__builtin_expect(!rc, 1))
-		return 0;
-	if (rc == -EAGAIN) {
-		c->st.ring_full++;
-		AZ_PROBE4(ring_full, lens[0], lens[1], lens[2], c->inflight);
-	}
-	if (rc == -EIO)
-		az_mark_broken(c, "the host corrupted the TX ring");
-	return rc;
-}
-
-int az_reserve(struct azblob_client *c, size_t len, struct uvmbus_ring_span *span,
-	       const uint32_t lens[3])
-{
-	return reserve(c, len, span, lens);
-}
-
 /* A buffer's pfns at dst (flat, no wrap): from the pool's pfn table, or
  * the region's. */
 static inline void pfns_flat(const struct azblob_client *c, const struct res *x, uint8_t *dst)
@@ -465,7 +442,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	if (!rc) {
 		uint32_t lens[3] = {b[0].len, b[1].len, b[2].len};
 
-		rc = reserve(c, uvmbus_gpa_pkt_len(n, sizeof(v)), &span, lens);
+		rc = az_reserve(c, uvmbus_gpa_pkt_len(n, sizeof(v)), &span, lens);
 		if (rc && s->bounce)
 			uvmbus_pool_put(c->pool, s->bounce);
 	}
@@ -474,7 +451,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	c->nfree--;
 	tid = (uint64_t)s->gen << 32 | (i + 1);
 	write_packet(c, r->data_valid, r->timeout_ms, r->guid, b, n, tid, &span, &v);
-	uvmbus_ring_stage(c->tx, &span);
+	uvmbus_ring_stage_inline(c->tx, &span);
 	slot_fill(c, s, r, b, &v, now);
 	c->inflight++;
 	c->st.submitted++;
