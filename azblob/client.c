@@ -329,6 +329,7 @@ static void free_locked(struct azblob_client *c, void *buf)
 		/* A request (maybe timed out) still lets the host write it: hand
 		 * it back to the pool only when that request is over. */
 		c->pool_free_pending[i] = 1;
+		c->pending_frees++;
 		return;
 	}
 	uvmbus_pool_put(c->pool, c->alloc_map[i]);

@@ -66,6 +66,7 @@ struct azblob_client {
 	struct uvmbus_buf **alloc_map; /* pool index -> buffer handed out by azblob_alloc */
 	uint16_t *pool_busy;	       /* requests (in flight or held) using the buffer */
 	uint8_t *pool_free_pending;    /* azblob_free()d while busy: put when idle */
+	uint32_t pending_frees;	       /* how many are */
 	size_t pool_stride;
 	uint64_t pool_magic; /* ceil(2^64 / pool_stride): indices without a division */
 	uint8_t *pool_base;
@@ -195,8 +196,9 @@ void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t time
 /* Room for a packet of len bytes in TX (the ring's inline fast path): 0,
  * or the error counted (ring full; a broken ring marks the client broken).
  * lens: the request's buffers, for the probe. */
-static inline int az_reserve(struct azblob_client *c, size_t len, struct uvmbus_ring_span *span,
-			     const uint32_t lens[3])
+static inline __attribute__((always_inline)) int az_reserve(struct azblob_client *c, size_t len,
+							    struct uvmbus_ring_span *span,
+							    const uint32_t lens[3])
 {
 	int rc = uvmbus_ring_reserve_inline(c->tx, len, span);
 

@@ -268,7 +268,7 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 		return bad(c, "request_len beyond the template's request buffer (or 0)");
 	if (data_valid > p->data_len)
 		return bad(c, "data_valid beyond the template's data buffer");
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; c->pending_frees && k < 3; k++)
 		if (p->pool_idx[k] >= 0 && c->pool_free_pending[p->pool_idx[k]])
 			return bad(c, "a buffer of the template was freed: destroy it");
 	if (p->inflight)
@@ -284,7 +284,8 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 	i = c->free_slots[c->nfree - 1];
 	s = &c->slots[i];
 	tid = (uint64_t)s->gen << 32 | (i + 1);
-	if (__builtin_expect(pages_of(p->b[0].addr, request_len) == p->b[0].npfn, 1))
+	if (__builtin_expect(request_len == p->request_len, 1) ||
+	    pages_of(p->b[0].addr, request_len) == p->b[0].npfn)
 		rc = write_image(c, p, s, request_len, data_valid, tid);
 	else
 		rc = write_rebuilt(c, p, s, request_len, data_valid, tid);

@@ -122,6 +122,7 @@ void az_pool_unmark(struct azblob_client *c, int32_t p)
 {
 	if (!--c->pool_busy[p] && c->pool_free_pending[p]) {
 		c->pool_free_pending[p] = 0;
+		c->pending_frees--;
 		uvmbus_pool_put(c->pool, c->alloc_map[p]);
 		c->alloc_map[p] = NULL;
 	}
