@@ -82,13 +82,15 @@ static void print_json(const struct result *r, unsigned n, const char *cpu, cons
 		       jnum(b[3], r[i].signals_per_req, 4), jnum(b[4], r[i].interrupts_per_req, 4),
 		       jnum(b[5], r[i].syscalls_per_req, 4), jnum(b[6], r[i].allocs_per_req, 4),
 		       (unsigned long long)r[i].ring_full, jnum(b[7], r[i].memcpy_bps, 0));
+		if (r[i].api)
+			printf(",\"api\":\"%s\"", r[i].api);
 		if (r[i].counter)
-			printf(",\"api\":\"%s\",\"counter\":\"%s\",\"instructions_per_req\":%s,"
+			printf(",\"counter\":\"%s\",\"instructions_per_req\":%s,"
 			       "\"submit_instructions_per_req\":%s,"
 			       "\"flush_instructions_per_req\":%s,"
 			       "\"poll_instructions_per_req\":%s,"
 			       "\"host_instructions_per_req\":%s",
-			       r[i].api, r[i].counter, jnum(b[8], r[i].ins_total, 1),
+			       r[i].counter, jnum(b[8], r[i].ins_total, 1),
 			       jnum(b[9], r[i].ins_submit, 1), jnum(b[10], r[i].ins_flush, 1),
 			       jnum(b[11], r[i].ins_poll, 1), jnum(b[12], r[i].ins_host, 1));
 		printf("}");
