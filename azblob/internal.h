@@ -215,8 +215,14 @@ static inline __attribute__((always_inline)) int az_reserve(struct azblob_client
 }
 /* The pool index of an azblob_alloc() buffer holding [p, p + len), or -1. */
 int32_t az_pool_index(struct azblob_client *c, const void *p, size_t len);
+/* Pool buffer i, azblob_free()d while busy and idle now, back to the pool. */
+void az_pool_put_freed(struct azblob_client *c, int32_t i);
 /* One user less of pool buffer i: handed back when azblob_free()d meanwhile. */
-void az_pool_unmark(struct azblob_client *c, int32_t i);
+static inline void az_pool_unmark(struct azblob_client *c, int32_t i)
+{
+	if (!--c->pool_busy[i] && c->pool_free_pending[i])
+		az_pool_put_freed(c, i);
+}
 
 /* A prepared request (prep.c): its buffers resolved and held (registered
  * regions referenced, azblob_alloc() buffers marked busy) for its life,

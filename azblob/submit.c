@@ -118,14 +118,12 @@ int32_t az_pool_index(struct azblob_client *c, const void *p, size_t len)
 	return i >= 0 && len <= c->opts.pool_buf_size && in <= c->opts.pool_buf_size - len ? i : -1;
 }
 
-void az_pool_unmark(struct azblob_client *c, int32_t p)
+void az_pool_put_freed(struct azblob_client *c, int32_t p)
 {
-	if (!--c->pool_busy[p] && c->pool_free_pending[p]) {
-		c->pool_free_pending[p] = 0;
-		c->pending_frees--;
-		uvmbus_pool_put(c->pool, c->alloc_map[p]);
-		c->alloc_map[p] = NULL;
-	}
+	c->pool_free_pending[p] = 0;
+	c->pending_frees--;
+	uvmbus_pool_put(c->pool, c->alloc_map[p]);
+	c->alloc_map[p] = NULL;
 }
 
 static inline bool mark_pool(struct azblob_client *c, struct slot *s, int k, const void *p)
