@@ -26,6 +26,25 @@ int azblob_submit(struct azblob_client *c, const struct azblob_request *r)
 	return az_submit_core(c, r, false);
 }
 
+static __attribute__((noinline)) int prep_gated(struct azblob_client *c, struct azblob_prep *p,
+						uint32_t request_len, uint32_t data_valid,
+						void *user)
+{
+	if (c->dead)
+		return -ENODEV;
+	if (c->broken)
+		return -EIO;
+	return az_q0_prep_submit(c, p, request_len, data_valid, user);
+}
+
+int azblob_prep_submit(struct azblob_client *c, struct azblob_prep *p, uint32_t request_len,
+		       uint32_t data_valid, void *user)
+{
+	if (__builtin_expect(c->gate != 0, 0))
+		return prep_gated(c, p, request_len, data_valid, user);
+	return az_prep_core(c, p, request_len, data_valid, user, false);
+}
+
 int azblob_flush(struct azblob_client *c)
 {
 	if (__builtin_expect(c->dead_or_shared != 0, 0))

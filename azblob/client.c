@@ -79,11 +79,15 @@ static int open_memory(struct azblob_client *c, const struct azblob_opts *o)
 	c->pool_len = uvmbus_region_len(b->region);
 	c->pool_region = b->region;
 	c->pool_stride = ((size_t)c->opts.pool_buf_size + 63) & ~(size_t)63;
+	c->pool_magic = UINT64_MAX / c->pool_stride + 1;
 	uvmbus_pool_put(c->pool, b);
 	c->alloc_map = calloc(c->opts.pool_bufs, sizeof(*c->alloc_map));
 	c->pool_busy = calloc(c->opts.pool_bufs, sizeof(*c->pool_busy));
 	c->pool_free_pending = calloc(c->opts.pool_bufs, 1);
-	return c->alloc_map && c->pool_busy && c->pool_free_pending ? 0 : -ENOMEM;
+	c->pool_pfns = malloc((c->pool_len >> 12) * sizeof(*c->pool_pfns));
+	if (!c->alloc_map || !c->pool_busy || !c->pool_free_pending || !c->pool_pfns)
+		return -ENOMEM;
+	return uvmbus_region_pfns(c->pool_region, 0, c->pool_len, c->pool_pfns, NULL);
 }
 
 /* Each slot's first generation is random: a trans_id of this client
@@ -214,7 +218,9 @@ static uint32_t release_memory(struct azblob_client *c)
 		for (uint32_t i = 0; unanswered && i < c->qd; i++)
 			if (c->slots[i].bounce)
 				uvmbus_pool_put(c->pool, c->slots[i].bounce);
-		if (uvmbus_pool_destroy(c->pool))
+		/* The pool region holds no references of requests: anything
+		 * unanswered keeps the whole pool. */
+		if (unanswered || uvmbus_pool_destroy(c->pool))
 			uvmbus_pool_abandon(c->pool);
 	}
 	for (unsigned i = 0; i < c->nreg; i++)
@@ -251,6 +257,7 @@ int azblob_close(struct azblob_client *c)
 		az_fail_all(c, -ECANCELED);
 		az_release_all(c, -ECANCELED);
 	}
+	az_prep_close(c); /* templates: their references dropped where nothing is held */
 	/* 3. Close the channel (uio: the last close closes it). */
 	uvmbus_dev_close(c->dev);
 	c->dev = NULL;
@@ -263,6 +270,7 @@ int azblob_close(struct azblob_client *c)
 	free(c->alloc_map);
 	free(c->pool_busy);
 	free(c->pool_free_pending);
+	free(c->pool_pfns);
 	free(c->slots);
 	free(c->free_slots);
 	pthread_mutex_destroy(&c->lock);
@@ -321,6 +329,7 @@ static void free_locked(struct azblob_client *c, void *buf)
 		/* A request (maybe timed out) still lets the host write it: hand
 		 * it back to the pool only when that request is over. */
 		c->pool_free_pending[i] = 1;
+		c->pending_frees++;
 		return;
 	}
 	uvmbus_pool_put(c->pool, c->alloc_map[i]);
@@ -334,6 +343,15 @@ void azblob_free(struct azblob_client *c, void *buf)
 	az_mem_unlock(c);
 }
 
+/* Whether registered region g overlaps the pool (submit then looks
+ * registrations up first, so that the request references them). */
+static bool overlaps_pool(const struct azblob_client *c, const struct uvmbus_region *g)
+{
+	const uint8_t *a = uvmbus_region_addr(g);
+
+	return a < c->pool_base + c->pool_len && c->pool_base < a + uvmbus_region_len(g);
+}
+
 static int register_locked(struct azblob_client *c, void *addr, size_t len)
 {
 	int rc;
@@ -345,7 +363,7 @@ static int register_locked(struct azblob_client *c, void *addr, size_t len)
 	}
 	rc = uvmbus_mem_register(c->mem, addr, len, &c->reg[c->nreg]);
 	if (!rc)
-		c->nreg++;
+		c->pool_regs += overlaps_pool(c, c->reg[c->nreg++]);
 	return rc;
 }
 
@@ -364,10 +382,13 @@ static int unregister_locked(struct azblob_client *c, void *addr)
 	for (unsigned i = 0; i < c->nreg; i++) {
 		if (uvmbus_region_addr(c->reg[i]) != addr)
 			continue;
+		bool in_pool = overlaps_pool(c, c->reg[i]);
 		int rc = uvmbus_region_release(c->reg[i]);
 
-		if (!rc)
+		if (!rc) {
 			c->reg[i] = c->reg[--c->nreg];
+			c->pool_regs -= in_pool;
+		}
 		return rc;
 	}
 	az_log(c, UVMBUS_LOG_ERR, "azblob: unregister %p: not a registered start address", addr);

@@ -14,29 +14,39 @@
 
 #include "internal.h"
 
-/* Give the slot and its buffers back (the host is done with them). */
+/* The slow part of a release: references, pool marks, a bounce buffer,
+ * a held slot. */
+static void slot_release_special(struct azblob_client *c, struct slot *s)
+{
+	for (int k = 0; k < 3; k++) {
+		if (s->region[k])
+			uvmbus_region_put(s->region[k]);
+		if (s->pool_idx[k] >= 0)
+			az_pool_unmark(c, s->pool_idx[k]);
+		s->pool_idx[k] = -1;
+		s->region[k] = NULL;
+	}
+	if (s->bounce)
+		uvmbus_pool_put(c->pool, s->bounce);
+	s->bounce = NULL;
+	s->special = false;
+}
+
+/* Give the slot and its buffers back (the host is done with them). A
+ * slot with nothing special (the usual one) is generation, state and a
+ * free-list push. */
 void az_slot_release(struct azblob_client *c, uint32_t i)
 {
 	struct slot *s = &c->slots[i];
 
-	for (int k = 0; k < 3; k++) {
-		int32_t p = s->pool_idx[k];
-
-		if (s->region[k])
-			uvmbus_region_put(s->region[k]);
-		if (p >= 0 && !--c->pool_busy[p] && c->pool_free_pending[p]) {
-			c->pool_free_pending[p] = 0;
-			uvmbus_pool_put(c->pool, c->alloc_map[p]);
-			c->alloc_map[p] = NULL;
-		}
-		s->pool_idx[k] = -1;
-	}
-	if (s->bounce)
-		uvmbus_pool_put(c->pool, s->bounce);
+	if (__builtin_expect(s->special, 0))
+		slot_release_special(c, s);
 	if (s->state == SLOT_QUARANTINED)
 		c->held--;
-	memset(s->region, 0, sizeof(s->region));
-	s->bounce = NULL;
+	if (s->prep) {
+		az_prep_put(s->prep);
+		s->prep = NULL;
+	}
 	s->state = SLOT_FREE;
 	s->gen++;
 	if (!s->gen)
@@ -295,7 +305,7 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 		/* Only the descriptor and the response are copied, so a packet
 		 * of any length (a host variant's extra header, a padded
 		 * answer) is read without a buffer of its size. */
-		rc = uvmbus_ring_read_payload(c->rx, &d, &rsp, sizeof(rsp), &plen);
+		rc = uvmbus_ring_read_payload_inline(c->rx, &d, &rsp, sizeof(rsp), &plen);
 		if (rc == -EAGAIN)
 			break;
 		if (rc) {

@@ -3,6 +3,7 @@
 #ifndef AZBLOB_INTERNAL_H
 #define AZBLOB_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -23,14 +24,16 @@ enum slot_state {
 struct azblob_queue;
 
 struct slot {
-	uint32_t gen; /* bumped at every reuse: stale answers are recognised */
+	struct azblob_prep *prep; /* the template it came from (its buffers), or NULL */
+	uint32_t gen;		  /* bumped at every reuse: stale answers are recognised */
 	/* Shared mode: done/user are queue.c's router and the slot itself;
 	 * the caller's callback, and the queue it goes to, are kept here. */
 	struct azblob_queue *owner;
 	azblob_done_fn udone;
 	void *uuser;
 	uint8_t state;
-	bool told; /* quarantined: its release was called (valid only while quarantined) */
+	bool special; /* references, pool marks or a bounce to release: the slow release */
+	bool told;    /* quarantined: its release was called (valid only while quarantined) */
 	azblob_done_fn done;
 	void *user;
 	uint64_t start_ns, deadline_ns;
@@ -63,12 +66,17 @@ struct azblob_client {
 	struct uvmbus_buf **alloc_map; /* pool index -> buffer handed out by azblob_alloc */
 	uint16_t *pool_busy;	       /* requests (in flight or held) using the buffer */
 	uint8_t *pool_free_pending;    /* azblob_free()d while busy: put when idle */
+	uint32_t pending_frees;	       /* how many are */
 	size_t pool_stride;
+	uint64_t pool_magic; /* ceil(2^64 / pool_stride): indices without a division */
 	uint8_t *pool_base;
-	size_t pool_len; /* the pool region's length: bounds checks without a call */
+	size_t pool_len;     /* the pool region's length: bounds checks without a call */
+	uint64_t *pool_pfns; /* the pool's pfn per 4 KiB page: request pfns by lookup */
 	struct uvmbus_region *pool_region;
 	struct uvmbus_region *reg[64]; /* azblob_register()ed memory */
 	unsigned nreg;
+	unsigned pool_regs;	   /* of them overlapping the pool: looked up first */
+	struct azblob_prep *preps; /* the templates (prep.c): close frees them */
 
 	struct slot *slots;
 	uint32_t *free_slots;
@@ -160,6 +168,95 @@ static inline void az_mem_unlock(struct azblob_client *c)
 {
 	if (c->shared)
 		pthread_mutex_unlock(&c->lock);
+}
+
+void az_mark_broken(struct azblob_client *c, const char *why);
+
+/* submit.c: one buffer of a request, resolved to its region. */
+struct az_res {
+	struct uvmbus_region *region;
+	const void *addr; /* where the bytes are: region's base + off once resolved */
+	size_t off;
+	uint32_t len;
+	uint32_t npfn;
+};
+
+/* The checks of every request (a message with each -EINVAL). */
+int az_check_request(struct azblob_client *c, const struct azblob_request *r);
+/* The region holding [p, p + len): registered memory, then the pool; NULL. */
+struct uvmbus_region *az_lookup(struct azblob_client *c, const void *p, size_t len, size_t *off);
+/* -EINVAL (with a message) when n pages are over the client's limit. */
+int az_over_limit(struct azblob_client *c, uint32_t n);
+/* The packet of resolved buffers b (request, response, data; n pages) into
+ * span: GPA header with trans_id tid, pfns, VSP request (returned in *v,
+ * its GUID `guid` or generated when NULL). Not staged. */
+void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
+		     const uint8_t *guid, const struct az_res b[3], uint32_t n, uint64_t tid,
+		     struct uvmbus_ring_span *span, struct azblob_vsp_request *v);
+/* Room for a packet of len bytes in TX (the ring's inline fast path): 0,
+ * or the error counted (ring full; a broken ring marks the client broken).
+ * lens: the request's buffers, for the probe. */
+static inline __attribute__((always_inline)) int az_reserve(struct azblob_client *c, size_t len,
+							    struct uvmbus_ring_span *span,
+							    const uint32_t lens[3])
+{
+	int rc = uvmbus_ring_reserve_inline(c->tx, len, span);
+
+	(void)lens; /* the probe's only (none when built without probes) */
+	if (__builtin_expect(!rc, 1))
+		return 0;
+	if (rc == -EAGAIN) {
+		c->st.ring_full++;
+		AZ_PROBE4(ring_full, lens[0], lens[1], lens[2], c->inflight);
+	}
+	if (rc == -EIO)
+		az_mark_broken(c, "the host corrupted the TX ring");
+	return rc;
+}
+/* The pool index of an azblob_alloc() buffer holding [p, p + len), or -1. */
+int32_t az_pool_index(struct azblob_client *c, const void *p, size_t len);
+/* Pool buffer i, azblob_free()d while busy and idle now, back to the pool. */
+void az_pool_put_freed(struct azblob_client *c, int32_t i);
+/* One user less of pool buffer i: handed back when azblob_free()d meanwhile. */
+static inline void az_pool_unmark(struct azblob_client *c, int32_t i)
+{
+	if (!--c->pool_busy[i] && c->pool_free_pending[i])
+		az_pool_put_freed(c, i);
+}
+
+/* A prepared request (prep.c): its buffers resolved and held (registered
+ * regions referenced, azblob_alloc() buffers marked busy) for its life,
+ * and the packet's image with trans_id and GUID to patch. Guarded as the
+ * slots are (the client's lock in shared mode). */
+struct azblob_prep {
+	struct azblob_client *c;
+	struct azblob_prep *next, **pprev; /* c->preps */
+	azblob_done_fn done;
+	struct az_res b[3]; /* request, response, data */
+	uint32_t npfn;
+	uint32_t request_len, response_len, data_len, data_valid;
+	uint32_t timeout_ms;  /* as sent */
+	uint64_t deadline_ns; /* timeout and grace */
+	int32_t pool_idx[3];  /* azblob_alloc() buffers held busy, -1: none */
+	uint32_t inflight;    /* slots (in flight or held) of this template */
+	uint32_t img_len;     /* the image: the packet padded to 8 bytes */
+	uint32_t vsp_off;     /* the VSP request in the image */
+	bool fixed_guid;
+	uint8_t guid[16];
+	_Alignas(8) uint8_t img[];
+};
+
+/* prep.c: prepared requests. az_prep_core is az_submit_core's form (the
+ * same want_slot contract); az_prep_close frees the templates at close. */
+int az_prep_core(struct azblob_client *c, struct azblob_prep *p, uint32_t request_len,
+		 uint32_t data_valid, void *user, bool want_slot);
+int az_q0_prep_submit(struct azblob_client *c, struct azblob_prep *p, uint32_t request_len,
+		      uint32_t data_valid, void *user);
+void az_prep_close(struct azblob_client *c);
+/* A request of template p is over (its slot released). */
+static inline void az_prep_put(struct azblob_prep *p)
+{
+	p->inflight--;
 }
 
 /* client.c */

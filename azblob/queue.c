@@ -251,6 +251,21 @@ unsigned azblob_queue_inflight(const struct azblob_queue *q)
 	return (unsigned)(q->sub - q->reaped);
 }
 
+/* After a core submit under the lock: rc the slot taken, adopted by q.
+ * Out even when auto_flush then fails: it will be answered. */
+static int submitted(struct azblob_queue *q, int rc)
+{
+	struct azblob_client *c = q->c;
+
+	if (rc >= 0) {
+		adopt(&c->slots[rc], q);
+		q->sub++;
+		q->staged = !c->opts.auto_flush;
+		rc = c->opts.auto_flush ? az_flush_core(c) : 0;
+	}
+	return rc;
+}
+
 int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 {
 	struct azblob_client *c = q->c;
@@ -260,14 +275,24 @@ int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r)
 		return -EAGAIN; /* the queue's own depth: poll and retry */
 	lock(c);
 	rc = c->dead ? -ENODEV : c->broken ? -EIO : az_submit_core(c, r, true);
-	if (rc >= 0) {
-		/* rc: the slot taken. Out even when auto_flush then fails: it
-		 * will be answered. */
-		adopt(&c->slots[rc], q);
-		q->sub++;
-		q->staged = !c->opts.auto_flush;
-		rc = c->opts.auto_flush ? az_flush_core(c) : 0;
-	}
+	rc = submitted(q, rc);
+	unlock(c);
+	return rc;
+}
+
+int azblob_queue_prep_submit(struct azblob_queue *q, struct azblob_prep *p, uint32_t request_len,
+			     uint32_t data_valid, void *user)
+{
+	struct azblob_client *c = q->c;
+	int rc;
+
+	if (q->sub - q->reaped >= q->depth)
+		return -EAGAIN;
+	lock(c);
+	rc = c->dead	 ? -ENODEV
+	     : c->broken ? -EIO
+			 : az_prep_core(c, p, request_len, data_valid, user, true);
+	rc = submitted(q, rc);
 	unlock(c);
 	return rc;
 }
@@ -405,6 +430,12 @@ int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)
 int az_q0_submit(struct azblob_client *c, const struct azblob_request *r)
 {
 	return azblob_queue_submit(c->q0, r);
+}
+
+int az_q0_prep_submit(struct azblob_client *c, struct azblob_prep *p, uint32_t request_len,
+		      uint32_t data_valid, void *user)
+{
+	return azblob_queue_prep_submit(c->q0, p, request_len, data_valid, user);
 }
 
 int az_q0_flush(struct azblob_client *c)

@@ -12,42 +12,63 @@
 #include "internal.h"
 #include "vsp.h"
 
-struct res {
-	struct uvmbus_region *region;
-	const void *addr; /* where the bytes are: region's base + off once resolved */
-	size_t off;
-	uint32_t len;
-	uint32_t npfn;
-};
+#define res az_res
 
-/* The region holding [p, p + len): registered memory, then the pool. */
-static struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size_t len, size_t *off)
+/* Whether [a, a + len) lies in [b, b + blen), without overflow. */
+static inline bool within(const uint8_t *a, size_t len, const uint8_t *b, size_t blen)
+{
+	return a >= b && (size_t)(a - b) <= blen && len <= blen - (size_t)(a - b);
+}
+
+/* The region holding [p, p + len): registered memory, then the pool; the
+ * pool first (one range test: the usual case) unless a registration
+ * overlaps it. */
+static inline struct uvmbus_region *lookup(struct azblob_client *c, const void *p, size_t len,
+					   size_t *off)
 {
 	const uint8_t *a = p;
 
+	if (__builtin_expect(!c->pool_regs, 1) && within(a, len, c->pool_base, c->pool_len)) {
+		*off = (size_t)(a - c->pool_base);
+		return c->pool_region;
+	}
 	for (unsigned i = 0; i < c->nreg; i++) {
 		const uint8_t *b = uvmbus_region_addr(c->reg[i]);
 
-		if (a >= b && (size_t)(a - b) + len <= uvmbus_region_len(c->reg[i])) {
+		if (within(a, len, b, uvmbus_region_len(c->reg[i]))) {
 			*off = (size_t)(a - b);
 			return c->reg[i];
 		}
 	}
-	if (a >= c->pool_base && (size_t)(a - c->pool_base) + len <= c->pool_len) {
+	if (within(a, len, c->pool_base, c->pool_len)) {
 		*off = (size_t)(a - c->pool_base);
 		return c->pool_region;
 	}
 	return NULL;
 }
 
+struct uvmbus_region *az_lookup(struct azblob_client *c, const void *p, size_t len, size_t *off)
+{
+	return lookup(c, p, len, off);
+}
+
+/* Pages [addr, addr + len) spans: pfns are 4 KiB pages of the address, so
+ * the count is arithmetic (the region's own check was lookup's). */
+static inline uint32_t pages_of(const void *addr, uint32_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	return len ? (uint32_t)(((a + len - 1) >> 12) - (a >> 12) + 1) : 0;
+}
+
 /* Pages a buffer spans: exact once resolved to a region; for plain memory
  * (not copied yet) the fewest it can take, so the limit check before the
  * copy never refuses a request that fits. */
-static uint32_t npfn_of(const struct res *x)
+static inline uint32_t npfn_of(const struct res *x)
 {
 	if (!x->len)
 		return 0;
-	return x->region ? uvmbus_region_npfn(x->region, x->off, x->len)
+	return x->region ? pages_of(x->addr, x->len)
 			 : (x->len + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
 }
 
@@ -60,22 +81,60 @@ static int over_limit(struct azblob_client *c, uint32_t n)
 	return -EINVAL;
 }
 
+int az_over_limit(struct azblob_client *c, uint32_t n)
+{
+	return over_limit(c, n);
+}
+
+/* off / pool_stride without a division: Lemire's multiply by
+ * ceil(2^64 / stride), exact for every 32-bit offset. */
+static inline size_t pool_div(const struct azblob_client *c, size_t off)
+{
+	if (__builtin_expect(off >> 32, 0))
+		return off / c->pool_stride;
+	return (size_t)(((unsigned __int128)c->pool_magic * off) >> 64);
+}
+
 /* An azblob_alloc() buffer a request uses (even through a registration
  * covering it): azblob_free() defers until the request is over. A bounce
  * buffer is from the pool but not in alloc_map. */
-static void mark_pool(struct azblob_client *c, struct slot *s, int k, const void *p)
+static inline int32_t pool_index(struct azblob_client *c, const void *p)
 {
 	const uint8_t *a = p;
 	size_t i;
 
-	s->pool_idx[k] = -1;
 	if (!a || a < c->pool_base || a >= c->pool_base + c->pool_len)
-		return;
-	i = (size_t)(a - c->pool_base) / c->pool_stride;
-	if (!c->alloc_map[i])
-		return;
-	s->pool_idx[k] = (int32_t)i;
+		return -1;
+	i = pool_div(c, (size_t)(a - c->pool_base));
+	/* (the region may be longer than the buffers: a hugepage's tail) */
+	return i < c->opts.pool_bufs && c->alloc_map[i] ? (int32_t)i : -1;
+}
+
+int32_t az_pool_index(struct azblob_client *c, const void *p, size_t len)
+{
+	int32_t i = pool_index(c, p);
+	size_t in = (size_t)((const uint8_t *)p - c->pool_base) - (size_t)i * c->pool_stride;
+
+	return i >= 0 && len <= c->opts.pool_buf_size && in <= c->opts.pool_buf_size - len ? i : -1;
+}
+
+void az_pool_put_freed(struct azblob_client *c, int32_t p)
+{
+	c->pool_free_pending[p] = 0;
+	c->pending_frees--;
+	uvmbus_pool_put(c->pool, c->alloc_map[p]);
+	c->alloc_map[p] = NULL;
+}
+
+static inline bool mark_pool(struct azblob_client *c, struct slot *s, int k, const void *p)
+{
+	int32_t i = pool_index(c, p);
+
+	s->pool_idx[k] = i;
+	if (i < 0)
+		return false;
 	c->pool_busy[i]++;
+	return true;
 }
 
 static int bad(struct azblob_client *c, const char *why)
@@ -84,7 +143,7 @@ static int bad(struct azblob_client *c, const char *why)
 	return -EINVAL;
 }
 
-static int check(struct azblob_client *c, const struct azblob_request *r)
+static inline int check(struct azblob_client *c, const struct azblob_request *r)
 {
 	if (!r || !r->done)
 		return bad(c, "no request or no callback");
@@ -99,6 +158,11 @@ static int check(struct azblob_client *c, const struct azblob_request *r)
 	if (r->timeout_ms > AZBLOB_MAX_TIMEOUT_MS)
 		return bad(c, "timeout_ms above AZBLOB_MAX_TIMEOUT_MS");
 	return 0;
+}
+
+int az_check_request(struct azblob_client *c, const struct azblob_request *r)
+{
+	return check(c, r);
 }
 
 /* Where the copy of a buffer at p goes in a bounce buffer at region
@@ -230,68 +294,97 @@ static inline int resolve(struct azblob_client *c, struct slot *s, const struct 
 	return rc;
 }
 
-/* Room for the packet in the TX ring. */
-static inline int reserve(struct azblob_client *c, struct slot *s, const struct res b[3],
-			  uint32_t n, struct uvmbus_ring_span *span)
+/* A buffer's pfns at dst (flat, no wrap): from the pool's pfn table, or
+ * the region's. */
+static inline void pfns_flat(const struct azblob_client *c, const struct res *x, uint8_t *dst)
 {
-	int rc = uvmbus_ring_reserve(
-	    c->tx, uvmbus_gpa_pkt_len(n, sizeof(struct azblob_vsp_request)), span);
-
-	if (!rc)
-		return 0;
-	if (s->bounce)
-		uvmbus_pool_put(c->pool, s->bounce);
-	if (rc == -EAGAIN) {
-		c->st.ring_full++;
-		AZ_PROBE4(ring_full, b[0].len, b[1].len, b[2].len, c->inflight);
+	if (x->region == c->pool_region) {
+		memcpy(dst, c->pool_pfns + (x->off >> 12), 8u * x->npfn);
+		return;
 	}
-	if (rc == -EIO)
-		az_mark_broken(c, "the host corrupted the TX ring");
-	return rc;
+	uvmbus_region_pfns(x->region, x->off, x->len, (uint64_t *)(void *)dst, NULL);
 }
 
-/* A buffer's pfns into the span at `at`, and its VSP description. */
-static inline size_t put_pfns(const struct res *x, struct uvmbus_ring_span *span, size_t at,
-			      struct az_vsp_buf *vb)
+/* A buffer's pfns into the span at `at` (any span), and its VSP description. */
+static inline size_t put_pfns(const struct azblob_client *c, const struct res *x,
+			      struct uvmbus_ring_span *span, size_t at, struct az_vsp_buf *vb)
 {
-	uvmbus_region_pfns_to_span(x->region, x->off, x->len, span, at);
+	if (at + 8u * x->npfn <= span->n[0])
+		pfns_flat(c, x, span->p[0] + at);
+	else
+		uvmbus_region_pfns_to_span(x->region, x->off, x->len, span, at);
 	vb->in_page = (uint32_t)((uintptr_t)x->addr & (VMBUS_PAGE_SIZE - 1));
 	vb->len = x->len;
 	vb->npfn = x->npfn;
 	return at + 8u * x->npfn;
 }
 
+/* The GPA-direct header of n pages and the VSP request (uvmbus_pkt_gpa_hdr's
+ * fields, without its checks: n is within the limit). */
+static inline void gpa_hdr(struct vmbus_gpa_direct_hdr *h, uint64_t tid, uint32_t n)
+{
+	uint32_t hdr = (uint32_t)sizeof(*h) + 8u * n;
+
+	h->desc.type = VMBUS_PKT_DATA_GPA_DIRECT;
+	h->desc.offset8 = (uint16_t)(hdr / 8);
+	h->desc.len8 = (uint16_t)((hdr + sizeof(struct azblob_vsp_request) + 7) / 8);
+	h->desc.flags = VMBUS_PKT_FLAG_COMPLETION_REQUESTED;
+	h->desc.trans_id = tid;
+	h->reserved = 0;
+	h->rangecount = 1;
+	h->range.len = n * VMBUS_PAGE_SIZE;
+	h->range.offset = 0;
+}
+
 /* The packet: header, pfns in the VSP's order (data, request, response),
- * the VSP request; staged, not published. */
-static inline void write_packet(struct azblob_client *c, const struct azblob_request *r,
-				const struct res b[3], uint32_t n, uint64_t tid,
-				struct uvmbus_ring_span *span, struct azblob_vsp_request *v)
+ * the VSP request; written in place when the span does not wrap, else
+ * through the span. Not staged. */
+static inline void write_packet(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
+				const uint8_t *guid, const struct res b[3], uint32_t n,
+				uint64_t tid, struct uvmbus_ring_span *span,
+				struct azblob_vsp_request *v)
 {
 	struct vmbus_gpa_direct_hdr h;
 	struct az_vsp_buf vrq, vrs, vd = {.npfn = 0};
 	size_t at = sizeof(h);
+	bool flat = span->n[1] == 0;
 
-	uvmbus_pkt_gpa_hdr(&h, tid, 0, n * VMBUS_PAGE_SIZE, n, sizeof(*v));
-	uvmbus_ring_span_write(span, 0, &h, sizeof(h));
+	gpa_hdr(flat ? (struct vmbus_gpa_direct_hdr *)(void *)span->p[0] : &h, tid, n);
+	if (!flat)
+		uvmbus_ring_span_write(span, 0, &h, sizeof(h));
 	if (b[2].npfn)
-		at = put_pfns(&b[2], span, at, &vd);
-	at = put_pfns(&b[0], span, at, &vrq);
-	at = put_pfns(&b[1], span, at, &vrs);
-	az_vsp_request_encode(v, &vd, r->data_valid, &vrq, &vrs,
-			      r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms);
-	if (r->guid)
-		memcpy(v->transaction_id, r->guid, 16);
+		at = put_pfns(c, &b[2], span, at, &vd);
+	at = put_pfns(c, &b[0], span, at, &vrq);
+	at = put_pfns(c, &b[1], span, at, &vrs);
+	az_vsp_request_encode(v, &vd, data_valid, &vrq, &vrs,
+			      timeout_ms ? timeout_ms : c->opts.default_timeout_ms);
+	if (guid)
+		memcpy(v->transaction_id, guid, 16);
 	else
 		az_vsp_guid_v4(v->transaction_id, c->guid_salt, ++c->guid_seq);
-	uvmbus_ring_span_write(span, at, v, sizeof(*v));
-	uvmbus_ring_stage(c->tx, span);
+	if (flat)
+		memcpy(span->p[0] + at, v, sizeof(*v));
+	else
+		uvmbus_ring_span_write(span, at, v, sizeof(*v));
 }
 
-/* The slot owns the buffers until the host answers. */
+void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
+		     const uint8_t *guid, const struct res b[3], uint32_t n, uint64_t tid,
+		     struct uvmbus_ring_span *span, struct azblob_vsp_request *v)
+{
+	write_packet(c, data_valid, timeout_ms, guid, b, n, tid, span, v);
+}
+
+/* The slot owns the buffers until the host answers: registered regions
+ * are referenced, azblob_alloc() buffers marked busy; the pool region
+ * itself is never referenced (close abandons the pool while anything is
+ * unanswered). */
 static inline void slot_fill(struct azblob_client *c, struct slot *s,
 			     const struct azblob_request *r, const struct res b[3],
 			     const struct azblob_vsp_request *v, uint64_t now)
 {
+	bool special = s->bounce != NULL;
+
 	s->state = SLOT_INFLIGHT;
 	s->done = r->done;
 	s->user = r->user;
@@ -305,15 +398,19 @@ static inline void slot_fill(struct azblob_client *c, struct slot *s,
 	s->resp_cap = r->response_len;
 	s->data_len = r->data_len;
 	memcpy(s->guid, v->transaction_id, 16);
-	s->region[0] = b[0].region;
-	s->region[1] = b[1].region;
-	s->region[2] = b[2].npfn ? b[2].region : NULL;
-	for (int k = 0; k < 3; k++)
-		if (s->region[k])
+	for (int k = 0; k < 3; k++) {
+		struct uvmbus_region *g = b[k].npfn ? b[k].region : NULL;
+
+		s->region[k] = g == c->pool_region ? NULL : g;
+		if (s->region[k]) {
 			uvmbus_region_get(s->region[k]);
-	mark_pool(c, s, 0, r->request);
-	mark_pool(c, s, 1, r->response);
-	mark_pool(c, s, 2, b[2].len ? r->data : NULL);
+			special = true;
+		}
+	}
+	special |= mark_pool(c, s, 0, r->request);
+	special |= mark_pool(c, s, 1, r->response);
+	special |= mark_pool(c, s, 2, b[2].len ? r->data : NULL);
+	s->special = special;
 }
 
 /* One copy of the body (its helpers inlined into it); the callers add
@@ -341,13 +438,19 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	i = c->free_slots[c->nfree - 1]; /* taken below, once the packet has room */
 	s = &c->slots[i];
 	rc = resolve(c, s, r, b, &n);
-	if (!rc)
-		rc = reserve(c, s, b, n, &span);
+	if (!rc) {
+		uint32_t lens[3] = {b[0].len, b[1].len, b[2].len};
+
+		rc = az_reserve(c, uvmbus_gpa_pkt_len(n, sizeof(v)), &span, lens);
+		if (rc && s->bounce)
+			uvmbus_pool_put(c->pool, s->bounce);
+	}
 	if (rc)
 		return rc;
 	c->nfree--;
 	tid = (uint64_t)s->gen << 32 | (i + 1);
-	write_packet(c, r, b, n, tid, &span, &v);
+	write_packet(c, r->data_valid, r->timeout_ms, r->guid, b, n, tid, &span, &v);
+	uvmbus_ring_stage_inline(c->tx, &span);
 	slot_fill(c, s, r, b, &v, now);
 	c->inflight++;
 	c->st.submitted++;

@@ -221,6 +221,7 @@ struct run {
 	uint8_t **data;
 	struct slotctx *ctx;
 	unsigned *free_ctx;
+	struct azblob_prep **prep; /* --api prepared: one template per slot */
 	/* the measurement: from m0, the counters then */
 	bool measuring;
 	uint64_t m0, cpu_ns, n, waits;
@@ -309,6 +310,31 @@ static uint32_t data_valid(const struct run *r)
 	return !strcmp(r->cfg->op, "get") ? 0 : r->size;
 }
 
+/* --api prepared (not for put, whose head changes per request): slot i's
+ * request as a template. 0 or -1. */
+static int run_preps(struct run *r)
+{
+	if (strcmp(r->cfg->api, "prepared") || r->sync || !strcmp(r->cfg->op, "put"))
+		return 0;
+	r->prep = calloc_uncounted(r->qd, sizeof(*r->prep));
+	for (unsigned i = 0; i < r->qd; i++) {
+		struct azblob_request q = {
+		    .request = r->req + HEAD_SLOT * i,
+		    .request_len = r->head_len,
+		    .response = r->resp + 512 * i,
+		    .response_len = 512,
+		    .data = r->size ? r->data[i % r->nbufs] : NULL,
+		    .data_len = r->size,
+		    .data_valid = data_valid(r),
+		    .done = on_done,
+		};
+
+		if (azblob_prep_create(r->c, &q, &r->prep[i]))
+			return -1;
+	}
+	return 0;
+}
+
 /* sync: one azblob_request_sync(). 0 or -1. */
 static int step_sync(struct run *r)
 {
@@ -361,7 +387,9 @@ static void submit_free(struct run *r)
 		x->q.start = bench_now();
 		x->q.idx = i;
 		x->buf = i;
-		if (azblob_submit(r->c, &q)) {
+		if (r->prep ? azblob_prep_submit(r->c, r->prep[i], AZBLOB_PREP_SAME,
+						 AZBLOB_PREP_SAME, &x->q)
+			    : azblob_submit(r->c, &q)) {
 			r->nfree++;
 			r->res->ring_full++;
 			break;
@@ -485,13 +513,16 @@ static int run_azblob(const struct cfg *cfg, const char *mode, unsigned qd, uint
 		return -1;
 	pin_cpu(cfg->client_cpu);
 	run_buffers(&r);
-	rc = run_loop(&r);
+	rc = run_preps(&r);
+	if (!rc)
+		rc = run_loop(&r);
 	if (!rc)
 		rc = run_results(&r);
 	if (rc)
 		fprintf(stderr, "azblob-bench: %s qd %u size %u failed\n", mode, qd, size);
-	azblob_close(r.c);
+	azblob_close(r.c); /* and the templates */
 	host_stop(&r.h);
+	free_uncounted(r.prep);
 	free_uncounted(r.ctx);
 	free_uncounted(r.free_ctx);
 	free_uncounted(r.data);
@@ -544,7 +575,7 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 	if (k <= 0)
 		return -1;
 	self[k] = 0;
-	if (cost_measure(self, cfg->host, cfg->qd, cfg->nqd,
+	if (cost_measure(self, cfg->host, cfg->api, cfg->qd, cfg->nqd,
 			 cfg->requests > 0 ? (unsigned long)cfg->requests : 4096, pts, 64, &n))
 		return -1;
 	for (unsigned i = 0; i < n && *nres < cap; i++) {
@@ -557,6 +588,7 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 		r->size = pts[i].size;
 		r->requests = pts[i].requests;
 		r->counter = COST_COUNTER;
+		r->api = cfg->api;
 		r->ins_submit = pts[i].ins[COST_SUBMIT];
 		r->ins_flush = pts[i].ins[COST_FLUSH];
 		r->ins_poll = pts[i].ins[COST_POLL];
@@ -581,6 +613,9 @@ static void usage(FILE *f)
 		   "                   4096); the host's counted apart\n"
 		   "  --host HOST      sim (default): azblob-vspd as it is; null: azblob-vspd\n"
 		   "                   --backend null, every request answered at once\n"
+		   "  --api API        plain (default, azblob_submit) or prepared: one template\n"
+		   "                   per request in flight (azblob_prep_submit); cost, poll\n"
+		   "                   and interrupt modes, not --op put\n"
 		   "  --qd LIST        queue depths, e.g. 1,32,256 (default 1,32)\n"
 		   "  --size LIST      data bytes per request, e.g. 0,4096,65536 (default 0)\n"
 		   "  --op OP          noop (echo when size > 0), put, get (default noop); put\n"
@@ -656,6 +691,7 @@ static int run_mode(const struct cfg *cfg, const char *m, struct result *res, un
 
 			memset(r, 0, sizeof(*r));
 			r->mode = m;
+			r->api = cfg->api;
 			r->qd = one ? 1 : cfg->qd[qi];
 			r->size = floor ? 0 : cfg->size[si];
 			hist_init(&r->h);
@@ -794,6 +830,7 @@ static const struct bench_opt OPTS[] = {
     {"vspd", O_STR, FIELD(vspd), NULL},
     {"cpus", O_FN, 0, opt_cpus},
     {"host", O_STR, FIELD(host), NULL},
+    {"api", O_STR, FIELD(api), NULL},
     {"via", O_FN, 0, opt_via},
     {"azblobd", O_STR, FIELD(azblobd), NULL},
     {"threads", O_FN, 0, opt_threads},
@@ -905,16 +942,21 @@ int main(int argc, char **argv)
 				 .op = "noop",
 				 .client_cpu = 0,
 				 .host_cpu = 1,
-				 .host = "sim"};
+				 .host = "sim",
+				 .api = "plain"};
 	static struct result res[256];
 	unsigned nres = 0;
 	int rc;
 
 	az_clock_init(&bench_clock, true);
-	if (argc == 5 && !strcmp(argv[1], "--cost-child"))
+	if (argc == 6 && !strcmp(argv[1], "--cost-child"))
 		return cost_child_main(argc, argv);
 	if ((rc = parse_options(&cfg, argc, argv)) >= 0)
 		return rc;
+	if (strcmp(cfg.api, "plain") && strcmp(cfg.api, "prepared")) {
+		fprintf(stderr, "azblob-bench: --api plain or prepared\n");
+		return 2;
+	}
 	find_helpers(&cfg);
 	if (cfg.threads)
 		return run_threads(&cfg);

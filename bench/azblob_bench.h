@@ -20,6 +20,7 @@ struct cfg {
 	const char *vspd;
 	const char *plot_dir;
 	const char *host; /* "sim" or "null" (azblob-vspd --backend null) */
+	const char *api;  /* --modes cost: "plain" (azblob_submit) or "prepared" */
 	bool via_broker;  /* --via broker: each azblob point also through azblobd */
 	bool via_cuse;	  /* --via cuse: add the cuse mode */
 	bool modes_given; /* --modes */

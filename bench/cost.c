@@ -47,7 +47,8 @@ static const char *const phase_name[COST_PHASES] = {"submit", "flush", "poll", "
 /* ---- the child: runs under callgrind ---- */
 
 static unsigned long answered;
-static uint64_t host_ns; /* the host phase's steps, timed (outside valgrind) */
+static struct azblob_prep **preps; /* --api prepared: one template per request of a round */
+static uint64_t host_ns;	   /* the host phase's steps, timed (outside valgrind) */
 
 static uint64_t mono_ns(void)
 {
@@ -83,7 +84,9 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 
 		if (phase == 0)
 			CALLGRIND_TOGGLE_COLLECT;
-		rc = azblob_submit(c, &rq[i]);
+		rc = preps
+			 ? azblob_prep_submit(c, preps[i], AZBLOB_PREP_SAME, AZBLOB_PREP_SAME, NULL)
+			 : azblob_submit(c, &rq[i]);
 		if (phase == 0)
 			CALLGRIND_TOGGLE_COLLECT;
 		if (rc)
@@ -122,7 +125,20 @@ static int cost_round(struct azblob_client *c, struct azblob_sim *sim,
 	return 0;
 }
 
-static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, bool null_host)
+/* --api prepared: the round's requests as templates (the old ones destroyed). */
+static int make_preps(struct azblob_client *c, const struct azblob_request *rq, unsigned qd)
+{
+	for (unsigned i = 0; i < qd; i++) {
+		azblob_prep_destroy(preps[i]);
+		preps[i] = NULL;
+		if (azblob_prep_create(c, &rq[i], &preps[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, bool null_host,
+		      bool prepared)
 {
 	struct azblob_sim_opts so;
 	struct azblob_sim *sim;
@@ -172,7 +188,9 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, boo
 	uint8_t **data = calloc(maxqd, sizeof(*data));
 	uint64_t *round_ns = calloc(reqs, sizeof(*round_ns)); /* rounds <= reqs */
 
-	rc = !req || !resp || !rq || !data || !round_ns;
+	if (prepared)
+		preps = calloc(maxqd, sizeof(*preps));
+	rc = !req || !resp || !rq || !data || !round_ns || (prepared && !preps);
 	for (unsigned i = 0; !rc && i < maxqd; i++)
 		rc = !(data[i] = azblob_alloc(c, COST_DATA));
 	for (unsigned qi = 0; !rc && qi < nqd; qi++) {
@@ -195,6 +213,8 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, boo
 				    .data_valid = size,
 				    .done = cost_done,
 				};
+			if (preps)
+				rc = make_preps(c, rq, qd);
 			/* warm-up: caches, the slot ring, the host's TX mask */
 			for (unsigned long r = 0; !rc && r < 16 + rounds / 8; r++)
 				rc = cost_round(c, sim, rq, qd, -1);
@@ -225,6 +245,9 @@ static int cost_child(const unsigned *qds, unsigned nqd, unsigned long reqs, boo
 	}
 	if (rc)
 		fprintf(stderr, "azblob-bench: cost: a request failed\n");
+	for (unsigned i = 0; preps && i < maxqd; i++)
+		azblob_prep_destroy(preps[i]);
+	free(preps);
 	azblob_close(c);
 	azblob_sim_destroy(sim);
 	free(rq);
@@ -238,7 +261,8 @@ int cost_child_main(int argc, char **argv)
 	unsigned qds[32], n = 0;
 	unsigned long reqs;
 
-	if (argc != 5 || (strcmp(argv[4], "null") && strcmp(argv[4], "sim")))
+	if (argc != 6 || (strcmp(argv[4], "null") && strcmp(argv[4], "sim")) ||
+	    (strcmp(argv[5], "plain") && strcmp(argv[5], "prepared")))
 		return 2;
 	reqs = strtoul(argv[3], NULL, 10);
 	for (char *save = NULL, *t = strtok_r(argv[2], ",", &save); t && n < 32;
@@ -249,7 +273,7 @@ int cost_child_main(int argc, char **argv)
 			return 2;
 	if (!n || !reqs)
 		return 2;
-	return cost_child(qds, n, reqs, !strcmp(argv[4], "null"));
+	return cost_child(qds, n, reqs, !strcmp(argv[4], "null"), !strcmp(argv[5], "prepared"));
 }
 
 /* ---- the parent: runs the child under callgrind, reads its dumps ---- */
@@ -328,8 +352,9 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-int cost_measure(const char *self, const char *host, const unsigned *qds, unsigned nqd,
-		 unsigned long reqs, struct cost_point *pts, unsigned cap, unsigned *npts)
+int cost_measure(const char *self, const char *host, const char *api, const unsigned *qds,
+		 unsigned nqd, unsigned long reqs, struct cost_point *pts, unsigned cap,
+		 unsigned *npts)
 {
 	char dir[] = "/tmp/azblob-cost-XXXXXX", out[128], qlist[256] = "", nreq[32];
 	int status, rc = -1;
@@ -361,6 +386,7 @@ int cost_measure(const char *self, const char *host, const unsigned *qds, unsign
 				      qlist,
 				      nreq,
 				      host,
+				      api,
 				      NULL};
 
 		execvp(argv[0], (char *const *)argv);

@@ -23,12 +23,14 @@ struct cost_point {
 /* Run `self --cost-child` under callgrind for each queue depth in qds
  * (no-op requests and 64 KiB requests from one pool buffer each), `reqs`
  * requests per phase, against a stepped `host` ("null" or "sim": the
- * normal host, memory backend), and read its dumps into pts (sorted by
+ * normal host, memory backend), submitted with `api` ("plain":
+ * azblob_submit; "prepared": azblob_prep_submit), and read its dumps into pts (sorted by
  * queue depth, then size). 0 or -1 (a message on stderr). */
-int cost_measure(const char *self, const char *host, const unsigned *qds, unsigned nqd,
-		 unsigned long reqs, struct cost_point *pts, unsigned cap, unsigned *npts);
+int cost_measure(const char *self, const char *host, const char *api, const unsigned *qds,
+		 unsigned nqd, unsigned long reqs, struct cost_point *pts, unsigned cap,
+		 unsigned *npts);
 
-/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS", "HOST"}. */
+/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS", "HOST", "API"}. */
 int cost_child_main(int argc, char **argv);
 
 #endif

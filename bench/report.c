@@ -38,10 +38,10 @@ static void print_cost_table(const struct result *r, unsigned n, const char *hos
 		if (!r[i].counter)
 			continue;
 		if (first)
-			printf("instructions per request (%s, stepped %s host; total: the "
-			       "client's):\n%-6s %5s %9s %9s %9s %9s %9s %9s\n",
-			       r[i].counter, host, "mode", "qd", "size", "submit", "flush", "poll",
-			       "total", "host");
+			printf("instructions per request (%s, stepped %s host, %s submits; total: "
+			       "the client's):\n%-6s %5s %9s %9s %9s %9s %9s %9s\n",
+			       r[i].counter, host, r[i].api, "mode", "qd", "size", "submit",
+			       "flush", "poll", "total", "host");
 		first = false;
 		printf("%-6s %5u %9u %9.1f %9.1f %9.1f %9.1f %9.1f\n", r[i].mode, r[i].qd,
 		       r[i].size, r[i].ins_submit, r[i].ins_flush, r[i].ins_poll, r[i].ins_total,
@@ -82,6 +82,8 @@ static void print_json(const struct result *r, unsigned n, const char *cpu, cons
 		       jnum(b[3], r[i].signals_per_req, 4), jnum(b[4], r[i].interrupts_per_req, 4),
 		       jnum(b[5], r[i].syscalls_per_req, 4), jnum(b[6], r[i].allocs_per_req, 4),
 		       (unsigned long long)r[i].ring_full, jnum(b[7], r[i].memcpy_bps, 0));
+		if (r[i].api)
+			printf(",\"api\":\"%s\"", r[i].api);
 		if (r[i].counter)
 			printf(",\"counter\":\"%s\",\"instructions_per_req\":%s,"
 			       "\"submit_instructions_per_req\":%s,"

@@ -16,6 +16,7 @@ struct result {
 	struct hist h;
 	/* --modes cost: instructions per request, and what counted them */
 	const char *counter;
+	const char *api;				   /* plain or prepared submits */
 	double ins_submit, ins_flush, ins_poll, ins_total; /* total: the client's */
 	double ins_host; /* the stepped host's (null or sim), counted apart */
 	/* --op put/get with data: a memcpy of the same bytes (the same

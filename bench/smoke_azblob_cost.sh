@@ -33,5 +33,12 @@ fi
 "$bench" --json --host sim --modes cost --qd 2 --requests 64 >"$out"
 grep -Eq '"host":"sim".*"mode":"cost","qd":2,"size":0,[^}]*"host_instructions_per_req":[1-9]' "$out" ||
 	{ echo "no host count for --host sim" >&2; cat "$out" >&2; exit 1; }
+# prepared requests (azblob_prep_submit): the same entries, api named
+"$bench" --json --host null --modes cost --qd 4 --requests 64 --api prepared >"$out"
+for size in 0 65536; do
+	grep -Eq "\"mode\":\"cost\",\"qd\":4,\"size\":$size,[^}]*\"api\":\"prepared\",[^}]*\"instructions_per_req\":[1-9]" "$out" ||
+		{ echo "no prepared cost numbers for size $size" >&2; cat "$out" >&2; exit 1; }
+done
+if "$bench" --modes cost --api nosuch 2>/dev/null; then echo "--api nosuch accepted" >&2; exit 1; fi
 if "$bench" --host nosuch --modes poll 2>/dev/null; then echo "--host nosuch accepted" >&2; exit 1; fi
 echo "azblob-bench cost smoke: OK"

@@ -159,6 +159,44 @@ struct azblob_request {
  */
 AZBLOB_API int azblob_submit(struct azblob_client *c, const struct azblob_request *r);
 
+/*
+ * Prepared requests: a request resolved once and submitted many times.
+ * azblob_prep_create() checks r as azblob_submit() does, resolves its
+ * buffers (each inside one azblob_alloc() buffer or registered memory:
+ * plain memory is refused with -EINVAL), builds the packet once and holds
+ * the buffers for the template's life: azblob_unregister() of memory a
+ * template uses says -EBUSY until it is destroyed; an azblob_free()d
+ * buffer a template uses is handed back only once it is destroyed, and
+ * the template refuses to submit from the free on (-EINVAL). r's done,
+ * lengths, data_valid, timeout_ms and guid (NULL: one generated per
+ * submit) are the template's; r->user is not used. -ENOMEM, -EINVAL.
+ *
+ * azblob_prep_submit() queues one request as azblob_submit() (same
+ * returns), patching only the slot, trans_id and GUID; request_len and
+ * data_valid may be lowered per submit (AZBLOB_PREP_SAME: the
+ * template's; beyond the template's buffer: -EINVAL); `user` is passed
+ * to the callback. A template is one request's buffers: while a request
+ * of it is out (in flight, or timed out and held) another submit of it
+ * returns -EBUSY, so two requests never share the buffers the host
+ * writes. A template belongs to its client; it may be submitted from the
+ * client's own calls and from any of its queues and threads (in shared
+ * mode under the client's lock: of two racing submits one gets -EBUSY).
+ *
+ * azblob_prep_destroy(): -EBUSY (nothing done) while requests of the
+ * template are in flight or held (timed out, the host not done); it must
+ * not race with submits of the same template. azblob_close() destroys the
+ * templates left (their handles are then invalid).
+ */
+struct azblob_prep;
+
+#define AZBLOB_PREP_SAME UINT32_MAX
+
+AZBLOB_API int azblob_prep_create(struct azblob_client *c, const struct azblob_request *r,
+				  struct azblob_prep **out);
+AZBLOB_API int azblob_prep_submit(struct azblob_client *c, struct azblob_prep *p,
+				  uint32_t request_len, uint32_t data_valid, void *user);
+AZBLOB_API int azblob_prep_destroy(struct azblob_prep *p);
+
 /* Make queued requests visible to the host; signal it once if needed. */
 AZBLOB_API int azblob_flush(struct azblob_client *c);
 
@@ -203,6 +241,8 @@ AZBLOB_API int azblob_queue_destroy(struct azblob_queue *q);
  * sleeps until this queue has a completion (never loses a wake-up, even
  * when another thread reaped it), a request's deadline, or timeout_ms. */
 AZBLOB_API int azblob_queue_submit(struct azblob_queue *q, const struct azblob_request *r);
+AZBLOB_API int azblob_queue_prep_submit(struct azblob_queue *q, struct azblob_prep *p,
+					uint32_t request_len, uint32_t data_valid, void *user);
 AZBLOB_API int azblob_queue_flush(struct azblob_queue *q);
 AZBLOB_API int azblob_queue_poll(struct azblob_queue *q, unsigned max);
 AZBLOB_API int azblob_queue_wait(struct azblob_queue *q, int timeout_ms);

@@ -13,6 +13,7 @@
  * of room/data, because each side's index only moves forward).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,24 @@ struct uvmbus_ring {
 	uint64_t corrupt;
 	uint64_t signals;
 };
+
+/* The leading fields are <uvmbus/ring.h>'s struct uvmbus_ring_hot (the
+ * inline fast paths'): the same offsets and sizes. */
+#define HOT_SAME(f)                                                                                \
+	_Static_assert(offsetof(struct uvmbus_ring, f) == offsetof(struct uvmbus_ring_hot, f) &&   \
+			   sizeof(((struct uvmbus_ring *)0)->f) ==                                 \
+			       sizeof(((struct uvmbus_ring_hot *)0)->f),                           \
+		       "uvmbus_ring_hot." #f)
+HOT_SAME(data);
+HOT_SAME(dsize);
+HOT_SAME(role);
+HOT_SAME(priv);
+HOT_SAME(published);
+HOT_SAME(other);
+HOT_SAME(packets);
+HOT_SAME(bytes);
+_Static_assert(offsetof(struct uvmbus_ring, hdr) == offsetof(struct uvmbus_ring_hot, hdr_),
+	       "uvmbus_ring_hot.hdr_");
 
 static inline uint32_t align8(uint32_t n)
 {

@@ -193,6 +193,124 @@ struct uvmbus_ring_state {
 
 UVMBUS_API void uvmbus_ring_get_state(const struct uvmbus_ring *r, struct uvmbus_ring_state *st);
 
+/* ---------------- inline fast paths ---------------- */
+
+/*
+ * The leading fields of struct uvmbus_ring, part of the ABI (as DPDK's
+ * struct rte_ring is) so that the fast paths below can be inlined into
+ * the caller: the handle's private copies only, never the shared header.
+ * `other` is the other side's index as last loaded with acquire ordering
+ * and validated by the out-of-line code, so every byte it covers (a
+ * packet written, room freed) is visible: the fast paths need no barrier
+ * and have none. Whenever the cached index does not show enough room or
+ * data, or a packet would wrap, they call the out-of-line function, which
+ * loads the index (acquire), validates and handles the wrap. The bytes
+ * and the index updates are exactly those of the out-of-line functions.
+ */
+struct uvmbus_ring_hot {
+	void *hdr_;
+	uint8_t *data;
+	uint32_t dsize;
+	uint32_t role; /* enum uvmbus_ring_role */
+	uint32_t priv, published, other;
+	uint64_t packets, bytes;
+};
+
+static inline struct uvmbus_ring_hot *uvmbus_ring_hot_(struct uvmbus_ring *r)
+{
+	return (struct uvmbus_ring_hot *)(void *)r;
+}
+
+/* uvmbus_ring_reserve(), inline when the cached read index shows room
+ * and the packet does not wrap. */
+static inline int uvmbus_ring_reserve_inline(struct uvmbus_ring *r, size_t len,
+					     struct uvmbus_ring_span *s)
+{
+	struct uvmbus_ring_hot *h = uvmbus_ring_hot_(r);
+	uint32_t w = h->priv, rd = h->other;
+	uint32_t room = w >= rd ? h->dsize - (w - rd) : rd - w;
+	size_t padded = (len + 7u) & ~(size_t)7u;
+
+	if (__builtin_expect(h->role == UVMBUS_RING_PRODUCER &&
+				 len >= sizeof(struct vmbus_pkt_desc) && len <= VMBUS_PKT_MAX_LEN &&
+				 padded + 2u * VMBUS_PKT_TRAILER_SIZE <= h->dsize &&
+				 padded + VMBUS_PKT_TRAILER_SIZE < room && padded <= h->dsize - w,
+			     1)) {
+		s->p[0] = h->data + w;
+		s->n[0] = (uint32_t)padded;
+		s->p[1] = h->data;
+		s->n[1] = 0;
+		s->len = (uint32_t)padded;
+		s->start = w;
+		/* the padding zeroed before the caller writes (its last word) */
+		__builtin_memset(s->p[0] + padded - 8u, 0, 8u);
+		return 0;
+	}
+	return uvmbus_ring_reserve(r, len, s);
+}
+
+/* uvmbus_ring_stage(), inline (it touches the ring's data area only). */
+static inline void uvmbus_ring_stage_inline(struct uvmbus_ring *r, const struct uvmbus_ring_span *s)
+{
+	struct uvmbus_ring_hot *h = uvmbus_ring_hot_(r);
+	uint32_t t = s->start + s->len;
+	uint64_t trailer = (uint64_t)s->start << 32;
+
+	if (t >= h->dsize)
+		t -= h->dsize;
+	__builtin_memcpy(h->data + t, &trailer, sizeof(trailer));
+	t += VMBUS_PKT_TRAILER_SIZE;
+	if (t >= h->dsize)
+		t -= h->dsize;
+	h->priv = t;
+	h->packets++;
+	h->bytes += s->len + VMBUS_PKT_TRAILER_SIZE;
+}
+
+/* uvmbus_ring_read_payload(), inline when the cached write index shows a
+ * whole packet whose descriptor and copied payload do not wrap. The
+ * descriptor is read once and validated as uvmbus_ring_peek() does; one
+ * that fails goes to the out-of-line function (which counts it). */
+static inline int uvmbus_ring_read_payload_inline(struct uvmbus_ring *r,
+						  struct vmbus_pkt_desc *desc, void *buf,
+						  size_t cap, size_t *payload_len)
+{
+	struct uvmbus_ring_hot *h = uvmbus_ring_hot_(r);
+	uint32_t w = h->other, rd = h->priv;
+	struct vmbus_pkt_desc d;
+
+	if (__builtin_expect(
+		h->role == UVMBUS_RING_CONSUMER && w != rd && h->dsize - rd >= sizeof(d), 1)) {
+		uint64_t avail = w > rd ? w - rd : (uint64_t)h->dsize - (rd - w);
+		uint64_t off, plen, n;
+
+		__builtin_memcpy(&d, h->data + rd, sizeof(d));
+		off = (uint64_t)d.offset8 * 8u;
+		plen = (uint64_t)d.len8 * 8u - off;
+		n = cap < plen ? cap : plen;
+		if (__builtin_expect(d.offset8 >= 2 && d.offset8 <= d.len8 &&
+					 (uint64_t)d.len8 * 8u + VMBUS_PKT_TRAILER_SIZE <= avail &&
+					 rd + off + n <= h->dsize,
+				     1)) {
+			uint32_t next = rd + (uint32_t)d.len8 * 8u + VMBUS_PKT_TRAILER_SIZE;
+
+			/* cap is the caller's constant: a fixed-size copy */
+			if (__builtin_expect(cap <= plen, 1))
+				__builtin_memcpy(buf, h->data + rd + off, cap);
+			else if (n)
+				__builtin_memcpy(buf, h->data + rd + off, n);
+			*desc = d;
+			if (payload_len)
+				*payload_len = plen;
+			h->priv = next >= h->dsize ? next - h->dsize : next;
+			h->packets++;
+			h->bytes += (uint32_t)d.len8 * 8u + VMBUS_PKT_TRAILER_SIZE;
+			return 0;
+		}
+	}
+	return uvmbus_ring_read_payload(r, desc, buf, cap, payload_len);
+}
+
 /*
  * Human-readable one-line dump of the state into `buf` (always
  * NUL-terminated when cap > 0). Returns the length snprintf would give.

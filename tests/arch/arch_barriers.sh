@@ -47,6 +47,36 @@ for opt in -O2 -O3; do
 			fails=$((fails + 1))
 	done
 done
+# The inline fast paths (<uvmbus/ring.h>, inlined into libazblob): no
+# barrier and no ordered access in them (they use the handle's cached
+# indices only); each falls back to its out-of-line function, where the
+# ordered loads are (checked above, and by the acquire loads in ring.c).
+for opt in -O2 -O3; do
+	o=$work/ring_inline$opt.o
+	if ! "$cc" -std=gnu11 "$opt" -I"$src/include" -c "$(dirname "$0")/ring_inline_arm64.c" \
+		-o "$o" || ! "$objdump" -d --no-show-raw-insn "$o" >"$o.s"; then
+		echo "arch_barriers: the inline fast paths do not compile for aarch64" >&2
+		fails=$((fails + 1))
+		continue
+	fi
+	echo "=== include/uvmbus/ring.h inline fast paths ($cc $opt)"
+	for f in fast_reserve:uvmbus_ring_reserve fast_stage: fast_read:uvmbus_ring_read_payload; do
+		fn=${f%%:*} slow=${f#*:}
+		body=$(awk -v F="<$fn>:" '$2 == F { on = 1; next } /^[0-9a-f]+ </ { on = 0 } on' "$o.s")
+		if [ -z "$body" ]; then
+			echo "arch_barriers: $fn not found in the object" >&2
+			fails=$((fails + 1))
+		elif grep -Eq '\b(dmb|dsb|isb|ldar|ldarb|ldarh|ldapr|stlr|stlrb|stlrh|ldaxr|stlxr)\b' <<<"$body"; then
+			echo "BARRIER   $fn: the inline fast path holds a barrier or ordered access" >&2
+			fails=$((fails + 1))
+		elif [ -n "$slow" ] && ! grep -q "<$slow>" <<<"$body"; then
+			echo "NOFALLBACK $fn: no call to $slow" >&2
+			fails=$((fails + 1))
+		else
+			echo "no barrier $fn${slow:+ (falls back to $slow)}"
+		fi
+	done
+done
 if [ "$fails" -ne 0 ]; then
 	echo "arch_barriers: $fails object(s) with an unordered or unchecked store->load point" >&2
 	exit 1

@@ -4,7 +4,9 @@
  * data) and reap them on their own queue, driving the channel with the
  * try-lock; the simulator injects duplicates, unknown ids, delays and
  * pauses meanwhile, and the threads allocate and free pool buffers as they
- * go. Every request must complete exactly once, on the queue and in the
+ * go; every other request goes through a prepared request of its slot
+ * (azblob_queue_prep_submit, the request length and data_valid patched).
+ * Every request must complete exactly once, on the queue and in the
  * thread that submitted it, with its own bytes. No race (TSan: a plain
  * program for that reason), no leak (ASan).
  */
@@ -31,6 +33,7 @@ struct worker {
 	uint8_t *seen;
 	char *req[QDEPTH], *resp[QDEPTH];
 	uint8_t *data[QDEPTH];
+	struct azblob_prep *prep[QDEPTH];
 	unsigned free_ctx[QDEPTH], nfree;
 };
 
@@ -87,6 +90,20 @@ static void *run(void *arg)
 			return NULL;
 		}
 		w->free_ctx[w->nfree++] = i;
+		struct azblob_request t = {.request = w->req[i],
+					   .request_len = 64,
+					   .response = w->resp[i],
+					   .response_len = 512,
+					   .data = w->data[i],
+					   .data_len = 64,
+					   .done = on_done};
+
+		if (azblob_prep_create(w->c, &t, &w->prep[i])) {
+			fprintf(stderr, "queue_stress: thread %d: prep_create failed\n", w->id);
+			atomic_fetch_add(&failures, 1);
+			atomic_fetch_add(&finished, 1);
+			return NULL;
+		}
 	}
 	while (w->done < w->n) {
 		while (sent < w->n && w->nfree) {
@@ -110,7 +127,9 @@ static void *run(void *arg)
 						   .data_valid = echo ? 64 : 0,
 						   .done = on_done,
 						   .user = x};
-			int rc = azblob_queue_submit(w->q, &r);
+			int rc = sent % 2 ? azblob_queue_prep_submit(w->q, w->prep[i],
+								     r.request_len, r.data_valid, x)
+					  : azblob_queue_submit(w->q, &r);
 
 			if (rc == -EAGAIN)
 				break;
@@ -139,6 +158,10 @@ static void *run(void *arg)
 		}
 	}
 	for (unsigned i = 0; i < QDEPTH; i++) {
+		if (azblob_prep_destroy(w->prep[i])) {
+			fprintf(stderr, "queue_stress: thread %d: prep_destroy refused\n", w->id);
+			atomic_fetch_add(&failures, 1);
+		}
 		azblob_free(w->c, w->req[i]);
 		azblob_free(w->c, w->resp[i]);
 		azblob_free(w->c, w->data[i]);
