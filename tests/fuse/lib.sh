@@ -6,10 +6,6 @@
 #   usage in a test: source lib.sh BUILD_DIR
 set -euo pipefail
 fz_build=$(cd "$1" && pwd)
-FZ=$fz_build/fuse/azblob-fuse
-AZ=$fz_build/tools/azblob/azblob
-VSPD=$fz_build/sim/vspd/azblob-vspd
-export AZBLOBD=$fz_build/broker/azblobd # the broker tests
 fz_name=$(basename "$0" .sh)
 fz_mounts=()
 fz_pids=()
@@ -47,6 +43,24 @@ command -v fusermount3 >/dev/null || { echo "FAIL: no fusermount3 (scripts/deps.
 fz_dir=$(mktemp -d "/tmp/$fz_name-XXXXXX")
 chmod 755 "$fz_dir"
 trap fz_cleanup EXIT
+# As root, the programs are reached through a directory only root may
+# enter, as from a checkout under /root (mode 0700) on every machine: a
+# test that runs one as another user must use its copy in $fz_dir/ubin
+# ($FZU), or it fails here too (it did only in CI, where the checkout was
+# private: "timeout: failed to run command ...: Permission denied").
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0700 "$fz_dir/private"
+	ln -s "$fz_build" "$fz_dir/private/build"
+	fz_build=$fz_dir/private/build
+fi
+FZ=$fz_build/fuse/azblob-fuse
+AZ=$fz_build/tools/azblob/azblob
+VSPD=$fz_build/sim/vspd/azblob-vspd
+export AZBLOBD=$fz_build/broker/azblobd # the broker tests
+mkdir -m 0755 "$fz_dir/ubin"
+cp "$FZ" "$fz_dir/ubin/azblob-fuse" # linked statically to our libraries
+# shellcheck disable=SC2034 # for the tests that source this file
+FZU=$fz_dir/ubin/azblob-fuse
 
 # fz_mount MOUNTPOINT LOG ARGS...: azblob-fuse ARGS -f in the background
 # (its pid in fz_pid), waiting until MOUNTPOINT is mounted.

@@ -33,7 +33,7 @@ m=$fz_dir/mok
 mkdir -p "$m"
 chown nobody: "$m"
 fz_mounts+=("$m")
-as "$ok_uid" "$FZ" shared "$m" "${opts[@]}" -f >"$fz_dir/allowed.log" 2>&1 &
+as "$ok_uid" "$FZU" shared "$m" "${opts[@]}" -f >"$fz_dir/allowed.log" 2>&1 &
 pid=$!
 fz_pids+=("$pid")
 for _ in $(seq 400); do grep -q " $m fuse" /proc/mounts && break; kill -0 "$pid" || break; sleep 0.05; done
@@ -58,7 +58,7 @@ fz_mounts+=("$m")
 for mode in -f ""; do
 	set +e
 	# shellcheck disable=SC2086
-	as "$no_uid" timeout 60 "$FZ" shared "$m" "${opts[@]}" $mode >"$fz_dir/refused.log" 2>&1
+	as "$no_uid" timeout 60 "$FZU" shared "$m" "${opts[@]}" $mode >"$fz_dir/refused.log" 2>&1
 	rc=$?
 	set -e
 	cat "$fz_dir/refused.log"
