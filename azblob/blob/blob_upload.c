@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "blob_engine.h"
+#include "blob_internal.h"
 #include "crc64.h"
 #include "internal.h"
 
@@ -105,7 +106,7 @@ static int md5_hdr(EVP_MD_CTX *ctx, const char *name, char hdr[32 + MD5_B64_LEN]
 
 	if (EVP_DigestFinal_ex(ctx, d, &dn) != 1 || dn != 16)
 		return -ENOMEM;
-	b64(hdr + sprintf(hdr, "%s: ", name), d, dn);
+	b64(hdr + az_put_hdr(hdr, 32, name, ""), d, dn);
 	return 0;
 }
 
@@ -147,12 +148,14 @@ static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8
 	return s->body ? md5_hdr(s->body, "Content-MD5", hdr) : 0;
 }
 
-/* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in length. */
+/* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in
+ * length (idx < MAX_BLOCKS: seven digits, written without snprintf). */
 static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
 {
-	char raw[16];
+	char raw[12] = "azblk";
 
-	snprintf(raw, sizeof(raw), "azblk%07" PRIu32, idx);
+	for (int i = 11; i >= 5; i--, idx /= 10)
+		raw[i] = (char)('0' + idx % 10);
 	b64(out, (const uint8_t *)raw, 12);
 }
 
@@ -235,8 +238,11 @@ static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	if (!rc) {
 		char enc[3 * BLOCK_ID_LEN + 1];
 
-		azblob_blob_url_encode(enc, sizeof(enc), id, false);
-		snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
+		static const char pre[] = "comp=block&blockid=";
+		int k = azblob_blob_url_encode(enc, sizeof(enc), id, false);
+
+		memcpy(q, pre, sizeof(pre) - 1);
+		memcpy(q + sizeof(pre) - 1, enc, (size_t)k + 1);
 		rc = az_op_head(e, op, "PUT", u->container, u->blob, q, h);
 	}
 	if (rc >= 0)
@@ -274,14 +280,17 @@ static int put_block_list(struct eng *e, struct upload *u, uint64_t nblocks)
 	}
 	sums_fini(&u->sm);
 
-	n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	n = 0;
+#define APPEND(lit) (memcpy(p + n, lit, sizeof(lit) - 1), n += sizeof(lit) - 1)
+	APPEND("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
 	for (uint64_t i = 0; i < nblocks; i++) {
-		char id[BLOCK_ID_LEN + 1];
-
-		block_id(id, (uint32_t)i);
-		n += (size_t)sprintf(p + n, "<Latest>%s</Latest>", id);
+		APPEND("<Latest>");
+		block_id(p + n, (uint32_t)i);
+		n += BLOCK_ID_LEN;
+		APPEND("</Latest>");
 	}
-	n += (size_t)sprintf(p + n, "</BlockList>");
+	APPEND("</BlockList>");
+#undef APPEND
 	rc = az_op_head(e, op, "PUT", u->container, u->blob, "comp=blocklist", h);
 	if (rc >= 0)
 		rc = az_eng_one(e, op, (uint32_t)rc, (uint32_t)n, (uint32_t)n, &r);
@@ -337,9 +346,9 @@ static int upload(struct azblob_client *c, const char *container, const char *bl
 		return -EINVAL;
 	}
 	if (x && x->content_type) {
-		snprintf(u.ctype, sizeof(u.ctype), "Content-Type: %s", x->content_type);
-		snprintf(u.ctype_blob, sizeof(u.ctype_blob), "x-ms-blob-content-type: %s",
-			 x->content_type);
+		az_put_hdr(u.ctype, sizeof(u.ctype), "Content-Type", x->content_type);
+		az_put_hdr(u.ctype_blob, sizeof(u.ctype_blob), "x-ms-blob-content-type",
+			   x->content_type);
 	}
 	rc = az_eng_init(&e, c, x, 1, st);
 	if (rc)
