@@ -21,9 +21,9 @@
  *
  * Per request, not per download: a download also costs a Get Blob
  * Properties and the engine's set-up, so two downloads of the same blob
- * are counted, of N1 and N2 chunks; the parent reports (I2 - I1) /
- * (N2 - N1), the cost of one more ranged Get, and I1 - N1 x that as the
- * per-download overhead.
+ * are counted, of N1 and N2 = N1 + 8 chunks (N1 = max(4, queue depth)); the parent reports (I2 -
+ * I1) / (N2 - N1), the cost of one more ranged Get, and I1 - N1 x that as the per-download
+ * overhead.
  */
 #include <errno.h>
 #include <sched.h>
@@ -83,9 +83,13 @@ int __wrap_azblob_poll(struct azblob_client *c, unsigned max)
 	return rc;
 }
 
-/* The chunk counts of the two downloads. */
-#define N1 4u
-#define N2 12u
+/* The chunk counts of the two downloads: N1 at least the queue depth, so
+ * that both run as many ops (the engine's set-up, one zeroed pool buffer
+ * per op, is then the same in both and cancels out); N2 = N1 + GET_MORE.
+ * Queue depths above GET_MAXQD are counted at GET_MAXQD (the blob, the
+ * registered destination and the pool grow with it). */
+#define GET_MORE  8u
+#define GET_MAXQD 8u
 
 static int one_get(struct azblob_client *c, struct azblob_sim *sim, uint8_t *mem, uint32_t size,
 		   unsigned qd, unsigned n, bool counted)
@@ -121,7 +125,7 @@ static int one_get(struct azblob_client *c, struct azblob_sim *sim, uint8_t *mem
 static int get_point(struct azblob_client *c, struct azblob_sim *sim, uint8_t *mem, uint32_t size,
 		     unsigned qd)
 {
-	static const unsigned n[2] = {N1, N2};
+	const unsigned n[2] = {qd < 4 ? 4 : qd, (qd < 4 ? 4 : qd) + GET_MORE};
 	char name[96];
 
 	for (int i = 0; i < 2; i++) {
@@ -145,14 +149,15 @@ int cost_get_child(const unsigned *qds, unsigned nqd, uint32_t size)
 	struct azblob_client *c = NULL;
 	char root[96];
 	unsigned maxqd = 1;
-	size_t len = (size_t)N2 * size;
+	size_t len;
 	uint8_t *mem;
 	int rc;
 
 	for (unsigned i = 0; i < nqd; i++)
 		maxqd = qds[i] > maxqd ? qds[i] : maxqd;
-	if (maxqd > N2)
-		maxqd = N2; /* no more ops than chunks */
+	if (maxqd > GET_MAXQD)
+		maxqd = GET_MAXQD;
+	len = (size_t)((maxqd < 4 ? 4 : maxqd) + GET_MORE) * size;
 	snprintf(root, sizeof(root), "/dev/shm/azblob-bench-%d-costget", (int)getpid());
 	azblob_sim_opts_init(&so);
 	so.root = root;
