@@ -168,7 +168,53 @@ struct upload {
 	uint8_t *mem; /* non-NULL: the blob's bytes, registered: sent in place */
 	struct sums sm;
 	char ctype[128], ctype_blob[140]; /* "" without x->content_type */
+	/* Put Block's head, built for the first block and patched for the
+	 * others (NULL: build each): its length, where the block id and the
+	 * body's checksum value are, and that value's length (0: none). */
+	struct block_head {
+		uint32_t len, id_at, sum_at, sum_len;
+		char head[HEAD_REQ];
+	} * bh;
 };
+
+/* The value of a "Name: value" header h (after ": "). */
+static const char *hdr_value(const char *h)
+{
+	const char *v = strchr(h, ':');
+
+	return v ? v + 2 : h + strlen(h);
+}
+
+/* Keep op's head (of block id `id`, checksum header `sum`) as u's Put
+ * Block template when both fields are found in it. */
+static void block_head_keep(struct upload *u, const struct op *op, uint32_t len, const char *id,
+			    const char *sum)
+{
+	const char *h = (const char *)op->req, *at = memmem(h, len, "&blockid=", 9);
+	size_t sl = sum[0] ? strlen(hdr_value(sum)) : 0;
+
+	if (!u->bh || !at || memcmp(at + 9, id, BLOCK_ID_LEN))
+		return;
+	u->bh->id_at = (uint32_t)(at + 9 - h);
+	u->bh->sum_len = (uint32_t)sl;
+	if (sl) {
+		/* the header line as built: "\r\nName: value\r\n" */
+		size_t nl = (size_t)(hdr_value(sum) - sum);
+		const char *p = h;
+
+		at = NULL;
+		while ((p = memmem(p, len - (size_t)(p - h), sum, nl + sl))) {
+			if (p > h + 1 && p[-1] == '\n' && p[nl + sl] == '\r')
+				at = p;
+			p++;
+		}
+		if (!at)
+			return;
+		u->bh->sum_at = (uint32_t)(at + nl - h);
+	}
+	memcpy(u->bh->head, h, len);
+	u->bh->len = len;
+}
 
 /* One Put Blob: the whole blob in one body. */
 static int put_blob(struct eng *e, struct upload *u)
@@ -235,7 +281,16 @@ static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	rc = read_summed(&u->sm, u->mem ? NULL : u->rd, u->user, az_op_data(op), len, off, sum);
 	if (!sum[0])
 		h[0] = NULL;
-	if (!rc) {
+	if (!rc && u->bh && u->bh->len && (sum[0] ? strlen(hdr_value(sum)) : 0) == u->bh->sum_len) {
+		/* The template: the same head but for the id (16 characters
+		 * that never need escaping: base64 of "azblk" and digits has
+		 * no '+' or '/') and the checksum (fixed length per kind). */
+		memcpy(op->req, u->bh->head, u->bh->len);
+		memcpy(op->req + u->bh->id_at, id, BLOCK_ID_LEN);
+		if (u->bh->sum_len)
+			memcpy(op->req + u->bh->sum_at, hdr_value(sum), u->bh->sum_len);
+		rc = (int)u->bh->len;
+	} else if (!rc) {
 		char enc[3 * BLOCK_ID_LEN + 1];
 
 		static const char pre[] = "comp=block&blockid=";
@@ -244,6 +299,8 @@ static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 		memcpy(q, pre, sizeof(pre) - 1);
 		memcpy(q + sizeof(pre) - 1, enc, (size_t)k + 1);
 		rc = az_op_head(e, op, "PUT", u->container, u->blob, q, h);
+		if (rc > 0 && u->bh && !u->bh->len)
+			block_head_keep(u, op, (uint32_t)rc, id, sum);
 	}
 	if (rc >= 0)
 		rc = az_op_submit(e, op, (uint32_t)rc, len, len);
@@ -312,7 +369,11 @@ static int put_blocks(struct eng *e, struct upload *u, const struct azblob_blob_
 	if (rc)
 		return rc;
 	e->total_bytes = u->size;
-	if (az_eng_run(e, nblocks, block_issue, NULL, u)) {
+	u->bh = calloc(1, sizeof(*u->bh)); /* none: each head built */
+	rc = az_eng_run(e, nblocks, block_issue, NULL, u);
+	free(u->bh);
+	u->bh = NULL;
+	if (rc) {
 		az_log(e->c, UVMBUS_LOG_INFO,
 		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
 		       "dropped by the service later",
