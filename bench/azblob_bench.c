@@ -20,6 +20,7 @@
  * (the default) the normal simulated host.
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -564,7 +565,8 @@ static int run_threads(const struct cfg *cfg)
 }
 
 /* --modes cost: the client's instructions per request (cost.c), one
- * result per queue depth and size (0 and 64 KiB). */
+ * result per queue depth and size (0 and 64 KiB); with --op get, one per
+ * queue depth and --size (the blob helpers' ranged Get, cost_get.c). */
 static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, unsigned cap)
 {
 	static struct cost_point pts[64];
@@ -575,7 +577,14 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 	if (k <= 0)
 		return -1;
 	self[k] = 0;
-	if (cost_measure(self, cfg->host, cfg->api, cfg->qd, cfg->nqd,
+	bool get = !strcmp(cfg->op, "get");
+
+	if (get &&
+	    cost_measure_get(self, cfg->qd, cfg->nqd,
+			     cfg->nsize && cfg->size[0] ? cfg->size[0] : 4u << 20, pts, 64, &n))
+		return -1;
+	if (!get &&
+	    cost_measure(self, cfg->host, cfg->api, cfg->qd, cfg->nqd,
 			 cfg->requests > 0 ? (unsigned long)cfg->requests : 4096, pts, 64, &n))
 		return -1;
 	for (unsigned i = 0; i < n && *nres < cap; i++) {
@@ -594,7 +603,19 @@ static int run_cost(const struct cfg *cfg, struct result *res, unsigned *nres, u
 		r->ins_poll = pts[i].ins[COST_POLL];
 		r->ins_total = r->ins_submit + r->ins_flush + r->ins_poll;
 		r->ins_host = pts[i].ins[COST_HOST];
-		if (!cfg->json)
+		if (get) {
+			/* phases not counted apart: a blocking helper's whole */
+			r->op = "get";
+			r->api = NULL;
+			r->ins_submit = r->ins_flush = r->ins_poll = r->ins_host = NAN;
+			r->ins_total = pts[i].get_per_req;
+			r->ins_overhead = pts[i].get_overhead;
+			if (!cfg->json)
+				fprintf(stderr,
+					"azblob-bench: cost get qd %u chunk %u: %.0f client "
+					"instructions per ranged Get (+%.0f per download)\n",
+					r->qd, r->size, r->ins_total, r->ins_overhead);
+		} else if (!cfg->json)
 			fprintf(stderr,
 				"azblob-bench: cost qd %u size %u: %.0f instructions/req (host %s: "
 				"%.0f)\n",

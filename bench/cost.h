@@ -14,8 +14,15 @@ struct cost_point {
 	uint32_t size;
 	double ins[COST_PHASES];
 	unsigned long requests; /* counted per phase */
-	unsigned have;		/* bit per phase read */
+	unsigned have;		/* bit per phase read (COST_GET_BITS: a get point) */
+	/* --op get: the two counted downloads (cost_get.c): their totals and
+	 * ranged Gets; the parent's per-Get figure and per-download rest. */
+	double get_total[2];
+	unsigned long get_n[2];
+	double get_per_req, get_overhead;
 };
+
+#define COST_GET_BITS (3u << COST_PHASES)
 
 /* The counter cost_measure() uses. */
 #define COST_COUNTER "callgrind"
@@ -30,7 +37,16 @@ int cost_measure(const char *self, const char *host, const char *api, const unsi
 		 unsigned nqd, unsigned long reqs, struct cost_point *pts, unsigned cap,
 		 unsigned *npts);
 
-/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS", "HOST", "API"}. */
+/* --op get: the blob helpers' ranged Get of `size`-byte chunks, one point
+ * per queue depth (cost_get.c, the normal host in its own thread, only
+ * the client thread counted). 0 or -1. */
+int cost_measure_get(const char *self, const unsigned *qds, unsigned nqd, uint32_t size,
+		     struct cost_point *pts, unsigned cap, unsigned *npts);
+/* Its child (cost_get.c). 0 or 1. */
+int cost_get_child(const unsigned *qds, unsigned nqd, uint32_t size);
+
+/* The child: argv = {prog, "--cost-child", "QD,QD,...", "REQUESTS", "HOST", "API"};
+ * HOST "get": API is the chunk size (cost_get_child). */
 int cost_child_main(int argc, char **argv);
 
 #endif

@@ -37,6 +37,13 @@ static void print_cost_table(const struct result *r, unsigned n, const char *hos
 	for (unsigned i = 0; i < n; i++) {
 		if (!r[i].counter)
 			continue;
+		if (r[i].op) {
+			printf("%s: %s, qd %u, %u-byte chunks: %.1f client instructions per "
+			       "request (+%.0f per download)\n",
+			       r[i].op, r[i].counter, r[i].qd, r[i].size, r[i].ins_total,
+			       r[i].ins_overhead);
+			continue;
+		}
 		if (first)
 			printf("instructions per request (%s, stepped %s host, %s submits; total: "
 			       "the client's):\n%-6s %5s %9s %9s %9s %9s %9s %9s\n",
@@ -84,6 +91,9 @@ static void print_json(const struct result *r, unsigned n, const char *cpu, cons
 		       (unsigned long long)r[i].ring_full, jnum(b[7], r[i].memcpy_bps, 0));
 		if (r[i].api)
 			printf(",\"api\":\"%s\"", r[i].api);
+		if (r[i].op)
+			printf(",\"op\":\"%s\",\"download_overhead_instructions\":%s", r[i].op,
+			       jnum(b[0], r[i].ins_overhead, 0));
 		if (r[i].counter)
 			printf(",\"counter\":\"%s\",\"instructions_per_req\":%s,"
 			       "\"submit_instructions_per_req\":%s,"

@@ -19,6 +19,10 @@ struct result {
 	const char *api;				   /* plain or prepared submits */
 	double ins_submit, ins_flush, ins_poll, ins_total; /* total: the client's */
 	double ins_host; /* the stepped host's (null or sim), counted apart */
+	/* "get": the blob helpers' ranged Get (phases NaN: not apart), and
+	 * its per-download rest (Get Blob Properties, set-up); else NULL */
+	const char *op;
+	double ins_overhead;
 	/* --op put/get with data: a memcpy of the same bytes (the same
 	 * buffers, the same run), bytes/s; 0 otherwise. */
 	double memcpy_bps;

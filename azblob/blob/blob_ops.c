@@ -139,20 +139,6 @@ struct ranged {
 	char head[HEAD_REQ];
 };
 
-/* v in decimal at p, no NUL: its length. */
-static size_t put_u64(char *p, uint64_t v)
-{
-	char t[20];
-	size_t n = 0;
-
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	for (size_t i = 0; i < n; i++)
-		p[i] = t[n - 1 - i];
-	return n;
-}
-
 /* The head of the Get of [first, last]: the template and a Range header
  * (no formatting but two numbers). Its length. */
 static uint32_t ranged_head(const struct ranged *g, char *req, uint64_t first, uint64_t last)
@@ -163,9 +149,9 @@ static uint32_t ranged_head(const struct ranged *g, char *req, uint64_t first, u
 	memcpy(req, g->head, n);
 	memcpy(req + n, range, sizeof(range) - 1);
 	n += sizeof(range) - 1;
-	n += put_u64(req + n, first);
+	n += az_put_u64(req + n, first);
 	req[n++] = '-';
-	n += put_u64(req + n, last);
+	n += az_put_u64(req + n, last);
 	memcpy(req + n, "\r\n\r\n", 4);
 	return (uint32_t)(n + 4);
 }
@@ -193,10 +179,13 @@ static int ranged_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	if (g->head_len > 0) {
 		rc = (int)ranged_head(g, (char *)op->req, at, at + n - 1);
 	} else {
-		char range[64];
+		char range[64] = "Range: bytes=";
 		const char *h[] = {range, g->ifmatch[0] ? g->ifmatch : NULL, NULL};
+		size_t k = sizeof("Range: bytes=") - 1;
 
-		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%" PRIu64, at, at + n - 1);
+		k += az_put_u64(range + k, at);
+		range[k++] = '-';
+		range[k + az_put_u64(range + k, at + n - 1)] = 0;
 		rc = az_op_head(e, op, "GET", g->container, g->blob, NULL, h);
 	}
 	if (rc >= 0)
@@ -250,7 +239,7 @@ static int download(struct azblob_client *c, const char *container, const char *
 	if (!total)
 		return az_eng_finish(&e, 0);
 	if (p.etag[0])
-		snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", p.etag);
+		az_put_hdr(ifmatch, sizeof(ifmatch), "If-Match", p.etag);
 	if (off == 0 && end == p.size && total <= e.chunk) {
 		/* One plain Get. */
 		const char *h[] = {ifmatch[0] ? ifmatch : NULL, NULL};
@@ -352,15 +341,17 @@ int azblob_blob_get(struct azblob_client *c, const char *container, const char *
 
 static int append_param(char *q, size_t cap, const char *name, const char *v)
 {
-	size_t n = strlen(q);
-	int k;
+	size_t n = strlen(q), k = strlen(name);
 
 	if (!v)
 		return 0;
-	k = snprintf(q + n, cap - n, "&%s=", name);
-	if (k < 0 || (size_t)k >= cap - n)
+	if (k + 2 >= cap - n)
 		return -ENOSPC;
-	n += (size_t)k;
+	q[n++] = '&';
+	memcpy(q + n, name, k);
+	n += k;
+	q[n++] = '=';
+	q[n] = 0;
 	return azblob_blob_url_encode(q + n, cap - n, v, false) < 0 ? -ENOSPC : 0;
 }
 
@@ -390,10 +381,10 @@ int azblob_blob_list(struct azblob_client *c, const char *container,
 		snprintf(marker, sizeof(marker), "%s", lo->marker);
 	for (;;) {
 		struct op *op = &e.ops[0];
-		char mr[16];
+		char mr[24];
 
-		snprintf(mr, sizeof(mr), "%" PRIu32, maxr);
-		snprintf(q, sizeof(q), "restype=container&comp=list");
+		mr[az_put_u64(mr, maxr)] = 0;
+		strcpy(q, "restype=container&comp=list");
 		rc = append_param(q, sizeof(q), "prefix", lo->prefix);
 		if (!rc)
 			rc = append_param(q, sizeof(q), "delimiter", lo->delimiter);

@@ -114,12 +114,37 @@ static bool header_ok(const char *h)
 	return true;
 }
 
+/* A head being built: n bytes in buf, always room left for the NUL. */
+struct hb {
+	char *buf;
+	size_t cap, n;
+};
+
+/* Append len bytes: false (nothing written) when they and a NUL do not fit. */
+static bool put(struct hb *b, const char *s, size_t len)
+{
+	if (len >= b->cap - b->n)
+		return false;
+	memcpy(b->buf + b->n, s, len);
+	b->n += len;
+	return true;
+}
+
+#define PUT_LIT(b, lit) put(b, lit, sizeof(lit) - 1)
+
+/*
+ * No snprintf: the pieces are appended with memcpy and the blob name
+ * percent-encoded in place. The bytes are those of the former
+ * "%s /%s%s%s%s%s HTTP/1.1\r\n" + "%s\r\n" per header + "\r\n"
+ * format (tests/unit/test_blob_head.c compares them), and so are the
+ * errors and their order: a piece that does not fit is -ENOSPC before a
+ * later header is checked.
+ */
 int azblob_blob_build_request(char *buf, size_t cap, const char *method, const char *container,
 			      const char *blob, const char *query, const char *const *headers)
 {
-	char enc[3 * 1024 + 1];
+	struct hb b = {buf, cap, 0};
 	bool have_version = false;
-	size_t n = 0;
 	int k;
 
 	if (!buf || !method || !*method || !azblob_container_name_ok(container) ||
@@ -132,29 +157,35 @@ int azblob_blob_build_request(char *buf, size_t cap, const char *method, const c
 		for (const char *p = query; *p; p++)
 			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
 				return -EINVAL;
-	enc[0] = 0;
-	if (blob && azblob_blob_url_encode(enc, sizeof(enc), blob, true) < 0)
-		return -EINVAL;
-	k = snprintf(buf, cap, "%s /%s%s%s%s%s HTTP/1.1\r\n", method, container, blob ? "/" : "",
-		     enc, query && *query ? "?" : "", query ? query : "");
-	if (k < 0 || (size_t)k >= cap)
+	if (!put(&b, method, strlen(method)) || !PUT_LIT(&b, " /") ||
+	    !put(&b, container, strlen(container)))
 		return -ENOSPC;
-	n = (size_t)k;
+	if (blob) {
+		if (!PUT_LIT(&b, "/"))
+			return -ENOSPC;
+		k = azblob_blob_url_encode(buf + b.n, cap - b.n, blob, true);
+		if (k < 0)
+			return -ENOSPC;
+		b.n += (size_t)k;
+	}
+	if (query && *query && (!PUT_LIT(&b, "?") || !put(&b, query, strlen(query))))
+		return -ENOSPC;
+	if (!PUT_LIT(&b, " HTTP/1.1\r\n"))
+		return -ENOSPC;
 	for (const char *const *h = headers; h && *h; h++) {
 		if (!header_ok(*h))
 			return -EINVAL;
 		if (!strncasecmp(*h, "x-ms-version:", 13))
 			have_version = true;
-		k = snprintf(buf + n, cap - n, "%s\r\n", *h);
-		if (k < 0 || (size_t)k >= cap - n)
+		if (!put(&b, *h, strlen(*h)) || !PUT_LIT(&b, "\r\n"))
 			return -ENOSPC;
-		n += (size_t)k;
 	}
-	k = snprintf(buf + n, cap - n, "%s\r\n",
-		     have_version ? "" : "x-ms-version: " AZBLOB_BLOB_API_VERSION "\r\n");
-	if (k < 0 || (size_t)k >= cap - n)
+	if (!have_version && !PUT_LIT(&b, "x-ms-version: " AZBLOB_BLOB_API_VERSION "\r\n"))
 		return -ENOSPC;
-	return (int)(n + (size_t)k);
+	if (!PUT_LIT(&b, "\r\n"))
+		return -ENOSPC;
+	buf[b.n] = 0;
+	return (int)b.n;
 }
 
 /* ---- response heads ---- */

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "blob_engine.h"
+#include "blob_internal.h"
 #include "crc64.h"
 #include "internal.h"
 
@@ -105,7 +106,7 @@ static int md5_hdr(EVP_MD_CTX *ctx, const char *name, char hdr[32 + MD5_B64_LEN]
 
 	if (EVP_DigestFinal_ex(ctx, d, &dn) != 1 || dn != 16)
 		return -ENOMEM;
-	b64(hdr + sprintf(hdr, "%s: ", name), d, dn);
+	b64(hdr + az_put_hdr(hdr, 32, name, ""), d, dn);
 	return 0;
 }
 
@@ -147,12 +148,14 @@ static int read_summed(struct sums *s, azblob_blob_read_fn rd, void *user, uint8
 	return s->body ? md5_hdr(s->body, "Content-MD5", hdr) : 0;
 }
 
-/* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in length. */
+/* Block ids: base64 of "azblk%07u" (12 bytes): 16 characters, all alike in
+ * length (idx < MAX_BLOCKS: seven digits, written without snprintf). */
 static void block_id(char out[BLOCK_ID_LEN + 1], uint32_t idx)
 {
-	char raw[16];
+	char raw[12] = "azblk";
 
-	snprintf(raw, sizeof(raw), "azblk%07" PRIu32, idx);
+	for (int i = 11; i >= 5; i--, idx /= 10)
+		raw[i] = (char)('0' + idx % 10);
 	b64(out, (const uint8_t *)raw, 12);
 }
 
@@ -165,7 +168,53 @@ struct upload {
 	uint8_t *mem; /* non-NULL: the blob's bytes, registered: sent in place */
 	struct sums sm;
 	char ctype[128], ctype_blob[140]; /* "" without x->content_type */
+	/* Put Block's head, built for the first block and patched for the
+	 * others (NULL: build each): its length, where the block id and the
+	 * body's checksum value are, and that value's length (0: none). */
+	struct block_head {
+		uint32_t len, id_at, sum_at, sum_len;
+		char head[HEAD_REQ];
+	} * bh;
 };
+
+/* The value of a "Name: value" header h (after ": "). */
+static const char *hdr_value(const char *h)
+{
+	const char *v = strchr(h, ':');
+
+	return v ? v + 2 : h + strlen(h);
+}
+
+/* Keep op's head (of block id `id`, checksum header `sum`) as u's Put
+ * Block template when both fields are found in it. */
+static void block_head_keep(struct upload *u, const struct op *op, uint32_t len, const char *id,
+			    const char *sum)
+{
+	const char *h = (const char *)op->req, *at = memmem(h, len, "&blockid=", 9);
+	size_t sl = sum[0] ? strlen(hdr_value(sum)) : 0;
+
+	if (!u->bh || !at || memcmp(at + 9, id, BLOCK_ID_LEN))
+		return;
+	u->bh->id_at = (uint32_t)(at + 9 - h);
+	u->bh->sum_len = (uint32_t)sl;
+	if (sl) {
+		/* the header line as built: "\r\nName: value\r\n" */
+		size_t nl = (size_t)(hdr_value(sum) - sum);
+		const char *p = h;
+
+		at = NULL;
+		while ((p = memmem(p, len - (size_t)(p - h), sum, nl + sl))) {
+			if (p > h + 1 && p[-1] == '\n' && p[nl + sl] == '\r')
+				at = p;
+			p++;
+		}
+		if (!at)
+			return;
+		u->bh->sum_at = (uint32_t)(at + nl - h);
+	}
+	memcpy(u->bh->head, h, len);
+	u->bh->len = len;
+}
 
 /* One Put Blob: the whole blob in one body. */
 static int put_blob(struct eng *e, struct upload *u)
@@ -232,12 +281,26 @@ static int block_issue(struct eng *e, struct op *op, uint64_t k, void *arg)
 	rc = read_summed(&u->sm, u->mem ? NULL : u->rd, u->user, az_op_data(op), len, off, sum);
 	if (!sum[0])
 		h[0] = NULL;
-	if (!rc) {
+	if (!rc && u->bh && u->bh->len && (sum[0] ? strlen(hdr_value(sum)) : 0) == u->bh->sum_len) {
+		/* The template: the same head but for the id (16 characters
+		 * that never need escaping: base64 of "azblk" and digits has
+		 * no '+' or '/') and the checksum (fixed length per kind). */
+		memcpy(op->req, u->bh->head, u->bh->len);
+		memcpy(op->req + u->bh->id_at, id, BLOCK_ID_LEN);
+		if (u->bh->sum_len)
+			memcpy(op->req + u->bh->sum_at, hdr_value(sum), u->bh->sum_len);
+		rc = (int)u->bh->len;
+	} else if (!rc) {
 		char enc[3 * BLOCK_ID_LEN + 1];
 
-		azblob_blob_url_encode(enc, sizeof(enc), id, false);
-		snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
+		static const char pre[] = "comp=block&blockid=";
+		int k = azblob_blob_url_encode(enc, sizeof(enc), id, false);
+
+		memcpy(q, pre, sizeof(pre) - 1);
+		memcpy(q + sizeof(pre) - 1, enc, (size_t)k + 1);
 		rc = az_op_head(e, op, "PUT", u->container, u->blob, q, h);
+		if (rc > 0 && u->bh && !u->bh->len)
+			block_head_keep(u, op, (uint32_t)rc, id, sum);
 	}
 	if (rc >= 0)
 		rc = az_op_submit(e, op, (uint32_t)rc, len, len);
@@ -274,14 +337,17 @@ static int put_block_list(struct eng *e, struct upload *u, uint64_t nblocks)
 	}
 	sums_fini(&u->sm);
 
-	n = (size_t)sprintf(p, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	n = 0;
+#define APPEND(lit) (memcpy(p + n, lit, sizeof(lit) - 1), n += sizeof(lit) - 1)
+	APPEND("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
 	for (uint64_t i = 0; i < nblocks; i++) {
-		char id[BLOCK_ID_LEN + 1];
-
-		block_id(id, (uint32_t)i);
-		n += (size_t)sprintf(p + n, "<Latest>%s</Latest>", id);
+		APPEND("<Latest>");
+		block_id(p + n, (uint32_t)i);
+		n += BLOCK_ID_LEN;
+		APPEND("</Latest>");
 	}
-	n += (size_t)sprintf(p + n, "</BlockList>");
+	APPEND("</BlockList>");
+#undef APPEND
 	rc = az_op_head(e, op, "PUT", u->container, u->blob, "comp=blocklist", h);
 	if (rc >= 0)
 		rc = az_eng_one(e, op, (uint32_t)rc, (uint32_t)n, (uint32_t)n, &r);
@@ -303,7 +369,11 @@ static int put_blocks(struct eng *e, struct upload *u, const struct azblob_blob_
 	if (rc)
 		return rc;
 	e->total_bytes = u->size;
-	if (az_eng_run(e, nblocks, block_issue, NULL, u)) {
+	u->bh = calloc(1, sizeof(*u->bh)); /* none: each head built */
+	rc = az_eng_run(e, nblocks, block_issue, NULL, u);
+	free(u->bh);
+	u->bh = NULL;
+	if (rc) {
 		az_log(e->c, UVMBUS_LOG_INFO,
 		       "azblob: blob: upload of %s/%s failed; its uncommitted blocks are "
 		       "dropped by the service later",
@@ -337,9 +407,9 @@ static int upload(struct azblob_client *c, const char *container, const char *bl
 		return -EINVAL;
 	}
 	if (x && x->content_type) {
-		snprintf(u.ctype, sizeof(u.ctype), "Content-Type: %s", x->content_type);
-		snprintf(u.ctype_blob, sizeof(u.ctype_blob), "x-ms-blob-content-type: %s",
-			 x->content_type);
+		az_put_hdr(u.ctype, sizeof(u.ctype), "Content-Type", x->content_type);
+		az_put_hdr(u.ctype_blob, sizeof(u.ctype_blob), "x-ms-blob-content-type",
+			   x->content_type);
 	}
 	rc = az_eng_init(&e, c, x, 1, st);
 	if (rc)
