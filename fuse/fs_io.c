@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fs.h"
 #include "regmem.h"
 
@@ -153,39 +154,12 @@ int fs_stage_open(struct fs *fs)
 
 static int stage_write(void *user, const void *buf, size_t len, uint64_t off)
 {
-	int fd = *(int *)user;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n =
-		    pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
+	return fdio_write_all(*(int *)user, buf, len, off);
 }
 
 static int stage_read(void *user, void *buf, size_t len, uint64_t off)
 {
-	int fd = *(int *)user;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		got += (size_t)n;
-	}
-	return 0;
+	return fdio_read_all(*(int *)user, buf, len, off);
 }
 
 int fs_fetch_all(struct fs *fs, const char *name, int sfd, struct azblob_blob_props *p)

@@ -9,6 +9,9 @@ source "$(dirname "$0")/lib.sh" "$1"
 command -v fio >/dev/null || fail "no fio (scripts/deps.sh: fio)"
 m=$fz_dir/m
 fz_mount "$m" "$fz_dir/fuse.log" fio "$m" --sim -o block_size=1M
+# fio leaves verify state files (local-*-verify.state) in its working
+# directory whatever --verify_state_save says: never the checkout's.
+cd "$fz_dir" || fail "cd $fz_dir"
 run() {
 	local name=$1
 	shift

@@ -19,6 +19,7 @@
 
 #include "blob_cli.h"
 #include "common.h"
+#include "fdio.h"
 #include "json.h"
 #include "regmem.h"
 
@@ -254,24 +255,12 @@ struct file_src {
 static int file_read(void *user, void *buf, size_t len, uint64_t off)
 {
 	struct file_src *f = user;
-	size_t got = 0;
 
 	if (f->mem) {
 		memcpy(buf, f->mem + off, len);
 		return 0;
 	}
-	while (got < len) {
-		ssize_t n = pread(f->fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA; /* the file shrank */
-		got += (size_t)n;
-	}
-	return 0;
+	return fdio_read_all(f->fd, buf, len, off); /* -ENODATA: the file shrank */
 }
 
 int blob_do_put(struct cli *cli, const struct bopts *b, const char *file, const char *target)
@@ -379,20 +368,8 @@ struct file_dst {
 static int file_write(void *user, const void *buf, size_t len, uint64_t off)
 {
 	struct file_dst *f = user;
-	size_t done = 0;
 
-	while (done < len) {
-		ssize_t n = f->seq ? write(f->fd, (const uint8_t *)buf + done, len - done)
-				   : pwrite(f->fd, (const uint8_t *)buf + done, len - done,
-					    (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
+	return fdio_write_all(f->fd, buf, len, f->seq ? FDIO_SEQ : off);
 }
 
 /*
