@@ -83,14 +83,29 @@ uint32_t sim_http_special(const struct sim_http *h, struct azblob_sim_req *r, ui
 /* RFC 1123 date ("Wed, 25 Nov 2026 14:03:44 GMT") of t, into out[30]. */
 void sim_http_date(int64_t t, char *out, size_t cap);
 
-/* The memory backend (sim_ops_mem.c). */
+/* The memory backend (sim_ops_mem.c). arg: NULL, "" or "max_bytes=N". */
 int sim_mem_backend_open(void **state, const char *arg, const struct uvmbus_log *log);
 uint32_t sim_mem_backend_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen,
 				uint32_t *dout);
 void sim_mem_backend_close(void *state);
+/* The backend's operations on store m (taken: freed by close). */
+struct sim_mem;
+int sim_mem_backend_wrap(void **state, struct sim_mem *m);
+struct sim_mem *sim_mem_backend_store(void *state);
+/* "max_bytes=N" (N > 0): 0 or -EINVAL. */
+int sim_mem_parse_max(const char *arg, uint64_t *max);
+/* Azure container names: 3..63 long (else OutOfRangeInput); [a-z0-9-],
+ * starting and ending with a letter or digit, no "--" (else
+ * InvalidResourceName). */
+bool sim_container_name_len_ok(const char *n);
+bool sim_container_name_ok(const char *n);
+
+/* The dir backend (sim_store_dir.c): the memory backend's operations with
+ * the store persisted under a directory. arg: "PATH[,max_bytes=N]". */
+int sim_dir_backend_open(void **state, const char *arg, const struct uvmbus_log *log);
+void sim_dir_backend_close(void *state);
 
 /* List Blobs (sim_ops_list.c): GET /c?restype=container&comp=list. */
-struct sim_mem;
 uint32_t sim_ops_list(const struct sim_http *h, struct sim_mem *m, struct azblob_sim_req *r,
 		      uint32_t *rlen, uint32_t *dout, struct sim_hdrs *x);
 

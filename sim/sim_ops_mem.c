@@ -60,14 +60,14 @@ static void add_etag(struct ctx *c, const char *etag, int64_t mtime)
  * InvalidResourceName (as the service answers). */
 #define CONTAINER_NAME_MIN 3
 
-static bool container_name_len_ok(const char *n)
+bool sim_container_name_len_ok(const char *n)
 {
 	size_t len = strlen(n);
 
 	return len >= CONTAINER_NAME_MIN && len <= 63;
 }
 
-static bool container_name_ok(const char *n)
+bool sim_container_name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -82,17 +82,6 @@ static bool container_name_ok(const char *n)
 			return false;
 	}
 	return true;
-}
-
-/* Keep a property header's value (too long or absent: "" = default). */
-static void keep_prop(char *dst, size_t cap, const char *v)
-{
-	size_t n = v ? strlen(v) : 0;
-
-	if (n && n < cap)
-		memcpy(dst, v, n + 1);
-	else
-		dst[0] = 0;
 }
 
 /* Base64 of 1..64 bytes. */
@@ -205,8 +194,11 @@ static uint32_t op_container(struct ctx *c, const char *comp)
 		return ok(c, 201, 0);
 	}
 	if (!strcmp(meth, "DELETE") && !comp[0]) {
-		if (sim_mem_container_delete(m, c->h->container))
+		rc = sim_mem_container_delete(m, c->h->container);
+		if (rc == -ENOENT)
 			return fail(c, 404, "ContainerNotFound");
+		if (rc) /* the dir backend could not remove it: still there */
+			return fail(c, 500, "InternalError");
 		return ok(c, 202, 0);
 	}
 	if ((!strcmp(meth, "GET") || !strcmp(meth, "HEAD")) && !comp[0]) {
@@ -284,11 +276,13 @@ static uint32_t op_get(struct ctx *c, struct sim_mblob *b)
 	return st;
 }
 
+/* A commit's error: an unknown block is the client's, the rest (memory,
+ * the cap, the dir backend's write) are the server's. */
 static uint32_t mem_error(struct ctx *c, int rc)
 {
-	if (rc == -ENOSPC || rc == -ENOMEM)
-		return fail(c, 500, "InternalError");
-	return fail(c, 400, "InvalidBlockList");
+	if (rc == -EINVAL)
+		return fail(c, 400, "InvalidBlockList");
+	return fail(c, 500, "InternalError");
 }
 
 static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblob *b,
@@ -337,15 +331,15 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 			return fail(c, 500, "InternalError");
 		if (n < 0)
 			return fail(c, 400, "InvalidXmlDocument");
-		rc = sim_mem_commit(m, ct, c->h->blob, refs, (size_t)n, &b);
+		/* The blob's properties given with the list (the caller's MD5 of
+		 * the whole blob and its type), kept as the service keeps them. */
+		struct sim_mprops p = {sim_http_header(c->h, "x-ms-blob-content-md5"),
+				       sim_http_header(c->h, "x-ms-blob-content-type")};
+
+		rc = sim_mem_commit(m, ct, c->h->blob, refs, (size_t)n, &p, &b);
 		free(refs);
 		if (rc)
 			return mem_error(c, rc);
-		/* The blob's properties given with the list (the caller's MD5 of
-		 * the whole blob and its type), kept as the service keeps them. */
-		keep_prop(b->md5, sizeof(b->md5), sim_http_header(c->h, "x-ms-blob-content-md5"));
-		keep_prop(b->ctype, sizeof(b->ctype),
-			  sim_http_header(c->h, "x-ms-blob-content-type"));
 		/* The MD5 of the request's body (the list), as the service. */
 		sim_md5_b64(c->r->data, c->r->data_valid, id);
 		sim_hdr_add(&c->x, "Content-MD5", "%s", id);
@@ -359,21 +353,23 @@ static uint32_t op_put(struct ctx *c, struct sim_mcontainer *ct, struct sim_mblo
 		err = sim_http_check_body(c->h, c->r->data, c->r->data_valid, &sums);
 		if (err)
 			return fail(c, 400, err);
-		rc = sim_mem_put_blob(m, ct, c->h->blob, c->r->data, c->r->data_valid, &b);
-		if (rc)
-			return fail(c, 500, "InternalError");
 		/* The service keeps the MD5 of a blob put whole (and answers it),
 		 * with the CRC-64 when no Content-MD5 came. */
+		char md5[SIM_MD5_B64_LEN + 1];
+		struct sim_mprops p = {md5, sim_http_header(c->h, "Content-Type")};
+
 		if (sums.has_md5)
-			snprintf(b->md5, sizeof(b->md5), "%s", sums.md5);
+			snprintf(md5, sizeof(md5), "%s", sums.md5);
 		else
-			sim_md5_b64(c->r->data, c->r->data_valid, b->md5);
+			sim_md5_b64(c->r->data, c->r->data_valid, md5);
+		rc = sim_mem_put_blob(m, ct, c->h->blob, c->r->data, c->r->data_valid, &p, &b);
+		if (rc)
+			return fail(c, 500, "InternalError");
 		sim_hdr_add(&c->x, "Content-MD5", "%s", b->md5);
 		if (sums.has_crc) {
 			sums.has_md5 = false;
 			sim_hdr_add_body_sums(&c->x, &sums);
 		}
-		keep_prop(b->ctype, sizeof(b->ctype), sim_http_header(c->h, "Content-Type"));
 	} else {
 		return fail(c, 400, "InvalidQueryParameterValue");
 	}
@@ -391,6 +387,9 @@ static uint32_t op_blob(struct ctx *c, const char *comp)
 
 	if (!ct)
 		return fail(c, 404, "ContainerNotFound");
+	/* A name the dir backend cannot store as a file (too long). */
+	if (m->hooks && !m->hooks->blob_name_ok(m->hooks->arg, c->h->blob))
+		return fail(c, 400, "InvalidResourceName");
 	b = sim_mem_blob(ct, c->h->blob, NULL);
 	if (!strcmp(meth, "PUT"))
 		return op_put(c, ct, b, comp);
@@ -404,7 +403,8 @@ static uint32_t op_blob(struct ctx *c, const char *comp)
 		cc = conditions(c, b, true, &err);
 		if (cc)
 			return fail(c, cc == 409 ? 412 : cc, "ConditionNotMet");
-		sim_mem_blob_delete(m, ct, c->h->blob);
+		if (sim_mem_blob_delete(m, ct, c->h->blob))
+			return fail(c, 500, "InternalError"); /* the dir backend's unlink */
 		return ok(c, 202, 0);
 	}
 	return fail(c, 405, "UnsupportedHttpVerb");
@@ -454,36 +454,57 @@ uint32_t sim_mem_backend_handle(void *state, struct azblob_sim_req *r, uint32_t 
 		return fail(&c, 400, "InvalidQueryParameterValue");
 	if (!mb->h.container[0] || (!mb->h.blob[0] && strcmp(restype, "container")))
 		return fail(&c, 400, "InvalidUri");
-	if (!container_name_len_ok(mb->h.container))
+	if (!sim_container_name_len_ok(mb->h.container))
 		return fail(&c, 400, "OutOfRangeInput");
-	if (!container_name_ok(mb->h.container))
+	if (!sim_container_name_ok(mb->h.container))
 		return fail(&c, 400, "InvalidResourceName");
 	if (!mb->h.blob[0])
 		return op_container(&c, comp);
 	return op_blob(&c, comp);
 }
 
+int sim_mem_parse_max(const char *arg, uint64_t *max)
+{
+	char *e;
+
+	if (strncmp(arg, "max_bytes=", 10) || arg[10] < '0' || arg[10] > '9')
+		return -EINVAL;
+	errno = 0;
+	*max = strtoull(arg + 10, &e, 10);
+	return *e || !*max || errno ? -EINVAL : 0;
+}
+
 int sim_mem_backend_open(void **state, const char *arg, const struct uvmbus_log *log)
 {
-	struct mem_backend *mb;
+	struct sim_mem *m;
 	uint64_t max = 0;
-	struct timespec ts;
+	int rc;
 
 	(void)log;
-	if (arg && arg[0]) {
-		char *e;
-
-		if (strncmp(arg, "max_bytes=", 10))
-			return -EINVAL;
-		max = strtoull(arg + 10, &e, 10);
-		if (*e || !max)
-			return -EINVAL;
-	}
-	mb = calloc(1, sizeof(*mb));
-	if (!mb || !(mb->m = sim_mem_new(max))) {
-		free(mb);
+	if (arg && arg[0] && sim_mem_parse_max(arg, &max))
+		return -EINVAL;
+	m = sim_mem_new(max);
+	if (!m)
 		return -ENOMEM;
-	}
+	rc = sim_mem_backend_wrap(state, m);
+	if (rc)
+		sim_mem_free(m);
+	return rc;
+}
+
+struct sim_mem *sim_mem_backend_store(void *state)
+{
+	return ((struct mem_backend *)state)->m;
+}
+
+int sim_mem_backend_wrap(void **state, struct sim_mem *m)
+{
+	struct mem_backend *mb = calloc(1, sizeof(*mb));
+	struct timespec ts;
+
+	if (!mb)
+		return -ENOMEM;
+	mb->m = m;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	mb->req_salt = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec) * 0x9E3779B97F4A7C15ull;
 	/* The no-op's answer, as the general path gives it. */

@@ -9,24 +9,6 @@
 
 #include <uvmbus/common.h>
 
-enum sim_container_op { SIM_CONTAINER_CREATE, SIM_CONTAINER_DELETE, SIM_CONTAINER_EXISTS };
-
-/* Errors: -ENODEV no container, -ENOENT no blob (or no container for
- * container ops), -EEXIST container exists, -EINVAL bad name, -ENOSPC the
- * blob is larger than `cap` (*size says how large), -ENOMEM, -EIO. */
-struct sim_store_ops {
-	int (*open)(void **store, const char *arg, const struct uvmbus_log *log);
-	void (*close)(void *store);
-	int (*container)(void *store, const char *name, enum sim_container_op op);
-	int (*put)(void *store, const char *c, const char *b, const uint8_t *data, size_t len);
-	/* out may be NULL (size only). */
-	int (*get)(void *store, const char *c, const char *b, uint8_t *out, size_t cap,
-		   uint64_t *size);
-	int (*del)(void *store, const char *c, const char *b);
-};
-
-extern const struct sim_store_ops sim_store_dir;
-
 /*
  * The memory store (sim_store_mem.c): containers sorted by name, each with
  * its blobs sorted by name. A blob's committed content is a list of
@@ -74,34 +56,68 @@ struct sim_mcontainer {
 	int64_t mtime;
 };
 
+/*
+ * Persistence under the store (the dir backend, sim_store_dir.c). Each is
+ * called before the store changes (container_create: after it is made in
+ * memory, undone there on failure); a negative errno fails the operation
+ * and leaves the store as it was, so the store never holds what the hooks
+ * did not accept (the dir backend's hooks fail with -EIO: 500 InternalError). blob_write gets the
+ * blob as it will be: its committed blocks, size, ETag, times and properties.
+ */
+struct sim_mem_hooks {
+	bool (*blob_name_ok)(void *arg, const char *name);
+	int (*container_create)(void *arg, const char *name);
+	int (*container_delete)(void *arg, const char *name);
+	int (*blob_write)(void *arg, const char *container, const struct sim_mblob *b);
+	int (*blob_delete)(void *arg, const char *container, const char *name);
+	void *arg;
+};
+
 struct sim_mem {
 	struct sim_mcontainer **cs;
 	size_t n, cap;
 	uint64_t bytes, max_bytes; /* block data held, and the cap */
 	uint64_t etag_last;
+	const struct sim_mem_hooks *hooks; /* NULL: memory only */
+};
+
+/* A blob's properties given with a write: the base64 MD5 of the whole blob
+ * and its Content-Type (NULL, empty or too long: none). */
+struct sim_mprops {
+	const char *md5, *ctype;
 };
 
 struct sim_mem *sim_mem_new(uint64_t max_bytes);
 void sim_mem_free(struct sim_mem *m);
 struct sim_mcontainer *sim_mem_container(struct sim_mem *m, const char *name);
-int sim_mem_container_create(struct sim_mem *m, const char *name); /* -EEXIST, -ENOMEM */
-int sim_mem_container_delete(struct sim_mem *m, const char *name); /* -ENOENT */
+/* -EEXIST, -ENOMEM, or the hook's error. */
+int sim_mem_container_create(struct sim_mem *m, const char *name);
+int sim_mem_container_delete(struct sim_mem *m, const char *name); /* -ENOENT, hook's */
 /* The blob named so (committed or not), or NULL; *pos: where it is or would go. */
 struct sim_mblob *sim_mem_blob(struct sim_mcontainer *c, const char *name, size_t *pos);
 /* Replace the blob's content with data (uncommitted blocks dropped).
- * -ENOMEM (also: over the store's cap). */
+ * -ENOMEM (also: over the store's cap), or the hook's error. */
 int sim_mem_put_blob(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
-		     const uint8_t *data, size_t len, struct sim_mblob **out);
+		     const uint8_t *data, size_t len, const struct sim_mprops *p,
+		     struct sim_mblob **out);
 /* Stage a block. -EINVAL id length differs from the blob's other ids,
  * -E2BIG too many uncommitted blocks, -ENOMEM. */
 int sim_mem_put_block(struct sim_mem *m, struct sim_mcontainer *c, const char *name, const char *id,
 		      const uint8_t *data, size_t len);
 /* Commit from a list ('L', 'C', 'U' + id). -EINVAL unknown id (or the
- * blob has no blocks at all and the list is not empty), -ENOMEM. */
+ * blob has no blocks at all and the list is not empty), -ENOMEM, -ENOSPC,
+ * or the hook's error (never -EINVAL). */
 struct sim_blockref;
 int sim_mem_commit(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
-		   const struct sim_blockref *refs, size_t n, struct sim_mblob **out);
+		   const struct sim_blockref *refs, size_t n, const struct sim_mprops *p,
+		   struct sim_mblob **out);
+/* -ENOENT, or the hook's error. */
 int sim_mem_blob_delete(struct sim_mem *m, struct sim_mcontainer *c, const char *name);
+/* FILETIME (100 ns since 1601) of an ETag this store made, 0 if not one. */
+uint64_t sim_mem_etag_time(const char *etag);
+/* The ETag of FILETIME ft into etag (bumps the store's last ETag, so later
+ * writes get newer ones); for a store loaded from disk. */
+void sim_mem_etag_set(struct sim_mem *m, uint64_t ft, char *etag);
 /* Copy [off, off+len) of the committed content (inside the blob). */
 void sim_mem_read(const struct sim_mblob *b, uint64_t off, uint64_t len, uint8_t *out);
 

@@ -25,6 +25,20 @@ static int charge(struct sim_mem *m, uint64_t n)
 	return 0;
 }
 
+#define FT_UNIX 116444736000000000ull /* FILETIME of 1970-01-01 */
+
+void sim_mem_etag_set(struct sim_mem *m, uint64_t ft, char *etag)
+{
+	if (ft > m->etag_last)
+		m->etag_last = ft;
+	snprintf(etag, SIM_ETAG_LEN, "\"0x%015llX\"", (unsigned long long)ft);
+}
+
+uint64_t sim_mem_etag_time(const char *etag)
+{
+	return strncmp(etag, "\"0x", 3) ? 0 : strtoull(etag + 3, NULL, 16);
+}
+
 static void new_etag(struct sim_mem *m, char *etag, int64_t *mtime)
 {
 	struct timespec ts;
@@ -32,13 +46,31 @@ static void new_etag(struct sim_mem *m, char *etag, int64_t *mtime)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* FILETIME (100 ns since 1601), as the service's ETags are made of;
-	 * strictly increasing so every write has a new one. */
-	ft = (uint64_t)ts.tv_sec * 10000000u + (uint64_t)ts.tv_nsec / 100u + 116444736000000000ull;
+	 * strictly increasing so every write has a new one. mtime: its
+	 * seconds (Last-Modified), from the ETag so the two agree. */
+	ft = (uint64_t)ts.tv_sec * 10000000u + (uint64_t)ts.tv_nsec / 100u + FT_UNIX;
 	if (ft <= m->etag_last)
 		ft = m->etag_last + 1;
-	m->etag_last = ft;
-	snprintf(etag, SIM_ETAG_LEN, "\"0x%015llX\"", (unsigned long long)ft);
-	*mtime = ts.tv_sec;
+	sim_mem_etag_set(m, ft, etag);
+	*mtime = (int64_t)((ft - FT_UNIX) / 10000000u);
+}
+
+/* Keep a property's value (absent or too long: "" = the default). */
+static void keep_prop(char *dst, size_t cap, const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n && n < cap)
+		memcpy(dst, v, n + 1);
+	else
+		dst[0] = 0;
+}
+
+/* Apply the props to a blob about to be written. */
+static void set_props(struct sim_mblob *b, const struct sim_mprops *p)
+{
+	keep_prop(b->md5, sizeof(b->md5), p ? p->md5 : NULL);
+	keep_prop(b->ctype, sizeof(b->ctype), p ? p->ctype : NULL);
 }
 
 struct sim_mem *sim_mem_new(uint64_t max_bytes)
@@ -163,6 +195,16 @@ int sim_mem_container_create(struct sim_mem *m, const char *name)
 		return -ENOMEM;
 	}
 	new_etag(m, c->etag, &c->mtime);
+	if (m->hooks) {
+		int rc = m->hooks->container_create(m->hooks->arg, name);
+
+		if (rc) {
+			container_free(m, c);
+			memmove(m->cs + pos, m->cs + pos + 1, (m->n - pos - 1) * sizeof(void *));
+			m->n--;
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -173,6 +215,12 @@ int sim_mem_container_delete(struct sim_mem *m, const char *name)
 
 	if (!found)
 		return -ENOENT;
+	if (m->hooks) {
+		int rc = m->hooks->container_delete(m->hooks->arg, name);
+
+		if (rc)
+			return rc;
+	}
 	container_free(m, m->cs[pos]);
 	memmove(m->cs + pos, m->cs + pos + 1, (m->n - pos - 1) * sizeof(void *));
 	m->n--;
@@ -240,12 +288,49 @@ static struct sim_mblock *block_new(struct sim_mem *m, const uint8_t *data, size
 	return k;
 }
 
+/* The blob b as it will be with these committed entries: persisted
+ * through the hook (0, or its error: nothing changed), then applied. */
+static int blob_commit(struct sim_mem *m, struct sim_mcontainer *c, struct sim_mblob *b,
+		       struct sim_mentry *e, uint32_t n, uint64_t size, const struct sim_mprops *p)
+{
+	struct sim_mblob nb = *b;
+
+	nb.blocks = e;
+	nb.nblocks = n;
+	nb.size = size;
+	new_etag(m, nb.etag, &nb.mtime);
+	nb.ctime = b->committed ? b->ctime : nb.mtime;
+	set_props(&nb, p);
+	if (m->hooks) {
+		int rc = m->hooks->blob_write(m->hooks->arg, c->name, &nb);
+
+		if (rc)
+			return rc;
+	}
+	entries_free(m, b->blocks, b->nblocks, b->nblocks);
+	entries_free(m, b->unc, b->nunc, b->unc_cap);
+	b->unc = NULL;
+	b->nunc = b->unc_cap = 0;
+	b->blocks = e;
+	b->nblocks = n;
+	b->size = size;
+	memcpy(b->etag, nb.etag, sizeof(b->etag));
+	b->mtime = nb.mtime;
+	b->ctime = nb.ctime;
+	memcpy(b->md5, nb.md5, sizeof(b->md5));
+	memcpy(b->ctype, nb.ctype, sizeof(b->ctype));
+	b->committed = true;
+	return 0;
+}
+
 int sim_mem_put_blob(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
-		     const uint8_t *data, size_t len, struct sim_mblob **out)
+		     const uint8_t *data, size_t len, const struct sim_mprops *p,
+		     struct sim_mblob **out)
 {
 	struct sim_mblob *b = blob_get_or_new(m, c, name);
 	struct sim_mentry *e = NULL;
 	bool fresh;
+	int rc;
 
 	if (!b)
 		return -ENOMEM;
@@ -261,18 +346,15 @@ int sim_mem_put_blob(struct sim_mem *m, struct sim_mcontainer *c, const char *na
 			return -ENOMEM;
 		}
 	}
-	entries_free(m, b->blocks, b->nblocks, b->nblocks);
-	entries_free(m, b->unc, b->nunc, b->unc_cap);
-	b->unc = NULL;
-	b->nunc = b->unc_cap = 0;
-	b->blocks = e;
-	b->nblocks = e ? 1 : 0;
-	b->size = len;
+	rc = blob_commit(m, c, b, e, e ? 1 : 0, len, p);
+	if (rc) {
+		if (e)
+			entries_free(m, e, 1, 1);
+		if (fresh)
+			blob_remove(m, c, b);
+		return rc;
+	}
 	b->idlen = 0;
-	new_etag(m, b->etag, &b->mtime);
-	if (!b->committed)
-		b->ctime = b->mtime;
-	b->committed = true;
 	if (out)
 		*out = b;
 	return 0;
@@ -358,7 +440,8 @@ static struct sim_mentry *lookup(struct sim_mentry **s, uint32_t n, const char *
 }
 
 int sim_mem_commit(struct sim_mem *m, struct sim_mcontainer *c, const char *name,
-		   const struct sim_blockref *refs, size_t n, struct sim_mblob **out)
+		   const struct sim_blockref *refs, size_t n, const struct sim_mprops *p,
+		   struct sim_mblob **out)
 {
 	struct sim_mblob *b = blob_get_or_new(m, c, name);
 	struct sim_mentry **su = NULL, **sc = NULL, *ne = NULL;
@@ -399,21 +482,18 @@ int sim_mem_commit(struct sim_mem *m, struct sim_mcontainer *c, const char *name
 		ne[i].off = off;
 		off += f->blk->len;
 	}
+	/* The new list's blocks are referenced before the old lists are
+	 * dropped (a block may be in both), and only once persisted. */
 	for (size_t i = 0; i < n; i++)
 		ne[i].blk->refs++;
-	entries_free(m, b->blocks, b->nblocks, b->nblocks);
-	entries_free(m, b->unc, b->nunc, b->unc_cap);
-	b->unc = NULL;
-	b->nunc = b->unc_cap = 0;
-	b->blocks = ne;
-	b->nblocks = (uint32_t)n;
-	b->size = off;
+	rc = blob_commit(m, c, b, ne, (uint32_t)n, off, p);
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			ne[i].blk->refs--; /* still held by the old lists */
+		m->bytes -= (uint64_t)n * ENTRY;
+		goto out;
+	}
 	b->idlen = n ? strlen(ne[0].id) : 0;
-	b->md5[0] = 0;
-	new_etag(m, b->etag, &b->mtime);
-	if (!b->committed)
-		b->ctime = b->mtime;
-	b->committed = true;
 	ne = NULL;
 	rc = 0;
 	if (out)
@@ -433,6 +513,12 @@ int sim_mem_blob_delete(struct sim_mem *m, struct sim_mcontainer *c, const char 
 
 	if (!b || !b->committed)
 		return -ENOENT;
+	if (m->hooks) {
+		int rc = m->hooks->blob_delete(m->hooks->arg, c->name, name);
+
+		if (rc)
+			return rc;
+	}
 	blob_remove(m, c, b);
 	return 0;
 }

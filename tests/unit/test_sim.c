@@ -575,8 +575,8 @@ Test(sim, dir_backend_stores_files)
 	o.backend_arg = dir;
 	o.log = log;
 	cr_assert_eq(tguest_open(&t, &o, &log), 0, "%s", sink.text);
-	const char *mk = "PUT /c1?restype=container HTTP/1.1\r\n\r\n";
-	const char *put = "PUT /c1/x/y HTTP/1.1\r\n\r\n";
+	const char *mk = "PUT /cc1?restype=container HTTP/1.1\r\n\r\n";
+	const char *put = "PUT /cc1/x/y HTTP/1.1\r\n\r\n";
 
 	put_head(0, mk);
 	struct treq q = {
@@ -597,7 +597,7 @@ Test(sim, dir_backend_stores_files)
 	cr_assert_eq(trecv(&t, &c, 5000), 0);
 	char path[256], got[16] = {0};
 
-	snprintf(path, sizeof(path), "%s/c1/x%%2Fy", dir);
+	snprintf(path, sizeof(path), "%s/cc1/x%%2Fy", dir);
 	FILE *f = fopen(path, "r");
 
 	cr_assert_not_null(f, "blob file %s", path);
