@@ -28,7 +28,7 @@ fail() {
 		[ -s "$T/$f" ] && { echo "--- std$f of the last command:"; head -c 4000 "$T/$f"; }
 	done
 	[ -s "$T/azurite/azurite.log" ] && { echo "--- azurite log:"; tail -n 40 "$T/azurite/azurite.log"; }
-	[ -s "$T/host.err" ] && { echo "--- cli_simhost stderr:"; cat "$T/host.err"; }
+	[ -s "$T/host.err" ] && { echo "--- the host's stderr:"; cat "$T/host.err"; }
 	exit 1
 }
 
@@ -47,16 +47,21 @@ err_has() { grep -qE -- "$1" "$T/err" || fail "stderr lacks /$1/"; }
 out_empty() { [ ! -s "$T/out" ] || fail "stdout should be empty"; }
 err_empty() { [ ! -s "$T/err" ] || fail "stderr should be empty"; }
 
+# wait_ready WHO: wait up to 10 s for $T/ready to be written (fail after).
+wait_ready() {
+	for _ in $(seq 1000); do
+		[ -s "$T/ready" ] && return
+		sleep 0.01
+	done
+	fail "$1 not ready after 10 s"
+}
+
 # start_host HOST: start cli_simhost HOST in the background (HPID, stopped
 # at exit) and wait until it is ready; ROOT is then its directory.
 start_host() {
 	"$1" "$T/ready" 2>"$T/host.err" &
 	HPID=$!
-	for _ in $(seq 1000); do
-		[ -s "$T/ready" ] && break
-		sleep 0.01
-	done
-	[ -s "$T/ready" ] || fail "cli_simhost not ready after 10 s"
+	wait_ready cli_simhost
 	# shellcheck disable=SC2034 # for the sourcing script
 	ROOT=$(cat "$T/ready")
 }

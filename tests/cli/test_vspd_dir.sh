@@ -30,13 +30,9 @@ stop_vspd() {
 start_vspd() {
 	rm -f "$T/ready"
 	"$VSPD" --root "$T/root" --ram 64M --backend "dir=$T/d" --ready-file "$T/ready" \
-		>/dev/null 2>"$T/vspd.err" &
+		>/dev/null 2>"$T/host.err" &
 	VPID=$!
-	for _ in $(seq 1000); do
-		[ -e "$T/ready" ] && break
-		sleep 0.01
-	done
-	[ -e "$T/ready" ] || { cat "$T/vspd.err"; fail "azblob-vspd not ready after 10 s"; }
+	wait_ready azblob-vspd
 }
 
 head -c 20000000 /dev/urandom >"$T/big.bin"
@@ -77,8 +73,8 @@ stop_vspd
 mkdir -p "$T/d/capped"
 head -c 100000 /dev/urandom >"$T/d/capped/blob"
 "$VSPD" --root "$T/root" --backend "dir=$T/d,max_bytes=50000" --ready-file "$T/ready" \
-	>/dev/null 2>"$T/vspd.err"
+	>/dev/null 2>"$T/host.err"
 rc=$?
 [ "$rc" -ne 0 ] || fail "azblob-vspd started over its cap"
-grep -q "max_bytes" "$T/vspd.err" || fail "no word of the cap: $(cat "$T/vspd.err")"
+grep -q "max_bytes" "$T/host.err" || fail "no word of the cap: $(cat "$T/host.err")"
 echo "ok: $CHECKS checks"
