@@ -208,8 +208,8 @@ static int hook_container_delete(void *arg, const char *name)
 
 /* The sidecar: "v1 SIZE MTIME_SEC MTIME_NSEC ETAG_FT CTIME MD5\n" then the
  * Content-Type up to the next newline ("-" for an empty MD5). */
-static int write_props(struct dir_store *d, const char *c, const char *tmp,
-		       const struct sim_mblob *b, const struct stat *st)
+static int write_props(struct dir_store *d, const char *tmp, const struct sim_mblob *b,
+		       const struct stat *st)
 {
 	char buf[512];
 	int n =
@@ -218,7 +218,6 @@ static int write_props(struct dir_store *d, const char *c, const char *tmp,
 		     (long long)b->ctime, b->md5[0] ? b->md5 : "-", b->ctype);
 	int fd, rc;
 
-	(void)c;
 	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(b->ctype, '\n'))
 		return -EINVAL;
 	fd = openat(d->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -265,7 +264,7 @@ static int hook_blob_write(void *arg, const char *c, const struct sim_mblob *b)
 		rc = -errno;
 	close(fd);
 	if (!rc)
-		rc = write_props(d, c, ptmp, b, &st);
+		rc = write_props(d, ptmp, b, &st);
 	if (!rc && renameat(d->dirfd, ptmp, d->dirfd, ppath))
 		rc = -errno;
 	if (!rc && renameat(d->dirfd, tmp, d->dirfd, path)) {
@@ -467,7 +466,10 @@ static int load(struct dir_store *d, struct sim_mem *m)
 			continue;
 		}
 		rc = sim_mem_container_create(m, e->d_name);
-		if (!rc)
+		if (rc)
+			logf_(d, UVMBUS_LOG_ERR, "dir backend: %s: %s (max_bytes=%" PRIu64 ")",
+			      e->d_name, strerror(-rc), m->max_bytes);
+		else
 			rc = load_container(d, m, e->d_name);
 	}
 	closedir(dir);
