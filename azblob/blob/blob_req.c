@@ -237,18 +237,22 @@ static int parse_size(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
-/* Whether the n bytes at p are lc (lower case letters and others), in
- * any case: letters fold, nothing else does (as strncasecmp). */
-static bool name_is(const char *p, const char *lc, size_t n)
+static inline uint64_t ld8(const char *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)p[i];
+	uint64_t w;
 
-		if (ch != (unsigned char)lc[i] &&
-		    !(lc[i] >= 'a' && lc[i] <= 'z' && ch == (unsigned char)(lc[i] - 32)))
-			return false;
-	}
-	return true;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Whether the n bytes at p (8 <= n <= 16) are lc in any case: fold has
+ * 0x20 where lc has a letter (the case bit ignored there: only that
+ * letter in either case matches), 0 elsewhere (the byte itself). As
+ * strncasecmp in the C locale, two overlapping words at a time. */
+static inline bool name_is(const char *p, const char *lc, const char *fold, size_t n)
+{
+	return (ld8(p) | ld8(fold)) == ld8(lc) &&
+	       (ld8(p + n - 8) | ld8(fold + n - 8)) == ld8(lc + n - 8);
 }
 
 /* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" into g's range: each
@@ -257,7 +261,9 @@ static int parse_range(const char *v, size_t len, struct az_get_head *g)
 {
 	const char *end = v + len;
 
-	if (len < 6 || !name_is(v, "bytes ", 6))
+	if (len < 6 || ((unsigned char)v[0] | 0x20) != 'b' || ((unsigned char)v[1] | 0x20) != 'y' ||
+	    ((unsigned char)v[2] | 0x20) != 't' || ((unsigned char)v[3] | 0x20) != 'e' ||
+	    ((unsigned char)v[4] | 0x20) != 's' || v[5] != ' ')
 		return -EPROTO;
 	v += 6;
 	if (end - v > 2 && v[0] == '*' && v[1] == '/') {
@@ -328,6 +334,10 @@ static int content_range(const char *val, const char *vend, struct az_get_head *
 	return 0;
 }
 
+#define FOLD5 "\x20\x20\x20\x20\x20"
+#define FOLD6 FOLD5 "\x20"
+#define FOLD7 FOLD6 "\x20"
+
 int az_blob_parse_get(const void *buf, size_t len, struct az_get_head *g)
 {
 	const char *p = buf, *end = p + len, *eol;
@@ -353,12 +363,13 @@ int az_blob_parse_get(const void *buf, size_t len, struct az_get_head *g)
 		/* Only the two names looked at; the colon's place tells first.
 		 * Any other line must still be "name:..." (as the full parser
 		 * wants it). */
-		if (n > 14 && p[14] == ':' && name_is(p, "content-length", 14)) {
+		if (n > 14 && p[14] == ':' && name_is(p, "content-length", FOLD7 "\0" FOLD6, 14)) {
 			val = p + 15;
 			trim(&val, &vend);
 			if (content_length(val, vend, g))
 				return -EPROTO;
-		} else if (n > 13 && p[13] == ':' && name_is(p, "content-range", 13)) {
+		} else if (n > 13 && p[13] == ':' &&
+			   name_is(p, "content-range", FOLD7 "\0" FOLD5, 13)) {
 			val = p + 14;
 			trim(&val, &vend);
 			if (content_range(val, vend, g, &range_seen))

@@ -189,6 +189,14 @@ Test(azblob_hostile_blob, get_head_parsed)
 	cr_expect_eq(both_str("HTTP/1.1 206 P\r\ncontent-range: BYTES 0-0/*\r\n"
 			      "CONTENT-LENGTH:1\r\n\r\n"),
 		     0, "names and 'bytes' in any case, '*' for the total");
+	/* Only letters fold: a CR (0x0d | 0x20 is '-') or '_' is another name,
+	 * ignored by both parsers (both() compares the lengths: -1). */
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent\rLength: 5\r\n\r\n"), 0);
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent_Range: bytes 0-0/1\r\n\r\n"), 0);
+	cr_expect_eq(
+	    both_str("HTTP/1.1 206 P\r\nContent-Length: 5\r\nContent-Range: BYTES\r0-0/1\r\n"
+		     "\r\n"),
+	    -EPROTO, "'bytes' then a CR");
 }
 
 /* Every prefix of a head lacks its empty line (or more): -EPROTO, read
