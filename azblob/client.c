@@ -296,18 +296,26 @@ static void *alloc_locked(struct azblob_client *c, size_t len)
 	if (!b)
 		return NULL;
 	c->alloc_map[b->index] = b;
-	/* The last user's bytes (maybe another request's data) never show. */
-	memset(b->addr, 0, len);
 	return b->addr;
 }
 
-void *azblob_alloc(struct azblob_client *c, size_t len)
+void *az_alloc_raw(struct azblob_client *c, size_t len)
 {
 	void *p;
 
 	az_mem_lock(c);
 	p = alloc_locked(c, len);
 	az_mem_unlock(c);
+	return p;
+}
+
+void *azblob_alloc(struct azblob_client *c, size_t len)
+{
+	void *p = az_alloc_raw(c, len);
+
+	/* The last user's bytes (maybe another request's data) never show. */
+	if (p)
+		memset(p, 0, len);
 	return p;
 }
 

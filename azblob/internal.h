@@ -263,6 +263,11 @@ static inline void az_prep_put(struct azblob_prep *p)
 /* Whether [addr, addr + len) lies inside one azblob_register()ed range:
  * the blob helpers then let the host use it in place (docs/BLOB.md). */
 bool az_registered(struct azblob_client *c, const void *addr, size_t len);
+/* azblob_alloc() without its zeroing: the last user's bytes are still
+ * there, so the caller zeroes or overwrites every byte it reads, sends
+ * or hands on (the blob engine: its heads at once, a Get's data before
+ * each Get, a Put's data filled before each Put). */
+void *az_alloc_raw(struct azblob_client *c, size_t len);
 
 /* complete.c */
 void az_slot_release(struct azblob_client *c, uint32_t i);

@@ -148,6 +148,8 @@ static int finish_region(struct uvmbus_mem *m, struct uvmbus_region *r, struct u
 
 	if (rc)
 		return rc;
+	/* Requests copy their pfn lists from here (uvmbus_region_pfns). */
+	pfn_table_flatten(&r->pfns, (uintptr_t)r->addr, r->len);
 	r->next = m->regions;
 	m->regions = r;
 	account(r, +1);

@@ -35,6 +35,13 @@ struct pfn_table {
 	unsigned shift;
 	size_t nbase;
 	uint64_t *base;
+	/* One pfn per 4 KiB page from the page holding the region's first
+	 * byte (pfn_table_flatten): a range's pfn list is one memcpy. NULL:
+	 * generated run by run from base. Points into base when the table is
+	 * already per page (shift 12), else at flat_own (2 MiB granules
+	 * expanded once, at pin time: 8 bytes per 4 KiB page). */
+	const uint64_t *flat;
+	uint64_t *flat_own;
 };
 
 struct uvmbus_region {
@@ -90,6 +97,12 @@ int pfn_table_alloc(struct pfn_table *t, uintptr_t va, size_t len, unsigned shif
  * ownership of `flat` (length n). */
 void pfn_table_from_flat(struct pfn_table *t, uintptr_t va, uint64_t *flat, size_t n);
 void pfn_table_free(struct pfn_table *t);
+/* Set t->flat for the region [va, va + len) the table describes, once it
+ * is complete: base itself when per page, else an expansion of at most
+ * PFN_FLAT_MAX_PAGES pfns (larger, or when malloc fails: no flat table,
+ * the pfns are generated from base as before). */
+void pfn_table_flatten(struct pfn_table *t, uintptr_t va, size_t len);
+#define PFN_FLAT_MAX_PAGES ((size_t)1 << 20) /* 4 GiB of 2 MiB granules: an 8 MiB table */
 
 /* mem_alloc.c: anonymous hugepage / small-page memory on a node. */
 int mem_map_anon(struct uvmbus_mem *m, size_t len, size_t *page_size, void **addr, size_t *map_len);

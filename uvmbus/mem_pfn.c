@@ -48,7 +48,29 @@ void pfn_table_from_flat(struct pfn_table *t, uintptr_t va, uint64_t *flat, size
 void pfn_table_free(struct pfn_table *t)
 {
 	free(t->base);
+	free(t->flat_own);
 	memset(t, 0, sizeof(*t));
+}
+
+void pfn_table_flatten(struct pfn_table *t, uintptr_t va, size_t len)
+{
+	uintptr_t x = (va & ~(uintptr_t)(PAGE_4K - 1)) - t->table_va;
+	uintptr_t gmask = ((uintptr_t)1 << t->shift) - 1;
+	size_t n = len ? ((va + len - 1) >> SHIFT_4K) - (va >> SHIFT_4K) + 1 : 0;
+	uint64_t *f;
+
+	t->flat = NULL;
+	if (!n || !t->base)
+		return;
+	if (t->shift == SHIFT_4K) {
+		t->flat = t->base + (x >> SHIFT_4K);
+		return;
+	}
+	if (n > PFN_FLAT_MAX_PAGES || !(f = malloc(n * sizeof(*f))))
+		return;
+	for (size_t i = 0; i < n; i++, x += PAGE_4K)
+		f[i] = t->base[x >> t->shift] + ((x & gmask) >> SHIFT_4K);
+	t->flat = t->flat_own = f;
 }
 
 static int range_ok(const struct uvmbus_region *r, size_t off, size_t len)
@@ -64,6 +86,13 @@ uint32_t uvmbus_region_npfn(const struct uvmbus_region *r, size_t off, size_t le
 		return 0;
 	a = (uintptr_t)r->addr + off;
 	return (uint32_t)(((a + len - 1) >> SHIFT_4K) - (a >> SHIFT_4K) + 1);
+}
+
+/* The flat table's entry for the page holding byte off (range checked). */
+static inline const uint64_t *flat_at(const struct uvmbus_region *r, size_t off)
+{
+	return r->pfns.flat +
+	       ((((uintptr_t)r->addr + off) >> SHIFT_4K) - ((uintptr_t)r->addr >> SHIFT_4K));
 }
 
 /*
@@ -97,6 +126,10 @@ int uvmbus_region_pfns(const struct uvmbus_region *r, size_t off, size_t len, ui
 		return -EINVAL;
 	if (page_off)
 		*page_off = (uint32_t)(((uintptr_t)r->addr + off) & (PAGE_4K - 1));
+	if (r->pfns.flat) {
+		memcpy(pfn, flat_at(r, off), 8u * (size_t)uvmbus_region_npfn(r, off, len));
+		return 0;
+	}
 	FOR_EACH_RUN(r, off, len, first, count, out, {
 		for (size_t i = 0; i < count; i++)
 			pfn[out + i] = first + i;
@@ -111,6 +144,21 @@ int uvmbus_region_pfns_to_span(const struct uvmbus_region *r, size_t off, size_t
 
 	if (!n || span_off > s->len || (size_t)n * 8u > s->len - span_off || (span_off & 7u))
 		return -EINVAL;
+	if (r->pfns.flat) {
+		/* before the wrap, then after it (n[0] is 8-aligned) */
+		const uint64_t *f = flat_at(r, off);
+		size_t bytes = 8u * (size_t)n;
+		size_t k = span_off < s->n[0] ? s->n[0] - span_off : 0;
+
+		if (k > bytes)
+			k = bytes;
+		if (k)
+			memcpy(s->p[0] + span_off, f, k);
+		if (bytes > k)
+			memcpy(s->p[1] + (span_off + k - s->n[0]), (const uint8_t *)f + k,
+			       bytes - k);
+		return 0;
+	}
 	/* Pieces of the span: before and after the wrap (both 8-aligned, as
 	 * ring positions and span offsets are). */
 	FOR_EACH_RUN(r, off, len, first, count, out, {

@@ -20,6 +20,10 @@ static void op_done(void *user, int err, uint32_t vsp_status, uint32_t response_
 	op->err = err;
 	op->vsp = vsp_status;
 	op->resp_len = response_len;
+	/* What the next parse could read of this answer: as far as it
+	 * claims (at most the buffer: complete.c refuses more); all of it
+	 * when the request failed (the host may still be writing). */
+	op->resp_dirty = err || vsp_status || response_len > HEAD_RESP ? HEAD_RESP : response_len;
 	op->busy = false;
 	op->completed = true;
 	op->e->busy--;
@@ -90,13 +94,18 @@ int az_eng_init(struct eng *e, struct azblob_client *c, const struct azblob_blob
 	for (unsigned i = 0; i < want; i++) {
 		struct op *op = &e->ops[i];
 
-		op->buf = azblob_alloc(c, c->opts.pool_buf_size);
+		/* Not zeroed whole (4 MiB: 8 M instructions): see below. */
+		op->buf = az_alloc_raw(c, c->opts.pool_buf_size);
 		if (!op->buf)
 			break;
 		op->e = e;
 		op->data = op->buf;
 		op->req = op->buf + c->opts.pool_buf_size - HEADS;
 		op->resp = op->req + HEAD_REQ;
+		/* The heads: the last user's bytes never reach the host past a
+		 * request head nor a parse past an answer's (resp_dirty keeps
+		 * it so). The data part is zeroed before each Get into it. */
+		memset(op->req, 0, HEADS);
 		e->nops++;
 	}
 	if (!e->nops) {
@@ -105,6 +114,12 @@ int az_eng_init(struct eng *e, struct azblob_client *c, const struct azblob_blob
 		return e->st->err = -ENOMEM;
 	}
 	return 0;
+}
+
+void az_eng_zero_data(struct eng *e)
+{
+	for (unsigned i = 0; i < e->nops; i++)
+		memset(e->ops[i].data, 0, (size_t)(e->ops[i].req - e->ops[i].data));
 }
 
 struct op *az_eng_free_op(struct eng *e)
@@ -174,8 +189,16 @@ int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_v
 
 	/* The buffer served earlier requests: what the host does not write
 	 * (it may claim bytes it never wrote) must read as zeros, never as
-	 * another request's head or another blob's bytes. */
-	memset(op->resp, 0, HEAD_RESP);
+	 * another request's head or another blob's bytes. The response head
+	 * was zeroed when the op was made; since then only answers to this
+	 * op wrote it, and the parse of the next one reads from its start up
+	 * to what that one claims: the last answer's claimed bytes are
+	 * zeroed (a host writing past its claim can show itself its own
+	 * bytes again, nothing else; the head is parsed, never handed on). */
+	if (op->resp_dirty) {
+		memset(op->resp, 0, op->resp_dirty);
+		op->resp_dirty = 0;
+	}
 	if (data_len > data_valid && !op->ext)
 		memset(op->data + data_valid, 0, data_len - data_valid);
 	op->completed = false;
@@ -191,6 +214,35 @@ int az_op_submit(struct eng *e, struct op *op, uint32_t req_len, uint32_t data_v
 	return rc;
 }
 
+/* A ranged Get's answer through the lean parser: a 2xx into r (status,
+ * Content-Length, Content-Range; the strings empty): 0. Another status:
+ * 1, r untouched (the full parser then reads the error's codes). A
+ * malformed head: -EPROTO (the full parser would refuse it as well). */
+static int lean_get(struct eng *e, const struct op *op, struct azblob_blob_resp *r)
+{
+	struct az_get_head g;
+
+	if (az_blob_parse_get(op->resp, op->resp_len < HEAD_RESP ? op->resp_len : HEAD_RESP, &g)) {
+		az_log(e->c, UVMBUS_LOG_WARN, "azblob: blob: malformed response head (%u bytes)",
+		       op->resp_len);
+		return -EPROTO;
+	}
+	if (g.http_status < 200 || g.http_status >= 300)
+		return 1;
+	r->http_status = g.http_status;
+	r->reason[0] = r->etag[0] = r->last_modified[0] = r->content_type[0] = 0;
+	r->content_md5[0] = r->blob_type[0] = r->error_code[0] = r->request_id[0] = 0;
+	r->content_length = g.content_length;
+	r->has_range = g.has_range;
+	r->range_first = g.range_first;
+	r->range_last = g.range_last;
+	r->range_total = g.range_total;
+	r->head_len = g.head_len;
+	if (!e->err)
+		e->st->http_status = g.http_status;
+	return 0;
+}
+
 /* The outcome of a completed op: 0 for a 2xx answer (r parsed). */
 int az_op_result(struct eng *e, struct op *op, struct azblob_blob_resp *r)
 {
@@ -198,6 +250,8 @@ int az_op_result(struct eng *e, struct op *op, struct azblob_blob_resp *r)
 	int rc;
 
 	op->completed = false;
+	if (e->lean_get && !op->err && !op->vsp && (rc = lean_get(e, op, r)) <= 0)
+		return rc;
 	memset(r, 0, sizeof(*r));
 	if (op->err)
 		return op->err;

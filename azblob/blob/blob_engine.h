@@ -39,6 +39,9 @@ struct op {
 	bool busy, completed;
 	int err;
 	uint32_t vsp, resp_len;
+	/* Bytes of resp the last answer may have left where the next answer's
+	 * parse would read them: zeroed before the op's next request. */
+	uint32_t resp_dirty;
 	uint64_t off;
 	uint32_t len;
 };
@@ -49,6 +52,10 @@ struct eng {
 	unsigned nops, busy;
 	uint32_t chunk;
 	uint32_t timeout_ms;
+	/* The answers are ranged Gets': a 2xx head is read by the lean parser
+	 * (az_blob_parse_get: status, Content-Length, Content-Range only);
+	 * anything else by the full one. */
+	bool lean_get;
 	int err; /* the first error */
 	struct azblob_blob_status *st;
 	struct azblob_blob_status own_st;
@@ -57,9 +64,15 @@ struct eng {
 };
 
 /* Set e up with up to want ops (at most the queue depth), st (or e's own)
- * zeroed. 0, or -EINVAL / -ENOMEM (st->err set, e holds nothing). */
+ * zeroed. Each op's heads are zeroed, its data part is not (the last
+ * user's bytes): a Get zeroes it before each request (az_op_submit), a
+ * Put fills it, or az_eng_zero_data zeroes it. 0, or -EINVAL / -ENOMEM
+ * (st->err set, e holds nothing). */
 int az_eng_init(struct eng *e, struct azblob_client *c, const struct azblob_blob_xfer *x,
 		unsigned want, struct azblob_blob_status *st);
+/* Zero every op's data part (an upload whose reader might fill less than
+ * it says). */
+void az_eng_zero_data(struct eng *e);
 /* Free e's buffers (no op may be in flight). */
 void az_eng_fini(struct eng *e);
 /* An op neither busy nor completed, or NULL. */

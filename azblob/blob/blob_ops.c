@@ -277,6 +277,7 @@ static int download(struct azblob_client *c, const char *container, const char *
 	if (rc)
 		return rc;
 	e.total_bytes = total;
+	e.lean_get = true; /* ranged_answer needs the status, length and range only */
 	struct ranged *rg = malloc(sizeof(*rg)); /* the head template: 8 KiB, off the stack */
 
 	if (!rg)

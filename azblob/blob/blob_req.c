@@ -198,19 +198,31 @@ static void copy_val(char *dst, size_t cap, const char *v, size_t len)
 	dst[len] = 0;
 }
 
+/* The digits at *s (up to end): 1..19 of them (no wrap), their value in
+ * *out and *s moved past them. 0 or -EPROTO. */
+static int take_u64(const char **s, const char *end, uint64_t *out)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+	unsigned d;
+
+	while (p < end && (d = (unsigned)((unsigned char)*p - '0')) < 10) {
+		v = v * 10 + d;
+		p++;
+	}
+	if (p == *s || p - *s > 19)
+		return -EPROTO;
+	*out = v;
+	*s = p;
+	return 0;
+}
+
+/* len bytes that are 1..19 decimal digits. 0 or -EPROTO. */
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t v = 0;
+	const char *p = s;
 
-	if (!len || len > 19)
-		return -EPROTO;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EPROTO;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	return take_u64(&p, s + len, out) || p != s + len ? -EPROTO : 0;
 }
 
 /* A size from the host: 1..19 decimal digits (no sign, no white space, no
@@ -225,56 +237,160 @@ static int parse_size(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
-/* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" */
-static int parse_range(const char *v, size_t len, struct azblob_blob_resp *r)
+static inline uint64_t ld8(const char *p)
 {
-	const char *end = v + len, *dash, *slash;
+	uint64_t w;
 
-	if (len < 6 || strncasecmp(v, "bytes ", 6))
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Whether the n bytes at p (8 <= n <= 16) are lc in any case: fold has
+ * 0x20 where lc has a letter (the case bit ignored there: only that
+ * letter in either case matches), 0 elsewhere (the byte itself). As
+ * strncasecmp in the C locale, two overlapping words at a time. */
+static inline bool name_is(const char *p, const char *lc, const char *fold, size_t n)
+{
+	return (ld8(p) | ld8(fold)) == ld8(lc) &&
+	       (ld8(p + n - 8) | ld8(fold + n - 8)) == ld8(lc + n - 8);
+}
+
+/* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" into g's range: each
+ * number 1..19 digits, nothing else between them. */
+static int parse_range(const char *v, size_t len, struct az_get_head *g)
+{
+	const char *end = v + len;
+
+	if (len < 6 || ((unsigned char)v[0] | 0x20) != 'b' || ((unsigned char)v[1] | 0x20) != 'y' ||
+	    ((unsigned char)v[2] | 0x20) != 't' || ((unsigned char)v[3] | 0x20) != 'e' ||
+	    ((unsigned char)v[4] | 0x20) != 's' || v[5] != ' ')
 		return -EPROTO;
 	v += 6;
 	if (end - v > 2 && v[0] == '*' && v[1] == '/') {
 		/* '*' for FIRST-LAST, then /TOTAL: the unsatisfied range of a
 		 * 416 (RFC 9110 14.4): no range, only the size. */
-		r->range_first = r->range_last = 0;
-		return parse_u64(v + 2, (size_t)(end - v - 2), &r->range_total) ? -EPROTO : 0;
+		g->range_first = g->range_last = 0;
+		return parse_u64(v + 2, (size_t)(end - v - 2), &g->range_total) ? -EPROTO : 0;
 	}
-	dash = memchr(v, '-', (size_t)(end - v));
-	if (!dash)
+	if (take_u64(&v, end, &g->range_first) || v == end || *v++ != '-' ||
+	    take_u64(&v, end, &g->range_last) || v == end || *v++ != '/' ||
+	    g->range_last < g->range_first)
 		return -EPROTO;
-	slash = memchr(dash, '/', (size_t)(end - dash));
-	if (!slash)
+	if (end - v == 1 && *v == '*')
+		g->range_total = UINT64_MAX;
+	else if (parse_u64(v, (size_t)(end - v), &g->range_total))
 		return -EPROTO;
-	if (parse_u64(v, (size_t)(dash - v), &r->range_first) ||
-	    parse_u64(dash + 1, (size_t)(slash - dash - 1), &r->range_last) ||
-	    r->range_last < r->range_first)
-		return -EPROTO;
-	if (end - slash == 2 && slash[1] == '*')
-		r->range_total = UINT64_MAX;
-	else if (parse_u64(slash + 1, (size_t)(end - slash - 1), &r->range_total))
-		return -EPROTO;
-	r->has_range = true;
+	g->has_range = true;
 	return 0;
+}
+
+/* The status line (HTTP/1.x SP 3DIGIT [SP reason] CRLF) of len bytes at
+ * p: the status into g, its line's '\n'; NULL when malformed. */
+static const char *status_line(const char *p, size_t len, struct az_get_head *g)
+{
+	const char *eol = memchr(p, '\n', len);
+
+	if (!eol || eol == p || eol[-1] != '\r' || eol - p < 12 || memcmp(p, "HTTP/1.", 7) ||
+	    p[8] != ' ' || !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
+	    !isdigit((unsigned char)p[11]) || (eol - 1 > p + 12 && p[12] != ' '))
+		return NULL;
+	g->http_status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	return g->http_status < 100 ? NULL : eol;
+}
+
+/* A header's value [*val, *vend) without the white space around it. */
+static void trim(const char **val, const char **vend)
+{
+	while (*val < *vend && (**val == ' ' || **val == '\t'))
+		(*val)++;
+	while (*vend > *val && ((*vend)[-1] == ' ' || (*vend)[-1] == '\t'))
+		(*vend)--;
+}
+
+/* Content-Length's value into g: repeated, only with the same value (RFC
+ * 9110 8.6). 0 or -EPROTO. */
+static int content_length(const char *val, const char *vend, struct az_get_head *g)
+{
+	uint64_t v;
+
+	if (parse_size(val, (size_t)(vend - val), &v) ||
+	    (g->content_length >= 0 && (uint64_t)g->content_length != v))
+		return -EPROTO;
+	g->content_length = (int64_t)v;
+	return 0;
+}
+
+/* Content-Range's value into g: repeated, only with the same value (as
+ * Content-Length: which one would be the answer's?). 0 or -EPROTO. */
+static int content_range(const char *val, const char *vend, struct az_get_head *g, bool *seen)
+{
+	struct az_get_head was = *g;
+
+	if (parse_range(val, (size_t)(vend - val), g) ||
+	    (*seen && (g->has_range != was.has_range || g->range_first != was.range_first ||
+		       g->range_last != was.range_last || g->range_total != was.range_total)))
+		return -EPROTO;
+	*seen = true;
+	return 0;
+}
+
+#define FOLD5 "\x20\x20\x20\x20\x20"
+#define FOLD6 FOLD5 "\x20"
+#define FOLD7 FOLD6 "\x20"
+
+int az_blob_parse_get(const void *buf, size_t len, struct az_get_head *g)
+{
+	const char *p = buf, *end = p + len, *eol;
+	bool range_seen = false;
+
+	memset(g, 0, sizeof(*g));
+	g->content_length = -1;
+	if (!buf || !(eol = status_line(p, len, g)))
+		return -EPROTO;
+	for (p = eol + 1;; p = eol + 1) {
+		const char *val, *vend;
+		size_t n;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol == p || eol[-1] != '\r')
+			return -EPROTO;
+		n = (size_t)(eol - 1 - p); /* the line without its CRLF */
+		if (!n) {
+			g->head_len = (size_t)(eol + 1 - (const char *)buf);
+			return 0;
+		}
+		vend = eol - 1;
+		/* Only the two names looked at; the colon's place tells first.
+		 * Any other line must still be "name:..." (as the full parser
+		 * wants it). */
+		if (n > 14 && p[14] == ':' && name_is(p, "content-length", FOLD7 "\0" FOLD6, 14)) {
+			val = p + 15;
+			trim(&val, &vend);
+			if (content_length(val, vend, g))
+				return -EPROTO;
+		} else if (n > 13 && p[13] == ':' &&
+			   name_is(p, "content-range", FOLD7 "\0" FOLD5, 13)) {
+			val = p + 14;
+			trim(&val, &vend);
+			if (content_range(val, vend, g, &range_seen))
+				return -EPROTO;
+		} else if (p[0] == ':' || !memchr(p, ':', n)) {
+			return -EPROTO;
+		}
+	}
 }
 
 int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_resp *r)
 {
 	const char *p = buf, *end = p + len, *eol;
-	uint64_t v;
+	struct az_get_head g = {.content_length = -1};
+	bool range_seen = false;
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
-	if (!buf)
+	if (!buf || !(eol = status_line(p, len, &g)))
 		return -EPROTO;
-	/* status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF */
-	eol = memchr(p, '\n', len);
-	if (!eol || eol == p || eol[-1] != '\r' || eol - p < 12 || memcmp(p, "HTTP/1.", 7) ||
-	    p[8] != ' ' || !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
-	    !isdigit((unsigned char)p[11]) || (eol - 1 > p + 12 && p[12] != ' '))
-		return -EPROTO;
-	r->http_status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-	if (r->http_status < 100)
-		return -EPROTO;
+	r->http_status = g.http_status;
 	if (eol - 1 > p + 13)
 		copy_val(r->reason, sizeof(r->reason), p + 13, (size_t)(eol - 1 - (p + 13)));
 	p = eol + 1;
@@ -287,6 +403,11 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 			return -EPROTO;
 		if (eol - p == 1) { /* the empty line */
 			r->head_len = (size_t)(eol + 1 - (const char *)buf);
+			r->content_length = g.content_length;
+			r->has_range = g.has_range;
+			r->range_first = g.range_first;
+			r->range_last = g.range_last;
+			r->range_total = g.range_total;
 			return 0;
 		}
 		colon = memchr(p, ':', (size_t)(eol - p));
@@ -295,17 +416,11 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 		nlen = (size_t)(colon - p);
 		val = colon + 1;
 		vend = eol - 1;
-		while (val < vend && (*val == ' ' || *val == '\t'))
-			val++;
-		while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
-			vend--;
+		trim(&val, &vend);
 #define IS(name) (nlen == sizeof(name) - 1 && !strncasecmp(p, name, nlen))
 		if (IS("Content-Length")) {
-			/* Repeated: only with the same value (RFC 9110 8.6). */
-			if (parse_size(val, (size_t)(vend - val), &v) ||
-			    (r->content_length >= 0 && (uint64_t)r->content_length != v))
+			if (content_length(val, vend, &g))
 				return -EPROTO;
-			r->content_length = (int64_t)v;
 		} else if (IS("ETag")) {
 			copy_val(r->etag, sizeof(r->etag), val, (size_t)(vend - val));
 		} else if (IS("Last-Modified")) {
@@ -323,7 +438,7 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 		} else if (IS("x-ms-request-id")) {
 			copy_val(r->request_id, sizeof(r->request_id), val, (size_t)(vend - val));
 		} else if (IS("Content-Range")) {
-			if (parse_range(val, (size_t)(vend - val), r))
+			if (content_range(val, vend, &g, &range_seen))
 				return -EPROTO;
 		}
 #undef IS

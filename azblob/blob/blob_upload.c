@@ -368,6 +368,8 @@ static int put_blocks(struct eng *e, struct upload *u, const struct azblob_blob_
 	rc = az_eng_init(e, e->c, x, nblocks < 1024 ? (unsigned)nblocks : 1024, st);
 	if (rc)
 		return rc;
+	if (!u->mem)
+		az_eng_zero_data(e); /* a reader filling less than it says sends zeros */
 	e->total_bytes = u->size;
 	u->bh = calloc(1, sizeof(*u->bh)); /* none: each head built */
 	rc = az_eng_run(e, nblocks, block_issue, NULL, u);
@@ -414,6 +416,8 @@ static int upload(struct azblob_client *c, const char *container, const char *bl
 	rc = az_eng_init(&e, c, x, 1, st);
 	if (rc)
 		return rc;
+	if (!mem)
+		az_eng_zero_data(&e); /* a reader filling less than it says sends zeros */
 	e.total_bytes = size;
 	rc = sums_init(&u.sm, x);
 	if (rc) {

@@ -70,8 +70,9 @@ struct azblob_blob_resp {
  * 0, or -EPROTO (malformed: no status line, a header without ':', no empty
  * line, a bad number). Content-Length is 1..19 decimal digits of at most
  * INT64_MAX (a sign, a comma list or anything else is -EPROTO); repeated,
- * it must carry the same value each time (RFC 9110 8.6), else -EPROTO.
- * Unknown headers are ignored; values too long for their field are cut.
+ * it must carry the same value each time (RFC 9110 8.6), else -EPROTO;
+ * so must Content-Range. Unknown headers are ignored; values too long
+ * for their field are cut.
  */
 AZBLOB_API int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_resp *r);
 

@@ -8,7 +8,9 @@
  * the backend's response and data lengths stay inside the buffers.
  *
  * Input: [0] mode (mod 6), [1] a parameter, then the bytes:
- *   0  response head                    -> azblob_blob_parse_response
+ *   0  response head                    -> azblob_blob_parse_response, and
+ *      the ranged Get's lean parser (az_blob_parse_get), which must agree
+ *      with it: same result, same status, length, range and head length
  *   1  EnumerationResults XML           -> azblob_blob_parse_list
  *   2  a valid response head, mutated   -> azblob_blob_parse_response
  *   3  a valid EnumerationResults, mutated -> azblob_blob_parse_list
@@ -28,6 +30,8 @@
 
 #include <azblob/blob.h>
 #include <azblob/sim.h>
+
+#include "../../azblob/blob/blob_internal.h"
 
 #define MAX_IN 8192
 
@@ -69,8 +73,15 @@ static void check_str(const char *s, size_t cap)
 static void fuzz_head(const uint8_t *b, size_t n)
 {
 	struct azblob_blob_resp r;
+	struct az_get_head g;
 	int rc = azblob_blob_parse_response(b, n, &r);
 
+	if (az_blob_parse_get(b, n, &g) != rc ||
+	    (!rc && (g.http_status != r.http_status || g.content_length != r.content_length ||
+		     g.has_range != r.has_range || g.range_first != r.range_first ||
+		     g.range_last != r.range_last || g.range_total != r.range_total ||
+		     g.head_len != r.head_len)))
+		abort();
 	if (rc && rc != -EPROTO)
 		abort();
 	if (rc)

@@ -167,6 +167,30 @@ Test(blob_head, digits_as_printf)
 		cr_assert_str_eq(b, a);
 		cr_assert_eq(n, strlen(a));
 	}
+	/* Every length's edges (the length comes from the bit length and
+	 * a power of ten: 10^k - 1, 10^k, 10^k + 1, 2^j - 1, 2^j), and
+	 * nothing written past the length. */
+	for (unsigned k = 0; k < 64 + 20; k++) {
+		uint64_t base = 1;
+
+		if (k < 20)
+			for (unsigned i = 0; i < k; i++)
+				base *= 10;
+		else
+			base = k - 20 < 64 ? (uint64_t)1 << (k - 20) : 0;
+		for (int d = -1; d <= 1; d++) {
+			uint64_t x = base + (uint64_t)(int64_t)d;
+			char a[32], b[32];
+			size_t n;
+
+			memset(b, 'x', sizeof(b));
+			n = az_put_u64(b, x);
+			snprintf(a, sizeof(a), "%" PRIu64, x);
+			cr_assert_eq(n, strlen(a), "%s: length %zu", a, n);
+			cr_assert_eq(memcmp(a, b, n), 0, "%s: %.*s", a, (int)n, b);
+			cr_assert_eq(b[n], 'x', "%s: a byte written past it", a);
+		}
+	}
 }
 
 Test(blob_head, header_as_printf)

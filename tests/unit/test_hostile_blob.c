@@ -1,11 +1,18 @@
 /* Blob helpers against a hostile host: numbers in response heads and in
  * the List Blobs XML (negative, overflowing, not numbers, repeated with
- * different values) are -EPROTO, never a wrapped size. */
+ * different values) are -EPROTO, never a wrapped size; the ranged Get's
+ * lean head parser (az_blob_parse_get) takes only what the full one
+ * takes, and a download refuses answers that do not match its request
+ * or that would show an earlier answer's bytes. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <azblob/blob.h>
+
+#include "../../azblob/blob/blob_internal.h"
 
 /* ---- List Blobs XML: <Content-Length> of a blob ---- */
 
@@ -125,6 +132,162 @@ Test(azblob_hostile_blob, head_length_repeated_identical)
 	    head("HTTP/1.1 200 OK\r\nContent-Length: 42\r\nContent-Length: 42\r\n\r\n", &r), 0,
 	    "RFC 9110 8.6: identical repeats may be accepted");
 	cr_expect_eq(r.content_length, 42);
+}
+
+/* ---- the ranged Get's lean parser against the full one ---- */
+
+static const char get_head[] = "HTTP/1.1 206 Partial Content\r\n"
+			       "x-ms-request-id: 6a1e-0001\r\n"
+			       "Content-Length: 4096\r\n"
+			       "Content-Type: application/octet-stream\r\n"
+			       "Content-Range: bytes 8192-12287/50331648\r\n"
+			       "ETag: \"0x8DC1\"\r\n"
+			       "x-ms-blob-type: BlockBlob\r\n"
+			       "\r\n";
+
+/* Both parsers on the len bytes of h: the lean one's result, after
+ * checking that the full one agrees (same result; same status, length,
+ * range and head length when taken). */
+static int both(const char *h, size_t len, struct az_get_head *g)
+{
+	struct azblob_blob_resp r;
+	int lean = az_blob_parse_get(h, len, g);
+	int full = azblob_blob_parse_response(h, len, &r);
+
+	cr_assert_eq(lean, full, "lean %d, full %d on \"%.*s\"", lean, full, (int)len, h);
+	if (!lean) {
+		cr_assert_eq(g->http_status, r.http_status);
+		cr_assert_eq(g->content_length, r.content_length);
+		cr_assert_eq(g->has_range, r.has_range);
+		cr_assert_eq(g->range_first, r.range_first);
+		cr_assert_eq(g->range_last, r.range_last);
+		cr_assert_eq(g->range_total, r.range_total);
+		cr_assert_eq(g->head_len, r.head_len);
+	}
+	return lean;
+}
+
+static int both_str(const char *h)
+{
+	struct az_get_head g;
+
+	return both(h, strlen(h), &g);
+}
+
+Test(azblob_hostile_blob, get_head_parsed)
+{
+	struct az_get_head g;
+
+	cr_assert_eq(both(get_head, sizeof(get_head) - 1, &g), 0);
+	cr_expect_eq(g.http_status, 206);
+	cr_expect_eq(g.content_length, 4096);
+	cr_expect(g.has_range);
+	cr_expect_eq(g.range_first, 8192u);
+	cr_expect_eq(g.range_last, 12287u);
+	cr_expect_eq(g.range_total, 50331648u);
+	cr_expect_eq(g.head_len, sizeof(get_head) - 1);
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\ncontent-range: BYTES 0-0/*\r\n"
+			      "CONTENT-LENGTH:1\r\n\r\n"),
+		     0, "names and 'bytes' in any case, '*' for the total");
+	/* Only letters fold: a CR (0x0d | 0x20 is '-') or '_' is another name,
+	 * ignored by both parsers (both() compares the lengths: -1). */
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent\rLength: 5\r\n\r\n"), 0);
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent_Range: bytes 0-0/1\r\n\r\n"), 0);
+	cr_expect_eq(
+	    both_str("HTTP/1.1 206 P\r\nContent-Length: 5\r\nContent-Range: BYTES\r0-0/1\r\n"
+		     "\r\n"),
+	    -EPROTO, "'bytes' then a CR");
+}
+
+/* Every prefix of a head lacks its empty line (or more): -EPROTO, read
+ * from a buffer of exactly that length (ASan sees a read past it). */
+Test(azblob_hostile_blob, get_head_truncated)
+{
+	for (size_t n = 0; n < sizeof(get_head) - 1; n++) {
+		char *h = malloc(n ? n : 1);
+		struct az_get_head g;
+
+		memcpy(h, get_head, n);
+		cr_assert_eq(both(h, n, &g), -EPROTO, "the first %zu bytes", n);
+		free(h);
+	}
+}
+
+Test(azblob_hostile_blob, get_head_huge_length)
+{
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 9223372036854775808\r\n\r\n"),
+		     -EPROTO, "INT64_MAX + 1");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 18446744073709551616\r\n\r\n"),
+		     -EPROTO, "2^64: would wrap");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 000000000000000000001\r\n\r\n"),
+		     -EPROTO, "21 digits");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 9223372036854775807\r\n\r\n"), 0,
+		     "INT64_MAX is a size (the download then checks it against its request)");
+	cr_expect_eq(
+	    both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-18446744073709551616/1\r\n\r\n"),
+	    -EPROTO, "a range end past 2^64");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-1/100000000000000000000\r\n"
+			      "\r\n"),
+		     -EPROTO, "a total of 21 digits");
+}
+
+Test(azblob_hostile_blob, get_head_repeated_headers)
+{
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"),
+		     0, "the same Content-Length twice");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\n"),
+		     -EPROTO, "two Content-Lengths");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-4/9\r\n"
+			      "Content-Range: bytes 0-4/9\r\n\r\n"),
+		     0, "the same Content-Range twice");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-4/9\r\n"
+			      "CONTENT-RANGE: bytes 5-8/9\r\n\r\n"),
+		     -EPROTO, "two ranges: which one was sent?");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-4/9\r\n"
+			      "Content-Range: bytes 0-4/*\r\n\r\n"),
+		     -EPROTO, "two totals");
+	cr_expect_eq(both_str("HTTP/1.1 206 P\r\nContent-Range: bytes 0-4/9\r\n"
+			      "Content-Range: bytes */9\r\n\r\n"),
+		     -EPROTO, "a range, then none");
+}
+
+Test(azblob_hostile_blob, get_head_missing_crlf)
+{
+	static const char *const bad[][2] = {
+	    {"HTTP/1.1 206 P\nContent-Length: 5\r\n\r\n", "status line ends in a bare LF"},
+	    {"HTTP/1.1 206 P\r\nContent-Length: 5\n\r\n", "a header ends in a bare LF"},
+	    {"HTTP/1.1 206 P\r\nContent-Length: 5\r\n\n", "the empty line is a bare LF"},
+	    {"HTTP/1.1 206 P\r\nContent-Length: 5\r\n\r", "the empty line lacks its LF"},
+	    {"HTTP/1.1 206 P\r\nContent-Length: 5\r\r\n\r\n", "CR CR LF: the value ends in a CR"},
+	    {"HTTP/1.1 206 P\r\nContent-Length: 5\r\nx-ms-foo\r\n\r\n", "a line without a colon"},
+	    {"HTTP/1.1 206 P\r\n: 5\r\n\r\n", "a header without a name"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(both_str(bad[i][0]), -EPROTO, "%s", bad[i][1]);
+}
+
+Test(azblob_hostile_blob, get_head_not_numbers)
+{
+	static const char *const lengths[] = {"12a", "+5", "-1",  "0x10",    "1 2",
+					      "",    " ",  "1e3", "\xd9\xa1"};
+	static const char *const ranges[] = {
+	    "bytes 1-a/10", "bytes -5/10",   "bytes 5-3/10", "bytes 1-2/x",   "bytes 1-2/",
+	    "bytes 1-2",    "bytes 1/2-3",   "bytes=1-2/10", "bytes 1 -2/10", "bytes +1-2/10",
+	    "bytes 1-2/*x", "bytes */",	     "bytes */*",    "byte 1-2/10",   "bytes 1--2/10",
+	    "bytes 1-2/1/", "bytes 0x1-2/9", "bytes",	     "bytes 1-2/-3"};
+	char h[256];
+
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		snprintf(h, sizeof(h), "HTTP/1.1 206 P\r\nContent-Length: %s\r\n\r\n", lengths[i]);
+		cr_expect_eq(both_str(h), -EPROTO, "Content-Length: '%s'", lengths[i]);
+	}
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		snprintf(h, sizeof(h), "HTTP/1.1 206 P\r\nContent-Range: %s\r\n\r\n", ranges[i]);
+		cr_expect_eq(both_str(h), -EPROTO, "Content-Range: '%s'", ranges[i]);
+	}
+	cr_expect_eq(both_str("HTTP/1.1 2x6 P\r\n\r\n"), -EPROTO, "a status that is not a number");
+	cr_expect_eq(both_str("HTTP/1.1 099 P\r\n\r\n"), -EPROTO, "a status under 100");
 }
 
 /* ---- List Blobs against a host whose NextMarker does not advance ---- */
@@ -282,4 +445,147 @@ Test(azblob_hostile_list, cycling_markers_stop_at_the_bound, .timeout = 120)
 	cr_expect_eq(seen, AZBLOB_BLOB_LIST_MAX_PAGES, "every page's blob was given");
 	cr_expect_str_eq(next, AZBLOB_BLOB_LIST_MAX_PAGES % 2 ? "a" : "b",
 			 "next_marker: where to go on");
+}
+
+/* ---- ranged Gets against a host whose answers do not match ---- */
+
+enum get_mode {
+	GET_OK,		/* 206, the range asked */
+	GET_SHIFTED,	/* Content-Range one byte off */
+	GET_LENGTH_OFF, /* Content-Length one more than the range */
+	GET_TOTAL_OFF,	/* the blob's size in Content-Range not the HEAD's */
+	GET_TWO_RANGES, /* the range asked, then another */
+	GET_NO_BLANK,	/* the head without its empty line */
+	GET_HUGE,	/* Content-Length past INT64_MAX */
+	GET_STALE,	/* the 2nd Get: only a status line written, the 1st's length claimed */
+	GET_STALE_HEAD, /* the 1st Get: only a status line written, the HEAD's length claimed */
+};
+
+#define GET_SIZE 8192u
+
+static _Atomic int get_mode;
+static atomic_uint get_seen;
+static uint32_t get_last_len; /* the host thread's only */
+
+static uint32_t get_handle(void *state, struct azblob_sim_req *r, uint32_t *rlen, uint32_t *dout)
+{
+	const char *req = (const char *)r->request, *rg;
+	char *out = (char *)r->response;
+	unsigned long long a = 0, z = 0;
+	unsigned k = atomic_fetch_add(&get_seen, 1);
+	int mode = atomic_load(&get_mode), h;
+
+	(void)state;
+	*dout = 0;
+	if (r->request_len > 5 && !memcmp(req, "HEAD ", 5)) {
+		h = snprintf(out, r->response_cap,
+			     "HTTP/1.1 200 OK\r\nContent-Length: %u\r\nETag: \"e1\"\r\n"
+			     "x-ms-request-id: head-answer\r\n\r\n",
+			     GET_SIZE);
+		*rlen = get_last_len = (uint32_t)h;
+		return 0;
+	}
+	rg = memmem(req, r->request_len, "Range: bytes=", 13);
+	if (!rg || sscanf(rg + 13, "%llu-%llu", &a, &z) != 2 || z < a || z - a >= r->data_len)
+		return 0xC0000001u; /* not what these tests send */
+	if ((mode == GET_STALE && k == 2) || (mode == GET_STALE_HEAD && k == 1)) {
+		/* a status line as long as the last answer's, nothing else */
+		const char *sl =
+		    mode == GET_STALE ? "HTTP/1.1 503 ServerIsBusyNow\r\n" : "HTTP/1.1 503 NO\r\n";
+
+		memcpy(out, sl, strlen(sl));
+		*rlen = get_last_len;
+		return 0;
+	}
+	memset(r->data, 'D', (size_t)(z - a + 1));
+	*dout = (uint32_t)(z - a + 1);
+	h = snprintf(out, r->response_cap,
+		     "HTTP/1.1 206 Partial Content\r\nContent-Length: %s%llu\r\n"
+		     "Content-Range: bytes %llu-%llu/%u\r\n%sx-ms-request-id: get-%u\r\n%s",
+		     mode == GET_HUGE ? "9" : "", z - a + 1 + (mode == GET_LENGTH_OFF),
+		     a + (mode == GET_SHIFTED), z + (mode == GET_SHIFTED),
+		     GET_SIZE + (mode == GET_TOTAL_OFF),
+		     mode == GET_TWO_RANGES ? "Content-Range: bytes 0-0/8192\r\n" : "", k,
+		     mode == GET_NO_BLANK ? "" : "\r\n");
+	if (mode == GET_HUGE) /* 9 then 19 more digits: over INT64_MAX */
+		h = snprintf(
+		    out, r->response_cap,
+		    "HTTP/1.1 206 Partial Content\r\nContent-Length: 9999999999999999999\r\n"
+		    "Content-Range: bytes %llu-%llu/%u\r\n\r\n",
+		    a, z, GET_SIZE);
+	*rlen = get_last_len = (uint32_t)h;
+	return 0;
+}
+
+static const struct azblob_sim_backend get_host = {"hostile-get", host_open, get_handle,
+						   host_close};
+
+TestSuite(azblob_hostile_get, .fini = stop);
+
+/* A download of the 8 KiB blob in two ranged Gets of 4 KiB on one op (a
+ * plain buffer: through the pool), against a host in `mode`. */
+static int get_in(enum get_mode mode, char *buf, struct azblob_blob_status *st)
+{
+	struct azblob_blob_xfer x = {.no_md5 = true, .chunk_size = 4096, .queue_depth = 1};
+	size_t got = 0;
+
+	atomic_store(&get_mode, mode);
+	atomic_store(&get_seen, 0);
+	cr_assert_eq(sim_client_open(&sim, &cl, &get_host, sink_log(&sink)), 0, "%s", sink.text);
+	memset(buf, 'x', GET_SIZE);
+	return azblob_blob_get(cl, "cont", "b", 0, buf, GET_SIZE, &got, &x, st);
+}
+
+Test(azblob_hostile_get, answers_as_asked)
+{
+	static char buf[GET_SIZE];
+	struct azblob_blob_status st;
+
+	cr_assert_eq(get_in(GET_OK, buf, &st), 0, "%s", sink.text);
+	cr_expect_eq(st.http_status, 206);
+	for (size_t i = 0; i < GET_SIZE; i++)
+		cr_assert_eq(buf[i], 'D', "byte %zu", i);
+	cr_expect_eq(atomic_load(&get_seen), 3u, "a HEAD and two ranged Gets");
+}
+
+/* Content-Range or Content-Length not the range asked, two ranges, a head
+ * cut short, a length past INT64_MAX: -EPROTO, the download stops. */
+Test(azblob_hostile_get, answers_not_matching_the_request)
+{
+	static const enum get_mode modes[] = {GET_SHIFTED,    GET_LENGTH_OFF, GET_TOTAL_OFF,
+					      GET_TWO_RANGES, GET_NO_BLANK,   GET_HUGE};
+	static const char *const names[] = {"range shifted", "length off",    "total off",
+					    "two ranges",    "no empty line", "huge length"};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		static char buf[GET_SIZE];
+		struct azblob_blob_status st;
+		int rc = get_in(modes[i], buf, &st);
+
+		cr_expect_eq(rc, -EPROTO, "%s: %d (%s)", names[i], rc, sink.text);
+		cr_expect_eq(st.err, -EPROTO, "%s", names[i]);
+		stop();
+	}
+}
+
+/* A host that writes a status line only and claims the length of its
+ * last answer on the op's buffer: the parse must not read that answer's
+ * headers on (they would be another request's: its request id, or the
+ * HEAD's). The bytes past what it writes read as zeros: -EPROTO. */
+Test(azblob_hostile_get, stale_head_bytes_never_parsed)
+{
+	static const enum get_mode modes[] = {GET_STALE, GET_STALE_HEAD};
+
+	for (size_t i = 0; i < 2; i++) {
+		static char buf[GET_SIZE];
+		struct azblob_blob_status st;
+		int rc = get_in(modes[i], buf, &st);
+
+		cr_expect_eq(rc, -EPROTO, "%s: %d, request id '%s' (%s)",
+			     i ? "after the HEAD" : "after a Get", rc, st.request_id, sink.text);
+		cr_expect_eq(st.request_id[0], 0, "the earlier answer's request id '%s'",
+			     st.request_id);
+		cr_expect_neq(st.http_status, 503, "a 503 read from a head never finished");
+		stop();
+	}
 }
