@@ -132,8 +132,8 @@ __attribute__((noinline)) static void cycles_inline_run(struct ring_pair *rp, ui
 		must(uvmbus_ring_reserve_inline(rp->prod, sizeof(d) + sizeof(payload), &s),
 		     "reserve");
 		d.trans_id = 1 + i;
-		uvmbus_ring_span_write(&s, 0, &d, sizeof(d));
-		uvmbus_ring_span_write(&s, sizeof(d), payload, sizeof(payload));
+		uvmbus_ring_span_write_inline(&s, 0, &d, sizeof(d));
+		uvmbus_ring_span_write_inline(&s, sizeof(d), payload, sizeof(payload));
 		uvmbus_ring_stage_inline(rp->prod, &s);
 		uvmbus_ring_publish(rp->prod, &sig);
 		must(uvmbus_ring_read_payload_inline(rp->cons, &d, buf, sizeof(buf), &plen),

@@ -150,11 +150,37 @@ uint32_t uvmbus_ring_max_packet(const struct uvmbus_ring *r)
 	return m < VMBUS_PKT_MAX_LEN ? m : VMBUS_PKT_MAX_LEN;
 }
 
+/*
+ * Reload the other side's index: the consumer's write index (acquire: the
+ * packet bytes it covers are visible before we copy them), the producer's
+ * read index (acquire: the consumer's reads of the room are done before we
+ * overwrite it); validated before it is cached, a corrupt one counted.
+ */
+static inline int reload_other(struct uvmbus_ring *r)
+{
+	uint32_t v = shm_load_acquire(r->role == UVMBUS_RING_PRODUCER ? &r->hdr->read_index
+								      : &r->hdr->write_index);
+
+	if (!index_ok(r, v)) {
+		r->corrupt++;
+		return -EIO;
+	}
+	r->other = v;
+	return 0;
+}
+
+/* The same, for the inline fast paths when the cache says empty (an
+ * exported function: the ordered load stays out of line). */
+int uvmbus_ring_reload(struct uvmbus_ring *r)
+{
+	return reload_other(r);
+}
+
 /* ---------------- producer ---------------- */
 
 int uvmbus_ring_reserve(struct uvmbus_ring *r, size_t len, struct uvmbus_ring_span *s)
 {
-	uint32_t padded, rd, first, need;
+	uint32_t padded, first, need;
 
 	if (r->role != UVMBUS_RING_PRODUCER || len < sizeof(struct vmbus_pkt_desc))
 		return -EINVAL;
@@ -165,13 +191,9 @@ int uvmbus_ring_reserve(struct uvmbus_ring *r, size_t len, struct uvmbus_ring_sp
 
 	/* Never full: write_index == read_index must keep meaning "empty". */
 	if (free_bytes(r->dsize, r->priv, r->other) <= need) {
-		rd = shm_load_acquire(&r->hdr->read_index);
-		if (!index_ok(r, rd)) {
-			r->corrupt++;
+		if (reload_other(r))
 			return -EIO;
-		}
-		r->other = rd;
-		if (free_bytes(r->dsize, r->priv, rd) <= need) {
+		if (free_bytes(r->dsize, r->priv, r->other) <= need) {
 			r->full++;
 			return -EAGAIN;
 		}
@@ -305,17 +327,9 @@ void uvmbus_ring_set_pending_send(struct uvmbus_ring *r, uint32_t bytes)
  */
 static int64_t consumer_avail(struct uvmbus_ring *r)
 {
-	uint32_t w = r->other;
-
-	if (w == r->priv) {
-		w = shm_load_acquire(&r->hdr->write_index);
-		if (!index_ok(r, w)) {
-			r->corrupt++;
-			return -EIO;
-		}
-		r->other = w;
-	}
-	return r->dsize - free_bytes(r->dsize, w, r->priv);
+	if (r->other == r->priv && reload_other(r))
+		return -EIO;
+	return r->dsize - free_bytes(r->dsize, r->other, r->priv);
 }
 
 int uvmbus_ring_peek(struct uvmbus_ring *r, struct vmbus_pkt_desc *desc)

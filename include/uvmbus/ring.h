@@ -20,6 +20,7 @@
 #ifndef UVMBUS_RING_H
 #define UVMBUS_RING_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +171,15 @@ UVMBUS_API bool uvmbus_ring_set_interrupt_mask(struct uvmbus_ring *r, bool maske
 
 /* ---------------- either role ---------------- */
 
+/*
+ * Reload the other side's index into the handle's cache (the consumer's
+ * write index, the producer's read index), with acquire ordering, and
+ * validate it. Returns 0, or -EIO (counted as corrupt) for an index out of
+ * range or not 8-aligned. The inline fast paths call it when the cached
+ * index says empty; the out-of-line functions do the same on their own.
+ */
+UVMBUS_API int uvmbus_ring_reload(struct uvmbus_ring *r);
+
 /* Bytes the consumer can read / the producer could write, as of now. */
 UVMBUS_API uint32_t uvmbus_ring_readable(const struct uvmbus_ring *r);
 UVMBUS_API uint32_t uvmbus_ring_writable(const struct uvmbus_ring *r);
@@ -249,6 +259,19 @@ static inline int uvmbus_ring_reserve_inline(struct uvmbus_ring *r, size_t len,
 	return uvmbus_ring_reserve(r, len, s);
 }
 
+/* uvmbus_ring_span_write(), inline when the bytes fall in the span's first
+ * piece (always, for a span from the inline reserve): a copy of a size the
+ * caller usually knows, so a few moves instead of two calls. */
+static inline int uvmbus_ring_span_write_inline(const struct uvmbus_ring_span *s, size_t off,
+						const void *src, size_t n)
+{
+	if (__builtin_expect(off <= s->n[0] && n <= s->n[0] - off, 1)) {
+		__builtin_memcpy(s->p[0] + off, src, n);
+		return 0;
+	}
+	return uvmbus_ring_span_write(s, off, src, n);
+}
+
 /* uvmbus_ring_stage(), inline (it touches the ring's data area only). */
 static inline void uvmbus_ring_stage_inline(struct uvmbus_ring *r, const struct uvmbus_ring_span *s)
 {
@@ -267,10 +290,13 @@ static inline void uvmbus_ring_stage_inline(struct uvmbus_ring *r, const struct 
 	h->bytes += s->len + VMBUS_PKT_TRAILER_SIZE;
 }
 
-/* uvmbus_ring_read_payload(), inline when the cached write index shows a
- * whole packet whose descriptor and copied payload do not wrap. The
- * descriptor is read once and validated as uvmbus_ring_peek() does; one
- * that fails goes to the out-of-line function (which counts it). */
+/* uvmbus_ring_read_payload(), inline when the write index shows a whole
+ * packet whose descriptor and copied payload do not wrap. When the cached
+ * write index says empty (after every packet of a batch was read), it is
+ * reloaded by uvmbus_ring_reload(), out of line: the acquire load and its
+ * check are the out-of-line read's, only the call around them is saved.
+ * The descriptor is read once and validated as uvmbus_ring_peek() does;
+ * one that fails goes to the out-of-line function (which counts it). */
 static inline int uvmbus_ring_read_payload_inline(struct uvmbus_ring *r,
 						  struct vmbus_pkt_desc *desc, void *buf,
 						  size_t cap, size_t *payload_len)
@@ -279,6 +305,15 @@ static inline int uvmbus_ring_read_payload_inline(struct uvmbus_ring *r,
 	uint32_t w = h->other, rd = h->priv;
 	struct vmbus_pkt_desc d;
 
+	if (w == rd && h->role == UVMBUS_RING_CONSUMER) {
+		int rc = uvmbus_ring_reload(r);
+
+		if (rc)
+			return rc;
+		w = h->other;
+		if (w == rd)
+			return -EAGAIN;
+	}
 	if (__builtin_expect(
 		h->role == UVMBUS_RING_CONSUMER && w != rd && h->dsize - rd >= sizeof(d), 1)) {
 		uint64_t avail = w > rd ? w - rd : (uint64_t)h->dsize - (rd - w);

@@ -6,6 +6,7 @@
  * descriptor is refused and counted by both. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +53,21 @@ static int put(struct uvmbus_ring *r, size_t len, uint32_t seed, bool inl)
 	rc = inl ? uvmbus_ring_reserve_inline(r, len, &s) : uvmbus_ring_reserve(r, len, &s);
 	if (rc)
 		return rc;
-	uvmbus_ring_span_write(&s, 0, &d, sizeof(d));
-	uvmbus_ring_span_write(&s, sizeof(d), body, len - sizeof(d));
-	if (inl)
+	if (inl) {
+		/* the body in two pieces: one write may straddle the wrap */
+		size_t half = (len - sizeof(d)) / 2;
+
+		cr_assert_eq(uvmbus_ring_span_write_inline(&s, 0, &d, sizeof(d)), 0);
+		cr_assert_eq(uvmbus_ring_span_write_inline(&s, sizeof(d), body, half), 0);
+		cr_assert_eq(uvmbus_ring_span_write_inline(&s, sizeof(d) + half, body + half,
+							   len - sizeof(d) - half),
+			     0);
 		uvmbus_ring_stage_inline(r, &s);
-	else
+	} else {
+		uvmbus_ring_span_write(&s, 0, &d, sizeof(d));
+		uvmbus_ring_span_write(&s, sizeof(d), body, len - sizeof(d));
 		uvmbus_ring_stage(r, &s);
+	}
 	return 0;
 }
 
@@ -168,5 +178,53 @@ Test(ring_inline, corrupt_descriptor_refused)
 
 	cr_expect_eq(uvmbus_ring_reserve_inline(a.cons, 64, &s), -EINVAL);
 	cr_expect_eq(uvmbus_ring_read_payload_inline(a.prod, &d, buf, sizeof(buf), &plen), -EINVAL);
+	/* a span write outside the span is refused (out of line), nothing written */
+	cr_assert_eq(uvmbus_ring_reserve_inline(a.prod, 24, &s), 0);
+	cr_expect_eq(uvmbus_ring_span_write_inline(&s, 20, buf, 5), -EINVAL);
+	cr_expect_eq(uvmbus_ring_span_write_inline(&s, SIZE_MAX, buf, 2), -EINVAL);
 	pair_fini(&a);
+}
+
+/* The inline read reloads the write index itself when its cache says
+ * empty (uvmbus_ring_reload): a packet published after the consumer
+ * caught up is read inline, an empty ring is -EAGAIN, and a corrupt
+ * write index is -EIO and counted once, as by the out-of-line read. */
+Test(ring_inline, reload_when_the_cache_says_empty)
+{
+	struct pair a, b;
+	struct uvmbus_ring_state st;
+	struct vmbus_pkt_desc d;
+	uint8_t buf[48];
+	size_t plen;
+
+	pair_init(&a);
+	pair_init(&b);
+	cr_expect_eq(uvmbus_ring_read_payload_inline(a.cons, &d, buf, sizeof(buf), &plen), -EAGAIN);
+	for (uint32_t i = 1; i <= 3; i++) {
+		cr_assert_eq(put(a.prod, 64, i, true), 0);
+		uvmbus_ring_publish(a.prod, NULL);
+		cr_assert_eq(uvmbus_ring_read_payload_inline(a.cons, &d, buf, sizeof(buf), &plen),
+			     0, "packet %u", i);
+		cr_expect_eq(d.trans_id, i);
+		cr_expect_eq(uvmbus_ring_read_payload_inline(a.cons, &d, buf, sizeof(buf), &plen),
+			     -EAGAIN);
+	}
+	uvmbus_ring_get_state(a.cons, &st);
+	cr_expect_eq(st.packets, 3u);
+	cr_expect_eq(st.corrupt, 0u);
+	/* the host writes a bad index: inline and out of line alike */
+	struct vmbus_ring_hdr *ha = (void *)a.mem, *hb = (void *)b.mem;
+
+	ha->write_index = 4; /* not 8-aligned */
+	hb->write_index = 4;
+	cr_expect_eq(uvmbus_ring_read_payload_inline(a.cons, &d, buf, sizeof(buf), &plen), -EIO);
+	cr_expect_eq(uvmbus_ring_read_payload(b.cons, &d, buf, sizeof(buf), &plen), -EIO);
+	ha->write_index = DSIZE; /* out of range */
+	cr_expect_eq(uvmbus_ring_reload(a.cons), -EIO);
+	uvmbus_ring_get_state(a.cons, &st);
+	cr_expect_eq(st.corrupt, 2u);
+	uvmbus_ring_get_state(b.cons, &st);
+	cr_expect_eq(st.corrupt, 1u);
+	pair_fini(&a);
+	pair_fini(&b);
 }
