@@ -222,6 +222,23 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	done(user, err, rsp.error, rsp.response_len);
 }
 
+void az_stamp_slow(struct azblob_client *c, uint64_t now)
+{
+	/* (A slot freed meanwhile, by a host answering before the publish,
+	 * is stamped too: harmless, its next submit stages it again.) */
+	for (uint32_t k = 0; k < c->nstaged; k++) {
+		struct slot *s = &c->slots[c->staged[k]];
+
+		s->staged = false;
+		s->start_ns = now;
+	}
+	c->nstaged = 0;
+	/* Never later than the earliest deadline of a slot in flight. */
+	if (now + c->staged_tmo < c->next_deadline_ns)
+		c->next_deadline_ns = now + c->staged_tmo;
+	c->staged_tmo = UINT64_MAX;
+}
+
 static void check_timeouts(struct azblob_client *c, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
@@ -229,9 +246,12 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 	for (uint32_t i = 0; i < c->qd; i++) {
 		struct slot *s = &c->slots[i];
 
-		if (s->state != SLOT_INFLIGHT)
+		/* Staged: its clock has not started (az_stamp). */
+		if (s->state != SLOT_INFLIGHT || s->staged)
 			continue;
-		if (s->deadline_ns <= now) {
+		uint64_t deadline = s->start_ns + s->tmo_ns;
+
+		if (deadline <= now) {
 			c->st.timeouts++;
 			AZ_PROBE3(timeout, AZ_TID(s, i), now - s->start_ns, s->req_len);
 			az_log(c, UVMBUS_LOG_WARN,
@@ -239,11 +259,36 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 			       "the host answers",
 			       i);
 			quarantine(c, i, -ETIMEDOUT);
-		} else if (s->deadline_ns < next) {
-			next = s->deadline_ns;
+		} else if (deadline < next) {
+			next = deadline;
 		}
 	}
 	c->next_deadline_ns = next;
+}
+
+void az_guard_rate(struct azblob_client *c)
+{
+	c->fd_ticks_mult = c->clock.mult;
+	c->fd_ticks = az_clock_ticks(&c->clock, c->fd_check_ns);
+}
+
+bool az_submit_guard_slow(struct azblob_client *c)
+{
+	uint64_t raw, now = az_now_raw(c, &raw);
+	uint64_t last =
+	    c->last_activity_ns > c->last_fd_check_ns ? c->last_activity_ns : c->last_fd_check_ns;
+
+	if (az_silent_dead(c, now))
+		return true;
+	/* Not silent yet (or just looked: armed by az_check_fd): the guard
+	 * again from the instant silence could start, or the slow path
+	 * for good without a counter. */
+	if (raw && raw >= c->silent_tsc && last + c->fd_check_ns > now) {
+		if (c->clock.mult != c->fd_ticks_mult)
+			az_guard_rate(c);
+		c->silent_tsc = raw + az_clock_ticks(&c->clock, last + c->fd_check_ns - now);
+	}
+	return false;
 }
 
 /* The host has been silent for a while with requests out: look at the fd
@@ -258,6 +303,13 @@ void az_check_fd(struct azblob_client *c, uint64_t now)
 	c->last_fd_check_ns = now;
 	c->st.fd_checks++;
 	az_clock_resync(&c->clock); /* a slow path: a system call follows */
+	if (c->clock.tsc) {
+		/* The look is after the fresh reference point: record that
+		 * instant, and arm the submit's guard from its counter value. */
+		if (c->clock.ns0 > now)
+			c->last_fd_check_ns = c->clock.ns0;
+		az_guard_arm(c, c->clock.tsc0);
+	}
 	if (poll(&p, 1, 0) <= 0)
 		return;
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -292,11 +344,14 @@ static void count_type(struct azblob_client *c, uint16_t type)
 __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max)
 {
 	unsigned n = 0;
-	uint64_t now;
+	uint64_t now, raw;
 	bool sig, skipped = false;
 	int rc = 0;
 
-	now = az_now(c); /* one time read per batch: latency at batch granularity */
+	/* One time read per batch: latency at batch granularity; requests
+	 * staged and not flushed yet start their clock here. */
+	now = az_now_raw(c, &raw);
+	az_stamp(c, now);
 	while (!max || n < max) {
 		struct azblob_vsp_response rsp;
 		struct vmbus_pkt_desc d;
@@ -321,8 +376,10 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 		handle(c, d.trans_id, rsp, now);
 		n++;
 	}
-	if (n)
+	if (n) {
 		c->last_activity_ns = now;
+		az_guard_arm(c, raw);
+	}
 	if (n || skipped) {
 		/* Once per batch, for every packet consumed, handled or skipped:
 		 * the host may wait for room (pending_send_sz). */
@@ -352,11 +409,11 @@ int az_wait_core(struct azblob_client *c, int timeout_ms)
 	/* Never sleep past the nearest deadline: timeouts are delivered by poll. */
 	if (c->inflight) {
 		uint64_t now = az_now(c);
-		int until = c->next_deadline_ns > now
-				? (int)((c->next_deadline_ns - now) / 1000000) + 1
-				: 0;
+		int until;
 
-		if (timeout_ms < 0 || until < timeout_ms)
+		az_stamp(c, now); /* staged requests: their clock starts now */
+		until = az_ms_to_deadline(c, now);
+		if (until >= 0 && (timeout_ms < 0 || until < timeout_ms))
 			timeout_ms = until;
 	}
 	rc = uvmbus_chan_wait(c->ch, timeout_ms);
@@ -404,8 +461,10 @@ int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 			     "request %u response %u data %u age %" PRIu64 " ms %s\n",
 			     g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10],
 			     g[11], g[12], g[13], g[14], g[15], s->req_len, s->resp_cap,
-			     s->data_len, (now - s->start_ns) / 1000000,
-			     s->state == SLOT_INFLIGHT ? "in flight" : "timed out, held");
+			     s->data_len, s->staged ? 0 : (now - s->start_ns) / 1000000,
+			     s->state != SLOT_INFLIGHT ? "timed out, held"
+			     : s->staged	       ? "staged (not flushed)"
+						       : "in flight");
 		if (n < cap)
 			snprintf(buf + n, cap - n, "%s", line);
 		n += (size_t)k;

@@ -107,7 +107,7 @@ static int build(struct azblob_client *c, const struct azblob_request *r, struct
 	p->data_len = r->data_len;
 	p->data_valid = r->data_valid;
 	p->timeout_ms = r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms;
-	p->deadline_ns = ((uint64_t)p->timeout_ms + AZBLOB_GRACE_MS(p->timeout_ms)) * 1000000u;
+	p->tmo_ns = ((uint64_t)p->timeout_ms + AZBLOB_GRACE_MS(p->timeout_ms)) * 1000000u;
 	p->fixed_guid = r->guid != NULL;
 	if (r->guid)
 		memcpy(p->guid, r->guid, 16);
@@ -254,7 +254,7 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 					   bool want_slot)
 {
 	struct slot *s;
-	uint64_t tid, now;
+	uint64_t tid;
 	uint32_t i;
 	int rc;
 
@@ -272,9 +272,8 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 		if (p->pool_idx[k] >= 0 && c->pool_free_pending[p->pool_idx[k]])
 			return bad(c, "a buffer of the template was freed: destroy it");
 	if (p->inflight)
-		return -EBUSY; /* one request's buffers: one request out at a time */
-	now = az_now(c);
-	if (az_silent_dead(c, now))
+		return -EBUSY;	/* one request's buffers: one request out at a time */
+	if (az_submit_guard(c)) /* no clock read: see az_submit_core */
 		return -ENODEV;
 	if (!c->nfree) {
 		c->st.queue_full++;
@@ -295,10 +294,7 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 	s->state = SLOT_INFLIGHT;
 	s->done = p->done;
 	s->user = user;
-	s->start_ns = now;
-	s->deadline_ns = now + p->deadline_ns;
-	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
-		c->next_deadline_ns = s->deadline_ns;
+	az_stage_slot(c, s, i, p->tmo_ns); /* its clock starts at the flush */
 	s->req_len = request_len;
 	s->resp_cap = p->response_len;
 	s->data_len = p->data_len;

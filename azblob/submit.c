@@ -379,21 +379,19 @@ void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t time
  * are referenced, azblob_alloc() buffers marked busy; the pool region
  * itself is never referenced (close abandons the pool while anything is
  * unanswered). */
-static inline void slot_fill(struct azblob_client *c, struct slot *s,
+static inline void slot_fill(struct azblob_client *c, struct slot *s, uint32_t i,
 			     const struct azblob_request *r, const struct res b[3],
-			     const struct azblob_vsp_request *v, uint64_t now)
+			     const struct azblob_vsp_request *v)
 {
 	bool special = s->bounce != NULL;
 
 	s->state = SLOT_INFLIGHT;
 	s->done = r->done;
 	s->user = r->user;
-	s->start_ns = now;
-	/* The host's timeout answer normally comes first (azblob.h). */
-	s->deadline_ns =
-	    s->start_ns + ((uint64_t)v->timeout_ms + AZBLOB_GRACE_MS(v->timeout_ms)) * 1000000u;
-	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
-		c->next_deadline_ns = s->deadline_ns;
+	/* The host's timeout answer normally comes first (azblob.h); the
+	 * clock starts at the flush (az_stamp). */
+	az_stage_slot(c, s, i,
+		      ((uint64_t)v->timeout_ms + AZBLOB_GRACE_MS(v->timeout_ms)) * 1000000u);
 	s->req_len = r->request_len;
 	s->resp_cap = r->response_len;
 	s->data_len = r->data_len;
@@ -423,15 +421,16 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	struct azblob_vsp_request v;
 	struct slot *s;
 	uint32_t n;
-	uint64_t tid, now;
+	uint64_t tid;
 	uint32_t i;
 	int rc;
 
 	rc = check(c, r);
 	if (rc)
 		return rc;
-	now = az_now(c); /* the one time read of a submit (the TSC: no system call) */
-	if (az_silent_dead(c, now))
+	/* No clock read: the rescind guard is a counter compare, the slot's
+	 * clock starts at the flush. */
+	if (az_submit_guard(c))
 		return -ENODEV;
 	if (!c->nfree)
 		return queue_full(c);
@@ -451,7 +450,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	tid = (uint64_t)s->gen << 32 | (i + 1);
 	write_packet(c, r->data_valid, r->timeout_ms, r->guid, b, n, tid, &span, &v);
 	uvmbus_ring_stage_inline(c->tx, &span);
-	slot_fill(c, s, r, b, &v, now);
+	slot_fill(c, s, i, r, b, &v);
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
@@ -465,9 +464,14 @@ int az_flush_body(struct azblob_client *c)
 	bool sig = false;
 	int rc;
 
-	/* One clock read per batch: a batch staged before a silent period
-	 * is not published into rings a rescind may have freed. */
-	if (az_silent_dead(c, az_now(c)))
+	uint64_t now = az_now(c);
+
+	/* One clock read per batch: it starts the clock of the requests
+	 * staged since the last flush (before the host can see them), and a
+	 * batch staged before a silent period is not published into rings a
+	 * rescind may have freed. */
+	az_stamp(c, now);
+	if (az_silent_dead(c, now))
 		return -ENODEV;
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)
