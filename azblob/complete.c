@@ -32,9 +32,20 @@ static void slot_release_special(struct azblob_client *c, struct slot *s)
 	s->special = false;
 }
 
-/* Give the slot and its buffers back (the host is done with them). A
- * slot with nothing special (the usual one) is generation, state and a
- * free-list push. */
+/* The end of every release: the template's count, generation, state and a
+ * free-list push. All a slot with nothing special (the usual one) needs. */
+static inline void slot_free(struct azblob_client *c, struct slot *s, uint32_t i)
+{
+	if (s->prep) {
+		az_prep_put(s->prep);
+		s->prep = NULL;
+	}
+	s->state = SLOT_FREE;
+	s->gen = s->gen + 1 ? s->gen + 1 : 1; /* never 0 */
+	c->free_slots[c->nfree++] = i;
+}
+
+/* Give the slot and its buffers back (the host is done with them). */
 void az_slot_release(struct azblob_client *c, uint32_t i)
 {
 	struct slot *s = &c->slots[i];
@@ -43,15 +54,7 @@ void az_slot_release(struct azblob_client *c, uint32_t i)
 		slot_release_special(c, s);
 	if (s->state == SLOT_QUARANTINED)
 		c->held--;
-	if (s->prep) {
-		az_prep_put(s->prep);
-		s->prep = NULL;
-	}
-	s->state = SLOT_FREE;
-	s->gen++;
-	if (!s->gen)
-		s->gen = 1;
-	c->free_slots[c->nfree++] = i;
+	slot_free(c, s, i);
 }
 
 static void latency(struct azblob_client *c, const struct slot *s, uint64_t now)
@@ -150,21 +153,14 @@ void az_mark_broken(struct azblob_client *c, const char *why)
 	az_release_all(c, -EIO);
 }
 
-/* One answer, `rsp` copied out of the packet. The original driver's
- * callback takes the response from any packet the host sends: at offset8
- * * 8 (hv_pkt_data), whatever the type, flags or the response's own
- * `length` field, none of which it reads; so does this. */
-static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp_response rsp,
-		   uint64_t now)
+/* An answer that completes no request in flight: for a free slot, a
+ * stale generation (counted, dropped), or a late answer after a timeout
+ * (the held slot freed at last). */
+static __attribute__((noinline)) void handle_odd(struct azblob_client *c, uint32_t i,
+						 uint64_t trans_id, struct azblob_vsp_response rsp)
 {
-	uint32_t i;
 	struct slot *s;
 
-	i = TID_SLOT(trans_id);
-	if (i >= c->qd) {
-		c->st.unknown++;
-		return;
-	}
 	if (c->slots[i].state == SLOT_FREE) {
 		/* Answered already (the previous generation), or never sent. */
 		if (c->slots[i].gen == TID_GEN(trans_id) + 1)
@@ -190,6 +186,29 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 		az_slot_release(c, i);
 		if (tell)
 			c->release_fn(c->release_arg, user, 0, rsp.error, rsp.response_len);
+	}
+}
+
+/* One answer, `rsp` copied out of the packet. The original driver's
+ * callback takes the response from any packet the host sends: at offset8
+ * * 8 (hv_pkt_data), whatever the type, flags or the response's own
+ * `length` field, none of which it reads; so does this. */
+static inline void handle(struct azblob_client *c, uint64_t trans_id,
+			  struct azblob_vsp_response rsp, uint64_t now)
+{
+	uint32_t i;
+	struct slot *s;
+
+	i = TID_SLOT(trans_id);
+	if (i >= c->qd) {
+		c->st.unknown++;
+		return;
+	}
+	s = &c->slots[i];
+	/* Anything but the answer to a request in flight (free slot, stale
+	 * generation, late answer after a timeout): out of line. */
+	if (__builtin_expect(s->state != SLOT_INFLIGHT || s->gen != TID_GEN(trans_id), 0)) {
+		handle_odd(c, i, trans_id, rsp);
 		return;
 	}
 	latency(c, s, now);
@@ -206,19 +225,23 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	} else if (rsp.error) {
 		c->st.errors++;
 	}
-	if (s->bounce) {
-		uint8_t *b = s->bounce->addr;
-
-		if (s->user_resp)
-			memcpy(s->user_resp, b + s->bounce_resp, rsp.response_len);
-		if (s->user_data)
-			memcpy(s->user_data, b + s->bounce_data, s->data_len);
-	}
 	azblob_done_fn done = s->done;
 	void *user = s->user;
 
-	/* Free first: the callback may submit again. */
-	az_slot_release(c, i);
+	/* Free first: the callback may submit again. Nothing special (no
+	 * bounce, references or pool marks): the slot is only freed. */
+	if (__builtin_expect(s->special, 0)) {
+		if (s->bounce) {
+			uint8_t *b = s->bounce->addr;
+
+			if (s->user_resp)
+				memcpy(s->user_resp, b + s->bounce_resp, rsp.response_len);
+			if (s->user_data)
+				memcpy(s->user_data, b + s->bounce_data, s->data_len);
+		}
+		slot_release_special(c, s);
+	}
+	slot_free(c, s, i); /* in flight, not held: no `held` to count down */
 	done(user, err, rsp.error, rsp.response_len);
 }
 

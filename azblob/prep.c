@@ -236,15 +236,31 @@ static inline int write_image(struct azblob_client *c, struct azblob_prep *p, st
 		memcpy(s->guid, p->guid, 16);
 	else
 		az_vsp_guid_v4(s->guid, c->guid_salt, ++c->guid_seq);
-	put(&span, 0, p->img, p->img_len);
-	put(&span, offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
-	put(&span, v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
-	if (request_len != p->request_len)
-		put(&span, v + offsetof(struct azblob_vsp_request, request_buffer_length),
-		    &request_len, 4);
-	if (data_valid != p->data_valid)
-		put(&span, v + offsetof(struct azblob_vsp_request, data_buffer_valid), &data_valid,
-		    4);
+	if (__builtin_expect(!span.n[1], 1)) {
+		/* No wrap (the inline reserve's case): every patch in place,
+		 * inside the img_len bytes reserved, without a test each. */
+		uint8_t *d = span.p[0];
+
+		memcpy(d, p->img, p->img_len);
+		memcpy(d + offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
+		memcpy(d + v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
+		if (request_len != p->request_len)
+			memcpy(d + v + offsetof(struct azblob_vsp_request, request_buffer_length),
+			       &request_len, 4);
+		if (data_valid != p->data_valid)
+			memcpy(d + v + offsetof(struct azblob_vsp_request, data_buffer_valid),
+			       &data_valid, 4);
+	} else {
+		put(&span, 0, p->img, p->img_len);
+		put(&span, offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
+		put(&span, v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
+		if (request_len != p->request_len)
+			put(&span, v + offsetof(struct azblob_vsp_request, request_buffer_length),
+			    &request_len, 4);
+		if (data_valid != p->data_valid)
+			put(&span, v + offsetof(struct azblob_vsp_request, data_buffer_valid),
+			    &data_valid, 4);
+	}
 	uvmbus_ring_stage_inline(c->tx, &span);
 	return 0;
 }
