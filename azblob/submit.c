@@ -137,6 +137,30 @@ static inline bool mark_pool(struct azblob_client *c, struct slot *s, int k, con
 	return true;
 }
 
+/* mark_pool() for buffer k at p, resolved to x, without its range test:
+ * resolved to the pool region, its offset gives the index (a bounce
+ * buffer's copy is not in alloc_map: -1, as the caller's plain memory
+ * is); resolved elsewhere, only a registration overlapping the pool can
+ * hold an azblob_alloc() buffer (lookup() tests the pool first). */
+static inline bool mark_res(struct azblob_client *c, struct slot *s, int k, const struct res *x,
+			    const void *p)
+{
+	int32_t i = -1;
+
+	if (x->len && x->region == c->pool_region) {
+		size_t j = pool_div(c, x->off);
+
+		i = j < c->opts.pool_bufs && c->alloc_map[j] ? (int32_t)j : -1;
+	} else if (__builtin_expect(c->pool_regs != 0, 0) && x->len) {
+		return mark_pool(c, s, k, p);
+	}
+	s->pool_idx[k] = i;
+	if (i < 0)
+		return false;
+	c->pool_busy[i]++;
+	return true;
+}
+
 static int bad(struct azblob_client *c, const char *why)
 {
 	az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %s", why);
@@ -405,9 +429,9 @@ static inline void slot_fill(struct azblob_client *c, struct slot *s, uint32_t i
 			special = true;
 		}
 	}
-	special |= mark_pool(c, s, 0, r->request);
-	special |= mark_pool(c, s, 1, r->response);
-	special |= mark_pool(c, s, 2, b[2].len ? r->data : NULL);
+	special |= mark_res(c, s, 0, &b[0], r->request);
+	special |= mark_res(c, s, 1, &b[1], r->response);
+	special |= mark_res(c, s, 2, &b[2], r->data);
 	s->special = special;
 }
 
