@@ -323,7 +323,12 @@ static inline int resolve(struct azblob_client *c, struct slot *s, const struct 
 static inline void pfns_flat(const struct azblob_client *c, const struct res *x, uint8_t *dst)
 {
 	if (x->region == c->pool_region) {
-		memcpy(dst, c->pool_pfns + (x->off >> 12), 8u * x->npfn);
+		const uint64_t *src = c->pool_pfns + (x->off >> 12);
+
+		if (x->npfn == 1) /* the usual head or answer: one page, no call */
+			memcpy(dst, src, 8);
+		else
+			memcpy(dst, src, 8u * x->npfn);
 		return;
 	}
 	uvmbus_region_pfns(x->region, x->off, x->len, (uint64_t *)(void *)dst, NULL);
