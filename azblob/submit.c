@@ -368,10 +368,10 @@ static inline void gpa_hdr(struct vmbus_gpa_direct_hdr *h, uint64_t tid, uint32_
 /* The packet: header, pfns in the VSP's order (data, request, response),
  * the VSP request; written in place when the span does not wrap, else
  * through the span. Not staged. */
-static inline void write_packet(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
-				const uint8_t *guid, const struct res b[3], uint32_t n,
-				uint64_t tid, struct uvmbus_ring_span *span,
-				struct azblob_vsp_request *v)
+static inline __attribute__((always_inline)) void
+write_packet(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms, const uint8_t *guid,
+	     const struct res b[3], uint32_t n, uint64_t tid, struct uvmbus_ring_span *span,
+	     struct azblob_vsp_request *v)
 {
 	struct vmbus_gpa_direct_hdr h;
 	struct az_vsp_buf vrq, vrs, vd = {.npfn = 0};
@@ -425,13 +425,20 @@ static inline void slot_fill(struct azblob_client *c, struct slot *s, uint32_t i
 	s->resp_cap = r->response_len;
 	s->data_len = r->data_len;
 	memcpy(s->guid, v->transaction_id, 16);
-	for (int k = 0; k < 3; k++) {
-		struct uvmbus_region *g = b[k].npfn ? b[k].region : NULL;
+	if (__builtin_expect(b[0].region == c->pool_region && b[1].region == c->pool_region &&
+				 (!b[2].npfn || b[2].region == c->pool_region),
+			     1)) {
+		/* all in the pool (or copied there): nothing to reference */
+		s->region[0] = s->region[1] = s->region[2] = NULL;
+	} else {
+		for (int k = 0; k < 3; k++) {
+			struct uvmbus_region *g = b[k].npfn ? b[k].region : NULL;
 
-		s->region[k] = g == c->pool_region ? NULL : g;
-		if (s->region[k]) {
-			uvmbus_region_get(s->region[k]);
-			special = true;
+			s->region[k] = g == c->pool_region ? NULL : g;
+			if (s->region[k]) {
+				uvmbus_region_get(s->region[k]);
+				special = true;
+			}
 		}
 	}
 	special |= mark_res(c, s, 0, &b[0], r->request);
