@@ -154,7 +154,8 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 	c->qd = c->opts.queue_depth;
 	c->slots = calloc(c->qd, sizeof(*c->slots));
 	c->free_slots = calloc(c->qd, sizeof(*c->free_slots));
-	rc = c->slots && c->free_slots ? 0 : -ENOMEM;
+	c->staged = calloc(c->qd, sizeof(*c->staged));
+	rc = c->slots && c->free_slots && c->staged ? 0 : -ENOMEM;
 	if (!rc)
 		rc = random_generations(c);
 	for (uint32_t i = 0; !rc && i < c->qd; i++) {
@@ -163,6 +164,8 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 			c->slots[i].pool_idx[k] = -1;
 	}
 	c->nfree = c->qd;
+	c->staged_tmo = UINT64_MAX;
+	c->next_deadline_ns = UINT64_MAX;
 	if (!rc && getrandom(&c->guid_salt, sizeof(c->guid_salt), 0) != sizeof(c->guid_salt))
 		rc = -errno;
 	if (!rc)
@@ -173,8 +176,12 @@ int azblob_open(struct azblob_client **out, const struct azblob_opts *o)
 		azblob_close(c);
 		return rc;
 	}
-	c->last_activity_ns = c->last_fd_check_ns = az_now(c);
+	uint64_t raw;
+
+	c->last_activity_ns = c->last_fd_check_ns = az_now_raw(c, &raw);
 	c->fd_check_ns = (uint64_t)(o->rescind_check_ms ? o->rescind_check_ms : 20) * 1000000u;
+	az_guard_rate(c); /* fd_ticks of this fd_check_ns */
+	az_guard_arm(c, raw);
 	*out = c;
 	return 0;
 }
@@ -273,6 +280,7 @@ int azblob_close(struct azblob_client *c)
 	free(c->pool_pfns);
 	free(c->slots);
 	free(c->free_slots);
+	free(c->staged);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return unanswered ? -EBUSY : 0;

@@ -32,9 +32,20 @@ static void slot_release_special(struct azblob_client *c, struct slot *s)
 	s->special = false;
 }
 
-/* Give the slot and its buffers back (the host is done with them). A
- * slot with nothing special (the usual one) is generation, state and a
- * free-list push. */
+/* The end of every release: the template's count, generation, state and a
+ * free-list push. All a slot with nothing special (the usual one) needs. */
+static inline void slot_free(struct azblob_client *c, struct slot *s, uint32_t i)
+{
+	if (s->prep) {
+		az_prep_put(s->prep);
+		s->prep = NULL;
+	}
+	s->state = SLOT_FREE;
+	s->gen = s->gen + 1 ? s->gen + 1 : 1; /* never 0 */
+	c->free_slots[c->nfree++] = i;
+}
+
+/* Give the slot and its buffers back (the host is done with them). */
 void az_slot_release(struct azblob_client *c, uint32_t i)
 {
 	struct slot *s = &c->slots[i];
@@ -43,15 +54,7 @@ void az_slot_release(struct azblob_client *c, uint32_t i)
 		slot_release_special(c, s);
 	if (s->state == SLOT_QUARANTINED)
 		c->held--;
-	if (s->prep) {
-		az_prep_put(s->prep);
-		s->prep = NULL;
-	}
-	s->state = SLOT_FREE;
-	s->gen++;
-	if (!s->gen)
-		s->gen = 1;
-	c->free_slots[c->nfree++] = i;
+	slot_free(c, s, i);
 }
 
 static void latency(struct azblob_client *c, const struct slot *s, uint64_t now)
@@ -150,21 +153,14 @@ void az_mark_broken(struct azblob_client *c, const char *why)
 	az_release_all(c, -EIO);
 }
 
-/* One answer, `rsp` copied out of the packet. The original driver's
- * callback takes the response from any packet the host sends: at offset8
- * * 8 (hv_pkt_data), whatever the type, flags or the response's own
- * `length` field, none of which it reads; so does this. */
-static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp_response rsp,
-		   uint64_t now)
+/* An answer that completes no request in flight: for a free slot, a
+ * stale generation (counted, dropped), or a late answer after a timeout
+ * (the held slot freed at last). */
+static __attribute__((noinline)) void handle_odd(struct azblob_client *c, uint32_t i,
+						 uint64_t trans_id, struct azblob_vsp_response rsp)
 {
-	uint32_t i;
 	struct slot *s;
 
-	i = TID_SLOT(trans_id);
-	if (i >= c->qd) {
-		c->st.unknown++;
-		return;
-	}
 	if (c->slots[i].state == SLOT_FREE) {
 		/* Answered already (the previous generation), or never sent. */
 		if (c->slots[i].gen == TID_GEN(trans_id) + 1)
@@ -190,6 +186,29 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 		az_slot_release(c, i);
 		if (tell)
 			c->release_fn(c->release_arg, user, 0, rsp.error, rsp.response_len);
+	}
+}
+
+/* One answer, `rsp` copied out of the packet. The original driver's
+ * callback takes the response from any packet the host sends: at offset8
+ * * 8 (hv_pkt_data), whatever the type, flags or the response's own
+ * `length` field, none of which it reads; so does this. */
+static inline void handle(struct azblob_client *c, uint64_t trans_id,
+			  struct azblob_vsp_response rsp, uint64_t now)
+{
+	uint32_t i;
+	struct slot *s;
+
+	i = TID_SLOT(trans_id);
+	if (i >= c->qd) {
+		c->st.unknown++;
+		return;
+	}
+	s = &c->slots[i];
+	/* Anything but the answer to a request in flight (free slot, stale
+	 * generation, late answer after a timeout): out of line. */
+	if (__builtin_expect(s->state != SLOT_INFLIGHT || s->gen != TID_GEN(trans_id), 0)) {
+		handle_odd(c, i, trans_id, rsp);
 		return;
 	}
 	latency(c, s, now);
@@ -206,20 +225,41 @@ static void handle(struct azblob_client *c, uint64_t trans_id, struct azblob_vsp
 	} else if (rsp.error) {
 		c->st.errors++;
 	}
-	if (s->bounce) {
-		uint8_t *b = s->bounce->addr;
-
-		if (s->user_resp)
-			memcpy(s->user_resp, b + s->bounce_resp, rsp.response_len);
-		if (s->user_data)
-			memcpy(s->user_data, b + s->bounce_data, s->data_len);
-	}
 	azblob_done_fn done = s->done;
 	void *user = s->user;
 
-	/* Free first: the callback may submit again. */
-	az_slot_release(c, i);
+	/* Free first: the callback may submit again. Nothing special (no
+	 * bounce, references or pool marks): the slot is only freed. */
+	if (__builtin_expect(s->special, 0)) {
+		if (s->bounce) {
+			uint8_t *b = s->bounce->addr;
+
+			if (s->user_resp)
+				memcpy(s->user_resp, b + s->bounce_resp, rsp.response_len);
+			if (s->user_data)
+				memcpy(s->user_data, b + s->bounce_data, s->data_len);
+		}
+		slot_release_special(c, s);
+	}
+	slot_free(c, s, i); /* in flight, not held: no `held` to count down */
 	done(user, err, rsp.error, rsp.response_len);
+}
+
+void az_stamp_slow(struct azblob_client *c, uint64_t now)
+{
+	/* (A slot freed meanwhile, by a host answering before the publish,
+	 * is stamped too: harmless, its next submit stages it again.) */
+	for (uint32_t k = 0; k < c->nstaged; k++) {
+		struct slot *s = &c->slots[c->staged[k]];
+
+		s->staged = false;
+		s->start_ns = now;
+	}
+	c->nstaged = 0;
+	/* Never later than the earliest deadline of a slot in flight. */
+	if (now + c->staged_tmo < c->next_deadline_ns)
+		c->next_deadline_ns = now + c->staged_tmo;
+	c->staged_tmo = UINT64_MAX;
 }
 
 static void check_timeouts(struct azblob_client *c, uint64_t now)
@@ -229,9 +269,12 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 	for (uint32_t i = 0; i < c->qd; i++) {
 		struct slot *s = &c->slots[i];
 
-		if (s->state != SLOT_INFLIGHT)
+		/* Staged: its clock has not started (az_stamp). */
+		if (s->state != SLOT_INFLIGHT || s->staged)
 			continue;
-		if (s->deadline_ns <= now) {
+		uint64_t deadline = s->start_ns + s->tmo_ns;
+
+		if (deadline <= now) {
 			c->st.timeouts++;
 			AZ_PROBE3(timeout, AZ_TID(s, i), now - s->start_ns, s->req_len);
 			az_log(c, UVMBUS_LOG_WARN,
@@ -239,11 +282,36 @@ static void check_timeouts(struct azblob_client *c, uint64_t now)
 			       "the host answers",
 			       i);
 			quarantine(c, i, -ETIMEDOUT);
-		} else if (s->deadline_ns < next) {
-			next = s->deadline_ns;
+		} else if (deadline < next) {
+			next = deadline;
 		}
 	}
 	c->next_deadline_ns = next;
+}
+
+void az_guard_rate(struct azblob_client *c)
+{
+	c->fd_ticks_mult = c->clock.mult;
+	c->fd_ticks = az_clock_ticks(&c->clock, c->fd_check_ns);
+}
+
+bool az_submit_guard_slow(struct azblob_client *c)
+{
+	uint64_t raw, now = az_now_raw(c, &raw);
+	uint64_t last =
+	    c->last_activity_ns > c->last_fd_check_ns ? c->last_activity_ns : c->last_fd_check_ns;
+
+	if (az_silent_dead(c, now))
+		return true;
+	/* Not silent yet (or just looked: armed by az_check_fd): the guard
+	 * again from the instant silence could start, or the slow path
+	 * for good without a counter. */
+	if (raw && raw >= c->silent_tsc && last + c->fd_check_ns > now) {
+		if (c->clock.mult != c->fd_ticks_mult)
+			az_guard_rate(c);
+		c->silent_tsc = raw + az_clock_ticks(&c->clock, last + c->fd_check_ns - now);
+	}
+	return false;
 }
 
 /* The host has been silent for a while with requests out: look at the fd
@@ -258,6 +326,13 @@ void az_check_fd(struct azblob_client *c, uint64_t now)
 	c->last_fd_check_ns = now;
 	c->st.fd_checks++;
 	az_clock_resync(&c->clock); /* a slow path: a system call follows */
+	if (c->clock.tsc) {
+		/* The look is after the fresh reference point: record that
+		 * instant, and arm the submit's guard from its counter value. */
+		if (c->clock.ns0 > now)
+			c->last_fd_check_ns = c->clock.ns0;
+		az_guard_arm(c, c->clock.tsc0);
+	}
 	if (poll(&p, 1, 0) <= 0)
 		return;
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -292,11 +367,14 @@ static void count_type(struct azblob_client *c, uint16_t type)
 __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max)
 {
 	unsigned n = 0;
-	uint64_t now;
+	uint64_t now, raw;
 	bool sig, skipped = false;
 	int rc = 0;
 
-	now = az_now(c); /* one time read per batch: latency at batch granularity */
+	/* One time read per batch: latency at batch granularity; requests
+	 * staged and not flushed yet start their clock here. */
+	now = az_now_raw(c, &raw);
+	az_stamp(c, now);
 	while (!max || n < max) {
 		struct azblob_vsp_response rsp;
 		struct vmbus_pkt_desc d;
@@ -321,8 +399,10 @@ __attribute__((noinline)) int az_poll_core(struct azblob_client *c, unsigned max
 		handle(c, d.trans_id, rsp, now);
 		n++;
 	}
-	if (n)
+	if (n) {
 		c->last_activity_ns = now;
+		az_guard_arm(c, raw);
+	}
 	if (n || skipped) {
 		/* Once per batch, for every packet consumed, handled or skipped:
 		 * the host may wait for room (pending_send_sz). */
@@ -352,11 +432,11 @@ int az_wait_core(struct azblob_client *c, int timeout_ms)
 	/* Never sleep past the nearest deadline: timeouts are delivered by poll. */
 	if (c->inflight) {
 		uint64_t now = az_now(c);
-		int until = c->next_deadline_ns > now
-				? (int)((c->next_deadline_ns - now) / 1000000) + 1
-				: 0;
+		int until;
 
-		if (timeout_ms < 0 || until < timeout_ms)
+		az_stamp(c, now); /* staged requests: their clock starts now */
+		until = az_ms_to_deadline(c, now);
+		if (until >= 0 && (timeout_ms < 0 || until < timeout_ms))
 			timeout_ms = until;
 	}
 	rc = uvmbus_chan_wait(c->ch, timeout_ms);
@@ -404,8 +484,10 @@ int azblob_dump_pending(const struct azblob_client *c, char *buf, size_t cap)
 			     "request %u response %u data %u age %" PRIu64 " ms %s\n",
 			     g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10],
 			     g[11], g[12], g[13], g[14], g[15], s->req_len, s->resp_cap,
-			     s->data_len, (now - s->start_ns) / 1000000,
-			     s->state == SLOT_INFLIGHT ? "in flight" : "timed out, held");
+			     s->data_len, s->staged ? 0 : (now - s->start_ns) / 1000000,
+			     s->state != SLOT_INFLIGHT ? "timed out, held"
+			     : s->staged	       ? "staged (not flushed)"
+						       : "in flight");
 		if (n < cap)
 			snprintf(buf + n, cap - n, "%s", line);
 		n += (size_t)k;

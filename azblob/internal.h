@@ -4,6 +4,7 @@
 #define AZBLOB_INTERNAL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -34,9 +35,14 @@ struct slot {
 	uint8_t state;
 	bool special; /* references, pool marks or a bounce to release: the slow release */
 	bool told;    /* quarantined: its release was called (valid only while quarantined) */
+	/* In c->staged[]: submitted since the last stamp (az_stamp); while
+	 * set, start_ns is stale (its clock has not started). A slot freed
+	 * and reused before the stamp keeps its one entry. */
+	bool staged;
 	azblob_done_fn done;
 	void *user;
-	uint64_t start_ns, deadline_ns;
+	uint64_t start_ns; /* when its clock started: see `staged` */
+	uint64_t tmo_ns;   /* timeout and grace: the deadline is start_ns + tmo_ns */
 	uint32_t req_len, resp_cap, data_len;
 	uint8_t guid[16];
 	struct uvmbus_region *region[3]; /* references held while in flight */
@@ -99,6 +105,16 @@ struct azblob_client {
 
 	uint64_t next_deadline_ns;
 	uint64_t last_activity_ns, last_fd_check_ns, fd_check_ns;
+	/* The rescind guard of a submit (az_submit_guard): the counter value
+	 * before which the host cannot have been silent for fd_check_ns
+	 * (0: always look; no counter in use). fd_ticks: fd_check_ns in
+	 * counter ticks at the rate fd_ticks_mult. */
+	uint64_t silent_tsc, fd_ticks, fd_ticks_mult;
+	/* Slots submitted since the last stamp (their clock not started):
+	 * each at most once, so at most qd; staged_tmo: their least tmo_ns. */
+	uint32_t *staged;
+	uint32_t nstaged;
+	uint64_t staged_tmo;
 	uint64_t guid_seq, guid_salt;
 	struct az_clock clock;
 	struct azblob_stats st;
@@ -120,6 +136,12 @@ struct azblob_client {
 static inline uint64_t az_now(const struct azblob_client *c)
 {
 	return az_clock_now(&c->clock);
+}
+
+/* Now, and in *raw the counter value it comes from (0: no counter). */
+static inline uint64_t az_now_raw(const struct azblob_client *c, uint64_t *raw)
+{
+	return az_clock_now_raw(&c->clock, raw);
 }
 
 #define az_log(c, lvl, ...) uvmbus_log_printf(&(c)->opts.log, (lvl), __VA_ARGS__)
@@ -235,12 +257,12 @@ struct azblob_prep {
 	struct az_res b[3]; /* request, response, data */
 	uint32_t npfn;
 	uint32_t request_len, response_len, data_len, data_valid;
-	uint32_t timeout_ms;  /* as sent */
-	uint64_t deadline_ns; /* timeout and grace */
-	int32_t pool_idx[3];  /* azblob_alloc() buffers held busy, -1: none */
-	uint32_t inflight;    /* slots (in flight or held) of this template */
-	uint32_t img_len;     /* the image: the packet padded to 8 bytes */
-	uint32_t vsp_off;     /* the VSP request in the image */
+	uint32_t timeout_ms; /* as sent */
+	uint64_t tmo_ns;     /* timeout and grace */
+	int32_t pool_idx[3]; /* azblob_alloc() buffers held busy, -1: none */
+	uint32_t inflight;   /* slots (in flight or held) of this template */
+	uint32_t img_len;    /* the image: the packet padded to 8 bytes */
+	uint32_t vsp_off;    /* the VSP request in the image */
 	bool fixed_guid;
 	uint8_t guid[16];
 	_Alignas(8) uint8_t img[];
@@ -293,6 +315,72 @@ static inline bool az_silent_dead(struct azblob_client *c, uint64_t now)
 	    now > c->last_fd_check_ns + c->fd_check_ns)
 		az_check_fd(c, now);
 	return c->dead;
+}
+
+/* The submit's guard is armed from an instant at counter value raw that
+ * just became the last activity or the last look at the fd: no silence
+ * can pass before raw + fd_ticks. Never later than az_silent_dead's own
+ * bound (raw is at or before the instant recorded). raw 0 (no counter):
+ * silent_tsc stays 0, every submit takes the slow path. */
+void az_guard_rate(struct azblob_client *c);
+static inline void az_guard_arm(struct azblob_client *c, uint64_t raw)
+{
+	if (__builtin_expect(c->clock.mult != c->fd_ticks_mult, 0))
+		az_guard_rate(c);
+	c->silent_tsc = raw ? raw + c->fd_ticks : 0;
+}
+/* az_submit_guard's slow path: the clock read, az_silent_dead, the guard
+ * re-armed. */
+bool az_submit_guard_slow(struct azblob_client *c);
+/* A submit's rescind guard, without a clock read in the steady state: one
+ * counter read compared with silent_tsc. Past it (the host may have been
+ * silent for rescind_check_ms: the caller slept, nobody polled), the
+ * clock is read and the fd looked at as az_silent_dead does. True: the
+ * device is gone, write nothing. */
+static inline bool az_submit_guard(struct azblob_client *c)
+{
+	if (__builtin_expect(az_rdtsc() < c->silent_tsc, 1))
+		return false;
+	return az_submit_guard_slow(c);
+}
+
+/* Start the clock of the slots staged since the last stamp at `now` (the
+ * flush's or the poll's one clock read). */
+void az_stamp_slow(struct azblob_client *c, uint64_t now);
+static inline void az_stamp(struct azblob_client *c, uint64_t now)
+{
+	if (c->nstaged)
+		az_stamp_slow(c, now);
+}
+
+/* A submit's slot s (index i): its clock starts at the next stamp;
+ * tmo_ns is its timeout and grace. */
+static inline void az_stage_slot(struct azblob_client *c, struct slot *s, uint32_t i,
+				 uint64_t tmo_ns)
+{
+	s->tmo_ns = tmo_ns;
+	if (tmo_ns < c->staged_tmo)
+		c->staged_tmo = tmo_ns;
+	/* Nothing else in flight: the next deadline known is stale. */
+	if (!c->inflight)
+		c->next_deadline_ns = UINT64_MAX;
+	if (!s->staged) {
+		s->staged = true;
+		c->staged[c->nstaged++] = i;
+	}
+}
+
+/* Milliseconds (rounded up) from now until the nearest deadline, 0 when
+ * past; -1: none known (nothing in flight, or all staged), or beyond
+ * INT_MAX. */
+static inline int az_ms_to_deadline(const struct azblob_client *c, uint64_t now)
+{
+	uint64_t ms;
+
+	if (c->next_deadline_ns <= now)
+		return 0;
+	ms = (c->next_deadline_ns - now) / 1000000 + 1;
+	return ms < INT_MAX ? (int)ms : -1;
 }
 
 /* Sleep in azblob_wait() at most 10 ms and never past end_ns (now_ns <

@@ -107,7 +107,7 @@ static int build(struct azblob_client *c, const struct azblob_request *r, struct
 	p->data_len = r->data_len;
 	p->data_valid = r->data_valid;
 	p->timeout_ms = r->timeout_ms ? r->timeout_ms : c->opts.default_timeout_ms;
-	p->deadline_ns = ((uint64_t)p->timeout_ms + AZBLOB_GRACE_MS(p->timeout_ms)) * 1000000u;
+	p->tmo_ns = ((uint64_t)p->timeout_ms + AZBLOB_GRACE_MS(p->timeout_ms)) * 1000000u;
 	p->fixed_guid = r->guid != NULL;
 	if (r->guid)
 		memcpy(p->guid, r->guid, 16);
@@ -236,15 +236,31 @@ static inline int write_image(struct azblob_client *c, struct azblob_prep *p, st
 		memcpy(s->guid, p->guid, 16);
 	else
 		az_vsp_guid_v4(s->guid, c->guid_salt, ++c->guid_seq);
-	put(&span, 0, p->img, p->img_len);
-	put(&span, offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
-	put(&span, v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
-	if (request_len != p->request_len)
-		put(&span, v + offsetof(struct azblob_vsp_request, request_buffer_length),
-		    &request_len, 4);
-	if (data_valid != p->data_valid)
-		put(&span, v + offsetof(struct azblob_vsp_request, data_buffer_valid), &data_valid,
-		    4);
+	if (__builtin_expect(!span.n[1], 1)) {
+		/* No wrap (the inline reserve's case): every patch in place,
+		 * inside the img_len bytes reserved, without a test each. */
+		uint8_t *d = span.p[0];
+
+		memcpy(d, p->img, p->img_len);
+		memcpy(d + offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
+		memcpy(d + v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
+		if (request_len != p->request_len)
+			memcpy(d + v + offsetof(struct azblob_vsp_request, request_buffer_length),
+			       &request_len, 4);
+		if (data_valid != p->data_valid)
+			memcpy(d + v + offsetof(struct azblob_vsp_request, data_buffer_valid),
+			       &data_valid, 4);
+	} else {
+		put(&span, 0, p->img, p->img_len);
+		put(&span, offsetof(struct vmbus_pkt_desc, trans_id), &tid, 8);
+		put(&span, v + offsetof(struct azblob_vsp_request, transaction_id), s->guid, 16);
+		if (request_len != p->request_len)
+			put(&span, v + offsetof(struct azblob_vsp_request, request_buffer_length),
+			    &request_len, 4);
+		if (data_valid != p->data_valid)
+			put(&span, v + offsetof(struct azblob_vsp_request, data_buffer_valid),
+			    &data_valid, 4);
+	}
 	uvmbus_ring_stage_inline(c->tx, &span);
 	return 0;
 }
@@ -254,7 +270,7 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 					   bool want_slot)
 {
 	struct slot *s;
-	uint64_t tid, now;
+	uint64_t tid;
 	uint32_t i;
 	int rc;
 
@@ -272,9 +288,8 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 		if (p->pool_idx[k] >= 0 && c->pool_free_pending[p->pool_idx[k]])
 			return bad(c, "a buffer of the template was freed: destroy it");
 	if (p->inflight)
-		return -EBUSY; /* one request's buffers: one request out at a time */
-	now = az_now(c);
-	if (az_silent_dead(c, now))
+		return -EBUSY;	/* one request's buffers: one request out at a time */
+	if (az_submit_guard(c)) /* no clock read: see az_submit_core */
 		return -ENODEV;
 	if (!c->nfree) {
 		c->st.queue_full++;
@@ -295,10 +310,7 @@ __attribute__((noinline)) int az_prep_core(struct azblob_client *c, struct azblo
 	s->state = SLOT_INFLIGHT;
 	s->done = p->done;
 	s->user = user;
-	s->start_ns = now;
-	s->deadline_ns = now + p->deadline_ns;
-	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
-		c->next_deadline_ns = s->deadline_ns;
+	az_stage_slot(c, s, i, p->tmo_ns); /* its clock starts at the flush */
 	s->req_len = request_len;
 	s->resp_cap = p->response_len;
 	s->data_len = p->data_len;

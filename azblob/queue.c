@@ -343,10 +343,11 @@ static int cap_to_deadline(struct azblob_client *c, int timeout_ms)
 	if (!c->inflight)
 		return timeout_ms;
 	uint64_t now = az_now(c);
-	int until =
-	    c->next_deadline_ns > now ? (int)((c->next_deadline_ns - now) / 1000000) + 1 : 0;
+	int until;
 
-	return timeout_ms < 0 || until < timeout_ms ? until : timeout_ms;
+	az_stamp(c, now); /* staged requests: their clock starts now */
+	until = az_ms_to_deadline(c, now);
+	return until >= 0 && (timeout_ms < 0 || until < timeout_ms) ? until : timeout_ms;
 }
 
 int azblob_queue_wait(struct azblob_queue *q, int timeout_ms)

@@ -137,6 +137,30 @@ static inline bool mark_pool(struct azblob_client *c, struct slot *s, int k, con
 	return true;
 }
 
+/* mark_pool() for buffer k at p, resolved to x, without its range test:
+ * resolved to the pool region, its offset gives the index (a bounce
+ * buffer's copy is not in alloc_map: -1, as the caller's plain memory
+ * is); resolved elsewhere, only a registration overlapping the pool can
+ * hold an azblob_alloc() buffer (lookup() tests the pool first). */
+static inline bool mark_res(struct azblob_client *c, struct slot *s, int k, const struct res *x,
+			    const void *p)
+{
+	int32_t i = -1;
+
+	if (x->len && x->region == c->pool_region) {
+		size_t j = pool_div(c, x->off);
+
+		i = j < c->opts.pool_bufs && c->alloc_map[j] ? (int32_t)j : -1;
+	} else if (__builtin_expect(c->pool_regs != 0, 0) && x->len) {
+		return mark_pool(c, s, k, p);
+	}
+	s->pool_idx[k] = i;
+	if (i < 0)
+		return false;
+	c->pool_busy[i]++;
+	return true;
+}
+
 static int bad(struct azblob_client *c, const char *why)
 {
 	az_log(c, UVMBUS_LOG_ERR, "azblob: submit: %s", why);
@@ -299,7 +323,12 @@ static inline int resolve(struct azblob_client *c, struct slot *s, const struct 
 static inline void pfns_flat(const struct azblob_client *c, const struct res *x, uint8_t *dst)
 {
 	if (x->region == c->pool_region) {
-		memcpy(dst, c->pool_pfns + (x->off >> 12), 8u * x->npfn);
+		const uint64_t *src = c->pool_pfns + (x->off >> 12);
+
+		if (x->npfn == 1) /* the usual head or answer: one page, no call */
+			memcpy(dst, src, 8);
+		else
+			memcpy(dst, src, 8u * x->npfn);
 		return;
 	}
 	uvmbus_region_pfns(x->region, x->off, x->len, (uint64_t *)(void *)dst, NULL);
@@ -339,10 +368,10 @@ static inline void gpa_hdr(struct vmbus_gpa_direct_hdr *h, uint64_t tid, uint32_
 /* The packet: header, pfns in the VSP's order (data, request, response),
  * the VSP request; written in place when the span does not wrap, else
  * through the span. Not staged. */
-static inline void write_packet(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms,
-				const uint8_t *guid, const struct res b[3], uint32_t n,
-				uint64_t tid, struct uvmbus_ring_span *span,
-				struct azblob_vsp_request *v)
+static inline __attribute__((always_inline)) void
+write_packet(struct azblob_client *c, uint32_t data_valid, uint32_t timeout_ms, const uint8_t *guid,
+	     const struct res b[3], uint32_t n, uint64_t tid, struct uvmbus_ring_span *span,
+	     struct azblob_vsp_request *v)
 {
 	struct vmbus_gpa_direct_hdr h;
 	struct az_vsp_buf vrq, vrs, vd = {.npfn = 0};
@@ -379,37 +408,42 @@ void az_packet_build(struct azblob_client *c, uint32_t data_valid, uint32_t time
  * are referenced, azblob_alloc() buffers marked busy; the pool region
  * itself is never referenced (close abandons the pool while anything is
  * unanswered). */
-static inline void slot_fill(struct azblob_client *c, struct slot *s,
+static inline void slot_fill(struct azblob_client *c, struct slot *s, uint32_t i,
 			     const struct azblob_request *r, const struct res b[3],
-			     const struct azblob_vsp_request *v, uint64_t now)
+			     const struct azblob_vsp_request *v)
 {
 	bool special = s->bounce != NULL;
 
 	s->state = SLOT_INFLIGHT;
 	s->done = r->done;
 	s->user = r->user;
-	s->start_ns = now;
-	/* The host's timeout answer normally comes first (azblob.h). */
-	s->deadline_ns =
-	    s->start_ns + ((uint64_t)v->timeout_ms + AZBLOB_GRACE_MS(v->timeout_ms)) * 1000000u;
-	if (s->deadline_ns < c->next_deadline_ns || !c->inflight)
-		c->next_deadline_ns = s->deadline_ns;
+	/* The host's timeout answer normally comes first (azblob.h); the
+	 * clock starts at the flush (az_stamp). */
+	az_stage_slot(c, s, i,
+		      ((uint64_t)v->timeout_ms + AZBLOB_GRACE_MS(v->timeout_ms)) * 1000000u);
 	s->req_len = r->request_len;
 	s->resp_cap = r->response_len;
 	s->data_len = r->data_len;
 	memcpy(s->guid, v->transaction_id, 16);
-	for (int k = 0; k < 3; k++) {
-		struct uvmbus_region *g = b[k].npfn ? b[k].region : NULL;
+	if (__builtin_expect(b[0].region == c->pool_region && b[1].region == c->pool_region &&
+				 (!b[2].npfn || b[2].region == c->pool_region),
+			     1)) {
+		/* all in the pool (or copied there): nothing to reference */
+		s->region[0] = s->region[1] = s->region[2] = NULL;
+	} else {
+		for (int k = 0; k < 3; k++) {
+			struct uvmbus_region *g = b[k].npfn ? b[k].region : NULL;
 
-		s->region[k] = g == c->pool_region ? NULL : g;
-		if (s->region[k]) {
-			uvmbus_region_get(s->region[k]);
-			special = true;
+			s->region[k] = g == c->pool_region ? NULL : g;
+			if (s->region[k]) {
+				uvmbus_region_get(s->region[k]);
+				special = true;
+			}
 		}
 	}
-	special |= mark_pool(c, s, 0, r->request);
-	special |= mark_pool(c, s, 1, r->response);
-	special |= mark_pool(c, s, 2, b[2].len ? r->data : NULL);
+	special |= mark_res(c, s, 0, &b[0], r->request);
+	special |= mark_res(c, s, 1, &b[1], r->response);
+	special |= mark_res(c, s, 2, &b[2], r->data);
 	s->special = special;
 }
 
@@ -423,15 +457,16 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	struct azblob_vsp_request v;
 	struct slot *s;
 	uint32_t n;
-	uint64_t tid, now;
+	uint64_t tid;
 	uint32_t i;
 	int rc;
 
 	rc = check(c, r);
 	if (rc)
 		return rc;
-	now = az_now(c); /* the one time read of a submit (the TSC: no system call) */
-	if (az_silent_dead(c, now))
+	/* No clock read: the rescind guard is a counter compare, the slot's
+	 * clock starts at the flush. */
+	if (az_submit_guard(c))
 		return -ENODEV;
 	if (!c->nfree)
 		return queue_full(c);
@@ -451,7 +486,7 @@ __attribute__((noinline)) int az_submit_core(struct azblob_client *c,
 	tid = (uint64_t)s->gen << 32 | (i + 1);
 	write_packet(c, r->data_valid, r->timeout_ms, r->guid, b, n, tid, &span, &v);
 	uvmbus_ring_stage_inline(c->tx, &span);
-	slot_fill(c, s, r, b, &v, now);
+	slot_fill(c, s, i, r, b, &v);
 	c->inflight++;
 	c->st.submitted++;
 	AZ_PROBE4(submit, tid, r->request_len, r->response_len, r->data_len);
@@ -465,9 +500,14 @@ int az_flush_body(struct azblob_client *c)
 	bool sig = false;
 	int rc;
 
-	/* One clock read per batch: a batch staged before a silent period
-	 * is not published into rings a rescind may have freed. */
-	if (az_silent_dead(c, az_now(c)))
+	uint64_t now = az_now(c);
+
+	/* One clock read per batch: it starts the clock of the requests
+	 * staged since the last flush (before the host can see them), and a
+	 * batch staged before a silent period is not published into rings a
+	 * rescind may have freed. */
+	az_stamp(c, now);
+	if (az_silent_dead(c, now))
 		return -ENODEV;
 	uvmbus_ring_publish(c->tx, &sig);
 	if (!sig)

@@ -74,11 +74,15 @@ static inline uint64_t az_rdtsc(void)
 }
 #endif
 
-/* Now, in CLOCK_MONOTONIC nanoseconds. No system call on the TSC path. */
-static inline uint64_t az_clock_now(const struct az_clock *k)
+/* Now, in CLOCK_MONOTONIC nanoseconds, and in *raw the counter it was
+ * converted from (0 when the counter is not in use: clock_gettime). No
+ * system call on the TSC path. */
+static inline uint64_t az_clock_now_raw(const struct az_clock *k, uint64_t *raw)
 {
-	if (!k->tsc)
+	if (!k->tsc) {
+		*raw = 0;
 		return az_mono_ns();
+	}
 	for (;;) {
 		/* acquire: the fields below are read after this count ... */
 		uint32_t s = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
@@ -95,13 +99,32 @@ static inline uint64_t az_clock_now(const struct az_clock *k)
 			 * exactly in step. Unclamped, that small
 			 * negative difference is 2^64 ticks: centuries ahead, and
 			 * every deadline past. */
-			int64_t d = (int64_t)(az_rdtsc() - tsc0);
+			uint64_t t = az_rdtsc();
+			int64_t d = (int64_t)(t - tsc0);
 
 			if (d < 0)
 				d = 0;
+			*raw = t;
 			return ns0 + (uint64_t)(((unsigned __int128)(uint64_t)d * mult) >> 32);
 		}
 	}
+}
+
+/* Now, in CLOCK_MONOTONIC nanoseconds. */
+static inline uint64_t az_clock_now(const struct az_clock *k)
+{
+	uint64_t raw;
+
+	return az_clock_now_raw(k, &raw);
+}
+
+/* The counter ticks of ns nanoseconds at the current rate, rounded down
+ * (0 when the counter is not in use). A division: for slow paths. */
+static inline uint64_t az_clock_ticks(const struct az_clock *k, uint64_t ns)
+{
+	if (!k->tsc || !k->mult)
+		return 0;
+	return (uint64_t)(((unsigned __int128)ns << 32) / k->mult);
 }
 
 /* Calibrate (about 1 ms when the TSC is usable); `use_tsc` false forces

@@ -580,3 +580,40 @@ Test(azblob, blob_put_blocks_every_check)
 		cr_expect_arr_eq(got, put, sizeof(put), "check %zu", k);
 	}
 }
+
+/* azblob_free() of azblob_alloc() buffers a request in flight uses is
+ * deferred until the host answers: the pool (a LIFO) never hands them out
+ * meanwhile, and has them back after the answer. */
+Test(azblob, free_while_in_flight_is_deferred)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	struct done d = {0};
+
+	start(0, 0, 0, 0, -1);
+	char *req = azblob_alloc(cl, 4096), *resp = azblob_alloc(cl, 4096),
+	     *data = azblob_alloc(cl, 4096);
+	struct azblob_request r = noop(req, resp, &d);
+
+	r.data = data;
+	r.data_len = 4096;
+	azblob_sim_set_faults(sim, &f);
+	cr_assert_eq(azblob_submit(cl, &r), 0, "%s", sink.text);
+	cr_assert_eq(azblob_flush(cl), 0);
+	azblob_free(cl, data);
+	azblob_free(cl, resp);
+	azblob_free(cl, req);
+	for (int i = 0; i < 3; i++) {
+		char *x = azblob_alloc(cl, 4096);
+
+		cr_expect(x && x != req && x != resp && x != data,
+			  "buffer %d of the request in flight handed out again", i);
+	}
+	f.stop_draining = false;
+	azblob_sim_set_faults(sim, &f);
+	reap(&d);
+	cr_assert_eq(d.calls, 1);
+	cr_expect_eq(d.err, 0);
+	char *y = azblob_alloc(cl, 4096);
+
+	cr_expect(y == req || y == resp || y == data, "the freed buffers are not back");
+}

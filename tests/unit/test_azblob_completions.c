@@ -331,6 +331,64 @@ Test(azblob_grace, silent_host_times_out_after_grace)
 	cr_expect_eq(cstats().held_slots, 1u, "held until the host answers");
 }
 
+/* A request's clock starts at the flush that publishes it (AZBLOB.md
+ * "When a request's clock starts"), not at its submit: submitted, then
+ * flushed 1.3 s later, with timeout_ms 100 (1,100 ms with its grace), it
+ * is not timed out at the flush, and its latency is counted from there. */
+Test(azblob_grace, clock_starts_at_flush)
+{
+	struct azblob_sim_faults f = {.stop_draining = true};
+	struct done d = {0};
+	char req[64], resp[512], pend[512];
+
+	start(0, 0, 0, 0, -1);
+	azblob_sim_set_faults(sim, &f);
+	struct azblob_request r = noop(req, resp, &d);
+
+	r.timeout_ms = 100;
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	azblob_dump_pending(cl, pend, sizeof(pend));
+	cr_expect(strstr(pend, "staged (not flushed)"), "%s", pend);
+	usleep(1300000); /* past timeout and grace, counted from the submit */
+	cr_assert_eq(azblob_flush(cl), 0);
+	cr_expect_geq(azblob_poll(cl, 0), 0);
+	cr_expect_eq(d.calls, 0, "timed out at once (err %d): its clock started at the submit",
+		     d.err);
+	azblob_dump_pending(cl, pend, sizeof(pend));
+	cr_expect(strstr(pend, "in flight"), "%s", pend);
+	f.stop_draining = false; /* the host answers now */
+	azblob_sim_set_faults(sim, &f);
+	reap(&d);
+	cr_expect_eq(d.calls, 1);
+	cr_expect_eq(d.err, 0);
+	cr_expect_eq(cstats().timeouts, 0u);
+	/* 2^30 ns is 1.07 s: from the submit it would be at least 1.3 s */
+	struct azblob_stats st = cstats();
+
+	for (int b = 30; b < 40; b++)
+		cr_expect_eq(st.latency_hist[b], 0u, "latency of 2^%d ns: counted from the submit",
+			     b);
+}
+
+/* A request never flushed (the caller's mistake: the host never sees it)
+ * still times out: its clock starts at the first poll instead. */
+Test(azblob_grace, unflushed_request_times_out_from_first_poll)
+{
+	struct done d = {0};
+	char req[64], resp[512];
+
+	start(0, 0, 0, 0, -1);
+	struct azblob_request r = noop(req, resp, &d);
+
+	r.timeout_ms = 100;
+	cr_assert_eq(azblob_submit(cl, &r), 0);
+	uint64_t t0 = now_ms();
+
+	expect_timeout_after(&d, t0, 100);
+	cr_expect_eq(cstats().timeouts, 1u);
+	cr_expect_eq(sstats().requests, 0u, "the host saw a request never flushed");
+}
+
 /* timeout_ms 0: the client's default is what the host gets, and the
  * deadline is that plus its grace. */
 Test(azblob_grace, zero_timeout_sends_default)

@@ -260,6 +260,44 @@ Test(azblob_hostile, submit_after_rescind_writes_nothing)
 	cr_expect_eq(cstats().fd_checks, 1u, "one look at the fd");
 }
 
+/* The same through a prepared request and through a queue: a submit
+ * reads no clock (AZBLOB.md "When a request's clock starts"), its guard is
+ * a counter compare armed by the last answer or look at the fd; after a
+ * silence longer than rescind_check_ms it must still look before writing.
+ * rc: the submit's. */
+static void expect_nothing_written(int rc)
+{
+	cr_expect_eq(rc, -ENODEV, "%s", sink.text);
+	cr_expect_eq(sstats().writes_after_rescind, 0u, "wrote into the rescinded rings");
+	cr_expect_eq(cstats().fd_checks, 1u, "one look at the fd");
+}
+
+Test(azblob_hostile, prep_submit_after_rescind_writes_nothing)
+{
+	struct done d = {0};
+	char req[64], resp[512];
+	struct azblob_prep *p;
+	struct azblob_request r = quiet_then_rescinded(&d, req, resp, false);
+
+	r.request = memcpy(azblob_alloc(cl, 4096), req, r.request_len);
+	r.response = azblob_alloc(cl, 4096);
+	cr_assert_eq(azblob_prep_create(cl, &r, &p), 0, "%s", sink.text);
+	expect_nothing_written(azblob_prep_submit(cl, p, AZBLOB_PREP_SAME, AZBLOB_PREP_SAME, &d));
+	cr_expect_eq(azblob_prep_destroy(p), 0);
+}
+
+Test(azblob_hostile, queue_submit_after_rescind_writes_nothing)
+{
+	struct done d = {0};
+	char req[64], resp[512];
+	struct azblob_queue *q;
+	struct azblob_request r = quiet_then_rescinded(&d, req, resp, false);
+
+	cr_assert_eq(azblob_queue_create(cl, 4, &q), 0, "%s", sink.text);
+	expect_nothing_written(azblob_queue_submit(q, &r));
+	cr_expect_eq(azblob_queue_destroy(q), 0);
+}
+
 Test(azblob_hostile, flush_after_rescind_publishes_nothing)
 {
 	struct done d = {0};
