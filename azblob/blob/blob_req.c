@@ -198,18 +198,81 @@ static void copy_val(char *dst, size_t cap, const char *v, size_t len)
 	dst[len] = 0;
 }
 
-/* The digits at *s (up to end): 1..19 of them (no wrap), their value in
- * *out and *s moved past them. 0 or -EPROTO. */
-static int take_u64(const char **s, const char *end, uint64_t *out)
+static inline uint64_t ld8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+#define ONES (~(uint64_t)0 / 255) /* 0x0101...01 */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+/* How many of the 8 bytes of w (the first in the low byte) are decimal
+ * digits before the first that is not, 0..8. A byte is a digit when its
+ * high nibble is 3 and stays 3 with 6 added (0x30..0x39); a carry out of
+ * a byte (only from 0xfa..0xff, not digits) can only spoil bytes after
+ * the first non-digit, which are not looked at. */
+static inline unsigned digits8(uint64_t w)
+{
+	uint64_t hi = 0xf0 * ONES, x;
+
+	x = ((w & hi) ^ (0x30 * ONES)) | (((w + 6 * ONES) & hi) ^ (0x30 * ONES));
+	x = (x | ((x & (0x7f * ONES)) + 0x7f * ONES)) & (0x80 * ONES); /* a byte not 0: its 0x80 */
+	return x ? (unsigned)__builtin_ctzll(x) / 8 : 8;
+}
+
+/* The value of 8 digit values 0..9 (the first in the low byte), 0..99999999:
+ * pairs, then the four pairs in one multiply each for two of them. */
+static inline uint64_t value8(uint64_t d)
+{
+	d = d * 10 + (d >> 8); /* byte 2i: pair i */
+	return ((d & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
+		((d >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >>
+	       32;
+}
+#define AZ_SWAR_DIGITS 1
+#endif
+
+/* The digits at *s (up to end; the bytes up to lim >= end may be read):
+ * 1..19 of them (no wrap), their value in *out and *s moved past them.
+ * 0 or -EPROTO. */
+static int take_u64(const char **s, const char *end, const char *lim, uint64_t *out)
 {
 	const char *p = *s;
 	uint64_t v = 0;
 	unsigned d;
 
+#ifdef AZ_SWAR_DIGITS
+	/* One load: the host's numbers are followed by at least CRLF, so
+	 * most (up to 7 digits) are read in one; 8 or more go on below. */
+	if (lim - p >= 8) {
+		uint64_t w = ld8(p);
+		unsigned k = digits8(w);
+
+		if ((size_t)(end - p) < k)
+			k = (unsigned)(end - p);
+		if (k == 8) {
+			v = value8(w - 0x30 * ONES);
+			p += 8;
+		} else {
+			if (k) /* the k digits shifted to the top: leading zeros below */
+				v = value8((w - 0x30 * ONES) << (8 * (8 - k)));
+			p += k;
+			goto done;
+		}
+	}
+#else
+	(void)lim;
+#endif
 	while (p < end && (d = (unsigned)((unsigned char)*p - '0')) < 10) {
 		v = v * 10 + d;
 		p++;
 	}
+#ifdef AZ_SWAR_DIGITS
+done:
+#endif
 	if (p == *s || p - *s > 19)
 		return -EPROTO;
 	*out = v;
@@ -217,32 +280,25 @@ static int take_u64(const char **s, const char *end, uint64_t *out)
 	return 0;
 }
 
-/* len bytes that are 1..19 decimal digits. 0 or -EPROTO. */
-static int parse_u64(const char *s, size_t len, uint64_t *out)
+/* len bytes that are 1..19 decimal digits (the bytes up to lim may be
+ * read). 0 or -EPROTO. */
+static int parse_u64(const char *s, size_t len, const char *lim, uint64_t *out)
 {
 	const char *p = s;
 
-	return take_u64(&p, s + len, out) || p != s + len ? -EPROTO : 0;
+	return take_u64(&p, s + len, lim, out) || p != s + len ? -EPROTO : 0;
 }
 
 /* A size from the host: 1..19 decimal digits (no sign, no white space, no
  * wrap) of at most INT64_MAX. 0 or -EPROTO. */
-static int parse_size(const char *s, size_t len, uint64_t *out)
+static int parse_size(const char *s, size_t len, const char *lim, uint64_t *out)
 {
 	uint64_t v;
 
-	if (parse_u64(s, len, &v) || v > INT64_MAX)
+	if (parse_u64(s, len, lim, &v) || v > INT64_MAX)
 		return -EPROTO;
 	*out = v;
 	return 0;
-}
-
-static inline uint64_t ld8(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
 }
 
 /* Whether the n bytes at p (8 <= n <= 16) are lc in any case: fold has
@@ -257,7 +313,7 @@ static inline bool name_is(const char *p, const char *lc, const char *fold, size
 
 /* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/ *" into g's range: each
  * number 1..19 digits, nothing else between them. */
-static int parse_range(const char *v, size_t len, struct az_get_head *g)
+static int parse_range(const char *v, size_t len, const char *lim, struct az_get_head *g)
 {
 	const char *end = v + len;
 
@@ -270,15 +326,15 @@ static int parse_range(const char *v, size_t len, struct az_get_head *g)
 		/* '*' for FIRST-LAST, then /TOTAL: the unsatisfied range of a
 		 * 416 (RFC 9110 14.4): no range, only the size. */
 		g->range_first = g->range_last = 0;
-		return parse_u64(v + 2, (size_t)(end - v - 2), &g->range_total) ? -EPROTO : 0;
+		return parse_u64(v + 2, (size_t)(end - v - 2), lim, &g->range_total) ? -EPROTO : 0;
 	}
-	if (take_u64(&v, end, &g->range_first) || v == end || *v++ != '-' ||
-	    take_u64(&v, end, &g->range_last) || v == end || *v++ != '/' ||
+	if (take_u64(&v, end, lim, &g->range_first) || v == end || *v++ != '-' ||
+	    take_u64(&v, end, lim, &g->range_last) || v == end || *v++ != '/' ||
 	    g->range_last < g->range_first)
 		return -EPROTO;
 	if (end - v == 1 && *v == '*')
 		g->range_total = UINT64_MAX;
-	else if (parse_u64(v, (size_t)(end - v), &g->range_total))
+	else if (parse_u64(v, (size_t)(end - v), lim, &g->range_total))
 		return -EPROTO;
 	g->has_range = true;
 	return 0;
@@ -309,11 +365,11 @@ static void trim(const char **val, const char **vend)
 
 /* Content-Length's value into g: repeated, only with the same value (RFC
  * 9110 8.6). 0 or -EPROTO. */
-static int content_length(const char *val, const char *vend, struct az_get_head *g)
+static int content_length(const char *val, const char *vend, const char *lim, struct az_get_head *g)
 {
 	uint64_t v;
 
-	if (parse_size(val, (size_t)(vend - val), &v) ||
+	if (parse_size(val, (size_t)(vend - val), lim, &v) ||
 	    (g->content_length >= 0 && (uint64_t)g->content_length != v))
 		return -EPROTO;
 	g->content_length = (int64_t)v;
@@ -322,11 +378,12 @@ static int content_length(const char *val, const char *vend, struct az_get_head 
 
 /* Content-Range's value into g: repeated, only with the same value (as
  * Content-Length: which one would be the answer's?). 0 or -EPROTO. */
-static int content_range(const char *val, const char *vend, struct az_get_head *g, bool *seen)
+static int content_range(const char *val, const char *vend, const char *lim, struct az_get_head *g,
+			 bool *seen)
 {
 	struct az_get_head was = *g;
 
-	if (parse_range(val, (size_t)(vend - val), g) ||
+	if (parse_range(val, (size_t)(vend - val), lim, g) ||
 	    (*seen && (g->has_range != was.has_range || g->range_first != was.range_first ||
 		       g->range_last != was.range_last || g->range_total != was.range_total)))
 		return -EPROTO;
@@ -366,13 +423,13 @@ int az_blob_parse_get(const void *buf, size_t len, struct az_get_head *g)
 		if (n > 14 && p[14] == ':' && name_is(p, "content-length", FOLD7 "\0" FOLD6, 14)) {
 			val = p + 15;
 			trim(&val, &vend);
-			if (content_length(val, vend, g))
+			if (content_length(val, vend, end, g))
 				return -EPROTO;
 		} else if (n > 13 && p[13] == ':' &&
 			   name_is(p, "content-range", FOLD7 "\0" FOLD5, 13)) {
 			val = p + 14;
 			trim(&val, &vend);
-			if (content_range(val, vend, g, &range_seen))
+			if (content_range(val, vend, end, g, &range_seen))
 				return -EPROTO;
 		} else if (p[0] == ':' || !memchr(p, ':', n)) {
 			return -EPROTO;
@@ -419,7 +476,7 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 		trim(&val, &vend);
 #define IS(name) (nlen == sizeof(name) - 1 && !strncasecmp(p, name, nlen))
 		if (IS("Content-Length")) {
-			if (content_length(val, vend, &g))
+			if (content_length(val, vend, end, &g))
 				return -EPROTO;
 		} else if (IS("ETag")) {
 			copy_val(r->etag, sizeof(r->etag), val, (size_t)(vend - val));
@@ -438,7 +495,7 @@ int azblob_blob_parse_response(const void *buf, size_t len, struct azblob_blob_r
 		} else if (IS("x-ms-request-id")) {
 			copy_val(r->request_id, sizeof(r->request_id), val, (size_t)(vend - val));
 		} else if (IS("Content-Range")) {
-			if (content_range(val, vend, &g, &range_seen))
+			if (content_range(val, vend, end, &g, &range_seen))
 				return -EPROTO;
 		}
 #undef IS
@@ -562,7 +619,7 @@ static int item_size(struct list_parse *lp)
 		t++;
 	while (end > t && xml_space(end[-1]))
 		end--;
-	if (parse_size(t, (size_t)(end - t), &v) || (lp->have_size && v != lp->size))
+	if (parse_size(t, (size_t)(end - t), end, &v) || (lp->have_size && v != lp->size))
 		return -EPROTO;
 	lp->size = v;
 	lp->have_size = true;

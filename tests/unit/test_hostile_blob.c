@@ -5,6 +5,7 @@
  * takes, and a download refuses answers that do not match its request
  * or that would show an earlier answer's bytes. */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,75 @@ Test(azblob_hostile_blob, get_head_not_numbers)
 	}
 	cr_expect_eq(both_str("HTTP/1.1 2x6 P\r\n\r\n"), -EPROTO, "a status that is not a number");
 	cr_expect_eq(both_str("HTTP/1.1 099 P\r\n\r\n"), -EPROTO, "a status under 100");
+}
+
+/* The numbers are read up to 8 bytes at a time (blob_req.c, take_u64):
+ * every width of 1..21 digits, with every byte value after the first k
+ * digits (k = 1..9, then a 7), in each of the four numbers' places, from
+ * a buffer of exactly the head's length (ASan sees a read past it). The
+ * value is checked against a digit-by-digit reference. */
+static void widths_at(const char *fmt, int which)
+{
+	static const char digits[] = "9182736450918273645091";
+	char v[32];
+
+	for (size_t k = 1; k <= 21; k++) {
+		for (unsigned b = 0; b < 256; b++) {
+			struct az_get_head g;
+			uint64_t ref = 0, got;
+			size_t vl = 0, hl;
+			bool ok = isdigit((int)b) && k + 2 <= 19;
+			char *buf;
+			int rc;
+
+			if (b > 0 && k > 9)
+				break; /* wider: only the digits alone (b = 0 below) */
+			memcpy(v, digits, k);
+			vl = k;
+			if (k <= 9) {
+				v[vl++] = (char)b;
+				v[vl++] = '7';
+			} else {
+				ok = k <= 19;
+			}
+			for (size_t i = 0; ok && i < vl; i++)
+				ref = ref * 10 + (uint64_t)(v[i] - '0');
+			if (ok && which == 0 && ref > INT64_MAX)
+				ok = false;
+			/* the value in place of the %.*s (it may hold a NUL) */
+			{
+				const char *at = strstr(fmt, "%.*s");
+				size_t pre = (size_t)(at - fmt), post = strlen(at + 4);
+
+				buf = malloc(pre + vl + post);
+				memcpy(buf, fmt, pre);
+				memcpy(buf + pre, v, vl);
+				memcpy(buf + pre + vl, at + 4, post);
+				hl = pre + vl + post;
+			}
+			rc = both(buf, hl, &g);
+			free(buf);
+			if (!ok) {
+				cr_assert_eq(rc, -EPROTO, "place %d: %zu digits, byte 0x%02x",
+					     which, k, b);
+				continue;
+			}
+			cr_assert_eq(rc, 0, "place %d: %zu digits, byte 0x%02x", which, k, b);
+			got = which == 0   ? (uint64_t)g.content_length
+			      : which == 1 ? g.range_first
+			      : which == 2 ? g.range_last
+					   : g.range_total;
+			cr_assert_eq(got, ref, "place %d: %zu digits, byte 0x%02x", which, k, b);
+		}
+	}
+}
+
+Test(azblob_hostile_blob, get_head_numbers_every_width)
+{
+	widths_at("HTTP/1.1 206 P\r\nContent-Length: %.*s\r\n\r\n", 0);
+	widths_at("HTTP/1.1 206 P\r\nContent-Range: bytes %.*s-9999999999999999999/*\r\n\r\n", 1);
+	widths_at("HTTP/1.1 206 P\r\nContent-Range: bytes 0-%.*s/*\r\n\r\n", 2);
+	widths_at("HTTP/1.1 206 P\r\nContent-Range: bytes 0-0/%.*s\r\n\r\n", 3);
 }
 
 /* ---- List Blobs against a host whose NextMarker does not advance ---- */
